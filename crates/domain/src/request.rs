@@ -1,0 +1,263 @@
+//! Request values parsed at the edge: once one of these exists, it is valid.
+
+use std::fmt;
+
+/// Why a request was refused with 400. `Display` is the human message of the
+/// contract's `error` field; [`RequestError::code`] is the stable `code`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    PreferencesMissing,
+    PreferencesNotString,
+    PreferencesEmpty,
+    PreferencesTooLong { chars: usize },
+    CountNotInteger,
+    CountOutOfRange { got: i128 },
+    StatusFilterUnknown { got: String },
+    LimitInvalid,
+    CursorInvalid,
+    BatchIdInvalid,
+}
+
+impl RequestError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::PreferencesMissing
+            | RequestError::PreferencesNotString
+            | RequestError::PreferencesEmpty
+            | RequestError::PreferencesTooLong { .. } => "invalid_preferences",
+            RequestError::CountNotInteger | RequestError::CountOutOfRange { .. } => "invalid_count",
+            RequestError::StatusFilterUnknown { .. } => "invalid_status_filter",
+            RequestError::LimitInvalid => "invalid_limit",
+            RequestError::CursorInvalid => "invalid_cursor",
+            RequestError::BatchIdInvalid => "invalid_batch_id",
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::PreferencesMissing => write!(f, "'preferences' is required."),
+            RequestError::PreferencesNotString => write!(f, "'preferences' must be a string."),
+            RequestError::PreferencesEmpty => write!(f, "'preferences' must not be empty."),
+            RequestError::PreferencesTooLong { chars } => write!(
+                f,
+                "'preferences' is too long: {chars} characters, at most {} allowed.",
+                Preferences::MAX_CHARS
+            ),
+            RequestError::CountNotInteger => write!(f, "'count' must be an integer."),
+            RequestError::CountOutOfRange { got } => write!(
+                f,
+                "'count' must be between {} and {}, got {got}.",
+                Count::MIN,
+                Count::MAX
+            ),
+            RequestError::StatusFilterUnknown { got } => write!(
+                f,
+                "Unknown statusFilter '{got}': use 'all' or 'approved'."
+            ),
+            RequestError::LimitInvalid => write!(
+                f,
+                "'limit' must be an integer between 1 and {}.",
+                Limit::MAX
+            ),
+            RequestError::CursorInvalid => write!(f, "'cursor' is not a cursor this service issued."),
+            RequestError::BatchIdInvalid => write!(f, "'batchId' is not a batch id."),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// The text describing the wanted models: trimmed, 1–2000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences(String);
+
+impl Preferences {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<Preferences, RequestError> {
+        let t = raw.trim();
+        let chars = t.chars().count();
+        if chars == 0 {
+            Err(RequestError::PreferencesEmpty)
+        } else if chars > Self::MAX_CHARS {
+            Err(RequestError::PreferencesTooLong { chars })
+        } else {
+            Ok(Preferences(t.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How many models one register-ideas call creates: 1–20, default 10, never clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(u32);
+
+impl Count {
+    pub const MIN: u32 = 1;
+    pub const MAX: u32 = 20;
+    pub const DEFAULT: Count = Count(10);
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<i128> for Count {
+    type Error = RequestError;
+
+    fn try_from(n: i128) -> Result<Count, RequestError> {
+        if (i128::from(Self::MIN)..=i128::from(Self::MAX)).contains(&n) {
+            Ok(Count(n as u32))
+        } else {
+            Err(RequestError::CountOutOfRange { got: n })
+        }
+    }
+}
+
+/// Which models the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Approved,
+}
+
+impl StatusFilter {
+    /// Case-insensitive; absent means `all`.
+    pub fn parse(raw: Option<&str>) -> Result<StatusFilter, RequestError> {
+        match raw {
+            None => Ok(StatusFilter::All),
+            Some(s) if s.eq_ignore_ascii_case("all") => Ok(StatusFilter::All),
+            Some(s) if s.eq_ignore_ascii_case("approved") => Ok(StatusFilter::Approved),
+            Some(s) => Err(RequestError::StatusFilterUnknown {
+                got: s.chars().take(64).collect(),
+            }),
+        }
+    }
+}
+
+/// Page size of the list: 1–1000, default 1000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u32);
+
+impl Limit {
+    pub const MAX: u32 = 1000;
+    pub const DEFAULT: Limit = Limit(1000);
+
+    pub fn parse(raw: Option<&str>) -> Result<Limit, RequestError> {
+        let Some(s) = raw else {
+            return Ok(Self::DEFAULT);
+        };
+        match s.parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Limit(n)),
+            _ => Err(RequestError::LimitInvalid),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A position in the newest-first list: the `(createdAt, id)` of the last item
+/// shown. Encoded as `<ms>.<id>` so that it is opaque enough and URL-safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at_ms: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at_ms, self.id)
+    }
+
+    pub fn parse(raw: &str) -> Result<Cursor, RequestError> {
+        let (ms, id) = raw.split_once('.').ok_or(RequestError::CursorInvalid)?;
+        let created_at_ms: i64 = ms.parse().map_err(|_| RequestError::CursorInvalid)?;
+        let id_ok = id.len() <= 64
+            && id.starts_with("model_")
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !id_ok || created_at_ms < 0 {
+            return Err(RequestError::CursorInvalid);
+        }
+        Ok(Cursor {
+            created_at_ms,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Checks the shape of a `batchId` filter so that garbage is a 400, not a silent
+/// empty list.
+pub fn parse_batch_id(raw: &str) -> Result<&str, RequestError> {
+    let ok = raw.len() <= 64
+        && raw.starts_with("batch_")
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok { Ok(raw) } else { Err(RequestError::BatchIdInvalid) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(Preferences::parse("  hi \n").unwrap().as_str(), "hi");
+        assert_eq!(Preferences::parse(" \t "), Err(RequestError::PreferencesEmpty));
+        let ok = "é".repeat(2000);
+        assert!(Preferences::parse(&ok).is_ok());
+        let long = "é".repeat(2001);
+        assert_eq!(
+            Preferences::parse(&long),
+            Err(RequestError::PreferencesTooLong { chars: 2001 })
+        );
+    }
+
+    #[test]
+    fn count_is_never_clamped() {
+        assert_eq!(Count::try_from(1).unwrap().get(), 1);
+        assert_eq!(Count::try_from(20).unwrap().get(), 20);
+        for bad in [0, 21, -1, i128::from(u64::MAX)] {
+            assert_eq!(
+                Count::try_from(bad),
+                Err(RequestError::CountOutOfRange { got: bad })
+            );
+        }
+    }
+
+    #[test]
+    fn status_filter_is_case_insensitive_and_strict() {
+        assert_eq!(StatusFilter::parse(None), Ok(StatusFilter::All));
+        assert_eq!(StatusFilter::parse(Some("APPROVED")), Ok(StatusFilter::Approved));
+        assert_eq!(StatusFilter::parse(Some("All")), Ok(StatusFilter::All));
+        assert!(StatusFilter::parse(Some("done")).is_err());
+        assert!(StatusFilter::parse(Some("")).is_err());
+    }
+
+    #[test]
+    fn limit_bounds() {
+        assert_eq!(Limit::parse(None).unwrap().get(), 1000);
+        assert_eq!(Limit::parse(Some("1")).unwrap().get(), 1);
+        for bad in ["0", "1001", "-5", "ten", ""] {
+            assert!(Limit::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor {
+            created_at_ms: 1_774_015_200_000,
+            id: "model_01abc".into(),
+        };
+        assert_eq!(Cursor::parse(&c.encode()), Ok(c));
+        for bad in ["", "x.model_1", "12", "12.batch_1", "12.model_a;drop", "-1.model_a"] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
