@@ -147,7 +147,11 @@ pub struct Attributes {
 
 /// Finds which values of `T` the words name, longest phrase first, so that
 /// "athletic wear" is a style and not a build; a matched span is consumed.
-fn find<T: Copy + PartialEq>(words: &mut [&str], all: &[T], phrases: impl Fn(T) -> &'static [&'static str]) -> Vec<T> {
+fn find<T: Copy + PartialEq>(
+    words: &mut [&str],
+    all: &[T],
+    phrases: impl Fn(T) -> &'static [&'static str],
+) -> Vec<T> {
     let mut candidates: Vec<(usize, T, Vec<&str>)> = all
         .iter()
         .flat_map(|v| phrases(*v).iter().map(move |p| (*v, p)))
@@ -156,7 +160,7 @@ fn find<T: Copy + PartialEq>(words: &mut [&str], all: &[T], phrases: impl Fn(T) 
             (ws.len(), v, ws)
         })
         .collect();
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut found = Vec::new();
     for (len, value, ws) in candidates {
         let mut i = 0;
@@ -244,7 +248,7 @@ impl Attributes {
         let expression = pick.spread(&self.expression, Expression::ALL);
         let pose = pick.spread(&self.pose, Pose::ALL);
         let style = pick.spread(&self.style, Style::ALL);
-        let palette_offset = pick.rng.next() as u32;
+        let palette_offset = pick.rng.next_u64() as u32;
         (0..count as usize)
             .map(|i| {
                 let mut idea = Idea {
@@ -364,7 +368,7 @@ pub fn seed(batch_id: &str, preferences: &str) -> u64 {
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -374,7 +378,7 @@ impl SplitMix64 {
 
     /// A value in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 }
 
@@ -411,9 +415,8 @@ mod tests {
 
     #[test]
     fn reads_the_example_from_the_contract() {
-        let a = Attributes::read(
-            "young female model, athletic build, natural makeup, for sportswear",
-        );
+        let a =
+            Attributes::read("young female model, athletic build, natural makeup, for sportswear");
         assert_eq!(a.gender, vec![Gender::Female]);
         assert_eq!(a.age, vec![Age::YoungAdult]);
         assert_eq!(a.build, vec![Build::Athletic]);
@@ -437,7 +440,11 @@ mod tests {
         let a = Attributes::read("blonde or redhead women, long curly hair, beachwear");
         assert_eq!(a.hair_color.len(), 2);
         let ideas = a.ideas(10, 7);
-        assert!(ideas.iter().all(|i| [HairColor::Blonde, HairColor::Red].contains(&i.hair_color)));
+        assert!(
+            ideas
+                .iter()
+                .all(|i| [HairColor::Blonde, HairColor::Red].contains(&i.hair_color))
+        );
         assert!(ideas.iter().any(|i| i.hair_color == HairColor::Blonde));
         assert!(ideas.iter().any(|i| i.hair_color == HairColor::Red));
         assert!(ideas.iter().all(|i| i.hair_length == HairLength::Long

@@ -16,6 +16,7 @@ pub enum RequestError {
     LimitInvalid,
     CursorInvalid,
     BatchIdInvalid,
+    VotingInvalid,
 }
 
 impl RequestError {
@@ -30,6 +31,7 @@ impl RequestError {
             RequestError::LimitInvalid => "invalid_limit",
             RequestError::CursorInvalid => "invalid_cursor",
             RequestError::BatchIdInvalid => "invalid_batch_id",
+            RequestError::VotingInvalid => "invalid_voting",
         }
     }
 }
@@ -52,17 +54,22 @@ impl fmt::Display for RequestError {
                 Count::MIN,
                 Count::MAX
             ),
-            RequestError::StatusFilterUnknown { got } => write!(
-                f,
-                "Unknown statusFilter '{got}': use 'all' or 'approved'."
-            ),
+            RequestError::StatusFilterUnknown { got } => {
+                write!(f, "Unknown statusFilter '{got}': use 'all' or 'approved'.")
+            }
             RequestError::LimitInvalid => write!(
                 f,
                 "'limit' must be an integer between 1 and {}.",
                 Limit::MAX
             ),
-            RequestError::CursorInvalid => write!(f, "'cursor' is not a cursor this service issued."),
+            RequestError::CursorInvalid => {
+                write!(f, "'cursor' is not a cursor this service issued.")
+            }
             RequestError::BatchIdInvalid => write!(f, "'batchId' is not a batch id."),
+            RequestError::VotingInvalid => write!(
+                f,
+                "'voting' must be one of 'PENDING', 'APPROVED' or 'REJECTED'."
+            ),
         }
     }
 }
@@ -199,7 +206,11 @@ pub fn parse_batch_id(raw: &str) -> Result<&str, RequestError> {
     let ok = raw.len() <= 64
         && raw.starts_with("batch_")
         && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok { Ok(raw) } else { Err(RequestError::BatchIdInvalid) }
+    if ok {
+        Ok(raw)
+    } else {
+        Err(RequestError::BatchIdInvalid)
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +220,10 @@ mod tests {
     #[test]
     fn preferences_are_trimmed_and_bounded_in_characters() {
         assert_eq!(Preferences::parse("  hi \n").unwrap().as_str(), "hi");
-        assert_eq!(Preferences::parse(" \t "), Err(RequestError::PreferencesEmpty));
+        assert_eq!(
+            Preferences::parse(" \t "),
+            Err(RequestError::PreferencesEmpty)
+        );
         let ok = "é".repeat(2000);
         assert!(Preferences::parse(&ok).is_ok());
         let long = "é".repeat(2001);
@@ -234,7 +248,10 @@ mod tests {
     #[test]
     fn status_filter_is_case_insensitive_and_strict() {
         assert_eq!(StatusFilter::parse(None), Ok(StatusFilter::All));
-        assert_eq!(StatusFilter::parse(Some("APPROVED")), Ok(StatusFilter::Approved));
+        assert_eq!(
+            StatusFilter::parse(Some("APPROVED")),
+            Ok(StatusFilter::Approved)
+        );
         assert_eq!(StatusFilter::parse(Some("All")), Ok(StatusFilter::All));
         assert!(StatusFilter::parse(Some("done")).is_err());
         assert!(StatusFilter::parse(Some("")).is_err());
@@ -256,7 +273,14 @@ mod tests {
             id: "model_01abc".into(),
         };
         assert_eq!(Cursor::parse(&c.encode()), Ok(c));
-        for bad in ["", "x.model_1", "12", "12.batch_1", "12.model_a;drop", "-1.model_a"] {
+        for bad in [
+            "",
+            "x.model_1",
+            "12",
+            "12.batch_1",
+            "12.model_a;drop",
+            "-1.model_a",
+        ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
     }

@@ -46,11 +46,10 @@ impl ModelStatus {
     /// Whether a model may move from `self` to `next`.
     pub fn can_become(self, next: ModelStatus) -> bool {
         use ModelStatus::*;
-        match (self, next) {
-            (Pending, Processing | Done | Failed | Cancelled) => true,
-            (Processing, Done | Failed) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Pending, Processing | Done | Failed | Cancelled) | (Processing, Done | Failed)
+        )
     }
 }
 

@@ -34,7 +34,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -129,7 +130,10 @@ mod tests {
             parse_rfc3339("2026-03-20T16:00:00.5+02:00"),
             Some(1_774_015_200_500)
         );
-        assert_eq!(parse_rfc3339("2026-03-20T14:00:00Z"), Some(1_774_015_200_000));
+        assert_eq!(
+            parse_rfc3339("2026-03-20T14:00:00Z"),
+            Some(1_774_015_200_000)
+        );
         assert_eq!(parse_rfc3339("2026-02-30T14:00:00Z"), None);
         assert_eq!(parse_rfc3339("2026-03-20T14:00:00"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);

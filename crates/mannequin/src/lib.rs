@@ -1,0 +1,19 @@
+//! mannequin: a self-hostable service that turns a text description into a batch
+//! of AI models (mannequins) for product photography, paid for with credits.
+//!
+//! The binary is thin; everything lives here so that tests drive the same entry
+//! points: [`app::start`] runs the API and the worker, [`admin::run`] the
+//! operator commands.
+
+pub mod admin;
+pub mod app;
+pub mod bench;
+pub mod blob;
+pub mod clock;
+pub mod config;
+pub mod generator;
+pub mod http;
+pub mod keys;
+pub mod metrics;
+pub mod store;
+pub mod worker;

@@ -2,11 +2,10 @@
 //! and leg positions, the outfit of its style, hair, face and makeup, drawn back
 //! to front on a studio backdrop. All coordinates are in the 600×900 design space.
 
-use mannequin_domain::ideas::{
-    Age, Build, Expression, Gender, HairColor, HairLength, HairStyle, Makeup, Pose, SkinTone,
-    Style,
-};
 use mannequin_domain::Idea;
+use mannequin_domain::ideas::{
+    Age, Build, Expression, Gender, HairColor, HairLength, HairStyle, Makeup, Pose, SkinTone, Style,
+};
 use tiny_skia::{
     Color, FillRule, GradientStop, LineCap, LineJoin, LinearGradient, Paint, Path, PathBuilder,
     Pixmap, Point, Shader, SpreadMode, Stroke, Transform,
@@ -42,14 +41,46 @@ struct Palette {
 }
 
 const PALETTES: [Palette; mannequin_domain::ideas::PALETTES as usize] = [
-    Palette { backdrop: (0xd9d4cc, 0xefebe6), main: 0x2f6db5, accent: 0xf2f2f2 },
-    Palette { backdrop: (0xcfd8e3, 0xeef2f6), main: 0xc0392b, accent: 0x222222 },
-    Palette { backdrop: (0xcfdccf, 0xeef3ee), main: 0x2c3e50, accent: 0xe67e22 },
-    Palette { backdrop: (0xead3d0, 0xf7ecea), main: 0x1c1c1c, accent: 0xd4af37 },
-    Palette { backdrop: (0xe3d5bd, 0xf5eee2), main: 0x16a085, accent: 0xffffff },
-    Palette { backdrop: (0xd9d3e6, 0xf1eef7), main: 0x8e44ad, accent: 0xf1c40f },
-    Palette { backdrop: (0xc9ccd1, 0xeceef1), main: 0xe67e22, accent: 0x2c3e50 },
-    Palette { backdrop: (0xece6d6, 0xfaf7ef), main: 0x27ae60, accent: 0xfefefe },
+    Palette {
+        backdrop: (0xd9d4cc, 0xefebe6),
+        main: 0x2f6db5,
+        accent: 0xf2f2f2,
+    },
+    Palette {
+        backdrop: (0xcfd8e3, 0xeef2f6),
+        main: 0xc0392b,
+        accent: 0x222222,
+    },
+    Palette {
+        backdrop: (0xcfdccf, 0xeef3ee),
+        main: 0x2c3e50,
+        accent: 0xe67e22,
+    },
+    Palette {
+        backdrop: (0xead3d0, 0xf7ecea),
+        main: 0x1c1c1c,
+        accent: 0xd4af37,
+    },
+    Palette {
+        backdrop: (0xe3d5bd, 0xf5eee2),
+        main: 0x16a085,
+        accent: 0xffffff,
+    },
+    Palette {
+        backdrop: (0xd9d3e6, 0xf1eef7),
+        main: 0x8e44ad,
+        accent: 0xf1c40f,
+    },
+    Palette {
+        backdrop: (0xc9ccd1, 0xeceef1),
+        main: 0xe67e22,
+        accent: 0x2c3e50,
+    },
+    Palette {
+        backdrop: (0xece6d6, 0xfaf7ef),
+        main: 0x27ae60,
+        accent: 0xfefefe,
+    },
 ];
 
 fn skin(t: SkinTone) -> Color {
@@ -92,8 +123,13 @@ impl Canvas<'_> {
 
     fn fill(&mut self, path: Option<Path>, color: Color) {
         if let Some(p) = path {
-            self.pixmap
-                .fill_path(&p, &Self::paint(color), FillRule::Winding, self.transform, None);
+            self.pixmap.fill_path(
+                &p,
+                &Self::paint(color),
+                FillRule::Winding,
+                self.transform,
+                None,
+            );
         }
     }
 
@@ -268,14 +304,10 @@ impl Body {
                     Pt(s.0 + side * 16.0, sy + 108.0),
                     Pt(CX - side * (shoulder * 0.55), sy + 88.0),
                 ),
-                Pose::Waving if side > 0.0 => (
-                    Pt(s.0 + 56.0, sy - 48.0),
-                    Pt(s.0 + 48.0, sy - 150.0),
-                ),
-                Pose::Waving => (
-                    Pt(s.0 - 14.0, sy + 122.0),
-                    Pt(s.0 - 20.0, sy + 232.0),
-                ),
+                Pose::Waving if side > 0.0 => {
+                    (Pt(s.0 + 56.0, sy - 48.0), Pt(s.0 + 48.0, sy - 150.0))
+                }
+                Pose::Waving => (Pt(s.0 - 14.0, sy + 122.0), Pt(s.0 - 20.0, sy + 232.0)),
             };
             vec![s, e, h]
         };
@@ -304,7 +336,12 @@ impl Body {
             thigh,
             head_rx,
             head_ry,
-            neck: if female { 26.0 } else { 34.0 } * if idea.build == Build::Muscular { 1.2 } else { 1.0 },
+            neck: if female { 26.0 } else { 34.0 }
+                * if idea.build == Build::Muscular {
+                    1.2
+                } else {
+                    1.0
+                },
             arms: [arm_at(-1.0, idea.pose), arm_at(1.0, idea.pose)],
             legs: [leg_at(-1.0), leg_at(1.0)],
         }
@@ -317,7 +354,11 @@ impl Body {
             let t = (y - SHOULDER_Y) / 20.0;
             lerp(self.shoulder * 0.72, self.shoulder, t.sqrt().max(0.0))
         } else if y < WAIST_Y {
-            lerp(self.shoulder, self.waist, (y - SHOULDER_Y - 20.0) / (WAIST_Y - SHOULDER_Y - 20.0))
+            lerp(
+                self.shoulder,
+                self.waist,
+                (y - SHOULDER_Y - 20.0) / (WAIST_Y - SHOULDER_Y - 20.0),
+            )
         } else if y < HIP_Y {
             lerp(self.waist, self.hip, (y - WAIST_Y) / (HIP_Y - WAIST_Y))
         } else {
@@ -335,7 +376,11 @@ impl Body {
             .iter()
             .map(|y| Pt(CX - self.half_width(*y) - grow, *y))
             .collect();
-        pts.extend(ys.iter().rev().map(|y| Pt(CX + self.half_width(*y) + grow, *y)));
+        pts.extend(
+            ys.iter()
+                .rev()
+                .map(|y| Pt(CX + self.half_width(*y) + grow, *y)),
+        );
         pts
     }
 }
@@ -350,12 +395,22 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
     let hair_c = hair(idea.hair_color);
 
     // Shadow on the floor.
-    c.ellipse(Pt(CX, ANKLE_Y + 14.0), body.hip * 1.9, 16.0, rgba(0x000000, 46));
+    c.ellipse(
+        Pt(CX, ANKLE_Y + 14.0),
+        body.hip * 1.9,
+        16.0,
+        rgba(0x000000, 46),
+    );
 
     back_hair(&mut c, idea, &body, hair_c);
     if idea.style == Style::Streetwear {
         // The hood lies behind the neck and shoulders.
-        c.ellipse(Pt(CX, SHOULDER_Y - 6.0), body.shoulder * 0.7, 30.0, shade(rgb(palette.main), 0.2));
+        c.ellipse(
+            Pt(CX, SHOULDER_Y - 6.0),
+            body.shoulder * 0.7,
+            30.0,
+            shade(rgb(palette.main), 0.2),
+        );
     }
 
     // Body in skin: legs, torso, neck, arms, head.
@@ -424,9 +479,17 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
     let legs = |c: &mut Canvas, color: Color, length: f32, extra: f32| {
         for leg in &body.legs {
             let part = partial(leg, length);
-            c.limb(&part, body.thigh + extra, body.thigh * (1.0 - 0.5 * length) + extra, color);
+            c.limb(
+                &part,
+                body.thigh + extra,
+                body.thigh * (1.0 - 0.5 * length) + extra,
+                color,
+            );
         }
-        c.poly(&body.torso(HIP_Y - 12.0, CROTCH_Y + 6.0, extra * 0.5), color);
+        c.poly(
+            &body.torso(HIP_Y - 12.0, CROTCH_Y + 6.0, extra * 0.5),
+            color,
+        );
     };
     let top = |c: &mut Canvas, color: Color, from: f32, to: f32, grow: f32| {
         c.poly(&body.torso(from, to, grow), color);
@@ -434,9 +497,19 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
     let shoes = |c: &mut Canvas, color: Color, height: f32| {
         for leg in &body.legs {
             let a = leg[2];
-            c.ellipse(Pt(a.0, a.1 + 8.0), body.thigh * 0.42 + 4.0, 10.0 + height * 0.2, color);
+            c.ellipse(
+                Pt(a.0, a.1 + 8.0),
+                body.thigh * 0.42 + 4.0,
+                10.0 + height * 0.2,
+                color,
+            );
             if height > 0.0 {
-                c.limb(&[Pt(a.0, a.1 - height), Pt(a.0, a.1 + 4.0)], body.thigh * 0.55, body.thigh * 0.58, color);
+                c.limb(
+                    &[Pt(a.0, a.1 - height), Pt(a.0, a.1 + 4.0)],
+                    body.thigh * 0.55,
+                    body.thigh * 0.58,
+                    color,
+                );
             }
         }
     };
@@ -445,11 +518,25 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
             if female {
                 legs(c, shade(main, 0.35), 0.92, 2.0);
                 top(c, main, SHOULDER_Y + 12.0, WAIST_Y - 40.0, 1.0);
-                c.line(&[Pt(CX - body.waist, WAIST_Y - 42.0), Pt(CX + body.waist, WAIST_Y - 42.0)], accent, 4.0);
+                c.line(
+                    &[
+                        Pt(CX - body.waist, WAIST_Y - 42.0),
+                        Pt(CX + body.waist, WAIST_Y - 42.0),
+                    ],
+                    accent,
+                    4.0,
+                );
             } else {
                 legs(c, shade(main, 0.4), 0.48, 8.0);
                 top(c, main, SHOULDER_Y + 6.0, HIP_Y - 4.0, 2.0);
-                c.line(&[Pt(CX - body.shoulder * 0.45, SHOULDER_Y + 14.0), Pt(CX - body.waist * 0.9, HIP_Y - 8.0)], accent, 4.0);
+                c.line(
+                    &[
+                        Pt(CX - body.shoulder * 0.45, SHOULDER_Y + 14.0),
+                        Pt(CX - body.waist * 0.9, HIP_Y - 8.0),
+                    ],
+                    accent,
+                    4.0,
+                );
             }
             shoes(c, rgb(0xf4f4f4), 0.0);
         }
@@ -471,15 +558,40 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 main,
             );
             top(c, main, SHOULDER_Y + 26.0, WAIST_Y + 4.0, 1.0);
-            c.line(&[Pt(CX - body.waist, WAIST_Y), Pt(CX + body.waist, WAIST_Y)], accent, 5.0);
+            c.line(
+                &[Pt(CX - body.waist, WAIST_Y), Pt(CX + body.waist, WAIST_Y)],
+                accent,
+                5.0,
+            );
         }
         Style::Formal => {
             let black = rgb(0x15151a);
             legs(c, black, 1.0, 6.0);
             top(c, black, SHOULDER_Y, HIP_Y + 14.0, 5.0);
-            c.poly(&[Pt(CX - 20.0, SHOULDER_Y), Pt(CX + 20.0, SHOULDER_Y), Pt(CX, WAIST_Y - 30.0)], rgb(0xfafafa));
-            c.poly(&[Pt(CX - 16.0, SHOULDER_Y + 6.0), Pt(CX, SHOULDER_Y + 14.0), Pt(CX - 16.0, SHOULDER_Y + 22.0)], black);
-            c.poly(&[Pt(CX + 16.0, SHOULDER_Y + 6.0), Pt(CX, SHOULDER_Y + 14.0), Pt(CX + 16.0, SHOULDER_Y + 22.0)], black);
+            c.poly(
+                &[
+                    Pt(CX - 20.0, SHOULDER_Y),
+                    Pt(CX + 20.0, SHOULDER_Y),
+                    Pt(CX, WAIST_Y - 30.0),
+                ],
+                rgb(0xfafafa),
+            );
+            c.poly(
+                &[
+                    Pt(CX - 16.0, SHOULDER_Y + 6.0),
+                    Pt(CX, SHOULDER_Y + 14.0),
+                    Pt(CX - 16.0, SHOULDER_Y + 22.0),
+                ],
+                black,
+            );
+            c.poly(
+                &[
+                    Pt(CX + 16.0, SHOULDER_Y + 6.0),
+                    Pt(CX, SHOULDER_Y + 14.0),
+                    Pt(CX + 16.0, SHOULDER_Y + 22.0),
+                ],
+                black,
+            );
             shoes(c, black, 0.0);
         }
         Style::Streetwear => {
@@ -489,29 +601,93 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 &body.torso(WAIST_Y + 10.0, WAIST_Y + 60.0, -body.waist * 0.35),
                 shade(main, 0.15),
             );
-            c.line(&[Pt(CX - 8.0, SHOULDER_Y + 4.0), Pt(CX - 10.0, SHOULDER_Y + 60.0)], accent, 3.0);
-            c.line(&[Pt(CX + 8.0, SHOULDER_Y + 4.0), Pt(CX + 10.0, SHOULDER_Y + 60.0)], accent, 3.0);
+            c.line(
+                &[
+                    Pt(CX - 8.0, SHOULDER_Y + 4.0),
+                    Pt(CX - 10.0, SHOULDER_Y + 60.0),
+                ],
+                accent,
+                3.0,
+            );
+            c.line(
+                &[
+                    Pt(CX + 8.0, SHOULDER_Y + 4.0),
+                    Pt(CX + 10.0, SHOULDER_Y + 60.0),
+                ],
+                accent,
+                3.0,
+            );
             shoes(c, accent, 0.0);
         }
         Style::Swimwear | Style::Lingerie => {
-            let color = if idea.style == Style::Lingerie { shade(main, 0.1) } else { main };
+            let color = if idea.style == Style::Lingerie {
+                shade(main, 0.1)
+            } else {
+                main
+            };
             if female {
                 c.poly(&body.torso(HIP_Y - 14.0, CROTCH_Y - 6.0, 1.0), color);
                 for side in [-1.0, 1.0] {
-                    c.ellipse(Pt(CX + side * body.shoulder * 0.38, SHOULDER_Y + 62.0), body.shoulder * 0.36, 20.0, color);
-                    c.line(&[Pt(CX + side * body.shoulder * 0.4, SHOULDER_Y + 48.0), Pt(CX + side * body.shoulder * 0.55, SHOULDER_Y + 4.0)], color, 3.0);
+                    c.ellipse(
+                        Pt(CX + side * body.shoulder * 0.38, SHOULDER_Y + 62.0),
+                        body.shoulder * 0.36,
+                        20.0,
+                        color,
+                    );
+                    c.line(
+                        &[
+                            Pt(CX + side * body.shoulder * 0.4, SHOULDER_Y + 48.0),
+                            Pt(CX + side * body.shoulder * 0.55, SHOULDER_Y + 4.0),
+                        ],
+                        color,
+                        3.0,
+                    );
                 }
-                c.line(&[Pt(CX - body.half_width(SHOULDER_Y + 70.0), SHOULDER_Y + 70.0), Pt(CX + body.half_width(SHOULDER_Y + 70.0), SHOULDER_Y + 70.0)], color, 5.0);
+                c.line(
+                    &[
+                        Pt(CX - body.half_width(SHOULDER_Y + 70.0), SHOULDER_Y + 70.0),
+                        Pt(CX + body.half_width(SHOULDER_Y + 70.0), SHOULDER_Y + 70.0),
+                    ],
+                    color,
+                    5.0,
+                );
             } else {
-                legs(c, color, if idea.style == Style::Lingerie { 0.22 } else { 0.3 }, 4.0);
-                c.line(&[Pt(CX - body.hip, HIP_Y - 10.0), Pt(CX + body.hip, HIP_Y - 10.0)], accent, 5.0);
+                legs(
+                    c,
+                    color,
+                    if idea.style == Style::Lingerie {
+                        0.22
+                    } else {
+                        0.3
+                    },
+                    4.0,
+                );
+                c.line(
+                    &[
+                        Pt(CX - body.hip, HIP_Y - 10.0),
+                        Pt(CX + body.hip, HIP_Y - 10.0),
+                    ],
+                    accent,
+                    5.0,
+                );
             }
         }
         Style::Outdoor => {
             legs(c, rgb(0x7d7a70), 1.0, 8.0);
             top(c, main, SHOULDER_Y - 2.0, HIP_Y + 22.0, 9.0);
-            c.line(&[Pt(CX, SHOULDER_Y + 2.0), Pt(CX, HIP_Y + 20.0)], shade(main, 0.45), 3.0);
-            c.line(&[Pt(CX - body.waist - 8.0, WAIST_Y), Pt(CX + body.waist + 8.0, WAIST_Y)], shade(main, 0.25), 4.0);
+            c.line(
+                &[Pt(CX, SHOULDER_Y + 2.0), Pt(CX, HIP_Y + 20.0)],
+                shade(main, 0.45),
+                3.0,
+            );
+            c.line(
+                &[
+                    Pt(CX - body.waist - 8.0, WAIST_Y),
+                    Pt(CX + body.waist + 8.0, WAIST_Y),
+                ],
+                shade(main, 0.25),
+                4.0,
+            );
             shoes(c, rgb(0x5b3a1e), 34.0);
         }
         Style::Business => {
@@ -532,15 +708,36 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 shoes(c, rgb(0x1a1a1a), 0.0);
             }
             top(c, suit, SHOULDER_Y, HIP_Y + 10.0, 5.0);
-            c.poly(&[Pt(CX - 22.0, SHOULDER_Y), Pt(CX + 22.0, SHOULDER_Y), Pt(CX, WAIST_Y - 10.0)], rgb(0xf5f5f5));
+            c.poly(
+                &[
+                    Pt(CX - 22.0, SHOULDER_Y),
+                    Pt(CX + 22.0, SHOULDER_Y),
+                    Pt(CX, WAIST_Y - 10.0),
+                ],
+                rgb(0xf5f5f5),
+            );
             if !female {
                 c.poly(
-                    &[Pt(CX - 6.0, SHOULDER_Y + 8.0), Pt(CX + 6.0, SHOULDER_Y + 8.0), Pt(CX + 8.0, WAIST_Y - 30.0), Pt(CX, WAIST_Y - 16.0), Pt(CX - 8.0, WAIST_Y - 30.0)],
+                    &[
+                        Pt(CX - 6.0, SHOULDER_Y + 8.0),
+                        Pt(CX + 6.0, SHOULDER_Y + 8.0),
+                        Pt(CX + 8.0, WAIST_Y - 30.0),
+                        Pt(CX, WAIST_Y - 16.0),
+                        Pt(CX - 8.0, WAIST_Y - 30.0),
+                    ],
                     main,
                 );
             }
-            c.line(&[Pt(CX - 22.0, SHOULDER_Y), Pt(CX - 4.0, WAIST_Y - 10.0)], shade(suit, 0.3), 3.0);
-            c.line(&[Pt(CX + 22.0, SHOULDER_Y), Pt(CX + 4.0, WAIST_Y - 10.0)], shade(suit, 0.3), 3.0);
+            c.line(
+                &[Pt(CX - 22.0, SHOULDER_Y), Pt(CX - 4.0, WAIST_Y - 10.0)],
+                shade(suit, 0.3),
+                3.0,
+            );
+            c.line(
+                &[Pt(CX + 22.0, SHOULDER_Y), Pt(CX + 4.0, WAIST_Y - 10.0)],
+                shade(suit, 0.3),
+                3.0,
+            );
         }
     }
 }
@@ -563,7 +760,12 @@ fn sleeves(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette) {
     };
     for arm in &body.arms {
         let part = partial(arm, length);
-        c.limb(&part, body.arm + extra, body.arm * (1.0 - 0.28 * length) + extra * 0.8, color);
+        c.limb(
+            &part,
+            body.arm + extra,
+            body.arm * (1.0 - 0.28 * length) + extra * 0.8,
+            color,
+        );
     }
 }
 
@@ -578,7 +780,11 @@ fn back_hair(c: &mut Canvas, idea: &Idea, body: &Body, color: Color) {
     match idea.hair_style {
         HairStyle::Ponytail => {
             c.limb(
-                &[Pt(CX + rx * 0.6, HEAD_Y - ry * 0.3), Pt(CX + rx + 14.0, HEAD_Y + 20.0), Pt(CX + rx + 10.0, bottom - 30.0)],
+                &[
+                    Pt(CX + rx * 0.6, HEAD_Y - ry * 0.3),
+                    Pt(CX + rx + 14.0, HEAD_Y + 20.0),
+                    Pt(CX + rx + 10.0, bottom - 30.0),
+                ],
                 34.0,
                 14.0,
                 color,
@@ -590,7 +796,12 @@ fn back_hair(c: &mut Canvas, idea: &Idea, body: &Body, color: Color) {
             for i in 0..n {
                 let a = std::f32::consts::PI * (0.95 + 1.1 * i as f32 / (n - 1) as f32);
                 let r = rx + 18.0;
-                c.ellipse(Pt(head.0 + a.cos() * r, head.1 + a.sin() * r * 1.05), 22.0, 22.0, color);
+                c.ellipse(
+                    Pt(head.0 + a.cos() * r, head.1 + a.sin() * r * 1.05),
+                    22.0,
+                    22.0,
+                    color,
+                );
             }
             for side in [-1.0, 1.0] {
                 let mut y = HEAD_Y;
@@ -630,17 +841,43 @@ fn head(c: &mut Canvas, idea: &Idea, body: &Body, skin: Color, hair_c: Color) {
     let h = Pt(CX, HEAD_Y);
     // Ears, face.
     for side in [-1.0, 1.0] {
-        c.ellipse(Pt(CX + side * rx, HEAD_Y + 4.0), 8.0, 13.0, shade(skin, 0.06));
+        c.ellipse(
+            Pt(CX + side * rx, HEAD_Y + 4.0),
+            8.0,
+            13.0,
+            shade(skin, 0.06),
+        );
     }
     c.ellipse(h, rx, ry, skin);
     // Hair on top.
     if idea.hair_length != HairLength::Bald {
         let mut pb = PathBuilder::new();
-        let lift = if idea.hair_style == HairStyle::Curly { 14.0 } else { 8.0 };
+        let lift = if idea.hair_style == HairStyle::Curly {
+            14.0
+        } else {
+            8.0
+        };
         pb.move_to(CX - rx - 3.0, HEAD_Y + 2.0);
-        pb.cubic_to(CX - rx - 6.0, HEAD_Y - ry * 1.36 - lift, CX + rx + 6.0, HEAD_Y - ry * 1.36 - lift, CX + rx + 3.0, HEAD_Y + 2.0);
-        pb.quad_to(CX + rx * 0.5, HEAD_Y - ry * 0.62, CX - rx * 0.2, HEAD_Y - ry * 0.5);
-        pb.quad_to(CX - rx * 0.8, HEAD_Y - ry * 0.42, CX - rx - 3.0, HEAD_Y + 2.0);
+        pb.cubic_to(
+            CX - rx - 6.0,
+            HEAD_Y - ry * 1.36 - lift,
+            CX + rx + 6.0,
+            HEAD_Y - ry * 1.36 - lift,
+            CX + rx + 3.0,
+            HEAD_Y + 2.0,
+        );
+        pb.quad_to(
+            CX + rx * 0.5,
+            HEAD_Y - ry * 0.62,
+            CX - rx * 0.2,
+            HEAD_Y - ry * 0.5,
+        );
+        pb.quad_to(
+            CX - rx * 0.8,
+            HEAD_Y - ry * 0.42,
+            CX - rx - 3.0,
+            HEAD_Y + 2.0,
+        );
         pb.close();
         c.fill(pb.finish(), hair_c);
         match idea.hair_style {
@@ -674,19 +911,58 @@ fn face(c: &mut Canvas, idea: &Idea, skin: Color, hair_c: Color) {
         }
         c.ellipse(Pt(ex, ey), 6.5, 4.2, rgb(0xfbfbfb));
         c.ellipse(Pt(ex, ey), 3.4, 3.4, rgb(0x2b1d14));
-        let (inner, outer) = if serious { (ey - 12.0, ey - 16.0) } else { (ey - 14.0, ey - 14.0) };
-        c.line(&[Pt(CX + side * 7.0, inner), Pt(CX + side * 21.0, outer)], brow, if idea.gender == Gender::Male { 4.0 } else { 2.6 });
+        let (inner, outer) = if serious {
+            (ey - 12.0, ey - 16.0)
+        } else {
+            (ey - 14.0, ey - 14.0)
+        };
+        c.line(
+            &[Pt(CX + side * 7.0, inner), Pt(CX + side * 21.0, outer)],
+            brow,
+            if idea.gender == Gender::Male {
+                4.0
+            } else {
+                2.6
+            },
+        );
         if matches!(idea.makeup, Makeup::Glam | Makeup::Bold) {
-            c.ellipse(Pt(CX + side * 22.0, ey + 18.0), 7.0, 4.0, rgba(0xe07a7a, 70));
+            c.ellipse(
+                Pt(CX + side * 22.0, ey + 18.0),
+                7.0,
+                4.0,
+                rgba(0xe07a7a, 70),
+            );
         }
         if matches!(idea.age, Age::MiddleAged | Age::Senior) {
-            c.line(&[Pt(CX + side * 23.0, ey + 2.0), Pt(CX + side * 27.0, ey + 5.0)], shade(skin, 0.25), 1.2);
+            c.line(
+                &[
+                    Pt(CX + side * 23.0, ey + 2.0),
+                    Pt(CX + side * 27.0, ey + 5.0),
+                ],
+                shade(skin, 0.25),
+                1.2,
+            );
         }
         if idea.age == Age::Senior {
-            c.line(&[Pt(CX + side * 10.0, ey + 22.0), Pt(CX + side * 14.0, ey + 30.0)], shade(skin, 0.22), 1.2);
+            c.line(
+                &[
+                    Pt(CX + side * 10.0, ey + 22.0),
+                    Pt(CX + side * 14.0, ey + 30.0),
+                ],
+                shade(skin, 0.22),
+                1.2,
+            );
         }
     }
-    c.line(&[Pt(CX, ey + 4.0), Pt(CX - 3.0, ey + 15.0), Pt(CX + 2.0, ey + 16.0)], shade(skin, 0.25), 2.0);
+    c.line(
+        &[
+            Pt(CX, ey + 4.0),
+            Pt(CX - 3.0, ey + 15.0),
+            Pt(CX + 2.0, ey + 16.0),
+        ],
+        shade(skin, 0.25),
+        2.0,
+    );
     let lips = match idea.makeup {
         Makeup::None => shade(skin, 0.25),
         Makeup::Natural => rgb(0xc07a74),
@@ -702,10 +978,26 @@ fn face(c: &mut Canvas, idea: &Idea, skin: Color, hair_c: Color) {
             pb.quad_to(CX, my + 3.0, CX - 12.0, my - 2.0);
             pb.close();
             c.fill(pb.finish(), lips);
-            c.line(&[Pt(CX - 8.0, my + 1.0), Pt(CX + 8.0, my + 1.0)], rgb(0xffffff), 1.6);
+            c.line(
+                &[Pt(CX - 8.0, my + 1.0), Pt(CX + 8.0, my + 1.0)],
+                rgb(0xffffff),
+                1.6,
+            );
         }
         Expression::Neutral => c.line(&[Pt(CX - 9.0, my), Pt(CX + 9.0, my)], lips, 4.0),
-        Expression::Serious => c.quad_line(Pt(CX - 9.0, my + 2.0), Pt(CX, my - 3.0), Pt(CX + 9.0, my + 2.0), lips, 4.0),
-        Expression::Confident => c.quad_line(Pt(CX - 9.0, my), Pt(CX + 2.0, my + 3.0), Pt(CX + 11.0, my - 4.0), lips, 4.0),
+        Expression::Serious => c.quad_line(
+            Pt(CX - 9.0, my + 2.0),
+            Pt(CX, my - 3.0),
+            Pt(CX + 9.0, my + 2.0),
+            lips,
+            4.0,
+        ),
+        Expression::Confident => c.quad_line(
+            Pt(CX - 9.0, my),
+            Pt(CX + 2.0, my + 3.0),
+            Pt(CX + 11.0, my - 4.0),
+            lips,
+            4.0,
+        ),
     }
 }

@@ -51,9 +51,7 @@ pub fn draw(idea: &Idea, width: u32, height: u32) -> Result<Pixmap, RenderError>
 /// Renders the full image and the thumbnail of `idea`.
 pub fn render(idea: &Idea) -> Result<Rendered, RenderError> {
     let full = draw(idea, FULL_SIZE.0, FULL_SIZE.1)?;
-    let full_png = full
-        .encode_png()
-        .map_err(|e| RenderError(e.to_string()))?;
+    let full_png = full.encode_png().map_err(|e| RenderError(e.to_string()))?;
     let thumb = draw(idea, THUMB_SIZE.0, THUMB_SIZE.1)?;
     let thumb_jpeg = encode_jpeg(&thumb, THUMB_QUALITY)?;
     Ok(Rendered {

@@ -15,7 +15,10 @@ fn pixel(p: &Pixmap, x: f32, y: f32) -> [u8; 3] {
 
 #[test]
 fn the_same_idea_renders_the_same_bytes() {
-    let i = idea("young female model, athletic build, natural makeup, for sportswear", 1);
+    let i = idea(
+        "young female model, athletic build, natural makeup, for sportswear",
+        1,
+    );
     let a = render(&i).unwrap();
     let b = render(&i).unwrap();
     assert_eq!(a.full_png, b.full_png);
@@ -69,7 +72,10 @@ fn a_figure_stands_on_the_backdrop() {
 
 #[test]
 fn outfits_and_builds_change_the_picture() {
-    let base = idea("woman, slim, casual, standing, smiling, fair skin, long straight blonde hair", 5);
+    let base = idea(
+        "woman, slim, casual, standing, smiling, fair skin, long straight blonde hair",
+        5,
+    );
     let mut other = base;
     other.style = Style::Swimwear;
     let mut wider = base;

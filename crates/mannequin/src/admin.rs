@@ -1,0 +1,103 @@
+//! `mannequin admin …`: operator tasks on the database, printing JSON.
+
+use mannequin_domain::Credits;
+use mannequin_domain::ids::IdKind;
+use serde_json::{Value, json};
+
+use crate::app::{BoxError, open_store};
+use crate::clock::{new_id, now_ms};
+use crate::config::{AccountCommand, AdminCommand, CreditsCommand, KeyCommand};
+use crate::keys::{self, Scope};
+
+/// Runs one admin command. `Ok((json, success))`: the JSON to print and whether
+/// the command succeeded (the audit prints its report either way).
+pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
+    match cmd {
+        AdminCommand::Account(AccountCommand::Create { db, name, credits }) => {
+            if credits < 0 {
+                return Err("--credits must not be negative".into());
+            }
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("--name must not be empty".into());
+            }
+            let store = open_store(&db).await?;
+            let id = new_id(IdKind::Account);
+            store
+                .create_account(&id, name, Credits(credits), now_ms())
+                .await?;
+            Ok((json!({"accountId": id}), true))
+        }
+        AdminCommand::Key(KeyCommand::Create {
+            db,
+            account,
+            scopes,
+            expires_at,
+        }) => {
+            let scopes = if scopes.is_empty() {
+                Scope::ALL.to_vec()
+            } else {
+                scopes
+                    .iter()
+                    .map(|s| {
+                        Scope::parse(s).ok_or_else(|| {
+                            format!("unknown scope {s:?}: use content.read or content.register")
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            let expires_at = expires_at
+                .map(|e| {
+                    mannequin_domain::time::parse_rfc3339(&e)
+                        .ok_or_else(|| format!("--expires-at is not RFC 3339: {e:?}"))
+                })
+                .transpose()?;
+            let store = open_store(&db).await?;
+            if !store.account_exists(&account).await? {
+                return Err(format!("no account {account}").into());
+            }
+            let minted = keys::mint(&account, &scopes, expires_at);
+            store.create_key(&minted.record, now_ms()).await?;
+            Ok((
+                json!({"keyId": minted.record.key_id, "apiKey": minted.api_key}),
+                true,
+            ))
+        }
+        AdminCommand::Key(KeyCommand::Revoke { db, key_id }) => {
+            let store = open_store(&db).await?;
+            if !store.revoke_key(&key_id, now_ms()).await? {
+                return Err(format!("no key {key_id}").into());
+            }
+            Ok((json!({"keyId": key_id, "revoked": true}), true))
+        }
+        AdminCommand::Credits(CreditsCommand::Grant {
+            db,
+            account,
+            amount,
+        }) => {
+            let store = open_store(&db).await?;
+            if !store.account_exists(&account).await? {
+                return Err(format!("no account {account}").into());
+            }
+            let balance = store
+                .grant_credits(&account, Credits(amount), "admin grant", now_ms())
+                .await?
+                .ok_or("the adjustment would make available credits negative")?;
+            Ok((serde_json::to_value(balance)?, true))
+        }
+        AdminCommand::Credits(CreditsCommand::Show { db, account }) => {
+            let store = open_store(&db).await?;
+            let balance = store
+                .balance(&account)
+                .await?
+                .ok_or_else(|| format!("no account {account}"))?;
+            Ok((serde_json::to_value(balance)?, true))
+        }
+        AdminCommand::Audit(db) => {
+            let store = open_store(&db).await?;
+            let report = store.audit().await?;
+            let ok = report.ok;
+            Ok((serde_json::to_value(report)?, ok))
+        }
+    }
+}

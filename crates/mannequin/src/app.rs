@@ -1,0 +1,259 @@
+//! Wiring: opens the store, bootstraps, starts the API and the worker, and
+//! shuts them down. Tests start the real app from here on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mannequin_domain::Credits;
+use mannequin_domain::ids::IdKind;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::blob::BlobStore;
+use crate::blob::local::LocalDisk;
+use crate::clock::{new_id, now_ms};
+use crate::config::{DbArgs, ServeArgs};
+use crate::generator::{Builtin, Generator};
+use crate::http::{self, ApiSettings, AppState};
+use crate::keys::{self, Scope};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use crate::worker::{Worker, WorkerConfig};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the database named by `db` and applies migrations.
+pub async fn open_store(db: &DbArgs) -> Result<Arc<dyn Store>, BoxError> {
+    let url = db.database_url();
+    if url.starts_with("sqlite:") {
+        if db.database_url.is_none() {
+            std::fs::create_dir_all(&db.data_dir)?;
+        }
+        let store = SqliteStore::connect(&url, 4).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else {
+        Err(format!(
+            "unsupported database URL (expected sqlite://…): {}",
+            redact(&url)
+        )
+        .into())
+    }
+}
+
+/// A URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// What the starter bootstrap created.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    pub account_id: String,
+    pub api_key: String,
+    pub credits: i64,
+}
+
+/// A running service. Dropping it does not stop it; call [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub worker: Option<Arc<Worker>>,
+    /// The inline worker used by tests when the service runs without one.
+    pub bootstrap: Option<Bootstrap>,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    worker_task: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Asks everything to stop: no new jobs are taken, jobs in progress finish or
+    /// are handed back, open requests complete.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Stops and waits until the API and the worker have finished.
+    pub async fn stop(mut self) {
+        self.begin_shutdown();
+        self.wait().await;
+    }
+
+    /// Waits until the service has stopped (after a signal or `begin_shutdown`).
+    pub async fn wait(&mut self) {
+        if let Some(s) = self.server.take() {
+            let _ = s.await;
+        }
+        if let Some(w) = self.worker_task.take() {
+            let _ = w.await;
+        }
+    }
+}
+
+/// Options that tests and embedders may set beyond the command line.
+#[derive(Default)]
+pub struct Overrides {
+    /// Use this generator instead of the built-in one.
+    pub generator: Option<Arc<dyn Generator>>,
+    /// Use this listener instead of binding `--listen`.
+    pub listener: Option<TcpListener>,
+    /// Build the worker (for `run_ready`) but do not start its loop.
+    pub worker_paused: bool,
+}
+
+/// Starts `serve` (API + optional worker) or, with `api = false`, only the worker.
+pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<Running, BoxError> {
+    let store = open_store(&args.db).await?;
+    let bootstrap = if args.no_bootstrap || !api {
+        None
+    } else {
+        bootstrap(store.as_ref(), args.starter_credits).await?
+    };
+    let listener = match (api, overrides.listener) {
+        (false, _) => None,
+        (true, Some(l)) => Some(l),
+        (true, None) => Some(TcpListener::bind(args.listen).await?),
+    };
+    let addr = match &listener {
+        Some(l) => l.local_addr()?,
+        None => args.listen,
+    };
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_string();
+    if addr.ip().is_unspecified() && args.public_url.is_none() {
+        warn!("listening on {addr} without --public-url: image URLs will name {public_url}");
+    }
+    let blobs: Arc<dyn BlobStore> = Arc::new(LocalDisk::new(
+        args.db.data_dir.join("media"),
+        &format!("{public_url}/media"),
+    ));
+    let metrics = Arc::new(Metrics::default());
+    let wake = Arc::new(Notify::new());
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let run_worker = !api || !args.no_worker;
+    let worker = (run_worker || overrides.worker_paused).then(|| {
+        let generator = overrides.generator.clone().unwrap_or_else(|| {
+            Arc::new(Builtin {
+                delay: Duration::from_millis(args.generator_delay_ms),
+            })
+        });
+        Arc::new(Worker::new(
+            store.clone(),
+            blobs.clone(),
+            generator,
+            metrics.clone(),
+            WorkerConfig {
+                concurrency: args.worker_concurrency.max(1),
+                lease: Duration::from_millis(args.lease_ms.max(300)),
+                retry_base: Duration::from_millis(args.retry_base_ms),
+                ..WorkerConfig::default()
+            },
+            wake.clone(),
+        ))
+    });
+    let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
+        (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
+        _ => None,
+    };
+
+    let server = listener.map(|listener| {
+        let state = AppState {
+            store: store.clone(),
+            blobs,
+            metrics,
+            limiter: Arc::new(http::auth::RateLimiter::new(
+                args.rate_limit,
+                args.rate_burst,
+            )),
+            wake,
+            settings: Arc::new(ApiSettings {
+                price_per_model: Credits(args.credits_per_model),
+                max_attempts: args.max_attempts.max(1),
+                reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+            }),
+            serve_media: true,
+        };
+        let router = http::router(state);
+        let mut rx = shutdown_rx.clone();
+        info!(%addr, %public_url, "listening");
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                warn!(error = %e, "server stopped with an error");
+            }
+        })
+    });
+
+    Ok(Running {
+        addr,
+        store,
+        worker,
+        bootstrap,
+        shutdown,
+        server,
+        worker_task,
+    })
+}
+
+/// Creates the starter account and its key when the database holds no account.
+async fn bootstrap(store: &dyn Store, credits: i64) -> Result<Option<Bootstrap>, BoxError> {
+    let account_id = new_id(IdKind::Account);
+    let minted = keys::mint(&account_id, &Scope::ALL, None);
+    let created = store
+        .create_first_account(
+            &account_id,
+            "starter",
+            Credits(credits),
+            &minted.record,
+            now_ms(),
+        )
+        .await?;
+    Ok(created.then_some(Bootstrap {
+        account_id,
+        api_key: minted.api_key,
+        credits,
+    }))
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

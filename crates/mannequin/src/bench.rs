@@ -1,0 +1,252 @@
+//! `mannequin bench`: measures a running server over HTTP, and `mannequin
+//! preview`: renders the ideas of a text to files.
+//!
+//! The bench registers ideas (count 10) until the account holds the models it
+//! needs, lists them with `limit=100` and with the default page, and waits for the
+//! queue to drain to measure models per second through the whole pipeline.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::json;
+
+use crate::app::BoxError;
+use crate::config::PreviewArgs;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Base URL of the server.
+    #[arg(
+        long,
+        env = "MANNEQUIN_BENCH_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// An API key of an account with enough credits (register-requests × 10 × price).
+    #[arg(long, env = "MANNEQUIN_API_KEY")]
+    pub api_key: String,
+    /// register-ideas calls (count 10 each): 1000 gives the account 10,000 models.
+    #[arg(long, default_value_t = 1000)]
+    pub register_requests: u64,
+    /// List calls per page size.
+    #[arg(long, default_value_t = 500)]
+    pub list_requests: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: u64,
+    /// PID of the server, to report its peak memory (Linux).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Give up waiting for the queue to drain after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    pub drain_timeout_secs: u64,
+}
+
+struct Phase {
+    name: String,
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl Phase {
+    fn report(&mut self) {
+        self.latencies.sort();
+        let pct = |p: f64| -> f64 {
+            if self.latencies.is_empty() {
+                return 0.0;
+            }
+            let i = ((self.latencies.len() as f64 * p).ceil() as usize)
+                .clamp(1, self.latencies.len())
+                - 1;
+            self.latencies[i].as_secs_f64() * 1000.0
+        };
+        println!(
+            "{:<32} {:>7} req {:>9.1} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   errors {}",
+            self.name,
+            self.latencies.len(),
+            self.latencies.len() as f64 / self.elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            pct(1.0),
+            self.errors
+        );
+    }
+}
+
+async fn phase<F, Fut>(name: &str, total: u64, concurrency: u64, make: F) -> Phase
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let make = Arc::new(make);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let next = next.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let t = Instant::now();
+                let ok = make(i).await;
+                lat.push(t.elapsed());
+                if !ok {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut p = Phase {
+        name: name.to_string(),
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        if let Ok((lat, errors)) = t.await {
+            p.latencies.extend(lat);
+            p.errors += errors;
+        }
+    }
+    p.elapsed = started.elapsed();
+    p
+}
+
+async fn queue_depth(client: &reqwest::Client, url: &str) -> Result<i64, BoxError> {
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("mannequin_queue_depth{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+        .sum())
+}
+
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
+    let url = args.url.trim_end_matches('/').to_string();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency as usize * 2)
+        .build()?;
+    println!(
+        "mannequin bench against {url}: {} register-ideas (count 10), {} lists per page size, concurrency {}",
+        args.register_requests, args.list_requests, args.concurrency
+    );
+
+    let started = Instant::now();
+    let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
+    let mut reg = phase("register-ideas (count 10)", args.register_requests, args.concurrency, move |i| {
+        let (c, u, k) = (c.clone(), u.clone(), k.clone());
+        async move {
+            let body = json!({"preferences": format!("model {i}, casual, natural makeup"), "count": 10});
+            matches!(
+                c.post(format!("{u}/api/external/models/register-ideas"))
+                    .header("X-Api-Key", k)
+                    .json(&body)
+                    .send()
+                    .await,
+                Ok(r) if r.status().is_success()
+            )
+        }
+    })
+    .await;
+    reg.report();
+    let registered_models = (reg.latencies.len() as u64 - reg.errors) * 10;
+
+    for (label, query) in [
+        ("list models (limit=100)", "?limit=100"),
+        ("list models (default, 1000)", ""),
+    ] {
+        let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
+        let query = query.to_string();
+        let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
+            let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), query.clone());
+            async move {
+                match c
+                    .get(format!("{u}/api/external/models{q}"))
+                    .header("X-Api-Key", k)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        })
+        .await;
+        p.report();
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(args.drain_timeout_secs);
+    loop {
+        let depth = queue_depth(&client, &url).await?;
+        if depth == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the queue still holds {depth} jobs after {}s",
+                args.drain_timeout_secs
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pipeline = started.elapsed();
+    println!(
+        "{:<32} {:>7} models in {:.1} s: {:.1} models/s end to end",
+        "pipeline (register → DONE)",
+        registered_models,
+        pipeline.as_secs_f64(),
+        registered_models as f64 / pipeline.as_secs_f64()
+    );
+    if let Some(pid) = args.server_pid {
+        match peak_rss_mib(pid) {
+            Some(m) => println!(
+                "{:<32} {m:.1} MiB peak resident memory (VmHWM)",
+                "server memory"
+            ),
+            None => println!("server memory: could not read /proc/{pid}/status"),
+        }
+    }
+    Ok(())
+}
+
+/// Renders the ideas of `args.preferences` to `args.out`.
+pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
+    let prefs = mannequin_domain::Preferences::parse(&args.preferences)?;
+    let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
+    std::fs::create_dir_all(&args.out)?;
+    let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
+    let ideas = mannequin_domain::Attributes::read(prefs.as_str()).ideas(count.get(), seed);
+    for (i, idea) in ideas.iter().enumerate() {
+        let r = mannequin_render::render(idea)?;
+        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
+        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
+        println!(
+            "{}",
+            json!({"file": format!("{}.png", i + 1), "name": idea.name(), "idea": idea.describe()})
+        );
+    }
+    Ok(())
+}

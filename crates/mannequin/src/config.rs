@@ -1,0 +1,192 @@
+//! The command line. Every option is also an environment variable, so the same
+//! settings work in a shell, a service file and a container.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mannequin",
+    version,
+    about = "AI models (mannequins) for product photography, as a service."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and, unless --no-worker, an in-process worker.
+    Serve(ServeArgs),
+    /// Run only the worker.
+    Worker(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Measure a running server: request rates, latency percentiles, models/s.
+    Bench(crate::bench::BenchArgs),
+    /// Render the ideas a text would give, to image files, without a server.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Where the SQLite file and the images live.
+    #[arg(long, env = "MANNEQUIN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default: the SQLite file `mannequin.db` in the data directory.
+    #[arg(long, env = "MANNEQUIN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, env = "MANNEQUIN_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl DbArgs {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("mannequin.db").display()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address the API listens on.
+    #[arg(long, env = "MANNEQUIN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Base of image URLs; default `http://<listen address>`.
+    #[arg(long, env = "MANNEQUIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Run the API only, without the in-process worker.
+    #[arg(long, env = "MANNEQUIN_NO_WORKER")]
+    pub no_worker: bool,
+    /// Models the worker generates at once.
+    #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", default_value_t = 2)]
+    pub worker_concurrency: u32,
+    /// Price of one model in credits.
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10)]
+    pub credits_per_model: i64,
+    /// Do not create the starter account on an empty database.
+    #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
+    pub no_bootstrap: bool,
+    /// Credits of the starter account.
+    #[arg(long, env = "MANNEQUIN_STARTER_CREDITS", default_value_t = 1000)]
+    pub starter_credits: i64,
+    /// Attempts per model before it fails and is refunded.
+    #[arg(long, env = "MANNEQUIN_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds a reservation may stay open before its unfinished models fail.
+    #[arg(long, env = "MANNEQUIN_RESERVATION_TTL_SECS", default_value_t = 3600)]
+    pub reservation_ttl_secs: u64,
+    /// Milliseconds a worker's claim on a job lasts unless extended.
+    #[arg(long, env = "MANNEQUIN_LEASE_MS", default_value_t = 30_000)]
+    pub lease_ms: u64,
+    /// First retry delay in milliseconds (doubles per attempt, with jitter).
+    #[arg(long, env = "MANNEQUIN_RETRY_BASE_MS", default_value_t = 1000)]
+    pub retry_base_ms: u64,
+    /// Requests per second per account (0 turns rate limiting off).
+    #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Requests an account may burst above the rate.
+    #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0)]
+    pub rate_burst: f64,
+    /// Extra milliseconds per model in the built-in generator, to imitate a
+    /// slower image model (tests, load experiments).
+    #[arg(long, env = "MANNEQUIN_GENERATOR_DELAY_MS", default_value_t = 0)]
+    pub generator_delay_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Credits.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+    /// Check the credit invariants over the whole database; exit 0 only if they hold.
+    Audit(DbArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        account: String,
+        /// content.read or content.register; repeat for both (default: both).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// RFC 3339 time after which the key stops working.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditsCommand {
+    /// Add credits (a negative amount is an adjustment that removes them).
+    Grant {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        account: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: i64,
+    },
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The preferences text, as in register-ideas.
+    pub preferences: String,
+    #[arg(long, default_value_t = 4)]
+    pub count: u32,
+    /// Folder to write `<n>.png` and `<n>.jpg` into.
+    #[arg(long, default_value = "preview")]
+    pub out: PathBuf,
+    /// Seed for the ideas (a batch id plays this part in the service).
+    #[arg(long, default_value = "preview")]
+    pub seed: String,
+}

@@ -1,0 +1,146 @@
+//! The one error type of the HTTP layer and its mapping to the contract's JSON
+//! errors. 5xx bodies are opaque; their cause is logged under the request's
+//! correlation id.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mannequin_domain::{Credits, RequestError};
+use tracing::error;
+
+use crate::keys::Scope;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Invalid(RequestError),
+    MalformedJson(String),
+    UnsupportedContentType,
+    Unauthorized,
+    MissingScope(Scope),
+    NotFound,
+    InsufficientCredits {
+        required: Credits,
+        available: Credits,
+    },
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    Unavailable,
+    Internal,
+}
+
+/// What the envelope middleware renders as the JSON body (with the correlation id).
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    pub message: String,
+    pub code: &'static str,
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        ApiError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        error!(error = %e, "store failure");
+        match e {
+            StoreError::Unavailable(_) => ApiError::Unavailable,
+            StoreError::Internal(_) => ApiError::Internal,
+        }
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            ApiError::Invalid(e) => (StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+            ApiError::MalformedJson(detail) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("The body is not valid JSON: {detail}"),
+            ),
+            ApiError::UnsupportedContentType => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_content_type",
+                "Content-Type must be application/json.".into(),
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing or invalid API key.".into(),
+            ),
+            ApiError::MissingScope(s) => (
+                StatusCode::FORBIDDEN,
+                "missing_scope",
+                format!("Missing required scope: '{}'.", s.as_str()),
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".into()),
+            ApiError::InsufficientCredits {
+                required,
+                available,
+            } => (
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_credits",
+                format!("Insufficient credits. Required: {required}, available: {available}."),
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Rate limit exceeded. Retry later.".into(),
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service is temporarily unavailable. Retry later.".into(),
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        let mut res = status.into_response();
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs.max(1)),
+            ApiError::Unavailable => Some(2),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res.extensions_mut().insert(ErrorBody { message, code });
+        res
+    }
+}
+
+/// The body for an error response the framework made itself (no route, wrong
+/// method, body too large, bad path): its status says what happened.
+pub fn framework_error(status: StatusCode) -> ErrorBody {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "Not found."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed."),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Request body too large (limit 64 KiB).",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_content_type",
+            "Content-Type must be application/json.",
+        ),
+        s if s.is_server_error() => ("internal", "Internal server error."),
+        _ => ("bad_request", "Bad request."),
+    };
+    ErrorBody {
+        message: message.into(),
+        code,
+    }
+}

@@ -1,0 +1,148 @@
+//! Routes, the request envelope (correlation id, logging, metrics, JSON errors)
+//! and the shared state handlers see.
+
+pub mod auth;
+pub mod error;
+mod models;
+mod ops;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::Notify;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::blob::BlobStore;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use error::{ErrorBody, framework_error};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub price_per_model: mannequin_domain::Credits,
+    pub max_attempts: u32,
+    pub reservation_ttl: Duration,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<auth::RateLimiter>,
+    /// Wakes an in-process worker when jobs are queued.
+    pub wake: Arc<Notify>,
+    pub settings: Arc<ApiSettings>,
+    /// Whether `/media/` serves images from the blob store.
+    pub serve_media: bool,
+}
+
+/// The request's correlation id, as a request extension.
+#[derive(Debug, Clone)]
+pub struct CorrelationId(pub String);
+
+/// A client's id is kept when it is 1–128 characters of `A-Z a-z 0-9 . _ -`.
+pub fn valid_correlation_id(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new()
+        .route("/api/external/models", get(models::list_models))
+        .route(
+            "/api/external/models/register-ideas",
+            post(models::register_ideas),
+        )
+        .route("/api/external/models/{id}/vote", post(models::vote_model))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
+    if state.serve_media {
+        api = api.route("/media/{*key}", get(ops::media));
+    }
+    api.fallback(|| async { error::ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), envelope))
+        .with_state(state)
+}
+
+/// Runs around every request: assigns the correlation id, opens the span that
+/// every log line of the request carries, records metrics, and renders every
+/// error (the handlers' and the framework's) as the contract's JSON.
+async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let correlation_id = req
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| valid_correlation_id(s))
+        .map(str::to_string)
+        .unwrap_or_else(crate::clock::new_ulid);
+    req.extensions_mut()
+        .insert(CorrelationId(correlation_id.clone()));
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let span = info_span!("request", correlation_id = %correlation_id, method = %method, path = %req.uri().path());
+    let mut res = next.run(req).instrument(span.clone()).await;
+
+    let status = res.status();
+    let body = res.extensions_mut().remove::<ErrorBody>().or_else(|| {
+        let is_json = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        (status.is_client_error() || status.is_server_error())
+            .then_some(())
+            .filter(|_| !is_json)
+            .map(|_| framework_error(status))
+    });
+    if let Some(body) = body {
+        let mut headers = std::mem::take(res.headers_mut());
+        headers.remove(header::CONTENT_LENGTH);
+        let json = axum::Json(json!({
+            "error": body.message,
+            "code": body.code,
+            "correlationId": correlation_id,
+        }));
+        res = (status, json).into_response();
+        for (name, value) in headers.iter() {
+            if name != header::CONTENT_TYPE {
+                res.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&correlation_id) {
+        res.headers_mut().insert("x-correlation-id", v);
+    }
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe_request(&method, &route, status.as_u16(), elapsed);
+    span.in_scope(|| {
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            warn!(status = status.as_u16(), latency_ms = ms, "request failed");
+        } else {
+            info!(status = status.as_u16(), latency_ms = ms, "request");
+        }
+    });
+    res
+}

@@ -1,0 +1,247 @@
+//! The Models API: list models, register ideas, and vote (ours).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use mannequin_domain::ids::IdKind;
+use mannequin_domain::request::{Cursor, parse_batch_id};
+use mannequin_domain::{
+    Attributes, Count, Limit, Preferences, RequestError, StatusFilter, Voting, ideas, time,
+};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::info;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::{AppState, CorrelationId};
+use crate::clock::{new_id, now_ms};
+use crate::keys::Scope;
+use crate::store::{ListQuery, NewBatch, RegisterError};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelItem {
+    id: String,
+    name: String,
+    thumbnail: Option<String>,
+    status: &'static str,
+    voting: &'static str,
+    created_at: String,
+    batch_id: String,
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_reason: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelList {
+    models: Vec<ModelItem>,
+    count: usize,
+    next_cursor: Option<String>,
+}
+
+pub async fn list_models(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<ModelList>, ApiError> {
+    caller.require(Scope::Read)?;
+    let filter = StatusFilter::parse(params.get("statusFilter").map(String::as_str))?;
+    let limit = Limit::parse(params.get("limit").map(String::as_str))?.get();
+    let cursor = params.get("cursor").map(|c| Cursor::parse(c)).transpose()?;
+    let batch_id = params
+        .get("batchId")
+        .map(|b| parse_batch_id(b).map(str::to_string))
+        .transpose()?;
+    let mut rows = state
+        .store
+        .list_models(
+            caller.account_id(),
+            &ListQuery {
+                filter,
+                batch_id,
+                cursor,
+                limit: limit + 1,
+            },
+        )
+        .await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| {
+            Cursor {
+                created_at_ms: r.created_at,
+                id: r.id.clone(),
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    let models: Vec<ModelItem> = rows
+        .into_iter()
+        .map(|r| ModelItem {
+            thumbnail: r.thumb_key.as_deref().map(|k| state.blobs.url(k)),
+            image: r.image_key.as_deref().map(|k| state.blobs.url(k)),
+            id: r.id,
+            name: r.name,
+            status: r.status.as_str(),
+            voting: r.voting.as_str(),
+            created_at: time::format_millis(r.created_at),
+            batch_id: r.batch_id,
+            failure_reason: r.failure_reason,
+        })
+        .collect();
+    Ok(Json(ModelList {
+        count: models.len(),
+        models,
+        next_cursor,
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    created_record_ids: Vec<String>,
+    batch_id: String,
+    order_id: String,
+    reservation_id: String,
+    credits_reserved: i64,
+}
+
+/// Parses a JSON object body after checking its content type.
+fn json_object(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(ApiError::UnsupportedContentType);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::MalformedJson("expected a JSON object".into())),
+        Err(e) => Err(ApiError::MalformedJson(e.to_string())),
+    }
+}
+
+/// Reads `preferences` and `count` with the contract's rules. `count` must be a
+/// JSON integer (`10.0` and `"10"` are refused); `null` means the default.
+pub fn parse_register(
+    body: &serde_json::Map<String, Value>,
+) -> Result<(Preferences, Count), RequestError> {
+    let preferences = match body.get("preferences") {
+        None | Some(Value::Null) => return Err(RequestError::PreferencesMissing),
+        Some(Value::String(s)) => Preferences::parse(s)?,
+        Some(_) => return Err(RequestError::PreferencesNotString),
+    };
+    let count = match body.get("count") {
+        None | Some(Value::Null) => Count::DEFAULT,
+        Some(Value::Number(n)) => {
+            let n = n
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| n.as_u64().map(i128::from))
+                .ok_or(RequestError::CountNotInteger)?;
+            Count::try_from(n)?
+        }
+        Some(_) => return Err(RequestError::CountNotInteger),
+    };
+    Ok((preferences, count))
+}
+
+pub async fn register_ideas(
+    State(state): State<AppState>,
+    caller: Caller,
+    Extension(CorrelationId(correlation_id)): Extension<CorrelationId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Registered>, ApiError> {
+    caller.require(Scope::Register)?;
+    let body = json_object(&headers, &body)?;
+    let (preferences, count) = parse_register(&body)?;
+    let batch_id = new_id(IdKind::Batch);
+    let ideas = Attributes::read(preferences.as_str())
+        .ideas(count.get(), ideas::seed(&batch_id, preferences.as_str()));
+    let now = now_ms();
+    let batch = NewBatch {
+        account_id: caller.account_id().to_string(),
+        order_id: new_id(IdKind::Order),
+        reservation_id: new_id(IdKind::Reservation),
+        batch_id,
+        preferences: preferences.as_str().to_string(),
+        correlation_id,
+        price_per_model: state.settings.price_per_model,
+        deadline: now + state.settings.reservation_ttl.as_millis() as i64,
+        max_attempts: state.settings.max_attempts,
+        models: ideas
+            .into_iter()
+            .map(|idea| (new_id(IdKind::Model), new_id(IdKind::Job), idea))
+            .collect(),
+    };
+    let required = state
+        .settings
+        .price_per_model
+        .times(count.get())
+        .ok_or(ApiError::Internal)?;
+    match state.store.register_batch(&batch, now).await {
+        Ok(()) => {}
+        Err(RegisterError::InsufficientCredits {
+            required,
+            available,
+        }) => {
+            return Err(ApiError::InsufficientCredits {
+                required,
+                available,
+            });
+        }
+        // The key's account vanished: as good as an invalid key.
+        Err(RegisterError::UnknownAccount) => return Err(ApiError::Unauthorized),
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+    }
+    state.metrics.credits_reserved(required.0);
+    state.wake.notify_one();
+    info!(batch_id = %batch.batch_id, count = count.get(), credits = required.0, "ideas registered");
+    Ok(Json(Registered {
+        created_record_ids: batch.models.into_iter().map(|(id, _, _)| id).collect(),
+        batch_id: batch.batch_id,
+        order_id: batch.order_id,
+        reservation_id: batch.reservation_id,
+        credits_reserved: required.0,
+    }))
+}
+
+/// `POST /api/external/models/{id}/vote` with `{"voting": "APPROVED"}` (ours).
+pub async fn vote_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::Register)?;
+    let body = json_object(&headers, &body)?;
+    let voting = body
+        .get("voting")
+        .and_then(Value::as_str)
+        .and_then(|v| Voting::parse(&v.to_ascii_uppercase()))
+        .ok_or(ApiError::Invalid(RequestError::VotingInvalid))?;
+    if !state
+        .store
+        .set_voting(caller.account_id(), &id, voting, now_ms())
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(
+        serde_json::json!({"id": id, "voting": voting.as_str()}),
+    ))
+}

@@ -1,0 +1,61 @@
+//! Health, readiness, metrics and media.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::blob;
+
+/// The process is alive.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The database answers.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(json!({"status": "ready"})))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let stats = state.store.queue_stats().await.ok();
+    let mut res = state.metrics.render(stats).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
+
+/// Images by key. Keys hold the model id, so the bytes under a key never change:
+/// clients and CDNs may cache them for good.
+pub async fn media(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    if !blob::valid_key(&key) {
+        return Err(ApiError::NotFound);
+    }
+    let bytes = state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "media read failed");
+            ApiError::Internal
+        })?
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, blob::content_type(&key)),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,261 @@
+//! What the service needs from a database, as one trait.
+//!
+//! [`sqlite::SqliteStore`] is the embedded default. Every method that moves credits
+//! does so in one transaction with the status change that causes it, and a model
+//! row's status is the guard that makes settling idempotent: a transition that finds
+//! the row already terminal changes nothing.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use mannequin_domain::{Credits, Idea, ModelStatus, StatusFilter, Voting, request::Cursor};
+use serde::Serialize;
+
+/// A store failure. `Unavailable` is a dependency that may come back (503);
+/// `Internal` is a bug or corruption (500). Neither message reaches a client.
+#[derive(Debug)]
+pub enum StoreError {
+    Unavailable(String),
+    Internal(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable(m) => write!(f, "database unavailable: {m}"),
+            StoreError::Internal(m) => write!(f, "database error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Balances of one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub available: i64,
+    pub reserved: i64,
+    pub consumed: i64,
+}
+
+/// What a stored key says about itself; the caller checks the secret and times.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub key_id: String,
+    pub account_id: String,
+    pub secret_hash: Vec<u8>,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key_id: String,
+    pub account_id: String,
+    pub secret_hash: Vec<u8>,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+}
+
+/// Everything one register-ideas call writes, with its ids already chosen.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub account_id: String,
+    pub batch_id: String,
+    pub order_id: String,
+    pub reservation_id: String,
+    pub preferences: String,
+    pub correlation_id: String,
+    pub price_per_model: Credits,
+    pub deadline: i64,
+    pub max_attempts: u32,
+    /// `(model id, job id, idea)` per model, in order.
+    pub models: Vec<(String, String, Idea)>,
+}
+
+#[derive(Debug)]
+pub enum RegisterError {
+    InsufficientCredits {
+        required: Credits,
+        available: Credits,
+    },
+    UnknownAccount,
+    Store(StoreError),
+}
+
+impl From<StoreError> for RegisterError {
+    fn from(e: StoreError) -> Self {
+        RegisterError::Store(e)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: StatusFilter,
+    pub batch_id: Option<String>,
+    pub cursor: Option<Cursor>,
+    pub limit: u32,
+}
+
+/// A model as the list shows it.
+#[derive(Debug, Clone)]
+pub struct ModelRow {
+    pub id: String,
+    pub batch_id: String,
+    pub name: String,
+    pub status: ModelStatus,
+    pub voting: Voting,
+    pub thumb_key: Option<String>,
+    pub image_key: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A job a worker holds under a lease.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job_id: String,
+    pub model_id: String,
+    pub account_id: String,
+    pub correlation_id: String,
+    /// Failed attempts so far (a crash is not an attempt; the deadline bounds those).
+    pub attempts: u32,
+    pub max_attempts: u32,
+    /// The model's price, consumed or refunded when it settles.
+    pub price: i64,
+    pub idea: Idea,
+}
+
+/// The result of settling a model: whether this call changed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// The model moved to its terminal status and its credits were settled now.
+    Now,
+    /// The model was already terminal; nothing changed.
+    Already,
+}
+
+/// Live figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueStats {
+    pub queued: i64,
+    pub running: i64,
+    pub credits_reserved: i64,
+}
+
+/// A broken invariant found by the audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    pub ok: bool,
+    pub accounts: i64,
+    pub reservations: i64,
+    pub models: i64,
+    pub ledger_entries: i64,
+    pub violations: Vec<Violation>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates an account, granting `credits` through the ledger.
+    async fn create_account(
+        &self,
+        id: &str,
+        name: &str,
+        credits: Credits,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Creates the account only if the database holds none yet; true if it did.
+    async fn create_first_account(
+        &self,
+        id: &str,
+        name: &str,
+        credits: Credits,
+        key: &NewKey,
+        now: i64,
+    ) -> StoreResult<bool>;
+    async fn account_exists(&self, id: &str) -> StoreResult<bool>;
+    /// Adds (or, negative, removes) available credits; `None` for an unknown account.
+    /// A grant that would make `available` negative is refused with `Ok(None)`.
+    async fn grant_credits(
+        &self,
+        account_id: &str,
+        amount: Credits,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<Option<Balance>>;
+    async fn balance(&self, account_id: &str) -> StoreResult<Option<Balance>>;
+
+    async fn create_key(&self, key: &NewKey, now: i64) -> StoreResult<()>;
+    async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Revokes a key; false when there is no such key.
+    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<bool>;
+
+    /// Reserves credits and writes the order, batch, reservation, ledger entry,
+    /// models and jobs in one transaction, or nothing.
+    async fn register_batch(&self, batch: &NewBatch, now: i64) -> Result<(), RegisterError>;
+    async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>>;
+    /// Sets a model's vote; false when the model is not the account's.
+    async fn set_voting(
+        &self,
+        account_id: &str,
+        model_id: &str,
+        voting: Voting,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Claims up to `max` ready jobs (queued and due, or leased and expired) for
+    /// `worker` until `lease_until`, moving their models to PROCESSING.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        max: u32,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Vec<ClaimedJob>>;
+    /// Extends the leases `worker` holds; returns how many.
+    async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64>;
+    /// Gives back the jobs `worker` holds so another worker can take them now.
+    async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64>;
+    /// Marks the model DONE with its images and consumes its price.
+    async fn complete_model(
+        &self,
+        job: &ClaimedJob,
+        image_key: &str,
+        thumb_key: &str,
+        now: i64,
+    ) -> StoreResult<Settled>;
+    /// Marks the model FAILED with `reason` and refunds its price.
+    async fn fail_model(&self, job: &ClaimedJob, reason: &str, now: i64) -> StoreResult<Settled>;
+    /// Counts a failed attempt and puts the job back for `run_at`.
+    async fn retry_job(
+        &self,
+        job: &ClaimedJob,
+        worker: &str,
+        error: &str,
+        run_at: i64,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Closes reservations whose deadline passed: their unfinished models become
+    /// FAILED ("timed out") and are refunded. Returns how many models it failed.
+    async fn expire_reservations(&self, now: i64) -> StoreResult<u64>;
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats>;
+    /// Checks the credit invariants over the whole database.
+    async fn audit(&self) -> StoreResult<AuditReport>;
+}

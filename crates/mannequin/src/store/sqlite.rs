@@ -1,0 +1,1024 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! Writes go through a pool of one connection and every write transaction is
+//! `BEGIN IMMEDIATE`, so writers queue in the process instead of spinning on
+//! SQLite's busy handler, and a read-then-write transaction can never fail to
+//! upgrade its lock. Reads use a separate pool and run alongside.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mannequin_domain::credits::{LedgerKind, LedgerSums};
+use mannequin_domain::{Credits, Idea, ModelStatus, StatusFilter, Voting};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+
+use super::*;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+fn err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::Database(d)
+            if matches!(d.code().as_deref(), Some("5" | "6" | "517" | "262")) =>
+        {
+            // SQLITE_BUSY, SQLITE_LOCKED and their extended codes: contention.
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path` or
+    /// `sqlite::memory:`-style URLs are accepted by sqlx).
+    pub async fn connect(url: &str, read_connections: u32) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(internal)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options.clone())
+            .await
+            .map_err(err)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(read_connections.max(1))
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options.read_only(false))
+            .await
+            .map_err(err)?;
+        Ok(SqliteStore { write, read })
+    }
+
+    async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.write.begin_with("BEGIN IMMEDIATE").await.map_err(err)
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// One ledger row to append.
+struct Entry<'a> {
+    account_id: &'a str,
+    kind: LedgerKind,
+    amount: i64,
+    reservation_id: Option<&'a str>,
+    model_id: Option<&'a str>,
+    correlation_id: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+async fn ledger(tx: &mut Transaction<'static, Sqlite>, e: Entry<'_>, now: i64) -> StoreResult<()> {
+    let Entry {
+        account_id,
+        kind,
+        amount,
+        reservation_id,
+        model_id,
+        correlation_id,
+        note,
+    } = e;
+    sqlx::query(
+        "INSERT INTO ledger (account_id, kind, amount, reservation_id, model_id, correlation_id, note, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(account_id.to_string())
+    .bind(kind.as_str())
+    .bind(amount)
+    .bind(reservation_id.map(str::to_string))
+    .bind(model_id.map(str::to_string))
+    .bind(correlation_id.map(str::to_string))
+    .bind(note.map(str::to_string))
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Moves one model to a terminal status and settles its price, in `tx`.
+/// The `WHERE status IN (PENDING, PROCESSING)` is the guard against settling twice.
+async fn settle(
+    tx: &mut Transaction<'static, Sqlite>,
+    model_id: &str,
+    outcome: ModelStatus,
+    reason: Option<&str>,
+    keys: Option<(&str, &str)>,
+    correlation_id: &str,
+    now: i64,
+) -> StoreResult<Settled> {
+    debug_assert!(outcome.is_terminal());
+    let row = sqlx::query(
+        "UPDATE models SET status = ?, failure_reason = ?, image_key = ?, thumb_key = ?, updated_at = ?
+         WHERE id = ? AND status IN ('PENDING', 'PROCESSING')
+         RETURNING account_id, reservation_id, price",
+    )
+    .bind(outcome.as_str())
+    .bind(reason.map(str::to_string))
+    .bind(keys.map(|k| k.0.to_string()))
+    .bind(keys.map(|k| k.1.to_string()))
+    .bind(now)
+    .bind(model_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(err)?;
+    let Some(row) = row else {
+        return Ok(Settled::Already);
+    };
+    let account_id: String = row.try_get(0).map_err(err)?;
+    let reservation_id: String = row.try_get(1).map_err(err)?;
+    let price: i64 = row.try_get(2).map_err(err)?;
+    let (kind, account_sql, reservation_sql) = if outcome == ModelStatus::Done {
+        (
+            LedgerKind::Consume,
+            "UPDATE accounts SET reserved = reserved - ?1, consumed = consumed + ?1 WHERE id = ?2",
+            "UPDATE reservations SET consumed = consumed + ?1,
+                 closed_at = CASE WHEN consumed + refunded + ?1 = amount THEN ?3 ELSE closed_at END
+             WHERE id = ?2",
+        )
+    } else {
+        (
+            LedgerKind::Refund,
+            "UPDATE accounts SET reserved = reserved - ?1, available = available + ?1 WHERE id = ?2",
+            "UPDATE reservations SET refunded = refunded + ?1,
+                 closed_at = CASE WHEN consumed + refunded + ?1 = amount THEN ?3 ELSE closed_at END
+             WHERE id = ?2",
+        )
+    };
+    sqlx::query(account_sql)
+        .bind(price)
+        .bind(account_id.clone())
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    sqlx::query(reservation_sql)
+        .bind(price)
+        .bind(reservation_id.clone())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(err)?;
+    let entry = Entry {
+        account_id: &account_id,
+        kind,
+        amount: price,
+        reservation_id: Some(&reservation_id),
+        model_id: Some(model_id),
+        correlation_id: Some(correlation_id),
+        note: reason,
+    };
+    ledger(tx, entry, now).await?;
+    let job_state = if outcome == ModelStatus::Done {
+        "done"
+    } else {
+        "failed"
+    };
+    sqlx::query(
+        "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE model_id = ?",
+    )
+    .bind(job_state)
+    .bind(now)
+    .bind(model_id.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(err)?;
+    Ok(Settled::Now)
+}
+
+fn model_row(r: &SqliteRow) -> StoreResult<ModelRow> {
+    let status: String = r.try_get("status").map_err(err)?;
+    let voting: String = r.try_get("voting").map_err(err)?;
+    Ok(ModelRow {
+        id: r.try_get("id").map_err(err)?,
+        batch_id: r.try_get("batch_id").map_err(err)?,
+        name: r.try_get("name").map_err(err)?,
+        status: ModelStatus::parse(&status).ok_or_else(|| internal(format!("status {status}")))?,
+        voting: Voting::parse(&voting).ok_or_else(|| internal(format!("voting {voting}")))?,
+        thumb_key: r.try_get("thumb_key").map_err(err)?,
+        image_key: r.try_get("image_key").map_err(err)?,
+        failure_reason: r.try_get("failure_reason").map_err(err)?,
+        created_at: r.try_get("created_at").map_err(err)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            sqlx::raw_sql(AssertSqlSafe(*sql))
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            )
+            .bind(*version)
+            .bind(*name)
+            .bind(crate::clock::now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn create_account(
+        &self,
+        id: &str,
+        name: &str,
+        credits: Credits,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_account(&mut tx, id, name, credits, now).await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn create_first_account(
+        &self,
+        id: &str,
+        name: &str,
+        credits: Credits,
+        key: &NewKey,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+        if any.is_some() {
+            return Ok(false);
+        }
+        insert_account(&mut tx, id, name, credits, now).await?;
+        insert_key(&mut tx, key, now).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    async fn account_exists(&self, id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(err)?;
+        Ok(found.is_some())
+    }
+
+    async fn grant_credits(
+        &self,
+        account_id: &str,
+        amount: Credits,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<Option<Balance>> {
+        let mut tx = self.tx().await?;
+        let updated = sqlx::query(
+            "UPDATE accounts SET available = available + ?1 WHERE id = ?2 AND available + ?1 >= 0",
+        )
+        .bind(amount.0)
+        .bind(account_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let kind = if amount.0 >= 0 {
+            LedgerKind::Grant
+        } else {
+            LedgerKind::Adjustment
+        };
+        let entry = Entry {
+            account_id,
+            kind,
+            amount: amount.0,
+            reservation_id: None,
+            model_id: None,
+            correlation_id: None,
+            note: Some(note),
+        };
+        ledger(&mut tx, entry, now).await?;
+        tx.commit().await.map_err(err)?;
+        self.balance(account_id).await
+    }
+
+    async fn balance(&self, account_id: &str) -> StoreResult<Option<Balance>> {
+        let row = sqlx::query("SELECT available, reserved, consumed FROM accounts WHERE id = ?")
+            .bind(account_id.to_string())
+            .fetch_optional(&self.write)
+            .await
+            .map_err(err)?;
+        row.map(|r| {
+            Ok(Balance {
+                available: r.try_get(0).map_err(err)?,
+                reserved: r.try_get(1).map_err(err)?,
+                consumed: r.try_get(2).map_err(err)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_key(&self, key: &NewKey, now: i64) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_key(&mut tx, key, now).await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
+        let row = sqlx::query(
+            "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at FROM api_keys WHERE id = ?",
+        )
+        .bind(key_id.to_string())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(err)?;
+        row.map(|r| {
+            Ok(KeyRecord {
+                key_id: r.try_get(0).map_err(err)?,
+                account_id: r.try_get(1).map_err(err)?,
+                secret_hash: r.try_get(2).map_err(err)?,
+                scopes: r.try_get(3).map_err(err)?,
+                expires_at: r.try_get(4).map_err(err)?,
+                revoked_at: r.try_get(5).map_err(err)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM api_keys WHERE id = ?")
+            .bind(key_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+        sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(key_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(found.is_some())
+    }
+
+    async fn register_batch(&self, b: &NewBatch, now: i64) -> Result<(), RegisterError> {
+        let count =
+            u32::try_from(b.models.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let required = b
+            .price_per_model
+            .times(count)
+            .ok_or_else(|| StoreError::Internal("price overflow".into()))?;
+        let mut tx = self.tx().await?;
+        let reserved = sqlx::query(
+            "UPDATE accounts SET available = available - ?1, reserved = reserved + ?1
+             WHERE id = ?2 AND available >= ?1",
+        )
+        .bind(required.0)
+        .bind(b.account_id.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        if reserved.rows_affected() == 0 {
+            let available: Option<i64> =
+                sqlx::query_scalar("SELECT available FROM accounts WHERE id = ?")
+                    .bind(b.account_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            return Err(match available {
+                Some(a) => RegisterError::InsufficientCredits {
+                    required,
+                    available: Credits(a),
+                },
+                None => RegisterError::UnknownAccount,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO batches (id, account_id, order_id, preferences, count, correlation_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(b.batch_id.clone())
+        .bind(b.account_id.clone())
+        .bind(b.order_id.clone())
+        .bind(b.preferences.clone())
+        .bind(i64::from(count))
+        .bind(b.correlation_id.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query(
+            "INSERT INTO reservations (id, account_id, batch_id, amount, deadline, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(b.reservation_id.clone())
+        .bind(b.account_id.clone())
+        .bind(b.batch_id.clone())
+        .bind(required.0)
+        .bind(b.deadline)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        let entry = Entry {
+            account_id: &b.account_id,
+            kind: LedgerKind::Reserve,
+            amount: required.0,
+            reservation_id: Some(&b.reservation_id),
+            model_id: None,
+            correlation_id: Some(&b.correlation_id),
+            note: None,
+        };
+        ledger(&mut tx, entry, now).await?;
+        // One multi-row INSERT each for models and jobs: 20 rows is well under
+        // SQLite's limit on bound parameters.
+        let model_sql = format!(
+            "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea, price, status, created_at, updated_at) VALUES {}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)"; b.models.len()].join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(model_sql));
+        for (i, (model_id, _, idea)) in b.models.iter().enumerate() {
+            let idea_json =
+                serde_json::to_string(idea).map_err(|e| StoreError::Internal(e.to_string()))?;
+            q = q
+                .bind(model_id.clone())
+                .bind(b.account_id.clone())
+                .bind(b.batch_id.clone())
+                .bind(b.reservation_id.clone())
+                .bind(i as i64)
+                .bind(idea.name())
+                .bind(idea_json)
+                .bind(b.price_per_model.0)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await.map_err(err)?;
+        let job_sql = format!(
+            "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at, created_at, updated_at) VALUES {}",
+            vec!["(?, ?, ?, 'queued', ?, ?, ?, ?)"; b.models.len()].join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(job_sql));
+        for (model_id, job_id, _) in &b.models {
+            q = q
+                .bind(job_id.clone())
+                .bind(model_id.clone())
+                .bind(b.correlation_id.clone())
+                .bind(i64::from(b.max_attempts))
+                .bind(now)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await.map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>> {
+        let mut sql = String::from(
+            "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason, created_at
+             FROM models WHERE account_id = ?",
+        );
+        if query.filter == StatusFilter::Approved {
+            sql.push_str(" AND voting = 'APPROVED'");
+        }
+        if query.batch_id.is_some() {
+            sql.push_str(" AND batch_id = ?");
+        }
+        if query.cursor.is_some() {
+            sql.push_str(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account_id.to_string());
+        if let Some(batch) = &query.batch_id {
+            q = q.bind(batch.clone());
+        }
+        if let Some(c) = &query.cursor {
+            q = q
+                .bind(c.created_at_ms)
+                .bind(c.created_at_ms)
+                .bind(c.id.clone());
+        }
+        let rows = q
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(err)?;
+        rows.iter().map(model_row).collect()
+    }
+
+    async fn set_voting(
+        &self,
+        account_id: &str,
+        model_id: &str,
+        voting: Voting,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let done = sqlx::query(
+            "UPDATE models SET voting = ?, updated_at = ? WHERE id = ? AND account_id = ?",
+        )
+        .bind(voting.as_str())
+        .bind(now)
+        .bind(model_id.to_string())
+        .bind(account_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        max: u32,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Vec<ClaimedJob>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.tx().await?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2,
+                 deliveries = deliveries + 1, updated_at = ?3
+             WHERE id IN (
+                 SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
+                 UNION ALL
+                 SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?3
+                 LIMIT ?4)
+             RETURNING id, model_id, correlation_id, attempts, max_attempts",
+        )
+        .bind(worker.to_string())
+        .bind(lease_until)
+        .bind(now)
+        .bind(i64::from(max))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for r in rows {
+            let job_id: String = r.try_get(0).map_err(err)?;
+            let model_id: String = r.try_get(1).map_err(err)?;
+            let model = sqlx::query(
+                "UPDATE models SET status = 'PROCESSING', updated_at = ?1
+                 WHERE id = ?2 AND status IN ('PENDING', 'PROCESSING')
+                 RETURNING account_id, idea, price",
+            )
+            .bind(now)
+            .bind(model_id.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            let Some(model) = model else {
+                // The model was settled meanwhile (deadline, cancel): nothing to do.
+                sqlx::query("UPDATE jobs SET state = 'done', lease_owner = NULL WHERE id = ?")
+                    .bind(job_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                continue;
+            };
+            let idea: String = model.try_get(1).map_err(err)?;
+            jobs.push(ClaimedJob {
+                job_id,
+                model_id,
+                account_id: model.try_get(0).map_err(err)?,
+                correlation_id: r.try_get(2).map_err(err)?,
+                attempts: r.try_get::<i64, _>(3).map_err(err)? as u32,
+                max_attempts: r.try_get::<i64, _>(4).map_err(err)? as u32,
+                price: model.try_get(2).map_err(err)?,
+                idea: serde_json::from_str::<Idea>(&idea).map_err(internal)?,
+            });
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(jobs)
+    }
+
+    async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND state = 'running'",
+        )
+        .bind(lease_until)
+        .bind(worker.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, run_at = ?1, updated_at = ?1
+             WHERE lease_owner = ?2 AND state = 'running'",
+        )
+        .bind(now)
+        .bind(worker.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn complete_model(
+        &self,
+        job: &ClaimedJob,
+        image_key: &str,
+        thumb_key: &str,
+        now: i64,
+    ) -> StoreResult<Settled> {
+        let mut tx = self.tx().await?;
+        let s = settle(
+            &mut tx,
+            &job.model_id,
+            ModelStatus::Done,
+            None,
+            Some((image_key, thumb_key)),
+            &job.correlation_id,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(s)
+    }
+
+    async fn fail_model(&self, job: &ClaimedJob, reason: &str, now: i64) -> StoreResult<Settled> {
+        let mut tx = self.tx().await?;
+        sqlx::query("UPDATE jobs SET last_error = ?, attempts = attempts + 1 WHERE id = ?")
+            .bind(reason.to_string())
+            .bind(job.job_id.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        let s = settle(
+            &mut tx,
+            &job.model_id,
+            ModelStatus::Failed,
+            Some(reason),
+            None,
+            &job.correlation_id,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(s)
+    }
+
+    async fn retry_job(
+        &self,
+        job: &ClaimedJob,
+        worker: &str,
+        error: &str,
+        run_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = attempts + 1, last_error = ?1, run_at = ?2,
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = ?3
+             WHERE id = ?4 AND lease_owner = ?5 AND state = 'running'",
+        )
+        .bind(error.to_string())
+        .bind(run_at)
+        .bind(now)
+        .bind(job.job_id.clone())
+        .bind(worker.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn expire_reservations(&self, now: i64) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let expired: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM reservations WHERE closed_at IS NULL AND deadline <= ? LIMIT 100",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        let mut failed = 0;
+        for reservation in expired {
+            let open: Vec<(String, String)> = sqlx::query_as(
+                "SELECT m.id, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+                 WHERE m.reservation_id = ? AND m.status IN ('PENDING', 'PROCESSING')",
+            )
+            .bind(reservation.clone())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+            for (model_id, correlation_id) in open {
+                if settle(
+                    &mut tx,
+                    &model_id,
+                    ModelStatus::Failed,
+                    Some("timed out"),
+                    None,
+                    &correlation_id,
+                    now,
+                )
+                .await?
+                    == Settled::Now
+                {
+                    failed += 1;
+                }
+            }
+            sqlx::query("UPDATE reservations SET closed_at = ? WHERE id = ? AND closed_at IS NULL")
+                .bind(now)
+                .bind(reservation)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(failed)
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        let (queued, running): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'queued'),
+                    (SELECT COUNT(*) FROM jobs WHERE state = 'running')",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(err)?;
+        let credits_reserved: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(reserved), 0) FROM accounts")
+                .fetch_one(&self.read)
+                .await
+                .map_err(err)?;
+        Ok(QueueStats {
+            queued,
+            running,
+            credits_reserved,
+        })
+    }
+
+    async fn audit(&self) -> StoreResult<AuditReport> {
+        // One read transaction: a consistent snapshot of the whole database.
+        let mut tx = self.read.begin().await.map_err(err)?;
+        let mut violations = Vec::new();
+        let mut v = |rule: &'static str, subject: String, detail: String| {
+            violations.push(Violation {
+                rule,
+                subject,
+                detail,
+            })
+        };
+
+        let accounts: Vec<(String, i64, i64, i64)> =
+            sqlx::query_as("SELECT id, available, reserved, consumed FROM accounts")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+        let sums: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT account_id, kind, SUM(amount) FROM ledger GROUP BY account_id, kind",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        for (id, available, reserved, consumed) in &accounts {
+            let mut s = LedgerSums::default();
+            for (acct, kind, amount) in sums.iter().filter(|r| &r.0 == id) {
+                match LedgerKind::parse(kind) {
+                    Some(k) => s.add(k, *amount),
+                    None => v("ledger_kind", acct.clone(), format!("unknown kind {kind}")),
+                }
+            }
+            if *available < 0 {
+                v(
+                    "available_non_negative",
+                    id.clone(),
+                    format!("available = {available}"),
+                );
+            }
+            if s.expected_available() != *available {
+                v(
+                    "available_matches_ledger",
+                    id.clone(),
+                    format!(
+                        "ledger says {}, account says {available}",
+                        s.expected_available()
+                    ),
+                );
+            }
+            if s.expected_reserved() != *reserved {
+                v(
+                    "reserved_matches_ledger",
+                    id.clone(),
+                    format!(
+                        "ledger says {}, account says {reserved}",
+                        s.expected_reserved()
+                    ),
+                );
+            }
+            if s.consumed != *consumed {
+                v(
+                    "consumed_matches_ledger",
+                    id.clone(),
+                    format!("ledger says {}, account says {consumed}", s.consumed),
+                );
+            }
+            if s.grants - s.consumed + s.adjustments != available + reserved {
+                v(
+                    "grants_minus_consumed_is_available_plus_reserved",
+                    id.clone(),
+                    format!(
+                        "{} - {} + {} != {available} + {reserved}",
+                        s.grants, s.consumed, s.adjustments
+                    ),
+                );
+            }
+        }
+
+        let reservations: Vec<(String, i64, i64, i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT r.id, r.amount, r.consumed, r.refunded,
+                    COALESCE((SELECT SUM(price) FROM models m WHERE m.reservation_id = r.id
+                              AND m.status IN ('PENDING', 'PROCESSING')), 0),
+                    COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.reservation_id = r.id AND l.kind = 'consume'), 0),
+                    COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.reservation_id = r.id AND l.kind = 'refund'), 0),
+                    r.closed_at
+             FROM reservations r",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        for (id, amount, consumed, refunded, outstanding, l_consumed, l_refunded, closed) in
+            &reservations
+        {
+            if amount != &(consumed + refunded + outstanding) {
+                v(
+                    "reservation_balances",
+                    id.clone(),
+                    format!(
+                        "amount {amount} != consumed {consumed} + refunded {refunded} + outstanding {outstanding}"
+                    ),
+                );
+            }
+            if consumed != l_consumed || refunded != l_refunded {
+                v(
+                    "reservation_matches_ledger",
+                    id.clone(),
+                    format!("consumed {consumed}/{l_consumed}, refunded {refunded}/{l_refunded}"),
+                );
+            }
+            if closed.is_some() && *outstanding != 0 {
+                v(
+                    "closed_reservation_has_no_open_models",
+                    id.clone(),
+                    format!("outstanding {outstanding}"),
+                );
+            }
+        }
+
+        let models: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT m.id, m.status, m.price,
+                    COALESCE(SUM(CASE WHEN l.kind = 'consume' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN l.kind = 'refund' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(l.amount), 0)
+             FROM models m LEFT JOIN ledger l ON l.model_id = m.id
+             GROUP BY m.id, m.status, m.price
+             HAVING NOT (
+                 (m.status = 'DONE' AND COUNT(l.id) = 1 AND MAX(l.kind) = 'consume' AND SUM(l.amount) = m.price)
+              OR (m.status IN ('FAILED', 'CANCELLED') AND COUNT(l.id) = 1 AND MAX(l.kind) = 'refund' AND SUM(l.amount) = m.price)
+              OR (m.status IN ('PENDING', 'PROCESSING') AND COUNT(l.id) = 0))",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        for (id, status, price, consumes, refunds, amount) in &models {
+            v(
+                "model_settled_exactly_once",
+                id.clone(),
+                format!(
+                    "{status} with price {price}: {consumes} consume and {refunds} refund entries totalling {amount}"
+                ),
+            );
+        }
+
+        let (model_count, ledger_count): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM models), (SELECT COUNT(*) FROM ledger)")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(err)?;
+        tx.rollback().await.map_err(err)?;
+        Ok(AuditReport {
+            ok: violations.is_empty(),
+            accounts: accounts.len() as i64,
+            reservations: reservations.len() as i64,
+            models: model_count,
+            ledger_entries: ledger_count,
+            violations,
+        })
+    }
+}
+
+async fn insert_account(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    name: &str,
+    credits: Credits,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO accounts (id, name, available, reserved, consumed, created_at) VALUES (?, ?, ?, 0, 0, ?)",
+    )
+    .bind(id.to_string())
+    .bind(name.to_string())
+    .bind(credits.0)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(err)?;
+    let entry = Entry {
+        account_id: id,
+        kind: LedgerKind::Grant,
+        amount: credits.0,
+        reservation_id: None,
+        model_id: None,
+        correlation_id: None,
+        note: Some("account created"),
+    };
+    ledger(tx, entry, now).await
+}
+
+async fn insert_key(
+    tx: &mut Transaction<'static, Sqlite>,
+    key: &NewKey,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, account_id, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(key.key_id.clone())
+    .bind(key.account_id.clone())
+    .bind(key.secret_hash.clone())
+    .bind(key.scopes.clone())
+    .bind(now)
+    .bind(key.expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(err)?;
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! The worker: claims jobs under a lease, generates and stores the images, and
+//! settles each model in one transaction.
+//!
+//! Leases are short and extended while work is in progress, so the jobs of a
+//! worker that dies come back to others soon after. A retryable failure backs
+//! off exponentially with jitter; the last one fails the model and refunds it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::blob::BlobStore;
+use crate::clock::{self, now_ms};
+use crate::generator::{GenerateError, Generator};
+use crate::metrics::{JobOutcome, Metrics};
+use crate::store::{ClaimedJob, Settled, Store};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Models generated at once.
+    pub concurrency: u32,
+    /// How long a claim holds before another worker may take the job.
+    pub lease: Duration,
+    /// How often to look for work when nothing wakes the worker.
+    pub poll: Duration,
+    /// First retry delay; doubled per attempt, with jitter, capped at 5 minutes.
+    pub retry_base: Duration,
+    /// How often to close reservations past their deadline.
+    pub sweep_every: Duration,
+    /// How long SIGTERM waits for jobs in progress before handing them back.
+    pub grace: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            concurrency: 2,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            retry_base: Duration::from_secs(1),
+            sweep_every: Duration::from_secs(5),
+            grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Delay before retry number `attempt` (1 for the first retry): `base × 2^(attempt-1)`,
+/// capped, then scaled by a jitter factor in `[0.5, 1.0)` from `unit` in `[0, 1)`.
+pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
+    const CAP: Duration = Duration::from_secs(300);
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    exp.min(CAP).mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
+pub struct Worker {
+    pub id: String,
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    generator: Arc<dyn Generator>,
+    metrics: Arc<Metrics>,
+    config: WorkerConfig,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        generator: Arc<dyn Generator>,
+        metrics: Arc<Metrics>,
+        config: WorkerConfig,
+        wake: Arc<Notify>,
+    ) -> Worker {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        Worker {
+            id: format!(
+                "{host}-{}-{}",
+                std::process::id(),
+                clock::random_string(mannequin_domain::ids::LOWER36, 6)
+            ),
+            store,
+            blobs,
+            generator,
+            metrics,
+            config,
+            wake,
+        }
+    }
+
+    fn lease_until(&self) -> i64 {
+        now_ms() + self.config.lease.as_millis() as i64
+    }
+
+    /// Runs until `shutdown` turns true, then finishes or hands back its jobs.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
+        let concurrency = self.config.concurrency.max(1);
+        let slots = Arc::new(Semaphore::new(concurrency as usize));
+        let background = {
+            let me = self.clone();
+            let mut stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut heartbeat = tokio::time::interval(me.config.lease / 3);
+                let mut sweep = tokio::time::interval(me.config.sweep_every);
+                loop {
+                    tokio::select! {
+                        _ = heartbeat.tick() => {
+                            if let Err(e) = me.store.extend_leases(&me.id, me.lease_until()).await {
+                                warn!(error = %e, "could not extend leases");
+                            }
+                        }
+                        _ = sweep.tick() => match me.store.expire_reservations(now_ms()).await {
+                            Ok(0) => {}
+                            Ok(n) => info!(models = n, "reservations past their deadline closed"),
+                            Err(e) => warn!(error = %e, "could not close expired reservations"),
+                        },
+                        _ = stop.changed() => break,
+                    }
+                }
+            })
+        };
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+                _ = shutdown.changed() => break,
+            };
+            let free = slots.available_permits() as u32 + 1;
+            match self
+                .store
+                .claim_jobs(&self.id, free, now_ms(), self.lease_until())
+                .await
+            {
+                Ok(jobs) if jobs.is_empty() => {
+                    drop(permit);
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(self.config.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Ok(jobs) => {
+                    let mut first = Some(permit);
+                    for job in jobs {
+                        let p = match first.take() {
+                            Some(p) => p,
+                            None => slots
+                                .clone()
+                                .try_acquire_owned()
+                                .expect("claimed no more than free slots"),
+                        };
+                        let me = self.clone();
+                        tokio::spawn(async move {
+                            me.process(job).await;
+                            drop(p);
+                        });
+                    }
+                }
+                Err(e) => {
+                    drop(permit);
+                    warn!(error = %e, "could not claim jobs");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+        info!(worker = %self.id, "worker stopping: finishing jobs in progress");
+        let all = tokio::time::timeout(self.config.grace, slots.acquire_many(concurrency)).await;
+        background.abort();
+        if all.is_err() {
+            match self.store.release_jobs(&self.id, now_ms()).await {
+                Ok(n) => info!(jobs = n, "handed back jobs still in progress"),
+                Err(e) => warn!(error = %e, "could not hand back jobs; their leases will run out"),
+            }
+        }
+        info!(worker = %self.id, "worker stopped");
+    }
+
+    /// Claims and processes ready jobs until none is left; returns how many it
+    /// processed. Tests drive the queue with this instead of waiting.
+    pub async fn run_ready(self: &Arc<Self>) -> u64 {
+        let mut n = 0;
+        loop {
+            let jobs = match self
+                .store
+                .claim_jobs(
+                    &self.id,
+                    self.config.concurrency.max(1),
+                    now_ms(),
+                    self.lease_until(),
+                )
+                .await
+            {
+                Ok(j) => j,
+                Err(e) => {
+                    warn!(error = %e, "could not claim jobs");
+                    return n;
+                }
+            };
+            if jobs.is_empty() {
+                return n;
+            }
+            let mut set = JoinSet::new();
+            for job in jobs {
+                let me = self.clone();
+                set.spawn(async move { me.process(job).await });
+                n += 1;
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    async fn process(&self, job: ClaimedJob) {
+        let span = info_span!(
+            "job",
+            correlation_id = %job.correlation_id,
+            model_id = %job.model_id,
+            attempt = job.attempts + 1
+        );
+        async {
+            debug!("generating");
+            let generator = self.generator.clone();
+            let idea = job.idea;
+            let result = tokio::task::spawn_blocking(move || generator.generate(&idea))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(GenerateError::Retryable(format!("generator crashed: {e}")))
+                });
+            let outcome = match result {
+                Ok(images) => {
+                    let base = format!("models/{}", job.model_id);
+                    let full_key = format!("{base}/full.{}", images.full_ext);
+                    let thumb_key = format!("{base}/thumb.jpg");
+                    let stored = async {
+                        self.blobs
+                            .put(&full_key, images.full, images.full_content_type)
+                            .await?;
+                        self.blobs.put(&thumb_key, images.thumb, "image/jpeg").await
+                    }
+                    .await;
+                    match stored {
+                        Ok(()) => self.complete(&job, &full_key, &thumb_key).await,
+                        Err(e) => self.retry_or_fail(&job, &e.to_string()).await,
+                    }
+                }
+                Err(GenerateError::Retryable(msg)) => self.retry_or_fail(&job, &msg).await,
+                Err(GenerateError::Fatal(msg)) => self.fail(&job, &msg).await,
+            };
+            self.metrics.job(outcome);
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn complete(&self, job: &ClaimedJob, full_key: &str, thumb_key: &str) -> JobOutcome {
+        match self
+            .store
+            .complete_model(job, full_key, thumb_key, now_ms())
+            .await
+        {
+            Ok(Settled::Now) => {
+                self.metrics.credits_consumed(job.price);
+                info!(credits = job.price, "model done");
+                JobOutcome::Done
+            }
+            Ok(Settled::Already) => {
+                info!("model was already settled; nothing changed");
+                JobOutcome::Duplicate
+            }
+            Err(e) => {
+                // The images are stored; the settling transaction did not commit.
+                // The lease runs out and the job comes back: nothing is lost.
+                error!(error = %e, "could not record the finished model");
+                self.retry_or_fail(job, "could not record the result").await
+            }
+        }
+    }
+
+    async fn fail(&self, job: &ClaimedJob, reason: &str) -> JobOutcome {
+        match self.store.fail_model(job, reason, now_ms()).await {
+            Ok(Settled::Now) => {
+                self.metrics.credits_refunded(job.price);
+                warn!(reason, credits = job.price, "model failed and was refunded");
+                JobOutcome::Failed
+            }
+            Ok(Settled::Already) => JobOutcome::Duplicate,
+            Err(e) => {
+                error!(error = %e, "could not record the failed model; its lease will run out");
+                JobOutcome::Retried
+            }
+        }
+    }
+
+    async fn retry_or_fail(&self, job: &ClaimedJob, reason: &str) -> JobOutcome {
+        let attempt = job.attempts + 1;
+        if attempt >= job.max_attempts {
+            return self.fail(job, reason).await;
+        }
+        let delay = backoff(self.config.retry_base, attempt, clock::random_unit());
+        let run_at = now_ms() + delay.as_millis() as i64;
+        match self
+            .store
+            .retry_job(job, &self.id, reason, run_at, now_ms())
+            .await
+        {
+            Ok(()) => warn!(
+                reason,
+                retry_in_ms = delay.as_millis() as u64,
+                "attempt failed; will retry"
+            ),
+            Err(e) => error!(error = %e, "could not schedule the retry; the lease will run out"),
+        }
+        JobOutcome::Retried
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff(base, 1, 0.0), Duration::from_millis(500));
+        assert_eq!(backoff(base, 1, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff(base, 3, 0.0), Duration::from_secs(2));
+        assert_eq!(backoff(base, 30, 1.0), Duration::from_secs(300));
+        let a = backoff(base, 2, 0.25);
+        assert!(a >= Duration::from_secs(1) && a < Duration::from_secs(2));
+    }
+}
