@@ -98,6 +98,7 @@ impl Running {
         if let Some(w) = self.worker_task.take() {
             let _ = w.await;
         }
+        self.store.close().await;
     }
 }
 

@@ -171,6 +171,8 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
+    /// Closes the connections; every later call answers `Unavailable`.
+    async fn close(&self);
 
     /// Creates an account, granting `credits` through the ledger.
     async fn create_account(

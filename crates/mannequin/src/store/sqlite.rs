@@ -80,11 +80,6 @@ impl SqliteStore {
     async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(err)
     }
-
-    pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-    }
 }
 
 /// One ledger row to append.
@@ -266,6 +261,11 @@ impl Store for SqliteStore {
             .map_err(err)?;
         }
         tx.commit().await.map_err(err)
+    }
+
+    async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
     }
 
     async fn ping(&self) -> StoreResult<()> {
