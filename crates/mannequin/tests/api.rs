@@ -820,7 +820,7 @@ struct FlakyOnce {
 
 impl Generator for FlakyOnce {
     fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             return Err(GenerateError::Retryable("storage hiccup".into()));
         }
         Builtin {
