@@ -1,0 +1,458 @@
+//! The real binary as a user runs it: bootstrap, admin commands, SIGKILL in the
+//! middle of work, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mannequin");
+
+struct Server {
+    child: Child,
+    url: String,
+    /// What the server printed on stdout before it listened.
+    banner: Vec<String>,
+}
+
+impl Server {
+    fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                "0",
+                "--data-dir",
+            ])
+            .arg(data)
+            .args(extra)
+            .env("MANNEQUIN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut banner = Vec::new();
+        let url = loop {
+            let line = lines.next().expect("server printed its address").unwrap();
+            if let Some(url) = line.strip_prefix("mannequin is listening on ") {
+                break url.to_string();
+            }
+            banner.push(line);
+        };
+        Server { child, url, banner }
+    }
+
+    fn api_key(&self) -> Option<String> {
+        self.banner
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with("mk_live_"))
+            .map(str::to_string)
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the process to exit, up to `limit`.
+    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
+    let out = Command::new(BIN)
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("MANNEQUIN_LOG", "warn")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), json)
+}
+
+async fn models(client: &reqwest::Client, url: &str, key: &str) -> Vec<Value> {
+    let body: Value = client
+        .get(format!("{url}/api/external/models"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["models"].as_array().unwrap().clone()
+}
+
+/// Polls the list until `done` holds or `limit` passes.
+async fn wait_for(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    limit: Duration,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let m = models(client, url, key).await;
+        if done(&m) {
+            return m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached in {limit:?}: {m:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn db(data: &Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("mannequin.db").display()))
+        .await
+        .unwrap()
+}
+
+fn count(models: &[Value], status: &str) -> usize {
+    models.iter().filter(|m| m["status"] == status).count()
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let slow = [
+        "--generator-delay-ms",
+        "300",
+        "--worker-concurrency",
+        "2",
+        "--lease-ms",
+        "1500",
+    ];
+    let client = reqwest::Client::new();
+
+    let first = Server::start(data, &slow);
+    let key = first.api_key().expect("the first start prints a key");
+    let account = first
+        .banner
+        .iter()
+        .find_map(|l| l.split_whitespace().find(|w| w.starts_with("acct_")))
+        .unwrap()
+        .to_string();
+    for i in 0..4 {
+        let res = client
+            .post(format!("{}/api/external/models/register-ideas", first.url))
+            .header("X-Api-Key", &key)
+            .json(&json!({"preferences": format!("casual look {i}"), "count": 3}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    wait_for(&client, &first.url, &key, Duration::from_secs(30), |m| {
+        count(m, "DONE") >= 1
+    })
+    .await;
+    let mut first = first;
+    first.child.kill().unwrap(); // SIGKILL, mid-run
+    first.wait_exit(Duration::from_secs(10));
+
+    let pool = db(data).await;
+    let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM models WHERE status <> 'DONE'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(unfinished > 0, "the kill must land while work is in flight");
+    let in_flight: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(in_flight > 0, "some jobs were held by the killed worker");
+
+    let mut second = Server::start(data, &slow);
+    assert!(
+        second.api_key().is_none(),
+        "the starter key is printed only once"
+    );
+    let all = wait_for(&client, &second.url, &key, Duration::from_secs(60), |m| {
+        m.len() == 12 && count(m, "DONE") == 12
+    })
+    .await;
+    assert!(all.iter().all(|m| m["thumbnail"].is_string()));
+    let redelivered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE deliveries > 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        redelivered > 0,
+        "jobs of the dead worker were taken up again"
+    );
+
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+    assert_eq!(report["ok"], true);
+    let (_, balance) = admin(data, &["credits", "show", "--account", &account]);
+    assert_eq!(
+        balance,
+        json!({"available": 880, "reserved": 0, "consumed": 120})
+    );
+
+    second.signal("-TERM");
+    assert!(second.wait_exit(Duration::from_secs(30)).success());
+}
+
+#[tokio::test]
+async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let client = reqwest::Client::new();
+    let mut server = Server::start(
+        data,
+        &["--generator-delay-ms", "200", "--worker-concurrency", "2"],
+    );
+    let key = server.api_key().unwrap();
+    let res = client
+        .post(format!("{}/api/external/models/register-ideas", server.url))
+        .header("X-Api-Key", &key)
+        .json(&json!({"preferences": "outdoor", "count": 8}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    wait_for(&client, &server.url, &key, Duration::from_secs(30), |m| {
+        count(m, "DONE") >= 1
+    })
+    .await;
+    server.signal("-TERM");
+    assert!(
+        server.wait_exit(Duration::from_secs(30)).success(),
+        "clean exit"
+    );
+    let pool = db(data).await;
+    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        running, 0,
+        "no job is left under a lease of the stopped worker"
+    );
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+}
+
+#[tokio::test]
+async fn admin_commands_manage_accounts_keys_and_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (ok, created) = admin(
+        data,
+        &[
+            "account",
+            "create",
+            "--name",
+            "Studio North",
+            "--credits",
+            "50",
+        ],
+    );
+    assert!(ok);
+    let account = created["accountId"].as_str().unwrap().to_string();
+    assert!(account.starts_with("acct_"));
+    assert!(
+        !admin(
+            data,
+            &["account", "create", "--name", "x", "--credits", "-1"]
+        )
+        .0
+    );
+
+    let (ok, read_key) = admin(
+        data,
+        &[
+            "key",
+            "create",
+            "--account",
+            &account,
+            "--scope",
+            "content.read",
+        ],
+    );
+    assert!(ok);
+    let read_key = read_key["apiKey"].as_str().unwrap().to_string();
+    assert!(read_key.starts_with("mk_live_"));
+    let (_, full) = admin(data, &["key", "create", "--account", &account]);
+    let full_key = full["apiKey"].as_str().unwrap().to_string();
+    let full_id = full["keyId"].as_str().unwrap().to_string();
+    let (_, expired) = admin(
+        data,
+        &[
+            "key",
+            "create",
+            "--account",
+            &account,
+            "--expires-at",
+            "2001-01-01T00:00:00Z",
+        ],
+    );
+    let expired = expired["apiKey"].as_str().unwrap().to_string();
+    assert!(
+        !admin(
+            data,
+            &[
+                "key",
+                "create",
+                "--account",
+                &account,
+                "--scope",
+                "content.delete"
+            ]
+        )
+        .0
+    );
+    assert!(!admin(data, &["key", "create", "--account", "acct_nobody"]).0);
+    assert!(
+        !admin(
+            data,
+            &[
+                "key",
+                "create",
+                "--account",
+                &account,
+                "--expires-at",
+                "tomorrow"
+            ]
+        )
+        .0
+    );
+
+    let (ok, balance) = admin(
+        data,
+        &["credits", "grant", "--account", &account, "--amount", "25"],
+    );
+    assert!(ok);
+    assert_eq!(
+        balance,
+        json!({"available": 75, "reserved": 0, "consumed": 0})
+    );
+    assert!(
+        !admin(
+            data,
+            &[
+                "credits",
+                "grant",
+                "--account",
+                &account,
+                "--amount",
+                "-100"
+            ]
+        )
+        .0,
+        "would go negative"
+    );
+    let (ok, _) = admin(
+        data,
+        &["credits", "grant", "--account", &account, "--amount", "-5"],
+    );
+    assert!(ok, "an adjustment that keeps the balance non-negative");
+    let (_, shown) = admin(data, &["credits", "show", "--account", &account]);
+    assert_eq!(
+        shown,
+        json!({"available": 70, "reserved": 0, "consumed": 0})
+    );
+    assert!(!admin(data, &["credits", "show", "--account", "acct_nobody"]).0);
+
+    let server = Server::start(data, &["--no-worker"]);
+    assert!(
+        server.api_key().is_none(),
+        "an existing account means no bootstrap"
+    );
+    let client = reqwest::Client::new();
+    let list = |key: String| {
+        let c = client.clone();
+        let url = format!("{}/api/external/models", server.url);
+        async move {
+            c.get(url)
+                .header("X-Api-Key", key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let register = |key: String| {
+        let c = client.clone();
+        let url = format!("{}/api/external/models/register-ideas", server.url);
+        async move {
+            c.post(url)
+                .header("X-Api-Key", key)
+                .json(&json!({"preferences": "casual", "count": 1}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(list(read_key.clone()).await, 200);
+    assert_eq!(register(read_key.clone()).await, 403);
+    assert_eq!(list(expired.clone()).await, 401);
+    assert_eq!(register(full_key.clone()).await, 200);
+    assert!(admin(data, &["key", "revoke", &full_id]).0);
+    assert_eq!(
+        list(full_key.clone()).await,
+        401,
+        "revocation takes effect at once"
+    );
+    assert!(!admin(data, &["key", "revoke", "nosuchkey"]).0);
+
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+    assert_eq!(report["accounts"], 1);
+
+    // The audit notices a balance that does not match the ledger.
+    let pool = db(data).await;
+    sqlx::query("UPDATE accounts SET available = available + 5")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(!ok);
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["rule"] == "available_matches_ledger"),
+        "{report}"
+    );
+}
