@@ -2,8 +2,9 @@
 //! preview`: renders the ideas of a text to files.
 //!
 //! The bench registers ideas (count 10) until the account holds the models it
-//! needs, lists them with `limit=100` and with the default page, and waits for the
-//! queue to drain to measure models per second through the whole pipeline.
+//! needs, waits for the queue to drain to measure models per second through the
+//! whole pipeline, then lists the models with `limit=100` and with the default
+//! page on the now quiet server.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -173,6 +174,29 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     reg.report();
     let registered_models = (reg.latencies.len() as u64 - reg.errors) * 10;
 
+    let deadline = Instant::now() + Duration::from_secs(args.drain_timeout_secs);
+    loop {
+        let depth = queue_depth(&client, &url).await?;
+        if depth == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the queue still holds {depth} jobs after {}s",
+                args.drain_timeout_secs
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pipeline = started.elapsed();
+    println!(
+        "{:<32} {:>7} models in {:.1} s: {:.1} models/s end to end",
+        "pipeline (register → DONE)",
+        registered_models,
+        pipeline.as_secs_f64(),
+        registered_models as f64 / pipeline.as_secs_f64()
+    );
     for (label, query) in [
         ("list models (limit=100)", "?limit=100"),
         ("list models (default, 1000)", ""),
@@ -197,29 +221,6 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         p.report();
     }
 
-    let deadline = Instant::now() + Duration::from_secs(args.drain_timeout_secs);
-    loop {
-        let depth = queue_depth(&client, &url).await?;
-        if depth == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "the queue still holds {depth} jobs after {}s",
-                args.drain_timeout_secs
-            )
-            .into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let pipeline = started.elapsed();
-    println!(
-        "{:<32} {:>7} models in {:.1} s: {:.1} models/s end to end",
-        "pipeline (register → DONE)",
-        registered_models,
-        pipeline.as_secs_f64(),
-        registered_models as f64 / pipeline.as_secs_f64()
-    );
     if let Some(pid) = args.server_pid {
         match peak_rss_mib(pid) {
             Some(m) => println!(

@@ -552,8 +552,10 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 &[
                     Pt(CX - body.waist - 2.0, WAIST_Y),
                     Pt(CX + body.waist + 2.0, WAIST_Y),
+                    Pt(CX + body.hip + 6.0, HIP_Y + 20.0),
                     Pt(CX + flare, ANKLE_Y + 16.0),
                     Pt(CX - flare, ANKLE_Y + 16.0),
+                    Pt(CX - body.hip - 6.0, HIP_Y + 20.0),
                 ],
                 main,
             );
