@@ -19,6 +19,15 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, extra: &[&str]) -> Server {
+        Self::start_logging(data, extra, None)
+    }
+
+    /// Starts the server; with `log`, its stderr goes to that file at debug level.
+    fn start_logging(data: &Path, extra: &[&str], log: Option<&Path>) -> Server {
+        let (stderr, level) = match log {
+            Some(p) => (Stdio::from(std::fs::File::create(p).unwrap()), "debug"),
+            None => (Stdio::null(), "warn"),
+        };
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -30,9 +39,9 @@ impl Server {
             ])
             .arg(data)
             .args(extra)
-            .env("MANNEQUIN_LOG", "warn")
+            .env("MANNEQUIN_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -455,4 +464,59 @@ async fn admin_commands_manage_accounts_keys_and_credits() {
             .any(|v| v["rule"] == "available_matches_ledger"),
         "{report}"
     );
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let data = dir.path().join("data");
+    let mut server = Server::start_logging(&data, &["--log-format", "json"], Some(&log));
+    let key = server.api_key().unwrap();
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/external/models/register-ideas", server.url))
+        .header("X-Api-Key", &key)
+        .header("X-Correlation-Id", "trace-me-1")
+        .json(&json!({"preferences": "casual", "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    wait_for(&client, &server.url, &key, Duration::from_secs(30), |m| {
+        count(m, "DONE") == 2
+    })
+    .await;
+    server.signal("-TERM");
+    assert!(server.wait_exit(Duration::from_secs(30)).success());
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let secret = key.split_once('.').unwrap().1;
+    assert!(!text.contains(secret), "the key's secret was logged");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    let traced: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.to_string().contains("trace-me-1"))
+        .collect();
+    let messages: Vec<&str> = traced
+        .iter()
+        .filter_map(|l| l["fields"]["message"].as_str())
+        .collect();
+    assert!(messages.contains(&"ideas registered"), "{messages:?}");
+    assert!(messages.contains(&"request"), "{messages:?}");
+    assert_eq!(
+        messages.iter().filter(|m| **m == "model done").count(),
+        2,
+        "both jobs log under the request's id"
+    );
+    // Every line the worker wrote about these models carries the id.
+    for l in lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "model done")
+    {
+        assert!(l.to_string().contains("trace-me-1"), "{l}");
+    }
 }
