@@ -65,8 +65,9 @@ pub struct Bootstrap {
 pub struct Running {
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
+    /// The worker, when this process runs one (or was asked to build a paused one).
     pub worker: Option<Arc<Worker>>,
-    /// The inline worker used by tests when the service runs without one.
+    /// The starter account, when this start created it.
     pub bootstrap: Option<Bootstrap>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
@@ -115,6 +116,15 @@ pub struct Overrides {
 
 /// Starts `serve` (API + optional worker) or, with `api = false`, only the worker.
 pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<Running, BoxError> {
+    if args.credits_per_model < 0 {
+        return Err("--credits-per-model must not be negative".into());
+    }
+    if args.starter_credits < 0 {
+        return Err("--starter-credits must not be negative".into());
+    }
+    if args.rate_limit < 0.0 || !args.rate_limit.is_finite() {
+        return Err("--rate-limit must be 0 (off) or a positive number".into());
+    }
     let store = open_store(&args.db).await?;
     let bootstrap = if args.no_bootstrap || !api {
         None

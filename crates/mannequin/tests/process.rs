@@ -520,3 +520,59 @@ async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
         assert!(l.to_string().contains("trace-me-1"), "{l}");
     }
 }
+
+#[tokio::test]
+async fn an_api_process_and_separate_worker_processes_share_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let api = Server::start(data, &["--no-worker"]);
+    let key = api.api_key().unwrap();
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            Command::new(BIN)
+                .args(["worker", "--data-dir"])
+                .arg(data)
+                .env("MANNEQUIN_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    for i in 0..3 {
+        let res = client
+            .post(format!("{}/api/external/models/register-ideas", api.url))
+            .header("X-Api-Key", &key)
+            .json(&json!({"preferences": format!("streetwear {i}"), "count": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let done = wait_for(&client, &api.url, &key, Duration::from_secs(60), |m| {
+        count(m, "DONE") == 15
+    })
+    .await;
+    assert_eq!(done.len(), 15);
+    let pool = db(data).await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'done'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every job finished exactly as its model");
+    for w in &mut workers {
+        Command::new("kill")
+            .args(["-TERM", &w.id().to_string()])
+            .status()
+            .unwrap();
+    }
+    for w in &mut workers {
+        assert!(
+            w.wait().unwrap().success(),
+            "workers exit cleanly on SIGTERM"
+        );
+    }
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+}

@@ -140,6 +140,27 @@ async fn a_lease_keeps_a_job_from_others_until_it_runs_out(store: &dyn Store) {
     audit_ok(store).await;
 }
 
+async fn expired_leases_are_taken_before_the_backlog(store: &dyn Store) {
+    let a = account(store, 1000).await;
+    store
+        .register_batch(&batch(&a, 1, now_ms() + 600_000), now_ms())
+        .await
+        .unwrap();
+    let dead = claim(store, "dead", 1, 1000).await.remove(0);
+    for _ in 0..3 {
+        store
+            .register_batch(&batch(&a, 5, now_ms() + 600_000), now_ms())
+            .await
+            .unwrap();
+    }
+    let later = now_ms() + 2000;
+    let first = store
+        .claim_jobs("alive", 1, later, later + 1000)
+        .await
+        .unwrap();
+    assert_eq!(first[0].job_id, dead.job_id);
+}
+
 async fn retries_wait_for_their_time(store: &dyn Store) {
     let a = account(store, 100).await;
     store
@@ -284,6 +305,7 @@ mod sqlite {
     conformance!(sqlite_store:
         settling_twice_changes_nothing,
         a_lease_keeps_a_job_from_others_until_it_runs_out,
+        expired_leases_are_taken_before_the_backlog,
         retries_wait_for_their_time,
         registering_is_all_or_nothing,
         expired_reservations_refund_only_unfinished_models,

@@ -584,6 +584,8 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Jobs whose lease ran out come first (they are the oldest work, and a dead
+    /// worker's jobs must not wait behind a backlog), then due jobs in time order.
     async fn claim_jobs(
         &self,
         worker: &str,
@@ -599,9 +601,11 @@ impl Store for SqliteStore {
             "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2,
                  deliveries = deliveries + 1, updated_at = ?3
              WHERE id IN (
-                 SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
+                 SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?3
+                                 ORDER BY lease_expires_at LIMIT ?4)
                  UNION ALL
-                 SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?3
+                 SELECT id FROM (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
+                                 ORDER BY run_at LIMIT ?4)
                  LIMIT ?4)
              RETURNING id, model_id, correlation_id, attempts, max_attempts",
         )
