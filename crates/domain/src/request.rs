@@ -17,6 +17,7 @@ pub enum RequestError {
     CursorInvalid,
     BatchIdInvalid,
     VotingInvalid,
+    IdempotencyKeyInvalid,
 }
 
 impl RequestError {
@@ -32,6 +33,7 @@ impl RequestError {
             RequestError::CursorInvalid => "invalid_cursor",
             RequestError::BatchIdInvalid => "invalid_batch_id",
             RequestError::VotingInvalid => "invalid_voting",
+            RequestError::IdempotencyKeyInvalid => "invalid_idempotency_key",
         }
     }
 }
@@ -66,6 +68,10 @@ impl fmt::Display for RequestError {
                 write!(f, "'cursor' is not a cursor this service issued.")
             }
             RequestError::BatchIdInvalid => write!(f, "'batchId' is not a batch id."),
+            RequestError::IdempotencyKeyInvalid => write!(
+                f,
+                "'Idempotency-Key' must be 1 to 255 visible ASCII characters."
+            ),
             RequestError::VotingInvalid => write!(
                 f,
                 "'voting' must be one of 'PENDING', 'APPROVED' or 'REJECTED'."
@@ -213,6 +219,16 @@ pub fn parse_batch_id(raw: &str) -> Result<&str, RequestError> {
     }
 }
 
+/// Checks a client's `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub fn parse_idempotency_key(raw: &[u8]) -> Result<&str, RequestError> {
+    let ok = (1..=255).contains(&raw.len()) && raw.iter().all(|b| (0x21..=0x7e).contains(b));
+    if ok {
+        std::str::from_utf8(raw).map_err(|_| RequestError::IdempotencyKeyInvalid)
+    } else {
+        Err(RequestError::IdempotencyKeyInvalid)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +271,23 @@ mod tests {
         assert_eq!(StatusFilter::parse(Some("All")), Ok(StatusFilter::All));
         assert!(StatusFilter::parse(Some("done")).is_err());
         assert!(StatusFilter::parse(Some("")).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert_eq!(
+            parse_idempotency_key(b"order-42:retry"),
+            Ok("order-42:retry")
+        );
+        for bad in [
+            &b""[..],
+            b"has space",
+            b"tab\t",
+            "é".as_bytes(),
+            &[b'a'; 256],
+        ] {
+            assert!(parse_idempotency_key(bad).is_err());
+        }
     }
 
     #[test]

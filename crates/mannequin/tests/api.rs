@@ -920,3 +920,68 @@ async fn reservations_past_their_deadline_fail_unfinished_models_and_refund() {
     assert_eq!(app.drain().await, 0, "no job is left to run");
     app.audit().await;
 }
+
+#[tokio::test]
+async fn a_retried_post_with_an_idempotency_key_is_charged_once() {
+    let app = TestApp::start().await;
+    let (account, key) = app.account(25, &Scope::ALL).await;
+    let post = |idem: &'static str, count: u32| {
+        app.client
+            .post(format!("{}/api/external/models/register-ideas", app.url))
+            .header("X-Api-Key", &key)
+            .header("Idempotency-Key", idem)
+            .json(&json!({"preferences": "casual", "count": count}))
+            .send()
+    };
+    // Too few credits: refused, and the key is not used up.
+    expect_error(
+        post("order-7", 3).await.unwrap(),
+        402,
+        "insufficient_credits",
+    )
+    .await;
+    app.running
+        .store
+        .grant_credits(
+            &account,
+            mannequin_domain::Credits(5),
+            "top-up",
+            mannequin::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+
+    let first = post("order-7", 3).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = post("order-7", 3).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again, "the same batch, ids and all");
+    assert_eq!(app.balance(&account).await, (0, 30, 0), "charged once");
+    assert_eq!(app.list(&key, "").await.1["count"], 3);
+
+    let body = expect_error(
+        post("order-7", 2).await.unwrap(),
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert!(body["error"].as_str().unwrap().contains("Idempotency-Key"));
+    expect_error(
+        post("has spaces", 1).await.unwrap(),
+        400,
+        "invalid_idempotency_key",
+    )
+    .await;
+    assert_eq!(
+        app.list(&key, "").await.1["count"],
+        3,
+        "nothing else was created"
+    );
+    app.drain().await;
+    assert_eq!(app.balance(&account).await, (0, 0, 30));
+    app.audit().await;
+}

@@ -45,6 +45,7 @@ fn batch(account: &str, count: u32, deadline: i64) -> NewBatch {
             .into_iter()
             .map(|i| (new_id(IdKind::Model), new_id(IdKind::Job), i))
             .collect(),
+        idempotency: None,
     }
 }
 
@@ -246,6 +247,60 @@ async fn expired_reservations_refund_only_unfinished_models(store: &dyn Store) {
     audit_ok(store).await;
 }
 
+async fn a_repeated_idempotency_key_returns_the_first_batch(store: &dyn Store) {
+    let a = account(store, 100).await;
+    let idem = |hash: &[u8]| {
+        Some(mannequin::store::Idempotency {
+            key: "k1".into(),
+            request_hash: hash.to_vec(),
+        })
+    };
+    let mut first = batch(&a, 2, now_ms() + 60_000);
+    first.idempotency = idem(b"h");
+    let created = store.register_batch(&first, now_ms()).await.unwrap();
+    assert!(!created.replayed);
+    let mut again = batch(&a, 2, now_ms() + 60_000);
+    again.idempotency = idem(b"h");
+    let replayed = store.register_batch(&again, now_ms()).await.unwrap();
+    assert!(replayed.replayed);
+    assert_eq!(
+        (replayed.batch_id.as_str(), &replayed.model_ids),
+        (created.batch_id.as_str(), &created.model_ids)
+    );
+    assert_eq!(replayed.credits_reserved, 20);
+    let mut different = batch(&a, 1, now_ms() + 60_000);
+    different.idempotency = idem(b"other");
+    assert!(matches!(
+        store.register_batch(&different, now_ms()).await,
+        Err(RegisterError::IdempotencyKeyReused)
+    ));
+    let b = store.balance(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved), (80, 20), "charged once");
+    // Another account may use the same key for its own request.
+    let other = account(store, 100).await;
+    let mut theirs = batch(&other, 1, now_ms() + 60_000);
+    theirs.idempotency = idem(b"h");
+    assert!(
+        !store
+            .register_batch(&theirs, now_ms())
+            .await
+            .unwrap()
+            .replayed
+    );
+    // Forgotten keys may be used again.
+    assert_eq!(store.prune_idempotency_keys(now_ms() + 1).await.unwrap(), 2);
+    let mut later = batch(&a, 1, now_ms() + 60_000);
+    later.idempotency = idem(b"other");
+    assert!(
+        !store
+            .register_batch(&later, now_ms())
+            .await
+            .unwrap()
+            .replayed
+    );
+    audit_ok(store).await;
+}
+
 async fn grants_never_make_available_negative(store: &dyn Store) {
     let a = account(store, 10).await;
     assert!(
@@ -308,6 +363,7 @@ mod sqlite {
         expired_leases_are_taken_before_the_backlog,
         retries_wait_for_their_time,
         registering_is_all_or_nothing,
+        a_repeated_idempotency_key_returns_the_first_batch,
         expired_reservations_refund_only_unfinished_models,
         grants_never_make_available_negative,
         the_first_account_is_created_once,

@@ -83,6 +83,18 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'running';
 
+-- A client's Idempotency-Key for register-ideas: a repeated key returns the
+-- first call's batch instead of creating (and charging for) another.
+CREATE TABLE idempotency_keys (
+    account_id    TEXT NOT NULL REFERENCES accounts(id),
+    key           TEXT NOT NULL,
+    request_hash  BLOB NOT NULL,
+    batch_id      TEXT NOT NULL REFERENCES batches(id),
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+
 -- Every credit movement, append-only.
 CREATE TABLE ledger (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,

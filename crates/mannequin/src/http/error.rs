@@ -22,6 +22,7 @@ pub enum ApiError {
         required: Credits,
         available: Credits,
     },
+    IdempotencyKeyReused,
     RateLimited {
         retry_after_secs: u64,
     },
@@ -84,6 +85,11 @@ impl ApiError {
                 StatusCode::PAYMENT_REQUIRED,
                 "insufficient_credits",
                 format!("Insufficient credits. Required: {required}, available: {available}."),
+            ),
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request.".into(),
             ),
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use mannequin_domain::ids::IdKind;
-use mannequin_domain::request::{Cursor, parse_batch_id};
+use mannequin_domain::request::{Cursor, parse_batch_id, parse_idempotency_key};
 use mannequin_domain::{
     Attributes, Count, Limit, Preferences, RequestError, StatusFilter, Voting, ideas, time,
 };
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tracing::info;
 
 use super::auth::Caller;
@@ -20,7 +22,7 @@ use super::error::ApiError;
 use super::{AppState, CorrelationId};
 use crate::clock::{new_id, now_ms};
 use crate::keys::Scope;
-use crate::store::{ListQuery, NewBatch, RegisterError};
+use crate::store::{Idempotency, ListQuery, NewBatch, RegisterError};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,10 +166,23 @@ pub async fn register_ideas(
     Extension(CorrelationId(correlation_id)): Extension<CorrelationId>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Registered>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Register)?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| parse_idempotency_key(v.as_bytes()).map(str::to_string))
+        .transpose()?;
     let body = json_object(&headers, &body)?;
     let (preferences, count) = parse_register(&body)?;
+    let idempotency = idempotency_key.map(|key| {
+        let mut h = Sha256::new();
+        h.update(count.get().to_be_bytes());
+        h.update(preferences.as_str().as_bytes());
+        Idempotency {
+            key,
+            request_hash: h.finalize().to_vec(),
+        }
+    });
     let batch_id = new_id(IdKind::Batch);
     let ideas = Attributes::read(preferences.as_str())
         .ideas(count.get(), ideas::seed(&batch_id, preferences.as_str()));
@@ -186,14 +201,15 @@ pub async fn register_ideas(
             .into_iter()
             .map(|idea| (new_id(IdKind::Model), new_id(IdKind::Job), idea))
             .collect(),
+        idempotency,
     };
     let required = state
         .settings
         .price_per_model
         .times(count.get())
         .ok_or(ApiError::Internal)?;
-    match state.store.register_batch(&batch, now).await {
-        Ok(()) => {}
+    let registration = match state.store.register_batch(&batch, now).await {
+        Ok(r) => r,
         Err(RegisterError::InsufficientCredits {
             required,
             available,
@@ -205,18 +221,30 @@ pub async fn register_ideas(
         }
         // The key's account vanished: as good as an invalid key.
         Err(RegisterError::UnknownAccount) => return Err(ApiError::Unauthorized),
+        Err(RegisterError::IdempotencyKeyReused) => return Err(ApiError::IdempotencyKeyReused),
         Err(RegisterError::Store(e)) => return Err(e.into()),
+    };
+    if registration.replayed {
+        info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
+    } else {
+        state.metrics.credits_reserved(required.0);
+        state.wake.notify_one();
+        info!(batch_id = %registration.batch_id, count = count.get(), credits = required.0, "ideas registered");
     }
-    state.metrics.credits_reserved(required.0);
-    state.wake.notify_one();
-    info!(batch_id = %batch.batch_id, count = count.get(), credits = required.0, "ideas registered");
-    Ok(Json(Registered {
-        created_record_ids: batch.models.into_iter().map(|(id, _, _)| id).collect(),
-        batch_id: batch.batch_id,
-        order_id: batch.order_id,
-        reservation_id: batch.reservation_id,
-        credits_reserved: required.0,
-    }))
+    let replayed = registration.replayed;
+    let mut res = Json(Registered {
+        created_record_ids: registration.model_ids,
+        batch_id: registration.batch_id,
+        order_id: registration.order_id,
+        reservation_id: registration.reservation_id,
+        credits_reserved: registration.credits_reserved,
+    })
+    .into_response();
+    if replayed {
+        res.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(res)
 }
 
 /// `POST /api/external/models/{id}/vote` with `{"voting": "APPROVED"}` (ours).

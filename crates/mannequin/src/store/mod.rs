@@ -74,6 +74,26 @@ pub struct NewBatch {
     pub max_attempts: u32,
     /// `(model id, job id, idea)` per model, in order.
     pub models: Vec<(String, String, Idea)>,
+    /// The client's `Idempotency-Key` and a hash of what it asked for.
+    pub idempotency: Option<Idempotency>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+/// What a register call holds: the batch it created now, or, for a repeated
+/// `Idempotency-Key`, the batch the first call created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub batch_id: String,
+    pub order_id: String,
+    pub reservation_id: String,
+    pub model_ids: Vec<String>,
+    pub credits_reserved: i64,
+    pub replayed: bool,
 }
 
 #[derive(Debug)]
@@ -83,6 +103,8 @@ pub enum RegisterError {
         available: Credits,
     },
     UnknownAccount,
+    /// The idempotency key was used before with a different request.
+    IdempotencyKeyReused,
     Store(StoreError),
 }
 
@@ -209,8 +231,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<bool>;
 
     /// Reserves credits and writes the order, batch, reservation, ledger entry,
-    /// models and jobs in one transaction, or nothing.
-    async fn register_batch(&self, batch: &NewBatch, now: i64) -> Result<(), RegisterError>;
+    /// models and jobs in one transaction, or nothing. With an idempotency key
+    /// already used for the same request, returns the first call's batch and
+    /// writes nothing.
+    async fn register_batch(
+        &self,
+        batch: &NewBatch,
+        now: i64,
+    ) -> Result<Registration, RegisterError>;
+    /// Forgets idempotency keys created before `before`; returns how many.
+    async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64>;
     async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>>;
     /// Sets a model's vote; false when the model is not the account's.
     async fn set_voting(

@@ -417,7 +417,7 @@ impl Store for SqliteStore {
         Ok(found.is_some())
     }
 
-    async fn register_batch(&self, b: &NewBatch, now: i64) -> Result<(), RegisterError> {
+    async fn register_batch(&self, b: &NewBatch, now: i64) -> Result<Registration, RegisterError> {
         let count =
             u32::try_from(b.models.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
         let required = b
@@ -425,6 +425,44 @@ impl Store for SqliteStore {
             .times(count)
             .ok_or_else(|| StoreError::Internal("price overflow".into()))?;
         let mut tx = self.tx().await?;
+        if let Some(idem) = &b.idempotency {
+            let seen: Option<(Vec<u8>, String)> = sqlx::query_as(
+                "SELECT request_hash, batch_id FROM idempotency_keys WHERE account_id = ? AND key = ?",
+            )
+            .bind(b.account_id.clone())
+            .bind(idem.key.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            if let Some((hash, batch_id)) = seen {
+                if hash != idem.request_hash {
+                    return Err(RegisterError::IdempotencyKeyReused);
+                }
+                let (order_id, reservation_id, amount): (String, String, i64) = sqlx::query_as(
+                    "SELECT b.order_id, r.id, r.amount FROM batches b JOIN reservations r ON r.batch_id = b.id
+                     WHERE b.id = ?",
+                )
+                .bind(batch_id.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(err)?;
+                let model_ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT id FROM models WHERE batch_id = ? ORDER BY position",
+                )
+                .bind(batch_id.clone())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+                return Ok(Registration {
+                    batch_id,
+                    order_id,
+                    reservation_id,
+                    model_ids,
+                    credits_reserved: amount,
+                    replayed: true,
+                });
+            }
+        }
         let reserved = sqlx::query(
             "UPDATE accounts SET available = available - ?1, reserved = reserved + ?1
              WHERE id = ?2 AND available >= ?1",
@@ -525,8 +563,40 @@ impl Store for SqliteStore {
                 .bind(now);
         }
         q.execute(&mut *tx).await.map_err(err)?;
+        if let Some(idem) = &b.idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (account_id, key, request_hash, batch_id, created_at)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(b.account_id.clone())
+            .bind(idem.key.clone())
+            .bind(idem.request_hash.clone())
+            .bind(b.batch_id.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
         tx.commit().await.map_err(err)?;
-        Ok(())
+        Ok(Registration {
+            batch_id: b.batch_id.clone(),
+            order_id: b.order_id.clone(),
+            reservation_id: b.reservation_id.clone(),
+            model_ids: b.models.iter().map(|m| m.0.clone()).collect(),
+            credits_reserved: required.0,
+            replayed: false,
+        })
+    }
+
+    async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(r.rows_affected())
     }
 
     async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>> {

@@ -55,6 +55,9 @@ pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
     exp.min(CAP).mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
+/// How long an `Idempotency-Key` is remembered: a day.
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
+
 pub struct Worker {
     pub id: String,
     store: Arc<dyn Store>,
@@ -112,11 +115,7 @@ impl Worker {
                                 warn!(error = %e, "could not extend leases");
                             }
                         }
-                        _ = sweep.tick() => match me.store.expire_reservations(now_ms()).await {
-                            Ok(0) => {}
-                            Ok(n) => info!(models = n, "reservations past their deadline closed"),
-                            Err(e) => warn!(error = %e, "could not close expired reservations"),
-                        },
+                        _ = sweep.tick() => me.sweep().await,
                         _ = stop.changed() => break,
                     }
                 }
@@ -181,6 +180,23 @@ impl Worker {
             }
         }
         info!(worker = %self.id, "worker stopped");
+    }
+
+    /// Housekeeping: closes reservations past their deadline and forgets
+    /// idempotency keys older than a day.
+    pub async fn sweep(&self) {
+        match self.store.expire_reservations(now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => info!(models = n, "reservations past their deadline closed"),
+            Err(e) => warn!(error = %e, "could not close expired reservations"),
+        }
+        if let Err(e) = self
+            .store
+            .prune_idempotency_keys(now_ms() - IDEMPOTENCY_TTL_MS)
+            .await
+        {
+            warn!(error = %e, "could not prune idempotency keys");
+        }
     }
 
     /// Claims and processes ready jobs until none is left; returns how many it
