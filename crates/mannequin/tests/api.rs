@@ -985,3 +985,109 @@ async fn a_retried_post_with_an_idempotency_key_is_charged_once() {
     assert_eq!(app.balance(&account).await, (0, 0, 30));
     app.audit().await;
 }
+
+#[tokio::test]
+async fn pending_models_can_be_cancelled_and_are_refunded() {
+    let app = TestApp::start().await;
+    let body = app.register_ok(&app.key, "casual", 3).await;
+    let batch = body["batchId"].as_str().unwrap().to_string();
+    let now = mannequin::clock::now_ms();
+    // A worker has started one model.
+    let started = app
+        .running
+        .store
+        .claim_jobs("w", 1, now, now + 60_000)
+        .await
+        .unwrap()
+        .remove(0);
+    let others: Vec<String> = body["createdRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .filter(|id| *id != started.model_id)
+        .collect();
+    let post = |path: String, key: String| {
+        app.client
+            .post(format!("{}{path}", app.url))
+            .header("X-Api-Key", key)
+            .send()
+    };
+
+    let res = post(
+        format!("/api/external/models/{}/cancel", started.model_id),
+        app.key.clone(),
+    )
+    .await
+    .unwrap();
+    expect_error(res, 409, "not_cancellable").await;
+    let res = post(
+        format!("/api/external/models/{}/cancel", others[0]),
+        app.key.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let cancelled: Value = res.json().await.unwrap();
+    assert_eq!(
+        cancelled,
+        json!({"cancelledRecordIds": [others[0]], "creditsRefunded": 10})
+    );
+    let res = post(
+        format!("/api/external/models/{}/cancel", others[0]),
+        app.key.clone(),
+    )
+    .await
+    .unwrap();
+    expect_error(res, 409, "not_cancellable").await;
+
+    let (_, stranger) = app.account(10, &Scope::ALL).await;
+    let res = post(format!("/api/external/batches/{batch}/cancel"), stranger)
+        .await
+        .unwrap();
+    expect_error(res, 404, "not_found").await;
+    let (_, reader) = app.account(10, &[Scope::Read]).await;
+    let res = post(format!("/api/external/batches/{batch}/cancel"), reader)
+        .await
+        .unwrap();
+    expect_error(res, 403, "missing_scope").await;
+    let res = post(
+        "/api/external/batches/batch_nope/cancel".into(),
+        app.key.clone(),
+    )
+    .await
+    .unwrap();
+    expect_error(res, 404, "not_found").await;
+
+    let res = post(
+        format!("/api/external/batches/{batch}/cancel"),
+        app.key.clone(),
+    )
+    .await
+    .unwrap();
+    let cancelled: Value = res.json().await.unwrap();
+    assert_eq!(
+        cancelled,
+        json!({"cancelledRecordIds": [others[1]], "creditsRefunded": 10})
+    );
+    assert_eq!(app.balance(&app.account).await, (990, 10, 0));
+
+    // The started model finishes; cancelled ones are never generated.
+    app.running
+        .store
+        .complete_model(&started, "f", "t", mannequin::clock::now_ms())
+        .await
+        .unwrap();
+    assert_eq!(app.drain().await, 0);
+    let (_, list) = app.list(&app.key, "").await;
+    let statuses: Vec<&str> = list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "CANCELLED").count(), 2);
+    assert_eq!(statuses.iter().filter(|s| **s == "DONE").count(), 1);
+    assert_eq!(app.balance(&app.account).await, (990, 0, 10));
+    app.audit().await;
+}

@@ -69,7 +69,7 @@ CREATE TABLE jobs (
     id                TEXT PRIMARY KEY,
     model_id          TEXT NOT NULL UNIQUE REFERENCES models(id),
     correlation_id    TEXT NOT NULL,
-    state             TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    state             TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     attempts          INTEGER NOT NULL DEFAULT 0,
     max_attempts      INTEGER NOT NULL,
     deliveries        INTEGER NOT NULL DEFAULT 0,

@@ -23,6 +23,7 @@ pub enum ApiError {
         available: Credits,
     },
     IdempotencyKeyReused,
+    NotCancellable,
     RateLimited {
         retry_after_secs: u64,
     },
@@ -90,6 +91,12 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request.".into(),
+            ),
+            ApiError::NotCancellable => (
+                StatusCode::CONFLICT,
+                "not_cancellable",
+                "The model has already started or finished; only PENDING models can be cancelled."
+                    .into(),
             ),
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -67,6 +67,14 @@ pub fn router(state: AppState) -> Router {
             post(models::register_ideas),
         )
         .route("/api/external/models/{id}/vote", post(models::vote_model))
+        .route(
+            "/api/external/models/{id}/cancel",
+            post(models::cancel_model),
+        )
+        .route(
+            "/api/external/batches/{id}/cancel",
+            post(models::cancel_batch),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));

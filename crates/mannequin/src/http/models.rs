@@ -22,7 +22,7 @@ use super::error::ApiError;
 use super::{AppState, CorrelationId};
 use crate::clock::{new_id, now_ms};
 use crate::keys::Scope;
-use crate::store::{Idempotency, ListQuery, NewBatch, RegisterError};
+use crate::store::{CancelTarget, Idempotency, ListQuery, NewBatch, RegisterError};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -271,5 +271,67 @@ pub async fn vote_model(
     }
     Ok(Json(
         serde_json::json!({"id": id, "voting": voting.as_str()}),
+    ))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancelled {
+    cancelled_record_ids: Vec<String>,
+    credits_refunded: i64,
+}
+
+async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    target: CancelTarget,
+) -> Result<Vec<(String, i64)>, ApiError> {
+    caller.require(Scope::Register)?;
+    let cancelled = state
+        .store
+        .cancel_pending(caller.account_id(), &target, now_ms())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let refunded: i64 = cancelled.iter().map(|(_, p)| p).sum();
+    state.metrics.credits_refunded(refunded);
+    info!(
+        ?target,
+        models = cancelled.len(),
+        credits = refunded,
+        "cancelled"
+    );
+    Ok(cancelled)
+}
+
+fn cancelled_body(cancelled: Vec<(String, i64)>) -> Json<Cancelled> {
+    Json(Cancelled {
+        credits_refunded: cancelled.iter().map(|(_, p)| p).sum(),
+        cancelled_record_ids: cancelled.into_iter().map(|(id, _)| id).collect(),
+    })
+}
+
+/// `POST /api/external/models/{id}/cancel` (ours): cancels a model no worker has
+/// started, refunding it; 409 when it already started or finished.
+pub async fn cancel_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Cancelled>, ApiError> {
+    let cancelled = cancel(&state, &caller, CancelTarget::Model(id)).await?;
+    if cancelled.is_empty() {
+        return Err(ApiError::NotCancellable);
+    }
+    Ok(cancelled_body(cancelled))
+}
+
+/// `POST /api/external/batches/{id}/cancel` (ours): cancels every model of the
+/// batch that no worker has started; the others go on.
+pub async fn cancel_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Cancelled>, ApiError> {
+    Ok(cancelled_body(
+        cancel(&state, &caller, CancelTarget::Batch(id)).await?,
     ))
 }

@@ -114,6 +114,13 @@ impl From<StoreError> for RegisterError {
     }
 }
 
+/// What a client cancels: one model, or every model of a batch.
+#[derive(Debug, Clone)]
+pub enum CancelTarget {
+    Model(String),
+    Batch(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub filter: StatusFilter,
@@ -239,6 +246,15 @@ pub trait Store: Send + Sync + 'static {
         batch: &NewBatch,
         now: i64,
     ) -> Result<Registration, RegisterError>;
+    /// Cancels the target's models that no worker has started (`PENDING`), refunding
+    /// each. Returns the cancelled models with their prices, or `None` when the
+    /// target is not the account's.
+    async fn cancel_pending(
+        &self,
+        account_id: &str,
+        target: &CancelTarget,
+        now: i64,
+    ) -> StoreResult<Option<Vec<(String, i64)>>>;
     /// Forgets idempotency keys created before `before`; returns how many.
     async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64>;
     async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>>;

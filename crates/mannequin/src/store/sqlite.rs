@@ -193,10 +193,10 @@ async fn settle(
         note: reason,
     };
     ledger(tx, entry, now).await?;
-    let job_state = if outcome == ModelStatus::Done {
-        "done"
-    } else {
-        "failed"
+    let job_state = match outcome {
+        ModelStatus::Done => "done",
+        ModelStatus::Cancelled => "cancelled",
+        _ => "failed",
     };
     sqlx::query(
         "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
@@ -586,6 +586,59 @@ impl Store for SqliteStore {
             credits_reserved: required.0,
             replayed: false,
         })
+    }
+
+    async fn cancel_pending(
+        &self,
+        account_id: &str,
+        target: &CancelTarget,
+        now: i64,
+    ) -> StoreResult<Option<Vec<(String, i64)>>> {
+        let (column, id) = match target {
+            CancelTarget::Model(id) => ("id", id),
+            CancelTarget::Batch(id) => ("batch_id", id),
+        };
+        let mut tx = self.tx().await?;
+        let rows: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT m.id, m.status, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+             WHERE m.account_id = ? AND m.{column} = ? ORDER BY m.position"
+        )))
+        .bind(account_id.to_string())
+        .bind(id.clone())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut cancelled = Vec::new();
+        for (model_id, status, correlation_id) in rows {
+            if status != ModelStatus::Pending.as_str() {
+                continue;
+            }
+            let price: i64 = sqlx::query_scalar("SELECT price FROM models WHERE id = ?")
+                .bind(model_id.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(err)?;
+            let reason = Some("cancelled by the client");
+            if settle(
+                &mut tx,
+                &model_id,
+                ModelStatus::Cancelled,
+                reason,
+                None,
+                &correlation_id,
+                now,
+            )
+            .await?
+                == Settled::Now
+            {
+                cancelled.push((model_id, price));
+            }
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(Some(cancelled))
     }
 
     async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64> {
