@@ -15,8 +15,8 @@ use tracing::{info, warn};
 use crate::blob::BlobStore;
 use crate::blob::local::LocalDisk;
 use crate::clock::{new_id, now_ms};
-use crate::config::{DbArgs, ServeArgs};
-use crate::generator::{Builtin, Generator};
+use crate::config::{DbArgs, GeneratorKind, ServeArgs};
+use crate::generator::{Builtin, Generator, Http};
 use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
@@ -158,13 +158,12 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let run_worker = !api || !args.no_worker;
-    let worker = (run_worker || overrides.worker_paused).then(|| {
-        let generator = overrides.generator.clone().unwrap_or_else(|| {
-            Arc::new(Builtin {
-                delay: Duration::from_millis(args.generator_delay_ms),
-            })
-        });
-        Arc::new(Worker::new(
+    let worker = if run_worker || overrides.worker_paused {
+        let generator = match overrides.generator.clone() {
+            Some(g) => g,
+            None => generator(args)?,
+        };
+        Some(Arc::new(Worker::new(
             store.clone(),
             blobs.clone(),
             generator,
@@ -176,8 +175,10 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 ..WorkerConfig::default()
             },
             wake.clone(),
-        ))
-    });
+        )))
+    } else {
+        None
+    };
     let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,
@@ -224,6 +225,28 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         shutdown,
         server,
         worker_task,
+    })
+}
+
+/// The generator the settings name.
+fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
+    Ok(match args.generator {
+        GeneratorKind::Builtin => Arc::new(Builtin {
+            delay: Duration::from_millis(args.generator_delay_ms),
+        }),
+        GeneratorKind::Http => {
+            let url = args
+                .generator_url
+                .as_deref()
+                .ok_or("--generator http needs --generator-url")?;
+            if !url.starts_with("http://") {
+                return Err(format!("--generator-url must be an http:// URL, got {url:?}").into());
+            }
+            Arc::new(Http::new(
+                url,
+                Duration::from_secs(args.generator_timeout_secs.max(1)),
+            )?)
+        }
     })
 }
 

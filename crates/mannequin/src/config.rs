@@ -35,6 +35,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratorKind {
+    /// Draw the figure here (no model server needed).
+    Builtin,
+    /// Ask an image model over HTTP (`--generator-url`).
+    Http,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -104,6 +112,20 @@ pub struct ServeArgs {
     /// Requests an account may burst above the rate.
     #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0)]
     pub rate_burst: f64,
+    /// Which generator makes the images.
+    #[arg(
+        long,
+        env = "MANNEQUIN_GENERATOR",
+        value_enum,
+        default_value = "builtin"
+    )]
+    pub generator: GeneratorKind,
+    /// URL of the image model, with `--generator http` (`http://` only).
+    #[arg(long, env = "MANNEQUIN_GENERATOR_URL")]
+    pub generator_url: Option<String>,
+    /// Seconds to wait for the image model before retrying.
+    #[arg(long, env = "MANNEQUIN_GENERATOR_TIMEOUT_SECS", default_value_t = 120)]
+    pub generator_timeout_secs: u64,
     /// Extra milliseconds per model in the built-in generator, to imitate a
     /// slower image model (tests, load experiments).
     #[arg(long, env = "MANNEQUIN_GENERATOR_DELAY_MS", default_value_t = 0)]

@@ -1,18 +1,21 @@
 //! The generator interface: an idea in, image bytes out.
 //!
-//! Generation is CPU-bound and synchronous; the worker runs it on blocking
-//! threads. A failure says whether it may pass (retry) or never will (fail now).
+//! [`Builtin`] draws the idea itself, on a blocking thread. [`Http`] asks an image
+//! model served over HTTP. A failure says whether it may pass (retry) or never
+//! will (fail now).
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use mannequin_domain::Idea;
+use serde_json::json;
 
 /// The images of one model.
 pub struct Images {
-    pub full: Vec<u8>,
-    pub full_content_type: &'static str,
-    pub full_ext: &'static str,
-    pub thumb: Vec<u8>,
+    /// The full image, `image/png`.
+    pub full_png: Vec<u8>,
+    /// The thumbnail, `image/jpeg`.
+    pub thumb_jpeg: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,8 +35,9 @@ impl std::fmt::Display for GenerateError {
     }
 }
 
+#[async_trait]
 pub trait Generator: Send + Sync + 'static {
-    fn generate(&self, idea: &Idea) -> Result<Images, GenerateError>;
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError>;
 }
 
 /// The built-in renderer; `delay` is an optional extra pause per model, to
@@ -42,17 +46,95 @@ pub struct Builtin {
     pub delay: Duration,
 }
 
+#[async_trait]
 impl Generator for Builtin {
-    fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
         if !self.delay.is_zero() {
-            std::thread::sleep(self.delay);
+            tokio::time::sleep(self.delay).await;
         }
-        let r = mannequin_render::render(idea).map_err(|e| GenerateError::Fatal(e.to_string()))?;
+        let idea = *idea;
+        // CPU-bound: off the async threads. The worker's concurrency bounds how
+        // many run at once.
+        let r = tokio::task::spawn_blocking(move || mannequin_render::render(&idea))
+            .await
+            .map_err(|e| GenerateError::Retryable(format!("renderer crashed: {e}")))?
+            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
         Ok(Images {
-            full: r.full_png,
-            full_content_type: "image/png",
-            full_ext: "png",
-            thumb: r.thumb_jpeg,
+            full_png: r.full_png,
+            thumb_jpeg: r.thumb_jpeg,
+        })
+    }
+}
+
+/// An image model behind HTTP. For each model it sends
+///
+/// ```json
+/// POST <url>
+/// {"prompt": "young adult female, athletic build, …", "name": "Female Model - Sportswear",
+///  "idea": {"gender": "female", …}, "width": 640, "height": 960}
+/// ```
+///
+/// and expects `200` with a PNG body. Timeouts, connection errors, `429` and `5xx`
+/// are retried; any other answer fails the model. The thumbnail is made here.
+pub struct Http {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Http {
+    pub fn new(url: &str, timeout: Duration) -> Result<Http, reqwest::Error> {
+        Ok(Http {
+            client: reqwest::Client::builder().timeout(timeout).build()?,
+            url: url.to_string(),
+        })
+    }
+}
+
+#[async_trait]
+impl Generator for Http {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+        let (width, height) = mannequin_render::FULL_SIZE;
+        let body = json!({
+            "prompt": idea.describe(),
+            "name": idea.name(),
+            "idea": idea,
+            "width": width,
+            "height": height,
+        });
+        let res = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| GenerateError::Retryable(format!("image model unreachable: {e}")))?;
+        let status = res.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(GenerateError::Retryable(format!(
+                "image model answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            return Err(GenerateError::Fatal(format!(
+                "image model refused the idea: {status}"
+            )));
+        }
+        let png = res
+            .bytes()
+            .await
+            .map_err(|e| GenerateError::Retryable(format!("image model response cut off: {e}")))?
+            .to_vec();
+        let for_thumb = png.clone();
+        let thumb_jpeg =
+            tokio::task::spawn_blocking(move || mannequin_render::thumbnail_from_png(&for_thumb))
+                .await
+                .map_err(|e| GenerateError::Retryable(format!("thumbnail crashed: {e}")))?
+                .map_err(|e| {
+                    GenerateError::Fatal(format!("image model sent an unusable image: {e}"))
+                })?;
+        Ok(Images {
+            full_png: png,
+            thumb_jpeg,
         })
     }
 }

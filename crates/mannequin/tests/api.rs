@@ -755,8 +755,9 @@ struct Failing {
     calls: AtomicU32,
 }
 
+#[async_trait::async_trait]
 impl Generator for Failing {
-    fn generate(&self, _: &Idea) -> Result<Images, GenerateError> {
+    async fn generate(&self, _: &Idea) -> Result<Images, GenerateError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.retryable {
             Err(GenerateError::Retryable("model server timed out".into()))
@@ -818,8 +819,9 @@ struct FlakyOnce {
     calls: AtomicU32,
 }
 
+#[async_trait::async_trait]
 impl Generator for FlakyOnce {
-    fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
         if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             return Err(GenerateError::Retryable("storage hiccup".into()));
         }
@@ -827,6 +829,7 @@ impl Generator for FlakyOnce {
             delay: std::time::Duration::ZERO,
         }
         .generate(idea)
+        .await
     }
 }
 

@@ -105,3 +105,32 @@ fn every_style_and_pose_renders() {
         }
     }
 }
+
+#[test]
+fn thumbnails_of_foreign_pngs_cover_the_thumbnail_size() {
+    // A wide PNG: the thumbnail is cropped from its middle.
+    let mut wide = Pixmap::new(900, 300).unwrap();
+    wide.fill(tiny_skia::Color::from_rgba8(200, 30, 30, 255));
+    let jpeg = thumbnail_from_png(&wide.encode_png().unwrap()).unwrap();
+    assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
+    // The same as the thumbnail of our own render of that size: a JPEG of THUMB_SIZE.
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline frame");
+    let h = u16::from_be_bytes([jpeg[sof + 5], jpeg[sof + 6]]);
+    let w = u16::from_be_bytes([jpeg[sof + 7], jpeg[sof + 8]]);
+    assert_eq!((u32::from(w), u32::from(h)), THUMB_SIZE);
+}
+
+#[test]
+fn foreign_images_that_are_not_sane_pngs_are_refused() {
+    assert!(thumbnail_from_png(b"GIF89a....").is_err());
+    assert!(thumbnail_from_png(&[]).is_err());
+    // A header that claims 100000×100000 pixels is refused before decoding.
+    let mut png = Pixmap::new(2, 2).unwrap().encode_png().unwrap();
+    png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let err = thumbnail_from_png(&png).unwrap_err().to_string();
+    assert!(err.contains("outside"), "{err}");
+}

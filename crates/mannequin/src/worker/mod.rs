@@ -242,23 +242,19 @@ impl Worker {
         );
         async {
             debug!("generating");
-            let generator = self.generator.clone();
-            let idea = job.idea;
-            let result = tokio::task::spawn_blocking(move || generator.generate(&idea))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(GenerateError::Retryable(format!("generator crashed: {e}")))
-                });
+            let result = self.generator.generate(&job.idea).await;
             let outcome = match result {
                 Ok(images) => {
                     let base = format!("models/{}", job.model_id);
-                    let full_key = format!("{base}/full.{}", images.full_ext);
+                    let full_key = format!("{base}/full.png");
                     let thumb_key = format!("{base}/thumb.jpg");
                     let stored = async {
                         self.blobs
-                            .put(&full_key, images.full, images.full_content_type)
+                            .put(&full_key, images.full_png, "image/png")
                             .await?;
-                        self.blobs.put(&thumb_key, images.thumb, "image/jpeg").await
+                        self.blobs
+                            .put(&thumb_key, images.thumb_jpeg, "image/jpeg")
+                            .await
                     }
                     .await;
                     match stored {
