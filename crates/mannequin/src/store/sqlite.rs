@@ -71,7 +71,7 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
             .acquire_timeout(Duration::from_secs(15))
-            .connect_with(options.read_only(false))
+            .connect_with(options)
             .await
             .map_err(err)?;
         Ok(SqliteStore { write, read })
