@@ -72,6 +72,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     worker_task: Option<JoinHandle<()>>,
+    housekeeping: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -98,6 +99,9 @@ impl Running {
         }
         if let Some(w) = self.worker_task.take() {
             let _ = w.await;
+        }
+        if let Some(h) = self.housekeeping.take() {
+            let _ = h.await;
         }
         self.store.close().await;
     }
@@ -183,6 +187,10 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,
     };
+    let housekeeping = tokio::spawn(crate::worker::housekeeping(
+        store.clone(),
+        shutdown_rx.clone(),
+    ));
 
     let server = listener.map(|listener| {
         let state = AppState {
@@ -225,6 +233,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         shutdown,
         server,
         worker_task,
+        housekeeping: Some(housekeeping),
     })
 }
 

@@ -576,3 +576,34 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
     let (ok, report) = admin(data, &["audit"]);
     assert!(ok, "{report}");
 }
+
+#[tokio::test]
+async fn an_api_without_any_worker_still_releases_credits_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let api = Server::start(data, &["--no-worker", "--reservation-ttl-secs", "1"]);
+    let key = api.api_key().unwrap();
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/external/models/register-ideas", api.url))
+        .header("X-Api-Key", &key)
+        .json(&json!({"preferences": "casual", "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let failed = wait_for(&client, &api.url, &key, Duration::from_secs(30), |m| {
+        count(m, "FAILED") == 2
+    })
+    .await;
+    assert!(failed.iter().all(|m| m["failureReason"] == "timed out"));
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+    let pool = db(data).await;
+    let (available, reserved): (i64, i64) =
+        sqlx::query_as("SELECT available, reserved FROM accounts")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((available, reserved), (1000, 0), "everything refunded");
+}

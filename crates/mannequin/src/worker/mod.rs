@@ -28,8 +28,6 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// First retry delay; doubled per attempt, with jitter, capped at 5 minutes.
     pub retry_base: Duration,
-    /// How often to close reservations past their deadline.
-    pub sweep_every: Duration,
     /// How long SIGTERM waits for jobs in progress before handing them back.
     pub grace: Duration,
 }
@@ -41,7 +39,6 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             retry_base: Duration::from_secs(1),
-            sweep_every: Duration::from_secs(5),
             grace: Duration::from_secs(20),
         }
     }
@@ -57,6 +54,43 @@ pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
 
 /// How long an `Idempotency-Key` is remembered: a day.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// How often housekeeping runs.
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5);
+
+/// Closes reservations past their deadline (failing and refunding their
+/// unfinished models) and forgets idempotency keys older than a day.
+pub async fn sweep(store: &dyn Store) {
+    match store.expire_reservations(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => info!(models = n, "reservations past their deadline closed"),
+        Err(e) => warn!(error = %e, "could not close expired reservations"),
+    }
+    if let Err(e) = store
+        .prune_idempotency_keys(now_ms() - IDEMPOTENCY_TTL_MS)
+        .await
+    {
+        warn!(error = %e, "could not prune idempotency keys");
+    }
+}
+
+/// Runs [`sweep`] every [`HOUSEKEEPING_EVERY`] until `shutdown`. Every process
+/// runs it, API and worker alike, so that credits are never held past a deadline
+/// even while no worker runs; several at once are safe, each sweep being one
+/// transaction.
+pub async fn housekeeping(store: Arc<dyn Store>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => sweep(store.as_ref()).await,
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+}
 
 pub struct Worker {
     pub id: String,
@@ -107,7 +141,6 @@ impl Worker {
             let mut stop = shutdown.clone();
             tokio::spawn(async move {
                 let mut heartbeat = tokio::time::interval(me.config.lease / 3);
-                let mut sweep = tokio::time::interval(me.config.sweep_every);
                 loop {
                     tokio::select! {
                         _ = heartbeat.tick() => {
@@ -115,7 +148,6 @@ impl Worker {
                                 warn!(error = %e, "could not extend leases");
                             }
                         }
-                        _ = sweep.tick() => me.sweep().await,
                         _ = stop.changed() => break,
                     }
                 }
@@ -180,23 +212,6 @@ impl Worker {
             }
         }
         info!(worker = %self.id, "worker stopped");
-    }
-
-    /// Housekeeping: closes reservations past their deadline and forgets
-    /// idempotency keys older than a day.
-    pub async fn sweep(&self) {
-        match self.store.expire_reservations(now_ms()).await {
-            Ok(0) => {}
-            Ok(n) => info!(models = n, "reservations past their deadline closed"),
-            Err(e) => warn!(error = %e, "could not close expired reservations"),
-        }
-        if let Err(e) = self
-            .store
-            .prune_idempotency_keys(now_ms() - IDEMPOTENCY_TTL_MS)
-            .await
-        {
-            warn!(error = %e, "could not prune idempotency keys");
-        }
     }
 
     /// Claims and processes ready jobs until none is left; returns how many it
