@@ -28,6 +28,8 @@ pub enum Command {
     /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Use the Models API from a terminal: list models, generate a batch.
+    Models(crate::client::ClientArgs),
     /// Measure a running server: request rates, latency percentiles, models/s.
     Bench(crate::bench::BenchArgs),
     /// Render the ideas a text would give, to image files, without a server.

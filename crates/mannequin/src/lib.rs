@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod bench;
 pub mod blob;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod generator;

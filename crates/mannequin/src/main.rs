@@ -59,6 +59,10 @@ async fn main() -> ExitCode {
                 fail(e)
             }
         },
+        Command::Models(args) => match mannequin::client::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
         Command::Bench(args) => match mannequin::bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),

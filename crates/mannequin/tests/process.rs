@@ -607,3 +607,62 @@ async fn an_api_without_any_worker_still_releases_credits_at_the_deadline() {
             .unwrap();
     assert_eq!((available, reserved), (1000, 0), "everything refunded");
 }
+
+#[tokio::test]
+async fn the_terminal_client_generates_a_batch_and_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let key = server.api_key().unwrap();
+    let client = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("models")
+            .args(args)
+            .env("MANNEQUIN_URL", &server.url)
+            .env("MANNEQUIN_API_KEY", &key)
+            .output()
+            .unwrap()
+    };
+    let out = client(&["generate", "man, streetwear", "--count", "2", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models = generated["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    assert!(
+        models
+            .iter()
+            .all(|m| m["status"] == "DONE" && m["name"] == "Male Model - Streetwear")
+    );
+
+    let out = client(&["list"]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        table.lines().count(),
+        3,
+        "a header and two models:\n{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .skip(1)
+            .all(|l| l.contains("DONE") && l.contains("/thumb.jpg"))
+    );
+
+    let out = Command::new(BIN)
+        .args([
+            "models",
+            "list",
+            "--api-key",
+            "mk_live_wrong.wrongwrongwrongwrongwrongwrongwrongwrong",
+            "--url",
+            &server.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+}

@@ -1,0 +1,223 @@
+//! `mannequin models …`: the Models API from a terminal. Lists models, and
+//! generates a batch while showing its progress.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::app::BoxError;
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Base URL of the service.
+    #[arg(
+        long,
+        env = "MANNEQUIN_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub url: String,
+    /// API key (`mk_live_…`).
+    #[arg(long, env = "MANNEQUIN_API_KEY", global = true, hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: ClientCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List the account's models, newest first.
+    List {
+        /// Only approved models.
+        #[arg(long)]
+        approved: bool,
+        /// Only the models of this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// How many to show (follows pages as needed).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Register ideas and wait until every model is finished.
+    Generate {
+        /// What the models should look like.
+        preferences: String,
+        #[arg(long, default_value_t = 4)]
+        count: u32,
+        /// Give up waiting after this many seconds (the batch goes on).
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
+}
+
+struct Api {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Api {
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, BoxError> {
+        let res = req.header("X-Api-Key", &self.key).send().await?;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let msg = body["error"].as_str().unwrap_or("no error message");
+            Err(format!("{status}: {msg}").into())
+        }
+    }
+
+    async fn page(&self, query: &[(&str, String)]) -> Result<Value, BoxError> {
+        self.call(
+            self.client
+                .get(format!("{}/api/external/models", self.url))
+                .query(query),
+        )
+        .await
+    }
+}
+
+fn print_table(models: &[Value]) {
+    println!(
+        "{:<32}  {:<10}  {:<9}  {:<28}  THUMBNAIL",
+        "ID", "STATUS", "VOTING", "NAME"
+    );
+    for m in models {
+        println!(
+            "{:<32}  {:<10}  {:<9}  {:<28}  {}",
+            m["id"].as_str().unwrap_or(""),
+            m["status"].as_str().unwrap_or(""),
+            m["voting"].as_str().unwrap_or(""),
+            m["name"].as_str().unwrap_or(""),
+            m["thumbnail"].as_str().unwrap_or("-")
+        );
+    }
+}
+
+fn progress(done: usize, total: usize, started: Instant) {
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let width = 30;
+    let filled = (done * width).checked_div(total).unwrap_or(width);
+    eprint!(
+        "\r[{}{}] {done}/{total} finished  {:>4.0}s",
+        "#".repeat(filled),
+        "-".repeat(width - filled),
+        started.elapsed().as_secs_f64()
+    );
+    let _ = std::io::stderr().flush();
+}
+
+pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
+    let key = args
+        .api_key
+        .clone()
+        .ok_or("an API key is needed: --api-key or MANNEQUIN_API_KEY")?;
+    let api = Api {
+        client: reqwest::Client::new(),
+        url: args.url.trim_end_matches('/').to_string(),
+        key,
+    };
+    match args.command {
+        ClientCommand::List {
+            approved,
+            batch,
+            limit,
+        } => {
+            let mut models = Vec::new();
+            let mut cursor: Option<String> = None;
+            while models.len() < limit as usize {
+                let mut query = vec![(
+                    "limit",
+                    (limit as usize - models.len()).min(1000).to_string(),
+                )];
+                if approved {
+                    query.push(("statusFilter", "approved".into()));
+                }
+                if let Some(b) = &batch {
+                    query.push(("batchId", b.clone()));
+                }
+                if let Some(c) = &cursor {
+                    query.push(("cursor", c.clone()));
+                }
+                let page = api.page(&query).await?;
+                models.extend(page["models"].as_array().cloned().unwrap_or_default());
+                match page["nextCursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_string()),
+                    None => break,
+                }
+            }
+            if args.json {
+                println!("{}", json!({"models": models, "count": models.len()}));
+            } else {
+                print_table(&models);
+            }
+        }
+        ClientCommand::Generate {
+            preferences,
+            count,
+            timeout_secs,
+        } => {
+            let registered = api
+                .call(
+                    api.client
+                        .post(format!("{}/api/external/models/register-ideas", api.url))
+                        .json(&json!({"preferences": preferences, "count": count})),
+                )
+                .await?;
+            let batch = registered["batchId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            eprintln!(
+                "batch {batch}: {count} models, {} credits reserved",
+                registered["creditsReserved"]
+            );
+            let started = Instant::now();
+            let models = loop {
+                let page = api
+                    .page(&[("batchId", batch.clone()), ("limit", "20".into())])
+                    .await?;
+                let models = page["models"].as_array().cloned().unwrap_or_default();
+                let finished = models
+                    .iter()
+                    .filter(|m| {
+                        matches!(m["status"].as_str(), Some("DONE" | "FAILED" | "CANCELLED"))
+                    })
+                    .count();
+                progress(finished, models.len(), started);
+                if finished == models.len() {
+                    break models;
+                }
+                if started.elapsed() > Duration::from_secs(timeout_secs) {
+                    eprintln!();
+                    return Err(
+                        format!("batch {batch} is still running after {timeout_secs}s").into(),
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            };
+            if std::io::stderr().is_terminal() {
+                eprintln!();
+            }
+            if args.json {
+                println!("{}", json!({"batchId": batch, "models": models}));
+            } else {
+                print_table(&models);
+            }
+            let failed = models.iter().filter(|m| m["status"] != "DONE").count();
+            if failed > 0 {
+                return Err(format!("{failed} of {} models did not finish", models.len()).into());
+            }
+        }
+    }
+    Ok(())
+}
