@@ -101,7 +101,11 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .unwrap_or_else(crate::clock::new_ulid);
     req.extensions_mut()
         .insert(CorrelationId(correlation_id.clone()));
-    let method = req.method().to_string();
+    // Metric labels stay a small set: any method outside the standard ones is "other".
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_string(),
+        _ => "other".to_string(),
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -111,17 +115,18 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
     let mut res = next.run(req).instrument(span.clone()).await;
 
     let status = res.status();
-    let body = res.extensions_mut().remove::<ErrorBody>().or_else(|| {
-        let is_json = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        (status.is_client_error() || status.is_server_error())
-            .then_some(())
-            .filter(|_| !is_json)
-            .map(|_| framework_error(status))
-    });
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let body = match res.extensions_mut().remove::<ErrorBody>() {
+        Some(body) => Some(body),
+        None if (status.is_client_error() || status.is_server_error()) && !is_json => {
+            Some(framework_error(status))
+        }
+        None => None,
+    };
     if let Some(body) = body {
         let mut headers = std::mem::take(res.headers_mut());
         headers.remove(header::CONTENT_LENGTH);
