@@ -129,16 +129,27 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     if args.rate_limit < 0.0 || !args.rate_limit.is_finite() {
         return Err("--rate-limit must be 0 (off) or a positive number".into());
     }
-    let store = open_store(&args.db).await?;
-    let bootstrap = if args.no_bootstrap || !api {
-        None
+    // Everything that can refuse the settings comes before the bootstrap, which
+    // shows its key only once.
+    let run_worker = !api || !args.no_worker;
+    let generator = if run_worker || overrides.worker_paused {
+        Some(match overrides.generator.clone() {
+            Some(g) => g,
+            None => generator(args)?,
+        })
     } else {
-        bootstrap(store.as_ref(), args.starter_credits).await?
+        None
     };
     let listener = match (api, overrides.listener) {
         (false, _) => None,
         (true, Some(l)) => Some(l),
         (true, None) => Some(TcpListener::bind(args.listen).await?),
+    };
+    let store = open_store(&args.db).await?;
+    let bootstrap = if args.no_bootstrap || !api {
+        None
+    } else {
+        bootstrap(store.as_ref(), args.starter_credits).await?
     };
     let addr = match &listener {
         Some(l) => l.local_addr()?,
@@ -161,13 +172,8 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let wake = Arc::new(Notify::new());
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let run_worker = !api || !args.no_worker;
-    let worker = if run_worker || overrides.worker_paused {
-        let generator = match overrides.generator.clone() {
-            Some(g) => g,
-            None => generator(args)?,
-        };
-        Some(Arc::new(Worker::new(
+    let worker = generator.map(|generator| {
+        Arc::new(Worker::new(
             store.clone(),
             blobs.clone(),
             generator,
@@ -179,10 +185,8 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 ..WorkerConfig::default()
             },
             wake.clone(),
-        )))
-    } else {
-        None
-    };
+        ))
+    });
     let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,

@@ -122,3 +122,31 @@ async fn an_http_generator_needs_an_http_url() {
         assert!(err.to_string().contains("--generator-url"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn refused_settings_do_not_use_up_the_starter_bootstrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = || async {
+        mannequin::app::Overrides {
+            listener: Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+            ..Default::default()
+        }
+    };
+    // The API with an in-process worker whose generator is misconfigured.
+    let mut bad = common::serve_args(dir.path(), &["--generator", "http"]);
+    bad.no_worker = false;
+    assert!(
+        mannequin::app::start(&bad, true, overrides().await)
+            .await
+            .is_err()
+    );
+    let good = common::serve_args(dir.path(), &[]);
+    let running = mannequin::app::start(&good, true, overrides().await)
+        .await
+        .unwrap();
+    assert!(
+        running.bootstrap.is_some(),
+        "the key is still shown on the first successful start"
+    );
+    running.stop().await;
+}
