@@ -13,6 +13,11 @@ use crate::keys::{self, Scope};
 /// the command succeeded (the audit prints its report either way).
 pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
     match cmd {
+        AdminCommand::Account(AccountCommand::List { db }) => {
+            let store = open_store(&db).await?;
+            let accounts = store.list_accounts().await?;
+            Ok((json!({"accounts": accounts}), true))
+        }
         AdminCommand::Account(AccountCommand::Create { db, name, credits }) => {
             if credits < 0 {
                 return Err("--credits must not be negative".into());

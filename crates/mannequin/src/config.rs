@@ -151,6 +151,11 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
+    /// Every account with its balance.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     Create {
         #[command(flatten)]
         db: DbArgs,

@@ -40,6 +40,16 @@ pub struct Balance {
     pub consumed: i64,
 }
 
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub name: String,
+    pub available: i64,
+    pub reserved: i64,
+    pub consumed: i64,
+}
+
 /// What a stored key says about itself; the caller checks the secret and times.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
@@ -221,6 +231,8 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<bool>;
     async fn account_exists(&self, id: &str) -> StoreResult<bool>;
+    /// Every account with its balance, oldest first.
+    async fn list_accounts(&self) -> StoreResult<Vec<AccountSummary>>;
     /// Adds (or, negative, removes) available credits; `None` for an unknown account.
     /// A grant that would make `available` negative is refused with `Ok(None)`.
     async fn grant_credits(

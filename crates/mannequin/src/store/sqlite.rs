@@ -319,6 +319,27 @@ impl Store for SqliteStore {
         Ok(found.is_some())
     }
 
+    async fn list_accounts(&self) -> StoreResult<Vec<AccountSummary>> {
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, name, available, reserved, consumed FROM accounts ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(account_id, name, available, reserved, consumed)| AccountSummary {
+                    account_id,
+                    name,
+                    available,
+                    reserved,
+                    consumed,
+                },
+            )
+            .collect())
+    }
+
     async fn grant_credits(
         &self,
         account_id: &str,
