@@ -61,6 +61,7 @@ CREATE TABLE models (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX models_account_newest ON models (account_id, created_at DESC, id DESC);
+CREATE INDEX models_account_approved ON models (account_id, created_at DESC, id DESC) WHERE voting = 'APPROVED';
 CREATE INDEX models_batch ON models (batch_id);
 CREATE INDEX models_reservation_open ON models (reservation_id) WHERE status IN ('PENDING', 'PROCESSING');
 
