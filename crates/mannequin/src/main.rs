@@ -76,6 +76,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
     init_logs(args.db.log_format);
+    let stop = app::shutdown_signal();
     let mut running = match app::start(&args, api, Overrides::default()).await {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -92,8 +93,10 @@ async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
     }
     if api {
         println!("mannequin is listening on {}", running.base_url());
+    } else if let Some(w) = &running.worker {
+        println!("mannequin worker {} is running", w.id);
     }
-    app::shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     running.begin_shutdown();
     running.wait().await;

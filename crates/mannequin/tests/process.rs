@@ -529,14 +529,20 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
     let key = api.api_key().unwrap();
     let mut workers: Vec<Child> = (0..2)
         .map(|_| {
-            Command::new(BIN)
+            let mut child = Command::new(BIN)
                 .args(["worker", "--data-dir"])
                 .arg(data)
                 .env("MANNEQUIN_LOG", "warn")
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert!(line.starts_with("mannequin worker "), "{line}");
+            child
         })
         .collect();
     let client = reqwest::Client::new();
