@@ -659,6 +659,16 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
     assert!(res.headers().contains_key("retry-after"));
     expect_error(res, 503, "unavailable").await;
     let res = app
+        .register(&app.key, json!({"preferences": "casual", "count": 1}))
+        .await;
+    expect_error(res, 503, "unavailable").await;
+    let pool = app.sql().await;
+    let models: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM models")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(models, 0, "nothing half-done");
+    let res = app
         .client
         .get(format!("{}/readyz", app.url))
         .send()
