@@ -366,6 +366,20 @@ impl Body {
         }
     }
 
+    /// Hips down to the crotch, widened by `grow`: a band at hip width that
+    /// narrows to the crotch between the thighs.
+    fn pelvis(&self, grow: f32) -> Vec<Pt> {
+        let (h, g) = (self.hip, grow);
+        vec![
+            Pt(CX - h - g, HIP_Y - 12.0),
+            Pt(CX + h + g, HIP_Y - 12.0),
+            Pt(CX + h + g, HIP_Y + 16.0),
+            Pt(CX + 10.0 + g, CROTCH_Y + 10.0),
+            Pt(CX - 10.0 - g, CROTCH_Y + 10.0),
+            Pt(CX - h - g, HIP_Y + 16.0),
+        ]
+    }
+
     /// The torso between two heights, widened by `grow` on each side.
     fn torso(&self, top: f32, bottom: f32, grow: f32) -> Vec<Pt> {
         let steps = ((bottom - top) / 8.0).ceil().max(1.0) as usize;
@@ -417,7 +431,13 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
     for leg in &body.legs {
         c.limb(leg, body.thigh, body.thigh * 0.5, skin);
     }
-    c.poly(&body.torso(SHOULDER_Y, CROTCH_Y, 0.0), skin);
+    c.poly(&body.torso(SHOULDER_Y, HIP_Y, 0.0), skin);
+    c.poly(&body.pelvis(0.0), skin);
+    // Bare feet; shoes, where the outfit has them, cover these.
+    for leg in &body.legs {
+        let a = leg[2];
+        c.ellipse(Pt(a.0, a.1 + 8.0), body.thigh * 0.32 + 2.0, 9.0, skin);
+    }
     c.limb(
         &[Pt(CX, HEAD_Y + 30.0), Pt(CX, SHOULDER_Y + 8.0)],
         body.neck,
@@ -486,10 +506,7 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 color,
             );
         }
-        c.poly(
-            &body.torso(HIP_Y - 12.0, CROTCH_Y + 6.0, extra * 0.5),
-            color,
-        );
+        c.poly(&body.pelvis(extra * 0.5), color);
     };
     let top = |c: &mut Canvas, color: Color, from: f32, to: f32, grow: f32| {
         c.poly(&body.torso(from, to, grow), color);
@@ -628,7 +645,18 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
                 main
             };
             if female {
-                c.poly(&body.torso(HIP_Y - 14.0, CROTCH_Y - 6.0, 1.0), color);
+                let h = body.hip;
+                c.poly(
+                    &[
+                        Pt(CX - h - 1.0, HIP_Y - 6.0),
+                        Pt(CX + h + 1.0, HIP_Y - 6.0),
+                        Pt(CX + h * 0.5, HIP_Y + 18.0),
+                        Pt(CX + 11.0, CROTCH_Y + 10.0),
+                        Pt(CX - 11.0, CROTCH_Y + 10.0),
+                        Pt(CX - h * 0.5, HIP_Y + 18.0),
+                    ],
+                    color,
+                );
                 for side in [-1.0, 1.0] {
                     c.ellipse(
                         Pt(CX + side * body.shoulder * 0.38, SHOULDER_Y + 62.0),
