@@ -1104,3 +1104,59 @@ async fn pending_models_can_be_cancelled_and_are_refunded() {
     assert_eq!(app.balance(&app.account).await, (990, 0, 10));
     app.audit().await;
 }
+
+#[tokio::test]
+async fn the_served_openapi_document_matches_the_routes_and_responses() {
+    let app = TestApp::start().await;
+    let spec: Value = app
+        .client
+        .get(format!("{}/api/external/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 5);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = format!("{}{}", app.url, path.replace("{id}", "model_x"));
+            let req = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), url);
+            // Every documented operation exists and asks for a key.
+            expect_error(req.send().await.unwrap(), 401, "unauthorized").await;
+        }
+    }
+    let required = |schema: &str| -> Vec<String> {
+        spec["components"]["schemas"][schema]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let registered = app.register_ok(&app.key, "casual", 1).await;
+    for field in required("Registered") {
+        assert!(
+            registered.get(&field).is_some(),
+            "register-ideas lacks {field}"
+        );
+    }
+    let (_, list) = app.list(&app.key, "").await;
+    for field in required("ModelList") {
+        assert!(list.get(&field).is_some(), "list lacks {field}");
+    }
+    for field in required("Model") {
+        assert!(
+            list["models"][0].get(&field).is_some(),
+            "model lacks {field}"
+        );
+    }
+    let bad = app.register(&app.key, json!({})).await;
+    let err: Value = bad.json().await.unwrap();
+    for field in ["error", "code", "correlationId"] {
+        assert!(err.get(field).is_some(), "error lacks {field}");
+    }
+}

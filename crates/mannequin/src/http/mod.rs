@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             "/api/external/batches/{id}/cancel",
             post(models::cancel_batch),
         )
+        .route("/api/external/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));

@@ -10,6 +10,15 @@ use super::AppState;
 use super::error::ApiError;
 use crate::blob;
 
+/// The API description (`docs/openapi.json`), built into the binary.
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../../docs/openapi.json"),
+    )
+        .into_response()
+}
+
 /// The process is alive.
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
