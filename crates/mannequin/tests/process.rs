@@ -95,6 +95,18 @@ impl Drop for Server {
     }
 }
 
+/// Registers ideas through the API and asserts 200.
+async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &str, count: u32) {
+    let res = client
+        .post(format!("{url}/api/external/models/register-ideas"))
+        .header("X-Api-Key", key)
+        .json(&json!({"preferences": preferences, "count": count}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
     let out = Command::new(BIN)
         .arg("admin")
@@ -176,14 +188,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
         .unwrap()
         .to_string();
     for i in 0..4 {
-        let res = client
-            .post(format!("{}/api/external/models/register-ideas", first.url))
-            .header("X-Api-Key", &key)
-            .json(&json!({"preferences": format!("casual look {i}"), "count": 3}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        register(&client, &first.url, &key, &format!("casual look {i}"), 3).await;
     }
     wait_for(&client, &first.url, &key, Duration::from_secs(30), |m| {
         count(m, "DONE") >= 1
@@ -247,14 +252,7 @@ async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
         &["--generator-delay-ms", "200", "--worker-concurrency", "2"],
     );
     let key = server.api_key().unwrap();
-    let res = client
-        .post(format!("{}/api/external/models/register-ideas", server.url))
-        .header("X-Api-Key", &key)
-        .json(&json!({"preferences": "outdoor", "count": 8}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    register(&client, &server.url, &key, "outdoor", 8).await;
     wait_for(&client, &server.url, &key, Duration::from_secs(30), |m| {
         count(m, "DONE") >= 1
     })
@@ -547,14 +545,7 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
         .collect();
     let client = reqwest::Client::new();
     for i in 0..3 {
-        let res = client
-            .post(format!("{}/api/external/models/register-ideas", api.url))
-            .header("X-Api-Key", &key)
-            .json(&json!({"preferences": format!("streetwear {i}"), "count": 5}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        register(&client, &api.url, &key, &format!("streetwear {i}"), 5).await;
     }
     let done = wait_for(&client, &api.url, &key, Duration::from_secs(60), |m| {
         count(m, "DONE") == 15
@@ -590,14 +581,7 @@ async fn an_api_without_any_worker_still_releases_credits_at_the_deadline() {
     let api = Server::start(data, &["--no-worker", "--reservation-ttl-secs", "1"]);
     let key = api.api_key().unwrap();
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/external/models/register-ideas", api.url))
-        .header("X-Api-Key", &key)
-        .json(&json!({"preferences": "casual", "count": 2}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    register(&client, &api.url, &key, "casual", 2).await;
     let failed = wait_for(&client, &api.url, &key, Duration::from_secs(30), |m| {
         count(m, "FAILED") == 2
     })
