@@ -1160,3 +1160,62 @@ async fn the_served_openapi_document_matches_the_routes_and_responses() {
         assert!(err.get(field).is_some(), "error lacks {field}");
     }
 }
+
+/// Signals when a model is being generated, then waits to be released.
+struct Gated {
+    entered: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl Generator for Gated {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+        self.entered.notify_one();
+        self.release.notified().await;
+        Builtin {
+            delay: std::time::Duration::ZERO,
+        }
+        .generate(idea)
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_model_that_times_out_while_generating_is_refunded_once_and_keeps_no_images() {
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let generator = Gated {
+        entered: entered.clone(),
+        release: release.clone(),
+    };
+    let app =
+        TestApp::start_with(&["--reservation-ttl-secs", "60"], Some(Arc::new(generator))).await;
+    let body = app.register_ok(&app.key, "casual", 1).await;
+    let model = body["createdRecordIds"][0].as_str().unwrap().to_string();
+    let worker = app.running.worker.clone().unwrap();
+    let drain = tokio::spawn(async move { worker.run_ready().await });
+    entered.notified().await;
+    // The deadline passes while the image is being made.
+    let later = mannequin::clock::now_ms() + 61_000;
+    assert_eq!(
+        app.running.store.expire_reservations(later).await.unwrap(),
+        1
+    );
+    release.notify_one();
+    assert_eq!(drain.await.unwrap(), 1);
+
+    let (_, list) = app.list(&app.key, "").await;
+    assert_eq!(list["models"][0]["status"], "FAILED");
+    assert_eq!(list["models"][0]["failureReason"], "timed out");
+    assert!(list["models"][0]["thumbnail"].is_null());
+    assert_eq!(app.balance(&app.account).await, (1000, 0, 0));
+    let dir = app.dir.path().join("media/models").join(&model);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "images of a failed model were kept: {left:?}"
+    );
+    app.audit().await;
+}

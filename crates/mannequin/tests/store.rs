@@ -81,14 +81,14 @@ async fn settling_twice_changes_nothing(store: &dyn Store) {
             .complete_model(&jobs[0], "f", "t", now_ms())
             .await
             .unwrap(),
-        Settled::Already
+        Settled::Already(ModelStatus::Done)
     );
     assert_eq!(
         store
             .fail_model(&jobs[0], "late failure", now_ms())
             .await
             .unwrap(),
-        Settled::Already
+        Settled::Already(ModelStatus::Done)
     );
     assert_eq!(
         store
@@ -102,7 +102,7 @@ async fn settling_twice_changes_nothing(store: &dyn Store) {
             .complete_model(&jobs[1], "f", "t", now_ms())
             .await
             .unwrap(),
-        Settled::Already
+        Settled::Already(ModelStatus::Failed)
     );
     let b = store.balance(&a).await.unwrap().unwrap();
     assert_eq!((b.available, b.reserved, b.consumed), (90, 0, 10));
@@ -227,7 +227,7 @@ async fn expired_reservations_refund_only_unfinished_models(store: &dyn Store) {
             .complete_model(&jobs[1], "f", "t", now_ms())
             .await
             .unwrap(),
-        Settled::Already
+        Settled::Already(ModelStatus::Failed)
     );
     let b = store.balance(&a).await.unwrap().unwrap();
     assert_eq!((b.available, b.reserved, b.consumed), (90, 0, 10));

@@ -53,6 +53,14 @@ impl BlobStore for LocalDisk {
             .map_err(|e| BlobError(e.to_string()))
     }
 
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(BlobError(e.to_string())),
+        }
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
         let path = self.path(key)?;
         match tokio::fs::read(&path).await {

@@ -23,6 +23,8 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Stores `bytes` under `key` (for example `models/<id>/thumb.jpg`), replacing
     /// what was there: a retried job writes the same bytes again.
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
+    /// Removes `key`; removing what is not there is not an error.
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
     /// The bytes under `key`, if any; for stores the API serves itself.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
     /// The absolute URL that serves `key`.

@@ -173,8 +173,8 @@ pub struct ClaimedJob {
 pub enum Settled {
     /// The model moved to its terminal status and its credits were settled now.
     Now,
-    /// The model was already terminal; nothing changed.
-    Already,
+    /// The model was already terminal, with this status; nothing changed.
+    Already(ModelStatus),
 }
 
 /// Live figures for `/metrics`.

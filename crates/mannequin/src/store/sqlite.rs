@@ -148,7 +148,16 @@ async fn settle(
     .await
     .map_err(err)?;
     let Some(row) = row else {
-        return Ok(Settled::Already);
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM models WHERE id = ?")
+            .bind(model_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(err)?;
+        let status = status
+            .as_deref()
+            .and_then(ModelStatus::parse)
+            .ok_or_else(|| internal(format!("no model {model_id}")))?;
+        return Ok(Settled::Already(status));
     };
     let account_id: String = row.try_get(0).map_err(err)?;
     let reservation_id: String = row.try_get(1).map_err(err)?;

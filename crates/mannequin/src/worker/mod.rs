@@ -17,6 +17,7 @@ use crate::clock::{self, now_ms};
 use crate::generator::{GenerateError, Generator};
 use crate::metrics::{JobOutcome, Metrics};
 use crate::store::{ClaimedJob, Settled, Store};
+use mannequin_domain::ModelStatus;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -297,8 +298,22 @@ impl Worker {
                 info!(credits = job.price, "model done");
                 JobOutcome::Done
             }
-            Ok(Settled::Already) => {
-                info!("model was already settled; nothing changed");
+            Ok(Settled::Already(ModelStatus::Done)) => {
+                info!("model was already done; nothing changed");
+                JobOutcome::Duplicate
+            }
+            Ok(Settled::Already(status)) => {
+                // Failed or cancelled meanwhile (deadline, client): the images
+                // just stored belong to no finished model.
+                info!(
+                    status = status.as_str(),
+                    "model was settled meanwhile; removing its images"
+                );
+                for key in [full_key, thumb_key] {
+                    if let Err(e) = self.blobs.delete(key).await {
+                        warn!(error = %e, key, "could not remove an unused image");
+                    }
+                }
                 JobOutcome::Duplicate
             }
             Err(e) => {
@@ -317,7 +332,7 @@ impl Worker {
                 warn!(reason, credits = job.price, "model failed and was refunded");
                 JobOutcome::Failed
             }
-            Ok(Settled::Already) => JobOutcome::Duplicate,
+            Ok(Settled::Already(_)) => JobOutcome::Duplicate,
             Err(e) => {
                 error!(error = %e, "could not record the failed model; its lease will run out");
                 JobOutcome::Retried
