@@ -137,19 +137,17 @@ impl Worker {
         info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
         let concurrency = self.config.concurrency.max(1);
         let slots = Arc::new(Semaphore::new(concurrency as usize));
-        let background = {
+        // The heartbeat runs until every job in progress has finished or been
+        // handed back, shutdown grace included, so no lease runs out under a
+        // job that is still being worked on.
+        let heartbeat = {
             let me = self.clone();
-            let mut stop = shutdown.clone();
             tokio::spawn(async move {
-                let mut heartbeat = tokio::time::interval(me.config.lease / 3);
+                let mut tick = tokio::time::interval(me.config.lease / 3);
                 loop {
-                    tokio::select! {
-                        _ = heartbeat.tick() => {
-                            if let Err(e) = me.store.extend_leases(&me.id, me.lease_until()).await {
-                                warn!(error = %e, "could not extend leases");
-                            }
-                        }
-                        _ = stop.changed() => break,
+                    tick.tick().await;
+                    if let Err(e) = me.store.extend_leases(&me.id, me.lease_until()).await {
+                        warn!(error = %e, "could not extend leases");
                     }
                 }
             })
@@ -205,7 +203,7 @@ impl Worker {
         }
         info!(worker = %self.id, "worker stopping: finishing jobs in progress");
         let all = tokio::time::timeout(self.config.grace, slots.acquire_many(concurrency)).await;
-        background.abort();
+        heartbeat.abort();
         if all.is_err() {
             match self.store.release_jobs(&self.id, now_ms()).await {
                 Ok(n) => info!(jobs = n, "handed back jobs still in progress"),
