@@ -203,11 +203,6 @@ pub async fn register_ideas(
             .collect(),
         idempotency,
     };
-    let required = state
-        .settings
-        .price_per_model
-        .times(count.get())
-        .ok_or(ApiError::Internal)?;
     let registration = match state.store.register_batch(&batch, now).await {
         Ok(r) => r,
         Err(RegisterError::InsufficientCredits {
@@ -227,9 +222,11 @@ pub async fn register_ideas(
     if registration.replayed {
         info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
     } else {
-        state.metrics.credits_reserved(required.0);
+        state
+            .metrics
+            .credits_reserved(registration.credits_reserved);
         state.wake.notify_one();
-        info!(batch_id = %registration.batch_id, count = count.get(), credits = required.0, "ideas registered");
+        info!(batch_id = %registration.batch_id, count = count.get(), credits = registration.credits_reserved, "ideas registered");
     }
     let replayed = registration.replayed;
     let mut res = Json(Registered {
@@ -285,28 +282,24 @@ async fn cancel(
     state: &AppState,
     caller: &Caller,
     target: CancelTarget,
-) -> Result<Vec<(String, i64)>, ApiError> {
+) -> Result<Cancelled, ApiError> {
     caller.require(Scope::Register)?;
     let cancelled = state
         .store
         .cancel_pending(caller.account_id(), &target, now_ms())
         .await?
         .ok_or(ApiError::NotFound)?;
-    let refunded: i64 = cancelled.iter().map(|(_, p)| p).sum();
-    state.metrics.credits_refunded(refunded);
+    let credits_refunded: i64 = cancelled.iter().map(|(_, price)| price).sum();
+    state.metrics.credits_refunded(credits_refunded);
     info!(
         ?target,
         models = cancelled.len(),
-        credits = refunded,
+        credits = credits_refunded,
         "cancelled"
     );
-    Ok(cancelled)
-}
-
-fn cancelled_body(cancelled: Vec<(String, i64)>) -> Json<Cancelled> {
-    Json(Cancelled {
-        credits_refunded: cancelled.iter().map(|(_, p)| p).sum(),
+    Ok(Cancelled {
         cancelled_record_ids: cancelled.into_iter().map(|(id, _)| id).collect(),
+        credits_refunded,
     })
 }
 
@@ -318,10 +311,10 @@ pub async fn cancel_model(
     Path(id): Path<String>,
 ) -> Result<Json<Cancelled>, ApiError> {
     let cancelled = cancel(&state, &caller, CancelTarget::Model(id)).await?;
-    if cancelled.is_empty() {
+    if cancelled.cancelled_record_ids.is_empty() {
         return Err(ApiError::NotCancellable);
     }
-    Ok(cancelled_body(cancelled))
+    Ok(Json(cancelled))
 }
 
 /// `POST /api/external/batches/{id}/cancel` (ours): cancels every model of the
@@ -331,7 +324,7 @@ pub async fn cancel_batch(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Cancelled>, ApiError> {
-    Ok(cancelled_body(
+    Ok(Json(
         cancel(&state, &caller, CancelTarget::Batch(id)).await?,
     ))
 }

@@ -629,8 +629,8 @@ impl Store for SqliteStore {
             CancelTarget::Batch(id) => ("batch_id", id),
         };
         let mut tx = self.tx().await?;
-        let rows: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT m.id, m.status, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT m.id, m.status, m.price, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
              WHERE m.account_id = ? AND m.{column} = ? ORDER BY m.position"
         )))
         .bind(account_id.to_string())
@@ -642,15 +642,10 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let mut cancelled = Vec::new();
-        for (model_id, status, correlation_id) in rows {
+        for (model_id, status, price, correlation_id) in rows {
             if status != ModelStatus::Pending.as_str() {
                 continue;
             }
-            let price: i64 = sqlx::query_scalar("SELECT price FROM models WHERE id = ?")
-                .bind(model_id.clone())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(err)?;
             let reason = Some("cancelled by the client");
             if settle(
                 &mut tx,
