@@ -1,5 +1,4 @@
-//! `mannequin bench`: measures a running server over HTTP, and `mannequin
-//! preview`: renders the ideas of a text to files.
+//! `mannequin bench`: measures a running server over HTTP.
 //!
 //! The bench registers ideas (count 10) until the account holds the models it
 //! needs, waits for the queue to drain to measure models per second through the
@@ -14,7 +13,6 @@ use clap::Args;
 use serde_json::json;
 
 use crate::app::BoxError;
-use crate::config::PreviewArgs;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -229,25 +227,6 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             ),
             None => println!("server memory: could not read /proc/{pid}/status"),
         }
-    }
-    Ok(())
-}
-
-/// Renders the ideas of `args.preferences` to `args.out`.
-pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
-    let prefs = mannequin_domain::Preferences::parse(&args.preferences)?;
-    let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
-    std::fs::create_dir_all(&args.out)?;
-    let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
-    let ideas = mannequin_domain::Attributes::read(prefs.as_str()).ideas(count.get(), seed);
-    for (i, idea) in ideas.iter().enumerate() {
-        let r = mannequin_render::render(idea)?;
-        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
-        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
-        println!(
-            "{}",
-            json!({"file": format!("{}.png", i + 1), "name": idea.name(), "idea": idea.describe()})
-        );
     }
     Ok(())
 }

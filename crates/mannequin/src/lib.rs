@@ -16,5 +16,6 @@ pub mod generator;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod preview;
 pub mod store;
 pub mod worker;

@@ -67,7 +67,7 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
-        Command::Preview(args) => match mannequin::bench::preview(&args) {
+        Command::Preview(args) => match mannequin::preview::preview(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },

@@ -721,7 +721,7 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
             shoes(c, rgb(0x5b3a1e), 34.0);
         }
         Style::Business => {
-            let suit = rgb([0x3a3f47, 0x1f2d4a, 0x6e6e6e, 0xb8a88a][(idea.palette % 4) as usize]);
+            let suit = suit(idea);
             if female {
                 c.poly(
                     &[
@@ -772,6 +772,11 @@ fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette, skin: Col
     }
 }
 
+/// Business suits keep to sober cloth: charcoal, navy, grey or sand by palette.
+fn suit(idea: &Idea) -> Color {
+    rgb([0x3a3f47, 0x1f2d4a, 0x6e6e6e, 0xb8a88a][(idea.palette % 4) as usize])
+}
+
 /// Sleeves drawn over the arms, per style: how far down the arm and what colour.
 fn sleeves(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette) {
     let female = idea.gender == Gender::Female;
@@ -781,11 +786,7 @@ fn sleeves(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette) {
         Style::Streetwear => (0.94, main, 14.0),
         Style::Outdoor => (0.94, main, 12.0),
         Style::Formal if !female => (0.94, rgb(0x15151a), 8.0),
-        Style::Business => (
-            0.94,
-            rgb([0x3a3f47, 0x1f2d4a, 0x6e6e6e, 0xb8a88a][(idea.palette % 4) as usize]),
-            8.0,
-        ),
+        Style::Business => (0.94, suit(idea), 8.0),
         _ => return,
     };
     for arm in &body.arms {

@@ -1,0 +1,26 @@
+//! `mannequin preview`: renders the ideas a text would give, to files, with the
+//! same reading and renderer the service uses, without a server or database.
+
+use serde_json::json;
+
+use crate::app::BoxError;
+use crate::config::PreviewArgs;
+
+/// Renders the ideas of `args.preferences` to `args.out`.
+pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
+    let prefs = mannequin_domain::Preferences::parse(&args.preferences)?;
+    let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
+    std::fs::create_dir_all(&args.out)?;
+    let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
+    let ideas = mannequin_domain::Attributes::read(prefs.as_str()).ideas(count.get(), seed);
+    for (i, idea) in ideas.iter().enumerate() {
+        let r = mannequin_render::render(idea)?;
+        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
+        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
+        println!(
+            "{}",
+            json!({"file": format!("{}.png", i + 1), "name": idea.name(), "idea": idea.describe()})
+        );
+    }
+    Ok(())
+}
