@@ -133,11 +133,19 @@ async fn settle(
     now: i64,
 ) -> StoreResult<Settled> {
     debug_assert!(outcome.is_terminal());
-    let row = sqlx::query(
+    // The statuses the domain allows this outcome from: PENDING or PROCESSING
+    // for DONE and FAILED, only PENDING for CANCELLED. Names are the enum's own.
+    let from = ModelStatus::ALL
+        .into_iter()
+        .filter(|s| s.can_become(outcome))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row = sqlx::query(AssertSqlSafe(format!(
         "UPDATE models SET status = ?, failure_reason = ?, image_key = ?, thumb_key = ?, updated_at = ?
-         WHERE id = ? AND status IN ('PENDING', 'PROCESSING')
-         RETURNING account_id, reservation_id, price",
-    )
+         WHERE id = ? AND status IN ({from})
+         RETURNING account_id, reservation_id, price"
+    )))
     .bind(outcome.as_str())
     .bind(reason.map(str::to_string))
     .bind(keys.map(|k| k.0.to_string()))
@@ -629,8 +637,8 @@ impl Store for SqliteStore {
             CancelTarget::Batch(id) => ("batch_id", id),
         };
         let mut tx = self.tx().await?;
-        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT m.id, m.status, m.price, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT m.id, m.price, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
              WHERE m.account_id = ? AND m.{column} = ? ORDER BY m.position"
         )))
         .bind(account_id.to_string())
@@ -642,10 +650,8 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let mut cancelled = Vec::new();
-        for (model_id, status, price, correlation_id) in rows {
-            if status != ModelStatus::Pending.as_str() {
-                continue;
-            }
+        // Settling refuses models a worker has started: only PENDING may be cancelled.
+        for (model_id, price, correlation_id) in rows {
             let reason = Some("cancelled by the client");
             if settle(
                 &mut tx,
