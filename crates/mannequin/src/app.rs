@@ -21,28 +21,36 @@ use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::worker::{Worker, WorkerConfig};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the database named by `db` and applies migrations.
+/// Opens the database named by `db` (SQLite by default, PostgreSQL for a
+/// `postgres://` URL) and applies migrations.
 pub async fn open_store(db: &DbArgs) -> Result<Arc<dyn Store>, BoxError> {
     let url = db.database_url();
-    if url.starts_with("sqlite:") {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         if db.database_url.is_none() {
             std::fs::create_dir_all(&db.data_dir)?;
         }
-        let store = SqliteStore::connect(&url, 4).await?;
-        store.migrate().await?;
-        Ok(Arc::new(store))
+        Arc::new(SqliteStore::connect(&url, 4).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(
+            PgStore::connect(&url, db.db_connections)
+                .await
+                .map_err(|e| format!("cannot open {}: {e}", redact(&url)))?,
+        )
     } else {
-        Err(format!(
-            "unsupported database URL (expected sqlite://…): {}",
+        return Err(format!(
+            "unsupported database URL (expected sqlite://… or postgres://…): {}",
             redact(&url)
         )
-        .into())
-    }
+        .into());
+    };
+    store.migrate().await?;
+    Ok(store)
 }
 
 /// A URL with any password replaced, for messages.
@@ -120,6 +128,7 @@ pub struct Overrides {
 
 /// Starts `serve` (API + optional worker) or, with `api = false`, only the worker.
 pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<Running, BoxError> {
+    crate::install_crypto();
     if args.credits_per_model < 0 {
         return Err("--credits-per-model must not be negative".into());
     }
@@ -252,8 +261,8 @@ fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
                 .generator_url
                 .as_deref()
                 .ok_or("--generator http needs --generator-url")?;
-            if !url.starts_with("http://") {
-                return Err(format!("--generator-url must be an http:// URL, got {url:?}").into());
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(format!("--generator-url must be an http(s):// URL, got {url:?}").into());
             }
             Arc::new(Http::new(
                 url,

@@ -144,7 +144,7 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 
 pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     let url = args.url.trim_end_matches('/').to_string();
-    let client = reqwest::Client::builder()
+    let client = crate::http_client()
         .pool_max_idle_per_host(args.concurrency as usize * 2)
         .build()?;
     println!(

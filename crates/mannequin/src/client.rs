@@ -122,7 +122,7 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
         .clone()
         .ok_or("an API key is needed: --api-key or MANNEQUIN_API_KEY")?;
     let api = Api {
-        client: reqwest::Client::new(),
+        client: crate::http_client().build()?,
         url: args.url.trim_end_matches('/').to_string(),
         key,
     };

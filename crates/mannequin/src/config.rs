@@ -55,9 +55,13 @@ pub struct DbArgs {
     /// Where the SQLite file and the images live.
     #[arg(long, env = "MANNEQUIN_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Database URL; default: the SQLite file `mannequin.db` in the data directory.
+    /// Database URL: `sqlite://path` or `postgres://user:pass@host/db`; default:
+    /// the SQLite file `mannequin.db` in the data directory.
     #[arg(long, env = "MANNEQUIN_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Connections this process keeps to PostgreSQL at most.
+    #[arg(long, env = "MANNEQUIN_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: u32,
     /// Log format on stderr.
     #[arg(long, env = "MANNEQUIN_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -122,7 +126,7 @@ pub struct ServeArgs {
         default_value = "builtin"
     )]
     pub generator: GeneratorKind,
-    /// URL of the image model, with `--generator http` (`http://` only).
+    /// URL of the image model, with `--generator http` (`http://` or `https://`).
     #[arg(long, env = "MANNEQUIN_GENERATOR_URL")]
     pub generator_url: Option<String>,
     /// Seconds to wait for the image model before retrying.

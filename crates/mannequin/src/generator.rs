@@ -84,7 +84,7 @@ pub struct Http {
 impl Http {
     pub fn new(url: &str, timeout: Duration) -> Result<Http, reqwest::Error> {
         Ok(Http {
-            client: reqwest::Client::builder().timeout(timeout).build()?,
+            client: crate::http_client().timeout(timeout).build()?,
             url: url.to_string(),
         })
     }

@@ -19,3 +19,18 @@ pub mod metrics;
 pub mod preview;
 pub mod store;
 pub mod worker;
+
+/// Installs the process's TLS crypto provider (ring) once. Every TLS client
+/// (HTTPS image models, S3, NATS over TLS) needs one; calling this again is free.
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// An HTTP client builder with TLS ready.
+pub fn http_client() -> reqwest::ClientBuilder {
+    install_crypto();
+    reqwest::Client::builder()
+}

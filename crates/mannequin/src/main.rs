@@ -28,6 +28,7 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    mannequin::install_crypto();
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args, true).await,

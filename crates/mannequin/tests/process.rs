@@ -177,7 +177,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
         "--lease-ms",
         "1500",
     ];
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
 
     let first = Server::start(data, &slow);
     let key = first.api_key().expect("the first start prints a key");
@@ -246,7 +246,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
 async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
     let mut server = Server::start(
         data,
         &["--generator-delay-ms", "200", "--worker-concurrency", "2"],
@@ -401,7 +401,7 @@ async fn admin_commands_manage_accounts_keys_and_credits() {
         server.api_key().is_none(),
         "an existing account means no bootstrap"
     );
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
     let list = |key: String| {
         let c = client.clone();
         let url = format!("{}/api/external/models", server.url);
@@ -471,7 +471,7 @@ async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
     let data = dir.path().join("data");
     let mut server = Server::start_logging(&data, &["--log-format", "json"], Some(&log));
     let key = server.api_key().unwrap();
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
     let res = client
         .post(format!("{}/api/external/models/register-ideas", server.url))
         .header("X-Api-Key", &key)
@@ -543,7 +543,7 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
             child
         })
         .collect();
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
     for i in 0..3 {
         register(&client, &api.url, &key, &format!("streetwear {i}"), 5).await;
     }
@@ -580,7 +580,7 @@ async fn an_api_without_any_worker_still_releases_credits_at_the_deadline() {
     let data = dir.path();
     let api = Server::start(data, &["--no-worker", "--reservation-ttl-secs", "1"]);
     let key = api.api_key().unwrap();
-    let client = reqwest::Client::new();
+    let client = mannequin::http_client().build().unwrap();
     register(&client, &api.url, &key, "casual", 2).await;
     let failed = wait_for(&client, &api.url, &key, Duration::from_secs(30), |m| {
         count(m, "FAILED") == 2

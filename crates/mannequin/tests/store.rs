@@ -1,8 +1,11 @@
 //! The store conformance suite: rules every `Store` implementation must keep.
-//! Each check takes a fresh store; `sqlite_store()` makes one, and a second
-//! backend adds its own maker and runs the same checks.
+//! Each check takes a fresh store: a new SQLite file, or a new PostgreSQL
+//! database (skipped loudly outside CI when PostgreSQL is not running).
+
+mod services;
 
 use mannequin::clock::{new_id, now_ms};
+use mannequin::store::postgres::PgStore;
 use mannequin::store::sqlite::SqliteStore;
 use mannequin::store::{ClaimedJob, ListQuery, NewBatch, RegisterError, Settled, Store};
 use mannequin_domain::ids::IdKind;
@@ -18,6 +21,13 @@ async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     .unwrap();
     store.migrate().await.unwrap();
     (store, dir)
+}
+
+async fn postgres_store() -> Option<(PgStore, services::TestDatabase)> {
+    let db = services::TestDatabase::create().await?;
+    let store = PgStore::connect(&db.url, 8).await.unwrap();
+    store.migrate().await.unwrap();
+    Some((store, db))
 }
 
 async fn account(store: &dyn Store, credits: i64) -> String {
@@ -343,29 +353,174 @@ async fn the_first_account_is_created_once(store: &dyn Store) {
     assert!(!store.account_exists("acct_b").await.unwrap());
 }
 
+/// Claims from many workers at once never hand one job to two of them.
+async fn concurrent_claims_are_disjoint(store: &dyn Store) {
+    let a = account(store, 10_000).await;
+    for _ in 0..10 {
+        store
+            .register_batch(&batch(&a, 10, now_ms() + 60_000), now_ms())
+            .await
+            .unwrap();
+    }
+    let claims = (0..8).map(|w| async move {
+        let mut mine = Vec::new();
+        loop {
+            let got = claim(store, &format!("w{w}"), 3, 60_000).await;
+            if got.is_empty() {
+                return mine;
+            }
+            mine.extend(got.into_iter().map(|j| j.job_id));
+        }
+    });
+    let all: Vec<String> = futures_join_all(claims)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 100, "every job claimed");
+    assert_eq!(unique.len(), 100, "no job claimed twice");
+}
+
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut out = Vec::new();
+    let handles: Vec<_> = fs.collect();
+    // Polled together on one task: each await yields to the others at every query.
+    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, r) in pinned.iter_mut().zip(results.iter_mut()) {
+            if r.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *r = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.extend(results.into_iter().map(|r| r.unwrap()));
+    out
+}
+
+/// The outbox hands each unpublished job to one relay at a time, and forgets
+/// it once published.
+async fn the_outbox_hands_out_each_job_once(store: &dyn Store) {
+    let a = account(store, 100).await;
+    let b = batch(&a, 3, now_ms() + 60_000);
+    let jobs: Vec<String> = b.models.iter().map(|m| m.1.clone()).collect();
+    store.register_batch(&b, now_ms()).await.unwrap();
+    let first = store
+        .claim_outbox(10, now_ms(), now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(first.iter().all(|j| jobs.contains(j)));
+    let second = store
+        .claim_outbox(10, now_ms(), now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert!(second.is_empty(), "held by the first relay: {second:?}");
+    // A relay that died: its hold runs out and another takes the jobs.
+    let later = now_ms() + 120_000;
+    let again = store.claim_outbox(10, later, later + 1000).await.unwrap();
+    assert_eq!(again.len(), 3);
+    store.mark_published(&again, now_ms()).await.unwrap();
+    let after = store
+        .claim_outbox(10, later + 5000, later + 6000)
+        .await
+        .unwrap();
+    assert!(after.is_empty(), "published jobs stay out: {after:?}");
+}
+
+/// A delivered job starts once per delivery, and a finished one not at all.
+async fn a_delivered_job_starts_until_it_is_settled(store: &dyn Store) {
+    let a = account(store, 100).await;
+    let b = batch(&a, 1, now_ms() + 60_000);
+    let job_id = b.models[0].1.clone();
+    store.register_batch(&b, now_ms()).await.unwrap();
+    let job = store
+        .start_job(&job_id, "w1", now_ms(), now_ms() + 1000)
+        .await
+        .unwrap()
+        .expect("a queued job starts");
+    assert_eq!(job.price, 10);
+    assert_eq!(job.account_id, a);
+    // Redelivered after w1 went quiet: w2 takes it over.
+    let again = store
+        .start_job(&job_id, "w2", now_ms(), now_ms() + 1000)
+        .await
+        .unwrap()
+        .expect("a running job is taken over");
+    assert_eq!(
+        store
+            .complete_model(&again, "f", "t", now_ms())
+            .await
+            .unwrap(),
+        Settled::Now
+    );
+    assert!(
+        store
+            .start_job(&job_id, "w3", now_ms(), now_ms() + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .start_job("job_unknown", "w3", now_ms(), now_ms() + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    audit_ok(store).await;
+}
+
 macro_rules! conformance {
     ($maker:ident: $($check:ident),+ $(,)?) => {
         $(
             #[tokio::test]
             async fn $check() {
-                let (store, _guard) = $maker().await;
+                let Some((store, _guard)) = $maker().await else { return };
                 super::$check(&store).await;
             }
         )+
     };
 }
 
+macro_rules! suite {
+    ($maker:ident) => {
+        conformance!($maker:
+            settling_twice_changes_nothing,
+            a_lease_keeps_a_job_from_others_until_it_runs_out,
+            expired_leases_are_taken_before_the_backlog,
+            retries_wait_for_their_time,
+            registering_is_all_or_nothing,
+            a_repeated_idempotency_key_returns_the_first_batch,
+            expired_reservations_refund_only_unfinished_models,
+            grants_never_make_available_negative,
+            the_first_account_is_created_once,
+            concurrent_claims_are_disjoint,
+            the_outbox_hands_out_each_job_once,
+            a_delivered_job_starts_until_it_is_settled,
+        );
+    };
+}
+
 mod sqlite {
-    use super::sqlite_store;
-    conformance!(sqlite_store:
-        settling_twice_changes_nothing,
-        a_lease_keeps_a_job_from_others_until_it_runs_out,
-        expired_leases_are_taken_before_the_backlog,
-        retries_wait_for_their_time,
-        registering_is_all_or_nothing,
-        a_repeated_idempotency_key_returns_the_first_batch,
-        expired_reservations_refund_only_unfinished_models,
-        grants_never_make_available_negative,
-        the_first_account_is_created_once,
-    );
+    async fn store() -> Option<(super::SqliteStore, tempfile::TempDir)> {
+        Some(super::sqlite_store().await)
+    }
+    suite!(store);
+}
+
+mod postgres {
+    use super::postgres_store as store;
+    suite!(store);
 }

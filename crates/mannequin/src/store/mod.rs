@@ -1,10 +1,14 @@
 //! What the service needs from a database, as one trait.
 //!
-//! [`sqlite::SqliteStore`] is the embedded default. Every method that moves credits
+//! [`sqlite::SqliteStore`] is the embedded default; [`postgres::PgStore`] is for
+//! running many processes against one database. Every method that moves credits
 //! does so in one transaction with the status change that causes it, and a model
 //! row's status is the guard that makes settling idempotent: a transition that finds
 //! the row already terminal changes nothing.
 
+pub mod audit;
+pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -168,6 +172,31 @@ pub struct ClaimedJob {
     pub idea: Idea,
 }
 
+/// A job row as a claim returns it, before its model is read.
+struct JobRow {
+    job_id: String,
+    model_id: String,
+    correlation_id: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+impl JobRow {
+    fn claimed(self, account_id: String, price: i64, idea: &str) -> StoreResult<ClaimedJob> {
+        Ok(ClaimedJob {
+            job_id: self.job_id,
+            model_id: self.model_id,
+            account_id,
+            correlation_id: self.correlation_id,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            max_attempts: u32::try_from(self.max_attempts).unwrap_or(u32::MAX),
+            price,
+            idea: serde_json::from_str::<Idea>(idea)
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        })
+    }
+}
+
 /// The result of settling a model: whether this call changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -202,6 +231,47 @@ pub struct AuditReport {
     pub models: i64,
     pub ledger_entries: i64,
     pub violations: Vec<Violation>,
+}
+
+/// The statuses a model may settle to `outcome` from, as an SQL list
+/// (`'PENDING', 'PROCESSING'`), taken from the domain's status machine.
+fn settle_from(outcome: ModelStatus) -> String {
+    ModelStatus::ALL
+        .into_iter()
+        .filter(|s| s.can_become(outcome))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `rows` copies of `template`, comma-separated, with each `?` numbered `$1`,
+/// `$2`, … in order: the VALUES list of a multi-row INSERT.
+fn numbered(template: &str, rows: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        for c in template.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The jobs table's state for a model settled to `outcome`.
+fn job_state(outcome: ModelStatus) -> &'static str {
+    match outcome {
+        ModelStatus::Done => "done",
+        ModelStatus::Cancelled => "cancelled",
+        _ => "failed",
+    }
 }
 
 #[async_trait]
@@ -288,6 +358,23 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Vec<ClaimedJob>>;
+    /// Starts one job a queue delivered (the NATS queue): the job runs under
+    /// `worker`'s lease and its model becomes PROCESSING. `None` when the job is
+    /// unknown or already finished, so the delivery is only acknowledged. A job
+    /// another worker held is taken over: the queue redelivers only what its
+    /// holder stopped reporting progress on.
+    async fn start_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<ClaimedJob>>;
+    /// The outbox: takes up to `max` queued jobs not yet published, oldest first,
+    /// for `until` (another relay skips them until then), and returns their ids.
+    async fn claim_outbox(&self, max: u32, now: i64, until: i64) -> StoreResult<Vec<String>>;
+    /// Records that the queue holds these jobs.
+    async fn mark_published(&self, job_ids: &[String], now: i64) -> StoreResult<()>;
     /// Extends the leases `worker` holds; returns how many.
     async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64>;
     /// Gives back the jobs `worker` holds so another worker can take them now.

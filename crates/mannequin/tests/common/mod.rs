@@ -79,7 +79,7 @@ impl TestApp {
             key: boot.api_key,
             running,
             dir,
-            client: reqwest::Client::new(),
+            client: mannequin::http_client().build().unwrap(),
         }
     }
 

@@ -1,0 +1,1029 @@
+//! The SQL both backends share, written once. Both dialects read `$n`
+//! placeholders, `RETURNING` and `CAST(… AS BIGINT)` alike, so one text serves
+//! SQLite and PostgreSQL; what differs (transactions, claiming with
+//! `SKIP LOCKED`, migrations, snapshots) each backend supplies as inherent items:
+//! `tx()`, `snapshot()`, `migrate_schema()`, `lock_idempotency_key()`,
+//! `CLAIM_JOBS`, `CLAIM_OUTBOX`, and the `read`/`write` pools and `err` mapping.
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $row:ty) => {
+        /// One ledger row to append.
+        struct Entry<'a> {
+            account_id: &'a str,
+            kind: LedgerKind,
+            amount: i64,
+            reservation_id: Option<&'a str>,
+            model_id: Option<&'a str>,
+            correlation_id: Option<&'a str>,
+            note: Option<&'a str>,
+        }
+
+        async fn ledger(tx: &mut Transaction<'static, $db>, e: Entry<'_>, now: i64) -> StoreResult<()> {
+            let Entry {
+                account_id,
+                kind,
+                amount,
+                reservation_id,
+                model_id,
+                correlation_id,
+                note,
+            } = e;
+            sqlx::query(
+                "INSERT INTO ledger (account_id, kind, amount, reservation_id, model_id, correlation_id, note, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(account_id.to_string())
+            .bind(kind.as_str())
+            .bind(amount)
+            .bind(reservation_id.map(str::to_string))
+            .bind(model_id.map(str::to_string))
+            .bind(correlation_id.map(str::to_string))
+            .bind(note.map(str::to_string))
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            Ok(())
+        }
+
+        /// Moves one model to a terminal status and settles its price, in `tx`.
+        /// The `WHERE status IN (PENDING, PROCESSING)` is the guard against settling twice.
+        async fn settle(
+            tx: &mut Transaction<'static, $db>,
+            model_id: &str,
+            outcome: ModelStatus,
+            reason: Option<&str>,
+            keys: Option<(&str, &str)>,
+            correlation_id: &str,
+            now: i64,
+        ) -> StoreResult<Settled> {
+            debug_assert!(outcome.is_terminal());
+            // The account row is locked first, before the model's: every transaction
+            // that settles or reserves takes its locks in the order account, model,
+            // reservation, job, so concurrent settles cannot deadlock on PostgreSQL.
+            sqlx::query(
+                "UPDATE accounts SET available = available
+                 WHERE id = (SELECT account_id FROM models WHERE id = $1)",
+            )
+            .bind(model_id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            let from = settle_from(outcome);
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE models SET status = $1, failure_reason = $2, image_key = $3, thumb_key = $4, updated_at = $5
+                 WHERE id = $6 AND status IN ({from})
+                 RETURNING account_id, reservation_id, price"
+            )))
+            .bind(outcome.as_str())
+            .bind(reason.map(str::to_string))
+            .bind(keys.map(|k| k.0.to_string()))
+            .bind(keys.map(|k| k.1.to_string()))
+            .bind(now)
+            .bind(model_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(err)?;
+            let Some(row) = row else {
+                let status: Option<String> = sqlx::query_scalar("SELECT status FROM models WHERE id = $1")
+                    .bind(model_id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                let status = status
+                    .as_deref()
+                    .and_then(ModelStatus::parse)
+                    .ok_or_else(|| internal(format!("no model {model_id}")))?;
+                return Ok(Settled::Already(status));
+            };
+            let account_id: String = row.try_get(0).map_err(err)?;
+            let reservation_id: String = row.try_get(1).map_err(err)?;
+            let price: i64 = row.try_get(2).map_err(err)?;
+            let (kind, account_sql, reservation_sql) = if outcome == ModelStatus::Done {
+                (
+                    LedgerKind::Consume,
+                    "UPDATE accounts SET reserved = reserved - $1, consumed = consumed + $1 WHERE id = $2",
+                    "UPDATE reservations SET consumed = consumed + $1,
+                         closed_at = CASE WHEN consumed + refunded + $1 = amount THEN $3 ELSE closed_at END
+                     WHERE id = $2",
+                )
+            } else {
+                (
+                    LedgerKind::Refund,
+                    "UPDATE accounts SET reserved = reserved - $1, available = available + $1 WHERE id = $2",
+                    "UPDATE reservations SET refunded = refunded + $1,
+                         closed_at = CASE WHEN consumed + refunded + $1 = amount THEN $3 ELSE closed_at END
+                     WHERE id = $2",
+                )
+            };
+            sqlx::query(account_sql)
+                .bind(price)
+                .bind(account_id.clone())
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            sqlx::query(reservation_sql)
+                .bind(price)
+                .bind(reservation_id.clone())
+                .bind(now)
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            let entry = Entry {
+                account_id: &account_id,
+                kind,
+                amount: price,
+                reservation_id: Some(&reservation_id),
+                model_id: Some(model_id),
+                correlation_id: Some(correlation_id),
+                note: reason,
+            };
+            ledger(tx, entry, now).await?;
+            sqlx::query(
+                "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+                 WHERE model_id = $3",
+            )
+            .bind(job_state(outcome))
+            .bind(now)
+            .bind(model_id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            Ok(Settled::Now)
+        }
+
+        /// Moves a job's model to PROCESSING and reads what the worker needs; a model
+        /// settled meanwhile (deadline, cancel) closes the job instead.
+        async fn begin_model(
+            tx: &mut Transaction<'static, $db>,
+            job: JobRow,
+            now: i64,
+        ) -> StoreResult<Option<ClaimedJob>> {
+            let model = sqlx::query(
+                "UPDATE models SET status = 'PROCESSING', updated_at = $1
+                 WHERE id = $2 AND status IN ('PENDING', 'PROCESSING')
+                 RETURNING account_id, idea, price",
+            )
+            .bind(now)
+            .bind(job.model_id.clone())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(err)?;
+            let Some(model) = model else {
+                sqlx::query("UPDATE jobs SET state = 'done', lease_owner = NULL WHERE id = $1")
+                    .bind(job.job_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                return Ok(None);
+            };
+            let idea: String = model.try_get(1).map_err(err)?;
+            Ok(Some(job.claimed(
+                model.try_get(0).map_err(err)?,
+                model.try_get(2).map_err(err)?,
+                &idea,
+            )?))
+        }
+
+        fn model_row(r: &$row) -> StoreResult<ModelRow> {
+            let status: String = r.try_get("status").map_err(err)?;
+            let voting: String = r.try_get("voting").map_err(err)?;
+            Ok(ModelRow {
+                id: r.try_get("id").map_err(err)?,
+                batch_id: r.try_get("batch_id").map_err(err)?,
+                name: r.try_get("name").map_err(err)?,
+                status: ModelStatus::parse(&status).ok_or_else(|| internal(format!("status {status}")))?,
+                voting: Voting::parse(&voting).ok_or_else(|| internal(format!("voting {voting}")))?,
+                thumb_key: r.try_get("thumb_key").map_err(err)?,
+                image_key: r.try_get("image_key").map_err(err)?,
+                failure_reason: r.try_get("failure_reason").map_err(err)?,
+                created_at: r.try_get("created_at").map_err(err)?,
+            })
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            async fn migrate(&self) -> StoreResult<()> {
+                self.migrate_schema().await
+            }
+
+            async fn close(&self) {
+                self.write.close().await;
+                self.read.close().await;
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.read)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            async fn create_account(
+                &self,
+                id: &str,
+                name: &str,
+                credits: Credits,
+                now: i64,
+            ) -> StoreResult<()> {
+                let mut tx = self.tx().await?;
+                insert_account(&mut tx, id, name, credits, now).await?;
+                tx.commit().await.map_err(err)
+            }
+
+            async fn create_first_account(
+                &self,
+                id: &str,
+                name: &str,
+                credits: Credits,
+                key: &NewKey,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.tx().await?;
+                let any: Option<i64> = sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM accounts LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                if any.is_some() {
+                    return Ok(false);
+                }
+                insert_account(&mut tx, id, name, credits, now).await?;
+                insert_key(&mut tx, key, now).await?;
+                tx.commit().await.map_err(err)?;
+                Ok(true)
+            }
+
+            async fn account_exists(&self, id: &str) -> StoreResult<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM accounts WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(err)?;
+                Ok(found.is_some())
+            }
+
+            async fn list_accounts(&self) -> StoreResult<Vec<AccountSummary>> {
+                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT id, name, available, reserved, consumed FROM accounts ORDER BY created_at, id",
+                )
+                .fetch_all(&self.read)
+                .await
+                .map_err(err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(
+                        |(account_id, name, available, reserved, consumed)| AccountSummary {
+                            account_id,
+                            name,
+                            available,
+                            reserved,
+                            consumed,
+                        },
+                    )
+                    .collect())
+            }
+
+            async fn grant_credits(
+                &self,
+                account_id: &str,
+                amount: Credits,
+                note: &str,
+                now: i64,
+            ) -> StoreResult<Option<Balance>> {
+                let mut tx = self.tx().await?;
+                let updated = sqlx::query(
+                    "UPDATE accounts SET available = available + $1 WHERE id = $2 AND available + $1 >= 0",
+                )
+                .bind(amount.0)
+                .bind(account_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                if updated.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let kind = if amount.0 >= 0 {
+                    LedgerKind::Grant
+                } else {
+                    LedgerKind::Adjustment
+                };
+                let entry = Entry {
+                    account_id,
+                    kind,
+                    amount: amount.0,
+                    reservation_id: None,
+                    model_id: None,
+                    correlation_id: None,
+                    note: Some(note),
+                };
+                ledger(&mut tx, entry, now).await?;
+                tx.commit().await.map_err(err)?;
+                self.balance(account_id).await
+            }
+
+            async fn balance(&self, account_id: &str) -> StoreResult<Option<Balance>> {
+                let row = sqlx::query("SELECT available, reserved, consumed FROM accounts WHERE id = $1")
+                    .bind(account_id.to_string())
+                    .fetch_optional(&self.write)
+                    .await
+                    .map_err(err)?;
+                row.map(|r| {
+                    Ok(Balance {
+                        available: r.try_get(0).map_err(err)?,
+                        reserved: r.try_get(1).map_err(err)?,
+                        consumed: r.try_get(2).map_err(err)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn create_key(&self, key: &NewKey, now: i64) -> StoreResult<()> {
+                let mut tx = self.tx().await?;
+                insert_key(&mut tx, key, now).await?;
+                tx.commit().await.map_err(err)
+            }
+
+            async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
+                let row = sqlx::query(
+                    "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at FROM api_keys WHERE id = $1",
+                )
+                .bind(key_id.to_string())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(err)?;
+                row.map(|r| {
+                    Ok(KeyRecord {
+                        key_id: r.try_get(0).map_err(err)?,
+                        account_id: r.try_get(1).map_err(err)?,
+                        secret_hash: r.try_get(2).map_err(err)?,
+                        scopes: r.try_get(3).map_err(err)?,
+                        expires_at: r.try_get(4).map_err(err)?,
+                        revoked_at: r.try_get(5).map_err(err)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<bool> {
+                let mut tx = self.tx().await?;
+                let found: Option<i64> = sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM api_keys WHERE id = $1")
+                    .bind(key_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(key_id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(found.is_some())
+            }
+
+            async fn register_batch(&self, b: &NewBatch, now: i64) -> Result<Registration, RegisterError> {
+                let count =
+                    u32::try_from(b.models.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let required = b
+                    .price_per_model
+                    .times(count)
+                    .ok_or_else(|| StoreError::Internal("price overflow".into()))?;
+                let mut tx = self.tx().await?;
+                if let Some(idem) = &b.idempotency {
+                    Self::lock_idempotency_key(&mut tx, &b.account_id, &idem.key).await?;
+                    let seen: Option<(Vec<u8>, String)> = sqlx::query_as(
+                        "SELECT request_hash, batch_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                    )
+                    .bind(b.account_id.clone())
+                    .bind(idem.key.clone())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    if let Some((hash, batch_id)) = seen {
+                        if hash != idem.request_hash {
+                            return Err(RegisterError::IdempotencyKeyReused);
+                        }
+                        let (order_id, reservation_id, amount): (String, String, i64) = sqlx::query_as(
+                            "SELECT b.order_id, r.id, r.amount FROM batches b JOIN reservations r ON r.batch_id = b.id
+                             WHERE b.id = $1",
+                        )
+                        .bind(batch_id.clone())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                        let model_ids: Vec<String> = sqlx::query_scalar(
+                            "SELECT id FROM models WHERE batch_id = $1 ORDER BY position",
+                        )
+                        .bind(batch_id.clone())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                        return Ok(Registration {
+                            batch_id,
+                            order_id,
+                            reservation_id,
+                            model_ids,
+                            credits_reserved: amount,
+                            replayed: true,
+                        });
+                    }
+                }
+                let reserved = sqlx::query(
+                    "UPDATE accounts SET available = available - $1, reserved = reserved + $1
+                     WHERE id = $2 AND available >= $1",
+                )
+                .bind(required.0)
+                .bind(b.account_id.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                if reserved.rows_affected() == 0 {
+                    let available: Option<i64> =
+                        sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
+                            .bind(b.account_id.clone())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(err)?;
+                    return Err(match available {
+                        Some(a) => RegisterError::InsufficientCredits {
+                            required,
+                            available: Credits(a),
+                        },
+                        None => RegisterError::UnknownAccount,
+                    });
+                }
+                sqlx::query(
+                    "INSERT INTO batches (id, account_id, order_id, preferences, count, correlation_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(b.batch_id.clone())
+                .bind(b.account_id.clone())
+                .bind(b.order_id.clone())
+                .bind(b.preferences.clone())
+                .bind(i64::from(count))
+                .bind(b.correlation_id.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                sqlx::query(
+                    "INSERT INTO reservations (id, account_id, batch_id, amount, deadline, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(b.reservation_id.clone())
+                .bind(b.account_id.clone())
+                .bind(b.batch_id.clone())
+                .bind(required.0)
+                .bind(b.deadline)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                let entry = Entry {
+                    account_id: &b.account_id,
+                    kind: LedgerKind::Reserve,
+                    amount: required.0,
+                    reservation_id: Some(&b.reservation_id),
+                    model_id: None,
+                    correlation_id: Some(&b.correlation_id),
+                    note: None,
+                };
+                ledger(&mut tx, entry, now).await?;
+                // One multi-row INSERT each for models and jobs: 20 rows is well under
+                // SQLite's limit on bound parameters.
+                let model_sql = format!(
+                    "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea, price, status, created_at, updated_at) VALUES {}",
+                    numbered("(?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)", b.models.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(model_sql));
+                for (i, (model_id, _, idea)) in b.models.iter().enumerate() {
+                    let idea_json =
+                        serde_json::to_string(idea).map_err(|e| StoreError::Internal(e.to_string()))?;
+                    q = q
+                        .bind(model_id.clone())
+                        .bind(b.account_id.clone())
+                        .bind(b.batch_id.clone())
+                        .bind(b.reservation_id.clone())
+                        .bind(i as i64)
+                        .bind(idea.name())
+                        .bind(idea_json)
+                        .bind(b.price_per_model.0)
+                        .bind(now)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await.map_err(err)?;
+                let job_sql = format!(
+                    "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at, created_at, updated_at) VALUES {}",
+                    numbered("(?, ?, ?, 'queued', ?, ?, ?, ?)", b.models.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(job_sql));
+                for (model_id, job_id, _) in &b.models {
+                    q = q
+                        .bind(job_id.clone())
+                        .bind(model_id.clone())
+                        .bind(b.correlation_id.clone())
+                        .bind(i64::from(b.max_attempts))
+                        .bind(now)
+                        .bind(now)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await.map_err(err)?;
+                if let Some(idem) = &b.idempotency {
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys (account_id, key, request_hash, batch_id, created_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(b.account_id.clone())
+                    .bind(idem.key.clone())
+                    .bind(idem.request_hash.clone())
+                    .bind(b.batch_id.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                }
+                tx.commit().await.map_err(err)?;
+                Ok(Registration {
+                    batch_id: b.batch_id.clone(),
+                    order_id: b.order_id.clone(),
+                    reservation_id: b.reservation_id.clone(),
+                    model_ids: b.models.iter().map(|m| m.0.clone()).collect(),
+                    credits_reserved: required.0,
+                    replayed: false,
+                })
+            }
+
+            async fn cancel_pending(
+                &self,
+                account_id: &str,
+                target: &CancelTarget,
+                now: i64,
+            ) -> StoreResult<Option<Vec<(String, i64)>>> {
+                let (column, id) = match target {
+                    CancelTarget::Model(id) => ("id", id),
+                    CancelTarget::Batch(id) => ("batch_id", id),
+                };
+                let mut tx = self.tx().await?;
+                let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT m.id, m.price, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+                     WHERE m.account_id = $1 AND m.{column} = $2 ORDER BY m.position"
+                )))
+                .bind(account_id.to_string())
+                .bind(id.clone())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                let mut cancelled = Vec::new();
+                // Settling refuses models a worker has started: only PENDING may be cancelled.
+                for (model_id, price, correlation_id) in rows {
+                    let reason = Some("cancelled by the client");
+                    if settle(
+                        &mut tx,
+                        &model_id,
+                        ModelStatus::Cancelled,
+                        reason,
+                        None,
+                        &correlation_id,
+                        now,
+                    )
+                    .await?
+                        == Settled::Now
+                    {
+                        cancelled.push((model_id, price));
+                    }
+                }
+                tx.commit().await.map_err(err)?;
+                Ok(Some(cancelled))
+            }
+
+            async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64> {
+                let mut tx = self.tx().await?;
+                let r = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn list_models(&self, account_id: &str, query: &ListQuery) -> StoreResult<Vec<ModelRow>> {
+                let mut sql = String::from(
+                    "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason, created_at
+                     FROM models WHERE account_id = $1",
+                );
+                let mut n = 1;
+                let mut next = || {
+                    n += 1;
+                    n
+                };
+                if query.filter == StatusFilter::Approved {
+                    sql.push_str(" AND voting = 'APPROVED'");
+                }
+                if query.batch_id.is_some() {
+                    sql.push_str(&format!(" AND batch_id = ${}", next()));
+                }
+                if query.cursor.is_some() {
+                    let (a, b) = (next(), next());
+                    sql.push_str(&format!(
+                        " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))"
+                    ));
+                }
+                sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${}", next()));
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account_id.to_string());
+                if let Some(batch) = &query.batch_id {
+                    q = q.bind(batch.clone());
+                }
+                if let Some(c) = &query.cursor {
+                    q = q.bind(c.created_at_ms).bind(c.id.clone());
+                }
+                let rows = q
+                    .bind(i64::from(query.limit))
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(err)?;
+                rows.iter().map(model_row).collect()
+            }
+
+            async fn set_voting(
+                &self,
+                account_id: &str,
+                model_id: &str,
+                voting: Voting,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.tx().await?;
+                let done = sqlx::query(
+                    "UPDATE models SET voting = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
+                )
+                .bind(voting.as_str())
+                .bind(now)
+                .bind(model_id.to_string())
+                .bind(account_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Jobs whose lease ran out come first (they are the oldest work, and a dead
+            /// worker's jobs must not wait behind a backlog), then due jobs in time order.
+            async fn claim_jobs(
+                &self,
+                worker: &str,
+                max: u32,
+                now: i64,
+                lease_until: i64,
+            ) -> StoreResult<Vec<ClaimedJob>> {
+                if max == 0 {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.tx().await?;
+                let rows = sqlx::query(Self::CLAIM_JOBS)
+                .bind(worker.to_string())
+                .bind(lease_until)
+                .bind(now)
+                .bind(i64::from(max))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+                let mut jobs = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let job = JobRow {
+                        job_id: r.try_get(0).map_err(err)?,
+                        model_id: r.try_get(1).map_err(err)?,
+                        correlation_id: r.try_get(2).map_err(err)?,
+                        attempts: r.try_get(3).map_err(err)?,
+                        max_attempts: r.try_get(4).map_err(err)?,
+                    };
+                    if let Some(job) = begin_model(&mut tx, job, now).await? {
+                        jobs.push(job);
+                    }
+                }
+                tx.commit().await.map_err(err)?;
+                Ok(jobs)
+            }
+
+            async fn start_job(
+                &self,
+                job_id: &str,
+                worker: &str,
+                now: i64,
+                lease_until: i64,
+            ) -> StoreResult<Option<ClaimedJob>> {
+                let mut tx = self.tx().await?;
+                let row = sqlx::query(
+                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+                         deliveries = deliveries + 1, updated_at = $3
+                     WHERE id = $4 AND state IN ('queued', 'running')
+                     RETURNING id, model_id, correlation_id, attempts, max_attempts",
+                )
+                .bind(worker.to_string())
+                .bind(lease_until)
+                .bind(now)
+                .bind(job_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+                let job = match row {
+                    Some(r) => {
+                        let job = JobRow {
+                            job_id: r.try_get(0).map_err(err)?,
+                            model_id: r.try_get(1).map_err(err)?,
+                            correlation_id: r.try_get(2).map_err(err)?,
+                            attempts: r.try_get(3).map_err(err)?,
+                            max_attempts: r.try_get(4).map_err(err)?,
+                        };
+                        begin_model(&mut tx, job, now).await?
+                    }
+                    None => None,
+                };
+                tx.commit().await.map_err(err)?;
+                Ok(job)
+            }
+
+            async fn claim_outbox(&self, max: u32, now: i64, until: i64) -> StoreResult<Vec<String>> {
+                let mut tx = self.tx().await?;
+                let ids: Vec<String> = sqlx::query_scalar(Self::CLAIM_OUTBOX)
+                .bind(until)
+                .bind(now)
+                .bind(i64::from(max))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(ids)
+            }
+
+            async fn mark_published(&self, job_ids: &[String], now: i64) -> StoreResult<()> {
+                if job_ids.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.tx().await?;
+                for chunk in job_ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE jobs SET published_at = $1, relay_until = NULL WHERE id IN ({})",
+                        (2..chunk.len() + 2)
+                            .map(|i| format!("${i}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+                    for id in chunk {
+                        q = q.bind(id.clone());
+                    }
+                    q.execute(&mut *tx).await.map_err(err)?;
+                }
+                tx.commit().await.map_err(err)
+            }
+
+            async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64> {
+                let mut tx = self.tx().await?;
+                let r = sqlx::query(
+                    "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND state = 'running'",
+                )
+                .bind(lease_until)
+                .bind(worker.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64> {
+                let mut tx = self.tx().await?;
+                let r = sqlx::query(
+                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, run_at = $1, updated_at = $1
+                     WHERE lease_owner = $2 AND state = 'running'",
+                )
+                .bind(now)
+                .bind(worker.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn complete_model(
+                &self,
+                job: &ClaimedJob,
+                image_key: &str,
+                thumb_key: &str,
+                now: i64,
+            ) -> StoreResult<Settled> {
+                let mut tx = self.tx().await?;
+                let s = settle(
+                    &mut tx,
+                    &job.model_id,
+                    ModelStatus::Done,
+                    None,
+                    Some((image_key, thumb_key)),
+                    &job.correlation_id,
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(err)?;
+                Ok(s)
+            }
+
+            async fn fail_model(&self, job: &ClaimedJob, reason: &str, now: i64) -> StoreResult<Settled> {
+                let mut tx = self.tx().await?;
+                sqlx::query("UPDATE jobs SET last_error = $1, attempts = attempts + 1 WHERE id = $2")
+                    .bind(reason.to_string())
+                    .bind(job.job_id.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                let s = settle(
+                    &mut tx,
+                    &job.model_id,
+                    ModelStatus::Failed,
+                    Some(reason),
+                    None,
+                    &job.correlation_id,
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(err)?;
+                Ok(s)
+            }
+
+            async fn retry_job(
+                &self,
+                job: &ClaimedJob,
+                worker: &str,
+                error: &str,
+                run_at: i64,
+                now: i64,
+            ) -> StoreResult<()> {
+                let mut tx = self.tx().await?;
+                sqlx::query(
+                    "UPDATE jobs SET state = 'queued', attempts = attempts + 1, last_error = $1, run_at = $2,
+                         lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+                     WHERE id = $4 AND lease_owner = $5 AND state = 'running'",
+                )
+                .bind(error.to_string())
+                .bind(run_at)
+                .bind(now)
+                .bind(job.job_id.clone())
+                .bind(worker.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)
+            }
+
+            async fn expire_reservations(&self, now: i64) -> StoreResult<u64> {
+                let mut tx = self.tx().await?;
+                let expired: Vec<String> = sqlx::query_scalar(
+                    "SELECT id FROM reservations WHERE closed_at IS NULL AND deadline <= $1 LIMIT 100",
+                )
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+                let mut failed = 0;
+                for reservation in expired {
+                    let open: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT m.id, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
+                         WHERE m.reservation_id = $1 AND m.status IN ('PENDING', 'PROCESSING')",
+                    )
+                    .bind(reservation.clone())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    for (model_id, correlation_id) in open {
+                        if settle(
+                            &mut tx,
+                            &model_id,
+                            ModelStatus::Failed,
+                            Some("timed out"),
+                            None,
+                            &correlation_id,
+                            now,
+                        )
+                        .await?
+                            == Settled::Now
+                        {
+                            failed += 1;
+                        }
+                    }
+                    sqlx::query("UPDATE reservations SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+                        .bind(now)
+                        .bind(reservation)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                }
+                tx.commit().await.map_err(err)?;
+                Ok(failed)
+            }
+
+            async fn queue_stats(&self) -> StoreResult<QueueStats> {
+                let (queued, running): (i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'queued'),
+                            (SELECT COUNT(*) FROM jobs WHERE state = 'running')",
+                )
+                .fetch_one(&self.read)
+                .await
+                .map_err(err)?;
+                let credits_reserved: i64 =
+                    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM accounts")
+                        .fetch_one(&self.read)
+                        .await
+                        .map_err(err)?;
+                Ok(QueueStats {
+                    queued,
+                    running,
+                    credits_reserved,
+                })
+            }
+
+            async fn audit(&self) -> StoreResult<AuditReport> {
+                let mut tx = self.snapshot().await?;
+                let facts = AuditFacts {
+                    accounts: sqlx::query_as(audit::ACCOUNTS)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err)?,
+                    ledger_sums: sqlx::query_as(audit::LEDGER_SUMS)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err)?,
+                    reservations: sqlx::query_as(audit::RESERVATIONS)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err)?,
+                    unsettled_models: sqlx::query_as(audit::BAD_MODELS)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err)?,
+                    counts: sqlx::query_as(audit::COUNTS)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?,
+                };
+                tx.rollback().await.map_err(err)?;
+                Ok(facts.check())
+            }
+        }
+
+        async fn insert_account(
+            tx: &mut Transaction<'static, $db>,
+            id: &str,
+            name: &str,
+            credits: Credits,
+            now: i64,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO accounts (id, name, available, reserved, consumed, created_at) VALUES ($1, $2, $3, 0, 0, $4)",
+            )
+            .bind(id.to_string())
+            .bind(name.to_string())
+            .bind(credits.0)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            let entry = Entry {
+                account_id: id,
+                kind: LedgerKind::Grant,
+                amount: credits.0,
+                reservation_id: None,
+                model_id: None,
+                correlation_id: None,
+                note: Some("account created"),
+            };
+            ledger(tx, entry, now).await
+        }
+
+        async fn insert_key(
+            tx: &mut Transaction<'static, $db>,
+            key: &NewKey,
+            now: i64,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO api_keys (id, account_id, secret_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(key.key_id.clone())
+            .bind(key.account_id.clone())
+            .bind(key.secret_hash.clone())
+            .bind(key.scopes.clone())
+            .bind(now)
+            .bind(key.expires_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,183 @@
+//! The outside services the scale-out tests use: PostgreSQL, NATS JetStream and
+//! an S3-compatible server. Outside CI a missing service skips its tests with a
+//! loud message; under CI (`CI=true`) it fails them.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sqlx::Connection;
+
+/// PostgreSQL to create test databases in (`postgres` user, trust auth).
+pub fn postgres_admin_url() -> String {
+    std::env::var("MANNEQUIN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("MANNEQUIN_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips (outside CI) or fails (under CI) a test whose service is missing.
+pub fn missing<T>(what: &str, why: impl std::fmt::Display) -> Option<T> {
+    if in_ci() {
+        panic!("{what} is required under CI: {why}");
+    }
+    eprintln!("\n*** SKIPPED: {what} is not available ({why}); CI=true makes this a failure ***\n");
+    None
+}
+
+fn suffix() -> String {
+    mannequin::clock::random_string(mannequin_domain::ids::LOWER36, 10)
+}
+
+/// A database of its own for one test, dropped when this is.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Option<TestDatabase> {
+        let admin = postgres_admin_url();
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => return missing("PostgreSQL", e),
+        };
+        let name = format!("mannequin_test_{}", suffix());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let _ = conn.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        Some(TestDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime's async context: a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+                    .await
+                    .ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// A NATS stream name of its own for one test, so tests never share messages.
+pub async fn nats_stream() -> Option<String> {
+    match async_nats::connect(nats_url()).await {
+        Ok(_) => Some(format!("mannequin-test-{}", suffix())),
+        Err(e) => missing("NATS", e),
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `port` accepts connections, or panics after `within`.
+pub async fn wait_for_port(port: u16, within: Duration, what: &str) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not start listening on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A child process killed when this is dropped.
+pub struct Service(pub Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An S3-compatible server (moto in server mode, from PyPI) on a port of its
+/// own, with one bucket created.
+pub struct S3Server {
+    pub endpoint: String,
+    pub bucket: String,
+    _service: Service,
+}
+
+impl S3Server {
+    pub async fn start() -> Option<S3Server> {
+        let port = free_port();
+        let child =
+            Command::new(std::env::var("MANNEQUIN_TEST_PYTHON").unwrap_or("python3".into()))
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+        let service = match child {
+            Ok(c) => Service(c),
+            Err(e) => return missing("moto (pip install 'moto[server]')", e),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let bucket = format!("mannequin-{}", suffix());
+        let client = mannequin::http_client().build().unwrap();
+        // moto takes a moment to import; a bucket PUT succeeds once it serves.
+        loop {
+            match client.put(format!("{endpoint}/{bucket}")).send().await {
+                Ok(r) if r.status().is_success() => break,
+                _ if tokio::time::Instant::now() > deadline => {
+                    return missing("moto (pip install 'moto[server]')", "it did not start");
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        Some(S3Server {
+            endpoint,
+            bucket,
+            _service: service,
+        })
+    }
+}
