@@ -14,16 +14,18 @@ use tracing::{info, warn};
 
 use crate::blob::BlobStore;
 use crate::blob::local::LocalDisk;
+use crate::blob::s3::{S3, S3Settings};
 use crate::clock::{new_id, now_ms};
-use crate::config::{DbArgs, GeneratorKind, ServeArgs};
-use crate::generator::{Builtin, Generator, Http};
+use crate::config::{BlobStoreKind, DbArgs, GeneratorKind, QueueKind, ServeArgs};
+use crate::generator::{Builtin, Generator, Http, Noop};
 use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
+use crate::queue::{NatsQueue, NatsSettings};
 use crate::store::Store;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::worker::{Worker, WorkerConfig};
+use crate::worker::{Source, Worker, WorkerConfig};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -81,6 +83,7 @@ pub struct Running {
     server: Option<JoinHandle<()>>,
     worker_task: Option<JoinHandle<()>>,
     housekeeping: Option<JoinHandle<()>>,
+    relay: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -110,6 +113,9 @@ impl Running {
         }
         if let Some(h) = self.housekeeping.take() {
             let _ = h.await;
+        }
+        if let Some(r) = self.relay.take() {
+            let _ = r.await;
         }
         self.store.close().await;
     }
@@ -173,10 +179,26 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     if addr.ip().is_unspecified() && args.public_url.is_none() {
         warn!("listening on {addr} without --public-url: image URLs will name {public_url}");
     }
-    let blobs: Arc<dyn BlobStore> = Arc::new(LocalDisk::new(
-        args.db.data_dir.join("media"),
-        &format!("{public_url}/media"),
-    ));
+    let media_url = format!("{public_url}/media");
+    let blobs: Arc<dyn BlobStore> = match args.blob_store {
+        BlobStoreKind::Local => {
+            Arc::new(LocalDisk::new(args.db.data_dir.join("media"), &media_url))
+        }
+        BlobStoreKind::S3 => Arc::new(S3::new(&s3_settings(args)?, &media_url)?),
+    };
+    let lease = Duration::from_millis(args.lease_ms.max(300));
+    let queue = match args.queue {
+        QueueKind::Database => None,
+        QueueKind::Nats => Some(Arc::new(
+            NatsQueue::connect(NatsSettings {
+                url: args.nats_url.clone(),
+                stream: args.nats_stream.clone(),
+                ack_wait: lease,
+                max_attempts: args.max_attempts.max(1),
+            })
+            .await?,
+        )),
+    };
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -189,11 +211,25 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             metrics.clone(),
             WorkerConfig {
                 concurrency: args.worker_concurrency.max(1),
-                lease: Duration::from_millis(args.lease_ms.max(300)),
+                lease,
                 retry_base: Duration::from_millis(args.retry_base_ms),
                 ..WorkerConfig::default()
             },
             wake.clone(),
+            match &queue {
+                Some(q) => Source::Nats(q.clone()),
+                None => Source::Database,
+            },
+        ))
+    });
+    // With NATS, every process relays the outbox; this process's registrations
+    // wake its relay at once.
+    let relay = queue.as_ref().map(|q| {
+        tokio::spawn(crate::queue::relay(
+            store.clone(),
+            q.clone(),
+            wake.clone(),
+            shutdown_rx.clone(),
         ))
     });
     let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
@@ -247,6 +283,21 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         server,
         worker_task,
         housekeeping: Some(housekeeping),
+        relay,
+    })
+}
+
+/// The bucket settings, with `--blob-store s3`.
+fn s3_settings(args: &ServeArgs) -> Result<S3Settings, BoxError> {
+    Ok(S3Settings {
+        bucket: args
+            .s3_bucket
+            .clone()
+            .ok_or("--blob-store s3 needs --s3-bucket (MANNEQUIN_S3_BUCKET)")?,
+        endpoint: args.s3_endpoint.clone(),
+        region: args.s3_region.clone(),
+        path_style: args.s3_path_style,
+        public_url: args.s3_public_url.clone(),
     })
 }
 
@@ -256,13 +307,16 @@ fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
         GeneratorKind::Builtin => Arc::new(Builtin {
             delay: Duration::from_millis(args.generator_delay_ms),
         }),
+        GeneratorKind::Noop => Arc::new(Noop),
         GeneratorKind::Http => {
             let url = args
                 .generator_url
                 .as_deref()
                 .ok_or("--generator http needs --generator-url")?;
             if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(format!("--generator-url must be an http(s):// URL, got {url:?}").into());
+                return Err(
+                    format!("--generator-url must be an http(s):// URL, got {url:?}").into(),
+                );
             }
             Arc::new(Http::new(
                 url,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +42,25 @@ pub enum GeneratorKind {
     Builtin,
     /// Ask an image model over HTTP (`--generator-url`).
     Http,
+    /// A 16×24 swatch at once: measures the queue and the ledger alone.
+    Noop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueueKind {
+    /// The jobs table itself (leases, `SKIP LOCKED` on PostgreSQL).
+    #[value(alias = "db")]
+    Database,
+    /// NATS JetStream, fed from the jobs table as an outbox (`--nats-url`).
+    Nats,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlobStoreKind {
+    /// Files under `<data dir>/media`, served by the API.
+    Local,
+    /// An S3-compatible bucket (`--s3-bucket` and friends).
+    S3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,6 +155,43 @@ pub struct ServeArgs {
     /// slower image model (tests, load experiments).
     #[arg(long, env = "MANNEQUIN_GENERATOR_DELAY_MS", default_value_t = 0)]
     pub generator_delay_ms: u64,
+    /// Where jobs wait for workers.
+    #[arg(long, env = "MANNEQUIN_QUEUE", value_enum, default_value = "database")]
+    pub queue: QueueKind,
+    /// NATS server(s), with `--queue nats` (comma-separated for a cluster).
+    #[arg(
+        long,
+        env = "MANNEQUIN_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// JetStream stream name; installations sharing one NATS use different names.
+    #[arg(long, env = "MANNEQUIN_NATS_STREAM", default_value = "mannequin-jobs")]
+    pub nats_stream: String,
+    /// Where images are stored.
+    #[arg(
+        long,
+        env = "MANNEQUIN_BLOB_STORE",
+        value_enum,
+        default_value = "local"
+    )]
+    pub blob_store: BlobStoreKind,
+    /// Bucket, with `--blob-store s3`.
+    #[arg(long, env = "MANNEQUIN_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// Endpoint of an S3-compatible server (`http(s)://host:port`); unset for AWS.
+    #[arg(long, env = "MANNEQUIN_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "MANNEQUIN_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Path-style requests (`endpoint/bucket/key`), as most S3-compatible
+    /// servers want; `false` for virtual-hosted style (`bucket.endpoint/key`).
+    #[arg(long, env = "MANNEQUIN_S3_PATH_STYLE", default_value_t = true, action = ArgAction::Set)]
+    pub s3_path_style: bool,
+    /// Base URL that serves the bucket's objects publicly (a public bucket or a
+    /// CDN); unset: images are served through the API's `/media/` route.
+    #[arg(long, env = "MANNEQUIN_S3_PUBLIC_URL")]
+    pub s3_public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 //! The generator interface: an idea in, image bytes out.
 //!
 //! [`Builtin`] draws the idea itself, on a blocking thread. [`Http`] asks an image
-//! model served over HTTP. A failure says whether it may pass (retry) or never
+//! model served over HTTP. [`Noop`] draws a tiny swatch, for benchmarks. A failure says whether it may pass (retry) or never
 //! will (fail now).
 
 use std::time::Duration;
@@ -62,6 +62,28 @@ impl Generator for Builtin {
         Ok(Images {
             full_png: r.full_png,
             thumb_jpeg: r.thumb_jpeg,
+        })
+    }
+}
+
+/// A stand-in that draws a 16×24 swatch of the figure at once: what remains
+/// is the cost of the queue, the ledger and the blob store, which is what the
+/// benchmark's no-op column measures.
+pub struct Noop;
+
+#[async_trait]
+impl Generator for Noop {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+        let pixmap = mannequin_render::draw(idea, 16, 24)
+            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
+        let full_png = pixmap
+            .encode_png()
+            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
+        let thumb_jpeg = mannequin_render::encode_jpeg(&pixmap, 80)
+            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
+        Ok(Images {
+            full_png,
+            thumb_jpeg,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod keys;
 pub mod metrics;
 pub mod preview;
+pub mod queue;
 pub mod store;
 pub mod worker;
 

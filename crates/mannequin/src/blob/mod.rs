@@ -1,9 +1,11 @@
 //! Where image bytes live and the URL that serves them.
 //!
 //! [`local::LocalDisk`] is the embedded default: files under the data directory,
-//! served by the API under `/media/`.
+//! served by the API under `/media/`. [`s3::S3`] keeps them in an S3-compatible
+//! bucket, for processes on several machines.
 
 pub mod local;
+pub mod s3;
 
 use async_trait::async_trait;
 

@@ -1,14 +1,19 @@
-//! The worker: claims jobs under a lease, generates and stores the images, and
-//! settles each model in one transaction.
+//! The worker: takes jobs, generates and stores the images, and settles each
+//! model in one transaction.
 //!
-//! Leases are short and extended while work is in progress, so the jobs of a
-//! worker that dies come back to others soon after. A retryable failure backs
-//! off exponentially with jitter; the last one fails the model and refunds it.
+//! Jobs come from the database (claimed under a lease) or from NATS JetStream
+//! (pulled from a durable consumer, then started in the database under the
+//! same lease). Leases are short and extended while work is in progress, and
+//! NATS hears of progress as well, so the jobs of a worker that dies come back
+//! to others soon after. A retryable failure backs off exponentially with
+//! jitter; the last attempt (or the last delivery NATS allows) fails the model
+//! and refunds it. A NATS message is acknowledged only after the settling
+//! transaction has committed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -16,6 +21,7 @@ use crate::blob::BlobStore;
 use crate::clock::{self, now_ms};
 use crate::generator::{GenerateError, Generator};
 use crate::metrics::{JobOutcome, Metrics};
+use crate::queue::{self, Delivery, NatsQueue};
 use crate::store::{ClaimedJob, Settled, Store};
 use mannequin_domain::ModelStatus;
 
@@ -93,8 +99,32 @@ pub async fn housekeeping(store: Arc<dyn Store>, mut shutdown: watch::Receiver<b
     }
 }
 
+/// Where a worker's jobs come from.
+#[derive(Clone)]
+pub enum Source {
+    /// Claimed from the jobs table.
+    Database,
+    /// Pulled from NATS JetStream.
+    Nats(Arc<NatsQueue>),
+}
+
+/// What becomes of a delivery once its job has been worked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Settled (or nothing left to do): acknowledge.
+    Settled,
+    /// Retry after this delay.
+    RetryIn(Duration),
+    /// The result could not be recorded: deliver again soon.
+    Unrecorded,
+}
+
 pub struct Worker {
     pub id: String,
+    source: Source,
+    /// Turns true when shutdown's grace is over: jobs still running hand their
+    /// deliveries back at once.
+    hand_back: watch::Sender<bool>,
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
     generator: Arc<dyn Generator>,
@@ -111,6 +141,7 @@ impl Worker {
         metrics: Arc<Metrics>,
         config: WorkerConfig,
         wake: Arc<Notify>,
+        source: Source,
     ) -> Worker {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         Worker {
@@ -119,6 +150,8 @@ impl Worker {
                 std::process::id(),
                 clock::random_string(mannequin_domain::ids::LOWER36, 6)
             ),
+            source,
+            hand_back: watch::channel(false).0,
             store,
             blobs,
             generator,
@@ -161,6 +194,34 @@ impl Worker {
                 _ = shutdown.changed() => break,
             };
             let free = slots.available_permits() as u32 + 1;
+            if let Source::Nats(q) = &self.source {
+                let mut permits = vec![permit];
+                while permits.len() < free as usize {
+                    match slots.clone().try_acquire_owned() {
+                        Ok(p) => permits.push(p),
+                        Err(_) => break,
+                    }
+                }
+                let pulled = q
+                    .pull(permits.len(), self.config.poll, |d| {
+                        let p = permits.pop().expect("pulled no more than free slots");
+                        let me = self.clone();
+                        tokio::spawn(async move {
+                            me.deliver(d).await;
+                            drop(p);
+                        });
+                    })
+                    .await;
+                drop(permits);
+                if let Err(e) = pulled {
+                    warn!(error = %e, "could not pull jobs from NATS");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.config.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                continue;
+            }
             match self
                 .store
                 .claim_jobs(&self.id, free, now_ms(), self.lease_until())
@@ -177,7 +238,7 @@ impl Worker {
                 Ok(jobs) => {
                     let mut first = Some(permit);
                     for job in jobs {
-                        let p = match first.take() {
+                        let p: OwnedSemaphorePermit = match first.take() {
                             Some(p) => p,
                             None => slots
                                 .clone()
@@ -186,7 +247,7 @@ impl Worker {
                         };
                         let me = self.clone();
                         tokio::spawn(async move {
-                            me.process(job).await;
+                            me.process(job, false).await;
                             drop(p);
                         });
                     }
@@ -205,6 +266,7 @@ impl Worker {
         let all = tokio::time::timeout(self.config.grace, slots.acquire_many(concurrency)).await;
         heartbeat.abort();
         if all.is_err() {
+            let _ = self.hand_back.send(true);
             match self.store.release_jobs(&self.id, now_ms()).await {
                 Ok(n) => info!(jobs = n, "handed back jobs still in progress"),
                 Err(e) => warn!(error = %e, "could not hand back jobs; their leases will run out"),
@@ -216,6 +278,9 @@ impl Worker {
     /// Claims and processes ready jobs until none is left; returns how many it
     /// processed. Tests drive the queue with this instead of waiting.
     pub async fn run_ready(self: &Arc<Self>) -> u64 {
+        if let Source::Nats(q) = &self.source {
+            return self.run_ready_nats(q).await;
+        }
         let mut n = 0;
         loop {
             let jobs = match self
@@ -240,14 +305,95 @@ impl Worker {
             let mut set = JoinSet::new();
             for job in jobs {
                 let me = self.clone();
-                set.spawn(async move { me.process(job).await });
+                set.spawn(async move { me.process(job, false).await });
                 n += 1;
             }
             while set.join_next().await.is_some() {}
         }
     }
 
-    async fn process(&self, job: ClaimedJob) {
+    /// [`Worker::run_ready`] on NATS: relays the outbox, then works on what
+    /// the consumer holds now, until it holds nothing.
+    async fn run_ready_nats(self: &Arc<Self>, q: &Arc<NatsQueue>) -> u64 {
+        let mut n = 0;
+        loop {
+            if let Err(e) = queue::relay_once(self.store.as_ref(), q).await {
+                warn!(error = %e, "could not relay the outbox");
+                return n;
+            }
+            let mut got = Vec::new();
+            let max = self.config.concurrency.max(1) as usize;
+            if let Err(e) = q.pull(max, Duration::ZERO, |d| got.push(d)).await {
+                warn!(error = %e, "could not pull jobs from NATS");
+                return n;
+            }
+            if got.is_empty() {
+                return n;
+            }
+            let mut set = JoinSet::new();
+            for d in got {
+                let me = self.clone();
+                set.spawn(async move { me.deliver(d).await });
+                n += 1;
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    /// Works on one NATS delivery: starts its job in the database, reports
+    /// progress while it runs, and acknowledges or hands it back after the
+    /// outcome is recorded.
+    async fn deliver(self: Arc<Self>, d: Delivery) {
+        let Source::Nats(q) = &self.source else {
+            return;
+        };
+        let job = match self
+            .store
+            .start_job(&d.job_id, &self.id, now_ms(), self.lease_until())
+            .await
+        {
+            Ok(Some(job)) => job,
+            Ok(None) => {
+                debug!(job_id = %d.job_id, "job already settled; acknowledging");
+                self.metrics.job(JobOutcome::Duplicate);
+                d.ack().await;
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, job_id = %d.job_id, "could not start the job");
+                d.nak(self.config.retry_base.max(Duration::from_millis(500)))
+                    .await;
+                return;
+            }
+        };
+        let last = d.is_last(q.max_deliver());
+        let work = self.process(job, last);
+        tokio::pin!(work);
+        let mut hand_back = self.hand_back.subscribe();
+        let handed_back = async move {
+            let _ = hand_back.wait_for(|h| *h).await.is_ok();
+        };
+        tokio::pin!(handed_back);
+        let mut progress = tokio::time::interval(self.config.lease / 3);
+        progress.tick().await;
+        let verdict = loop {
+            tokio::select! {
+                v = &mut work => break Some(v),
+                _ = progress.tick() => d.progress().await,
+                _ = &mut handed_back => break None,
+            }
+        };
+        match verdict {
+            Some(Verdict::Settled) => d.ack().await,
+            Some(Verdict::RetryIn(delay)) => d.nak(delay).await,
+            Some(Verdict::Unrecorded) => d.nak(self.config.retry_base).await,
+            None => d.nak(Duration::ZERO).await,
+        }
+    }
+
+    /// Generates, stores and settles one job. `last` is true when no delivery
+    /// follows this one, so a retryable failure fails the model now.
+    async fn process(&self, job: ClaimedJob, last: bool) -> Verdict {
         let span = info_span!(
             "job",
             correlation_id = %job.correlation_id,
@@ -257,7 +403,7 @@ impl Worker {
         async {
             debug!("generating");
             let result = self.generator.generate(&job.idea).await;
-            let outcome = match result {
+            let (outcome, verdict) = match result {
                 Ok(images) => {
                     let base = format!("models/{}", job.model_id);
                     let full_key = format!("{base}/full.png");
@@ -272,20 +418,27 @@ impl Worker {
                     }
                     .await;
                     match stored {
-                        Ok(()) => self.complete(&job, &full_key, &thumb_key).await,
-                        Err(e) => self.retry_or_fail(&job, &e.to_string()).await,
+                        Ok(()) => self.complete(&job, &full_key, &thumb_key, last).await,
+                        Err(e) => self.retry_or_fail(&job, &e.to_string(), last).await,
                     }
                 }
-                Err(GenerateError::Retryable(msg)) => self.retry_or_fail(&job, &msg).await,
+                Err(GenerateError::Retryable(msg)) => self.retry_or_fail(&job, &msg, last).await,
                 Err(GenerateError::Fatal(msg)) => self.fail(&job, &msg).await,
             };
             self.metrics.job(outcome);
+            verdict
         }
         .instrument(span)
         .await
     }
 
-    async fn complete(&self, job: &ClaimedJob, full_key: &str, thumb_key: &str) -> JobOutcome {
+    async fn complete(
+        &self,
+        job: &ClaimedJob,
+        full_key: &str,
+        thumb_key: &str,
+        last: bool,
+    ) -> (JobOutcome, Verdict) {
         match self
             .store
             .complete_model(job, full_key, thumb_key, now_ms())
@@ -294,11 +447,11 @@ impl Worker {
             Ok(Settled::Now) => {
                 self.metrics.credits_consumed(job.price);
                 info!(credits = job.price, "model done");
-                JobOutcome::Done
+                (JobOutcome::Done, Verdict::Settled)
             }
             Ok(Settled::Already(ModelStatus::Done)) => {
                 info!("model was already done; nothing changed");
-                JobOutcome::Duplicate
+                (JobOutcome::Duplicate, Verdict::Settled)
             }
             Ok(Settled::Already(status)) => {
                 // Failed or cancelled meanwhile (deadline, client): the images
@@ -312,52 +465,64 @@ impl Worker {
                         warn!(error = %e, key, "could not remove an unused image");
                     }
                 }
-                JobOutcome::Duplicate
+                (JobOutcome::Duplicate, Verdict::Settled)
             }
             Err(e) => {
                 // The images are stored; the settling transaction did not commit.
                 // The lease runs out and the job comes back: nothing is lost.
                 error!(error = %e, "could not record the finished model");
-                self.retry_or_fail(job, "could not record the result").await
+                self.retry_or_fail(job, "could not record the result", last)
+                    .await
             }
         }
     }
 
-    async fn fail(&self, job: &ClaimedJob, reason: &str) -> JobOutcome {
+    async fn fail(&self, job: &ClaimedJob, reason: &str) -> (JobOutcome, Verdict) {
         match self.store.fail_model(job, reason, now_ms()).await {
             Ok(Settled::Now) => {
                 self.metrics.credits_refunded(job.price);
                 warn!(reason, credits = job.price, "model failed and was refunded");
-                JobOutcome::Failed
+                (JobOutcome::Failed, Verdict::Settled)
             }
-            Ok(Settled::Already(_)) => JobOutcome::Duplicate,
+            Ok(Settled::Already(_)) => (JobOutcome::Duplicate, Verdict::Settled),
             Err(e) => {
                 error!(error = %e, "could not record the failed model; its lease will run out");
-                JobOutcome::Retried
+                (JobOutcome::Retried, Verdict::Unrecorded)
             }
         }
     }
 
-    async fn retry_or_fail(&self, job: &ClaimedJob, reason: &str) -> JobOutcome {
+    async fn retry_or_fail(
+        &self,
+        job: &ClaimedJob,
+        reason: &str,
+        last: bool,
+    ) -> (JobOutcome, Verdict) {
         let attempt = job.attempts + 1;
-        if attempt >= job.max_attempts {
+        if attempt >= job.max_attempts || last {
             return self.fail(job, reason).await;
         }
         let delay = backoff(self.config.retry_base, attempt, clock::random_unit());
         let run_at = now_ms() + delay.as_millis() as i64;
-        match self
+        let verdict = match self
             .store
             .retry_job(job, &self.id, reason, run_at, now_ms())
             .await
         {
-            Ok(()) => warn!(
-                reason,
-                retry_in_ms = delay.as_millis() as u64,
-                "attempt failed; will retry"
-            ),
-            Err(e) => error!(error = %e, "could not schedule the retry; the lease will run out"),
-        }
-        JobOutcome::Retried
+            Ok(()) => {
+                warn!(
+                    reason,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "attempt failed; will retry"
+                );
+                Verdict::RetryIn(delay)
+            }
+            Err(e) => {
+                error!(error = %e, "could not schedule the retry; the lease will run out");
+                Verdict::Unrecorded
+            }
+        };
+        (JobOutcome::Retried, verdict)
     }
 }
 

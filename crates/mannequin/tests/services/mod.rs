@@ -133,7 +133,7 @@ impl Drop for Service {
 }
 
 /// An S3-compatible server (moto in server mode, from PyPI) on a port of its
-/// own, with one bucket created.
+/// own, with one publicly readable bucket.
 pub struct S3Server {
     pub endpoint: String,
     pub bucket: String,
@@ -174,6 +174,19 @@ impl S3Server {
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
+        // Objects readable by anyone, as for a deployment that serves images
+        // straight from the bucket (`MANNEQUIN_S3_PUBLIC_URL`).
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        );
+        let res = client
+            .put(format!("{endpoint}/{bucket}?policy"))
+            .header("Content-Type", "application/json")
+            .body(policy)
+            .send()
+            .await
+            .expect("set the bucket policy");
+        assert!(res.status().is_success(), "bucket policy: {}", res.status());
         Some(S3Server {
             endpoint,
             bucket,
