@@ -128,7 +128,8 @@ pub struct Overrides {
     pub generator: Option<Arc<dyn Generator>>,
     /// Use this listener instead of binding `--listen`.
     pub listener: Option<TcpListener>,
-    /// Build the worker (for `run_ready`) but do not start its loop.
+    /// Build the worker (for `run_ready`) but do not start its loop, nor the
+    /// NATS relay (`run_ready` relays).
     pub worker_paused: bool,
 }
 
@@ -223,15 +224,19 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         ))
     });
     // With NATS, every process relays the outbox; this process's registrations
-    // wake its relay at once.
-    let relay = queue.as_ref().map(|q| {
-        tokio::spawn(crate::queue::relay(
-            store.clone(),
-            q.clone(),
-            wake.clone(),
-            shutdown_rx.clone(),
-        ))
-    });
+    // wake its relay at once. A paused worker's process leaves relaying to
+    // `Worker::run_ready`, so tests see every step happen when they ask.
+    let relay = queue
+        .as_ref()
+        .filter(|_| !overrides.worker_paused)
+        .map(|q| {
+            tokio::spawn(crate::queue::relay(
+                store.clone(),
+                q.clone(),
+                wake.clone(),
+                shutdown_rx.clone(),
+            ))
+        });
     let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,

@@ -711,7 +711,7 @@ async fn correlation_ids_are_kept_or_replaced_and_stored_with_the_batch() {
         "SELECT b.correlation_id, j.correlation_id, l.correlation_id FROM batches b
          JOIN models m ON m.batch_id = b.id JOIN jobs j ON j.model_id = m.id
          JOIN ledger l ON l.reservation_id = m.reservation_id AND l.kind = 'reserve'
-         WHERE b.id = ?",
+         WHERE b.id = $1",
     )
     .bind(batch["batchId"].as_str().unwrap())
     .fetch_one(&pool)
@@ -727,7 +727,7 @@ async fn correlation_ids_are_kept_or_replaced_and_stored_with_the_batch() {
     );
     app.drain().await;
     let consumed: String = sqlx::query_scalar(
-        "SELECT correlation_id FROM ledger WHERE kind = 'consume' AND model_id = ?",
+        "SELECT correlation_id FROM ledger WHERE kind = 'consume' AND model_id = $1",
     )
     .bind(batch["createdRecordIds"][0].as_str().unwrap())
     .fetch_one(&pool)

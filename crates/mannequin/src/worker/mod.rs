@@ -313,9 +313,12 @@ impl Worker {
     }
 
     /// [`Worker::run_ready`] on NATS: relays the outbox, then works on what
-    /// the consumer holds now, until it holds nothing.
+    /// the consumer holds, until it holds nothing. A job handed back for an
+    /// immediate retry comes back asynchronously, so after a round that worked
+    /// on something the next pull waits briefly for it.
     async fn run_ready_nats(self: &Arc<Self>, q: &Arc<NatsQueue>) -> u64 {
         let mut n = 0;
+        let mut wait = Duration::ZERO;
         loop {
             if let Err(e) = queue::relay_once(self.store.as_ref(), q).await {
                 warn!(error = %e, "could not relay the outbox");
@@ -323,29 +326,36 @@ impl Worker {
             }
             let mut got = Vec::new();
             let max = self.config.concurrency.max(1) as usize;
-            if let Err(e) = q.pull(max, Duration::ZERO, |d| got.push(d)).await {
+            if let Err(e) = q.pull(max, wait, |d| got.push(d)).await {
                 warn!(error = %e, "could not pull jobs from NATS");
                 return n;
             }
             if got.is_empty() {
+                if wait.is_zero() && n > 0 {
+                    wait = Duration::from_millis(300);
+                    continue;
+                }
                 return n;
             }
+            wait = Duration::ZERO;
             let mut set = JoinSet::new();
             for d in got {
                 let me = self.clone();
                 set.spawn(async move { me.deliver(d).await });
-                n += 1;
             }
-            while set.join_next().await.is_some() {}
+            while let Some(worked) = set.join_next().await {
+                n += u64::from(worked.unwrap_or(false));
+            }
         }
     }
 
     /// Works on one NATS delivery: starts its job in the database, reports
     /// progress while it runs, and acknowledges or hands it back after the
-    /// outcome is recorded.
-    async fn deliver(self: Arc<Self>, d: Delivery) {
+    /// outcome is recorded. Returns whether a job was worked on (not only
+    /// acknowledged as settled already).
+    async fn deliver(self: Arc<Self>, d: Delivery) -> bool {
         let Source::Nats(q) = &self.source else {
-            return;
+            return false;
         };
         let job = match self
             .store
@@ -357,13 +367,13 @@ impl Worker {
                 debug!(job_id = %d.job_id, "job already settled; acknowledging");
                 self.metrics.job(JobOutcome::Duplicate);
                 d.ack().await;
-                return;
+                return false;
             }
             Err(e) => {
                 warn!(error = %e, job_id = %d.job_id, "could not start the job");
                 d.nak(self.config.retry_base.max(Duration::from_millis(500)))
                     .await;
-                return;
+                return false;
             }
         };
         let last = d.is_last(q.max_deliver());
@@ -389,6 +399,7 @@ impl Worker {
             Some(Verdict::Unrecorded) => d.nak(self.config.retry_base).await,
             None => d.nak(Duration::ZERO).await,
         }
+        true
     }
 
     /// Generates, stores and settles one job. `last` is true when no delivery

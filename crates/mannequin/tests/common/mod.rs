@@ -1,6 +1,13 @@
 //! The test harness: the real app on port 0 in a temporary data directory, an
 //! HTTP client, and helpers to make accounts and keys and drive the worker.
+//!
+//! `MANNEQUIN_TEST_STACK=scale` runs the same tests on the scale-out stack: a
+//! fresh PostgreSQL database, a NATS stream and an S3 bucket per test (moto at
+//! `MANNEQUIN_TEST_S3_ENDPOINT`, or one started per test).
 #![allow(dead_code)]
+
+#[path = "../services/mod.rs"]
+pub mod services;
 
 use std::sync::Arc;
 
@@ -15,9 +22,74 @@ use mannequin_domain::ids::IdKind;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// Which backends the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    /// SQLite, the database queue, local disk.
+    Embedded,
+    /// PostgreSQL, NATS JetStream, S3.
+    Scale,
+}
+
+pub fn stack() -> Stack {
+    match std::env::var("MANNEQUIN_TEST_STACK").as_deref() {
+        Ok("scale") => Stack::Scale,
+        _ => Stack::Embedded,
+    }
+}
+
+/// The services a scale-stack app uses, released with it.
+struct ScaleGuards {
+    db: services::TestDatabase,
+    _s3: Option<services::S3Server>,
+}
+
+/// Flags that put the app on the scale stack, and what to keep alive.
+async fn scale_flags() -> (Vec<String>, ScaleGuards) {
+    services::aws_test_credentials();
+    let db = services::TestDatabase::create()
+        .await
+        .expect("the scale stack needs PostgreSQL");
+    let stream = services::nats_stream()
+        .await
+        .expect("the scale stack needs NATS");
+    let (endpoint, bucket, s3) = match std::env::var("MANNEQUIN_TEST_S3_ENDPOINT") {
+        Ok(endpoint) => {
+            let bucket = services::create_bucket(&endpoint).await;
+            (endpoint, bucket, None)
+        }
+        Err(_) => {
+            let s3 = services::S3Server::start()
+                .await
+                .expect("the scale stack needs moto");
+            (s3.endpoint.clone(), s3.bucket.clone(), Some(s3))
+        }
+    };
+    let flags = [
+        "--database-url",
+        &db.url,
+        "--queue",
+        "nats",
+        "--nats-url",
+        &services::nats_url(),
+        "--nats-stream",
+        &stream,
+        "--blob-store",
+        "s3",
+        "--s3-bucket",
+        &bucket,
+        "--s3-endpoint",
+        &endpoint,
+    ]
+    .map(String::from)
+    .to_vec();
+    (flags, ScaleGuards { db, _s3: s3 })
+}
+
 pub struct TestApp {
     pub running: Running,
     pub dir: TempDir,
+    scale: Option<ScaleGuards>,
     pub url: String,
     pub client: reqwest::Client,
     /// The starter account and its key (all scopes, 1000 credits).
@@ -56,7 +128,16 @@ impl TestApp {
     /// The worker is built but paused: tests drive it with [`TestApp::drain`].
     pub async fn start_with(extra: &[&str], generator: Option<Arc<dyn Generator>>) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let args = serve_args(dir.path(), extra);
+        let (mut flags, scale) = match stack() {
+            Stack::Embedded => (Vec::new(), None),
+            Stack::Scale => {
+                let (flags, guards) = scale_flags().await;
+                (flags, Some(guards))
+            }
+        };
+        flags.extend(extra.iter().map(|s| s.to_string()));
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let args = serve_args(dir.path(), &flags);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = app::start(
             &args,
@@ -79,6 +160,7 @@ impl TestApp {
             key: boot.api_key,
             running,
             dir,
+            scale,
             client: mannequin::http_client().build().unwrap(),
         }
     }
@@ -162,14 +244,18 @@ impl TestApp {
         assert!(report.ok, "audit failed: {:#?}", report.violations);
     }
 
-    /// A direct connection to the database file, for checks the API cannot make.
-    pub async fn sql(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!(
-            "sqlite://{}",
-            self.dir.path().join("mannequin.db").display()
-        ))
-        .await
-        .unwrap()
+    /// A direct connection to the database, for checks the API cannot make.
+    /// Write queries with `$1`-style placeholders: both dialects read them.
+    pub async fn sql(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.scale {
+            Some(g) => g.db.url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.dir.path().join("mannequin.db").display()
+            ),
+        };
+        sqlx::AnyPool::connect(&url).await.unwrap()
     }
 }
 

@@ -95,6 +95,20 @@ pub async fn nats_stream() -> Option<String> {
     }
 }
 
+/// Test credentials for S3 (moto takes any), unless the environment has some.
+pub fn aws_test_credentials() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            if std::env::var_os(var).is_none() {
+                // SAFETY: set once, before the first S3 client reads it; the
+                // tests read the environment only through std, which locks it.
+                unsafe { std::env::set_var(var, "test") };
+            }
+        }
+    });
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -132,6 +146,32 @@ impl Drop for Service {
     }
 }
 
+/// Creates a bucket of its own on the S3-compatible server at `endpoint`, with
+/// objects readable by anyone, as for a deployment that serves images straight
+/// from the bucket (`MANNEQUIN_S3_PUBLIC_URL`). moto takes any credentials.
+pub async fn create_bucket(endpoint: &str) -> String {
+    let bucket = format!("mannequin-{}", suffix());
+    let client = mannequin::http_client().build().unwrap();
+    let res = client
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("create a bucket");
+    assert!(res.status().is_success(), "create bucket: {}", res.status());
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    );
+    let res = client
+        .put(format!("{endpoint}/{bucket}?policy"))
+        .header("Content-Type", "application/json")
+        .body(policy)
+        .send()
+        .await
+        .expect("set the bucket policy");
+    assert!(res.status().is_success(), "bucket policy: {}", res.status());
+    bucket
+}
+
 /// An S3-compatible server (moto in server mode, from PyPI) on a port of its
 /// own, with one publicly readable bucket.
 pub struct S3Server {
@@ -156,37 +196,24 @@ impl S3Server {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn();
-        let service = match child {
+        let mut service = match child {
             Ok(c) => Service(c),
             Err(e) => return missing("moto (pip install 'moto[server]')", e),
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let endpoint = format!("http://127.0.0.1:{port}");
-        let bucket = format!("mannequin-{}", suffix());
+        // moto takes a moment to import; it answers once it serves.
         let client = mannequin::http_client().build().unwrap();
-        // moto takes a moment to import; a bucket PUT succeeds once it serves.
-        loop {
-            match client.put(format!("{endpoint}/{bucket}")).send().await {
-                Ok(r) if r.status().is_success() => break,
-                _ if tokio::time::Instant::now() > deadline => {
-                    return missing("moto (pip install 'moto[server]')", "it did not start");
-                }
-                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        while client.get(&endpoint).send().await.is_err() {
+            if let Ok(Some(status)) = service.0.try_wait() {
+                return missing("moto (pip install 'moto[server]')", status);
             }
+            if tokio::time::Instant::now() > deadline {
+                return missing("moto (pip install 'moto[server]')", "it did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        // Objects readable by anyone, as for a deployment that serves images
-        // straight from the bucket (`MANNEQUIN_S3_PUBLIC_URL`).
-        let policy = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
-        );
-        let res = client
-            .put(format!("{endpoint}/{bucket}?policy"))
-            .header("Content-Type", "application/json")
-            .body(policy)
-            .send()
-            .await
-            .expect("set the bucket policy");
-        assert!(res.status().is_success(), "bucket policy: {}", res.status());
+        let bucket = create_bucket(&endpoint).await;
         Some(S3Server {
             endpoint,
             bucket,
