@@ -1,26 +1,63 @@
 #!/usr/bin/env bash
-# Builds a release binary, starts a server on a fresh data directory, and runs
+# Builds a release binary, starts the service on fresh storage, and runs
 # `mannequin bench` against it. Extra arguments go to `mannequin bench`.
-#   scripts/bench.sh                      # the defaults recorded in docs/performance.md
+#
+#   scripts/bench.sh                      # embedded: SQLite, local disk, in-process worker
+#   MANNEQUIN_BENCH_STACK=scale scripts/bench.sh
+#                                         # PostgreSQL + NATS: one API process and
+#                                         # MANNEQUIN_BENCH_WORKERS worker processes
+#   MANNEQUIN_GENERATOR=noop scripts/bench.sh   # the queue and the ledger alone
 #   scripts/bench.sh --register-requests 200
+#
+# The scale stack uses the PostgreSQL at MANNEQUIN_BENCH_POSTGRES (default
+# postgres://postgres@127.0.0.1:5432; a database of its own, dropped afterwards)
+# and the NATS at MANNEQUIN_NATS_URL (stream `mannequin-bench`, empty after a run).
+# Images go to local disk in both: the bench measures the service, not a bucket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/mannequin
 data=$(mktemp -d)
 port=${MANNEQUIN_BENCH_PORT:-18181}
-trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+stack=${MANNEQUIN_BENCH_STACK:-embedded}
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$stack" = scale ]; then
+    psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
 
-account=$($bin admin account create --data-dir "$data" --name bench --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
-key=$($bin admin key create --data-dir "$data" --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
+export MANNEQUIN_LOG=${MANNEQUIN_LOG:-warn} MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0
+if [ "$stack" = scale ]; then
+  pg=${MANNEQUIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+  db="mannequin_bench_$$"
+  psql -q "$pg/postgres" -c "CREATE DATABASE $db"
+  export MANNEQUIN_DATABASE_URL="$pg/$db" MANNEQUIN_QUEUE=nats MANNEQUIN_NATS_STREAM=mannequin-bench
+fi
 
-MANNEQUIN_LOG=warn $bin serve --data-dir "$data" --listen "127.0.0.1:$port" --rate-limit 0 \
-  --no-bootstrap ${MANNEQUIN_SERVE_ARGS:-} >/dev/null &
-pid=$!
+account=$($bin admin account create --name bench --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
+
+if [ "$stack" = scale ]; then
+  $bin serve --listen "127.0.0.1:$port" --no-bootstrap --no-worker >/dev/null &
+  pids+=($!)
+  for _ in $(seq "${MANNEQUIN_BENCH_WORKERS:-1}"); do
+    $bin worker ${MANNEQUIN_WORKER_ARGS:-} >/dev/null &
+    pids+=($!)
+  done
+else
+  $bin serve --listen "127.0.0.1:$port" --no-bootstrap ${MANNEQUIN_SERVE_ARGS:-} >/dev/null &
+  pids+=($!)
+fi
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.1
 done
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
-$bin bench --url "http://127.0.0.1:$port" --api-key "$key" --server-pid "$pid" "$@"
+echo "stack: $stack, generator ${MANNEQUIN_GENERATOR:-builtin}, workers ${MANNEQUIN_BENCH_WORKERS:-in-process}"
+$bin bench --url "http://127.0.0.1:$port" --api-key "$key" --server-pid "${pids[0]}" "$@"

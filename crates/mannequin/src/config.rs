@@ -42,7 +42,7 @@ pub enum GeneratorKind {
     Builtin,
     /// Ask an image model over HTTP (`--generator-url`).
     Http,
-    /// A 16×24 swatch at once: measures the queue and the ledger alone.
+    /// One small fixed image at once: measures the queue and the ledger alone.
     Noop,
 }
 

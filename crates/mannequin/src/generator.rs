@@ -66,21 +66,23 @@ impl Generator for Builtin {
     }
 }
 
-/// A stand-in that draws a 16×24 swatch of the figure at once: what remains
-/// is the cost of the queue, the ledger and the blob store, which is what the
-/// benchmark's no-op column measures.
+/// A stand-in that returns one small image (a 16×24 swatch, drawn once) for
+/// every idea at once: what remains is the cost of the queue, the ledger and
+/// the blob store, which is what the benchmark's no-op column measures.
 pub struct Noop;
 
 #[async_trait]
 impl Generator for Noop {
     async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
-        let pixmap = mannequin_render::draw(idea, 16, 24)
-            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
-        let full_png = pixmap
-            .encode_png()
-            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
-        let thumb_jpeg = mannequin_render::encode_jpeg(&pixmap, 80)
-            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
+        static SWATCH: std::sync::OnceLock<Result<(Vec<u8>, Vec<u8>), String>> =
+            std::sync::OnceLock::new();
+        let swatch = SWATCH.get_or_init(|| {
+            let pixmap = mannequin_render::draw(idea, 16, 24).map_err(|e| e.to_string())?;
+            let png = pixmap.encode_png().map_err(|e| e.to_string())?;
+            let jpeg = mannequin_render::encode_jpeg(&pixmap, 80).map_err(|e| e.to_string())?;
+            Ok((png, jpeg))
+        });
+        let (full_png, thumb_jpeg) = swatch.clone().map_err(GenerateError::Fatal)?;
         Ok(Images {
             full_png,
             thumb_jpeg,

@@ -639,7 +639,7 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
         table
             .lines()
             .skip(1)
-            .all(|l| l.contains("DONE") && l.contains("/thumb.jpg"))
+            .all(|l| l.contains("DONE") && l.contains(".thumb.jpg"))
     );
 
     let out = Command::new(BIN)

@@ -32,25 +32,24 @@ impl LocalDisk {
 impl BlobStore for LocalDisk {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), BlobError> {
         let path = self.path(key)?;
-        let dir = path.parent().ok_or_else(|| BlobError("no parent".into()))?;
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| BlobError(e.to_string()))?;
         let mut suffix = [0u8; 6];
         crate::clock::random_bytes(&mut suffix);
-        let tmp = path.with_extension(format!(
-            "tmp{}",
-            suffix
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ));
-        tokio::fs::write(&tmp, bytes)
-            .await
-            .map_err(|e| BlobError(e.to_string()))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| BlobError(e.to_string()))
+        // One trip to the blocking pool for the whole write, not one per call.
+        tokio::task::spawn_blocking(move || {
+            let dir = path.parent().ok_or_else(|| BlobError("no parent".into()))?;
+            std::fs::create_dir_all(dir).map_err(|e| BlobError(e.to_string()))?;
+            let tmp = path.with_extension(format!(
+                "tmp{}",
+                suffix
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            ));
+            std::fs::write(&tmp, bytes).map_err(|e| BlobError(e.to_string()))?;
+            std::fs::rename(&tmp, &path).map_err(|e| BlobError(e.to_string()))
+        })
+        .await
+        .map_err(|e| BlobError(e.to_string()))?
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {

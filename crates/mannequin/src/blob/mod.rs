@@ -22,7 +22,7 @@ impl std::error::Error for BlobError {}
 
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Stores `bytes` under `key` (for example `models/<id>/thumb.jpg`), replacing
+    /// Stores `bytes` under `key` (for example `models/en/<id>.thumb.jpg`), replacing
     /// what was there: a retried job writes the same bytes again.
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
     /// Removes `key`; removing what is not there is not an error.

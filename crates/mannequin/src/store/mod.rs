@@ -17,7 +17,7 @@ use serde::Serialize;
 
 /// A store failure. `Unavailable` is a dependency that may come back (503);
 /// `Internal` is a bug or corruption (500). Neither message reaches a client.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum StoreError {
     Unavailable(String),
     Internal(String),
@@ -197,6 +197,39 @@ impl JobRow {
     }
 }
 
+/// A finished model to record: its job and where its images are.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    pub job: &'a ClaimedJob,
+    pub image_key: &'a str,
+    pub thumb_key: &'a str,
+}
+
+/// One model to settle, inside a store.
+struct ToSettle<'a> {
+    model_id: &'a str,
+    reason: Option<&'a str>,
+    keys: Option<(&'a str, &'a str)>,
+    correlation_id: &'a str,
+}
+
+/// Amounts per reservation and per account, in id order (the lock order).
+#[derive(Default)]
+struct Sums {
+    reservations: std::collections::BTreeMap<String, i64>,
+    accounts: std::collections::BTreeMap<String, i64>,
+}
+
+impl Sums {
+    fn add(&mut self, account_id: &str, reservation_id: &str, amount: i64) {
+        *self
+            .reservations
+            .entry(reservation_id.to_string())
+            .or_default() += amount;
+        *self.accounts.entry(account_id.to_string()).or_default() += amount;
+    }
+}
+
 /// The result of settling a model: whether this call changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -358,18 +391,31 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Vec<ClaimedJob>>;
-    /// Starts one job a queue delivered (the NATS queue): the job runs under
-    /// `worker`'s lease and its model becomes PROCESSING. `None` when the job is
-    /// unknown or already finished, so the delivery is only acknowledged. A job
-    /// another worker held is taken over: the queue redelivers only what its
-    /// holder stopped reporting progress on.
+    /// Starts jobs a queue delivered (the NATS queue), in one transaction: each
+    /// runs under `worker`'s lease and its model becomes PROCESSING. `None` for a
+    /// job that is unknown or already finished, so its delivery is only
+    /// acknowledged. A job another worker held is taken over: the queue
+    /// redelivers only what its holder stopped reporting progress on.
+    async fn start_jobs(
+        &self,
+        job_ids: &[String],
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Vec<Option<ClaimedJob>>>;
+    /// [`Store::start_jobs`] for one job.
     async fn start_job(
         &self,
         job_id: &str,
         worker: &str,
         now: i64,
         lease_until: i64,
-    ) -> StoreResult<Option<ClaimedJob>>;
+    ) -> StoreResult<Option<ClaimedJob>> {
+        let mut started = self
+            .start_jobs(&[job_id.to_string()], worker, now, lease_until)
+            .await?;
+        Ok(started.pop().flatten())
+    }
     /// The outbox: takes up to `max` queued jobs not yet published, oldest first,
     /// for `until` (another relay skips them until then), and returns their ids.
     async fn claim_outbox(&self, max: u32, now: i64, until: i64) -> StoreResult<Vec<String>>;
@@ -379,14 +425,25 @@ pub trait Store: Send + Sync + 'static {
     async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64>;
     /// Gives back the jobs `worker` holds so another worker can take them now.
     async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64>;
-    /// Marks the model DONE with its images and consumes its price.
+    /// Marks the models DONE with their images and consumes their prices, in
+    /// one transaction; one result per model, in order.
+    async fn complete_models(&self, done: &[Completion<'_>], now: i64)
+    -> StoreResult<Vec<Settled>>;
+    /// [`Store::complete_models`] for one model.
     async fn complete_model(
         &self,
         job: &ClaimedJob,
         image_key: &str,
         thumb_key: &str,
         now: i64,
-    ) -> StoreResult<Settled>;
+    ) -> StoreResult<Settled> {
+        let done = [Completion {
+            job,
+            image_key,
+            thumb_key,
+        }];
+        Ok(self.complete_models(&done, now).await?[0])
+    }
     /// Marks the model FAILED with `reason` and refunds its price.
     async fn fail_model(&self, job: &ClaimedJob, reason: &str, now: i64) -> StoreResult<Settled>;
     /// Counts a failed attempt and puts the job back for `run_at`.

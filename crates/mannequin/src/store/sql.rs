@@ -46,110 +46,151 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// Moves one model to a terminal status and settles its price, in `tx`.
-        /// The `WHERE status IN (PENDING, PROCESSING)` is the guard against settling twice.
-        async fn settle(
+        /// Moves models to the terminal status `outcome` and settles their prices,
+        /// in `tx`; returns one result per item, in order. The model's status is the
+        /// guard against settling twice (`WHERE status IN (PENDING, PROCESSING)`).
+        ///
+        /// Locks are taken in one order everywhere: models (by id), reservations
+        /// (by id), jobs, then accounts (by id) last, each once per transaction with
+        /// the summed amount. Concurrent settles therefore cannot deadlock, and the
+        /// hot account row is held only from its update to the commit.
+        async fn settle_many(
             tx: &mut Transaction<'static, $db>,
-            model_id: &str,
             outcome: ModelStatus,
-            reason: Option<&str>,
-            keys: Option<(&str, &str)>,
-            correlation_id: &str,
+            items: &[ToSettle<'_>],
             now: i64,
-        ) -> StoreResult<Settled> {
+        ) -> StoreResult<Vec<Settled>> {
             debug_assert!(outcome.is_terminal());
-            // The account row is locked first, before the model's: every transaction
-            // that settles or reserves takes its locks in the order account, model,
-            // reservation, job, so concurrent settles cannot deadlock on PostgreSQL.
-            sqlx::query(
-                "UPDATE accounts SET available = available
-                 WHERE id = (SELECT account_id FROM models WHERE id = $1)",
-            )
-            .bind(model_id.to_string())
-            .execute(&mut **tx)
-            .await
-            .map_err(err)?;
             let from = settle_from(outcome);
-            let row = sqlx::query(AssertSqlSafe(format!(
+            let update = format!(
                 "UPDATE models SET status = $1, failure_reason = $2, image_key = $3, thumb_key = $4, updated_at = $5
                  WHERE id = $6 AND status IN ({from})
                  RETURNING account_id, reservation_id, price"
-            )))
-            .bind(outcome.as_str())
-            .bind(reason.map(str::to_string))
-            .bind(keys.map(|k| k.0.to_string()))
-            .bind(keys.map(|k| k.1.to_string()))
-            .bind(now)
-            .bind(model_id.to_string())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(err)?;
-            let Some(row) = row else {
-                let status: Option<String> = sqlx::query_scalar("SELECT status FROM models WHERE id = $1")
-                    .bind(model_id.to_string())
+            );
+            let mut order: Vec<usize> = (0..items.len()).collect();
+            order.sort_by_key(|&i| items[i].model_id);
+            let mut results = vec![Settled::Now; items.len()];
+            let mut sums = Sums::default();
+            let mut entries = Vec::new();
+            for i in order {
+                let item = &items[i];
+                let row = sqlx::query(AssertSqlSafe(update.clone()))
+                    .bind(outcome.as_str())
+                    .bind(item.reason.map(str::to_string))
+                    .bind(item.keys.map(|k| k.0.to_string()))
+                    .bind(item.keys.map(|k| k.1.to_string()))
+                    .bind(now)
+                    .bind(item.model_id.to_string())
                     .fetch_optional(&mut **tx)
                     .await
                     .map_err(err)?;
-                let status = status
-                    .as_deref()
-                    .and_then(ModelStatus::parse)
-                    .ok_or_else(|| internal(format!("no model {model_id}")))?;
-                return Ok(Settled::Already(status));
+                let Some(row) = row else {
+                    let status: Option<String> =
+                        sqlx::query_scalar("SELECT status FROM models WHERE id = $1")
+                            .bind(item.model_id.to_string())
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(err)?;
+                    let status = status
+                        .as_deref()
+                        .and_then(ModelStatus::parse)
+                        .ok_or_else(|| internal(format!("no model {}", item.model_id)))?;
+                    results[i] = Settled::Already(status);
+                    continue;
+                };
+                let account_id: String = row.try_get(0).map_err(err)?;
+                let reservation_id: String = row.try_get(1).map_err(err)?;
+                let price: i64 = row.try_get(2).map_err(err)?;
+                sums.add(&account_id, &reservation_id, price);
+                entries.push((account_id, reservation_id, price, i));
+            }
+            if entries.is_empty() {
+                return Ok(results);
+            }
+            let kind = if outcome == ModelStatus::Done {
+                LedgerKind::Consume
+            } else {
+                LedgerKind::Refund
             };
-            let account_id: String = row.try_get(0).map_err(err)?;
-            let reservation_id: String = row.try_get(1).map_err(err)?;
-            let price: i64 = row.try_get(2).map_err(err)?;
-            let (kind, account_sql, reservation_sql) = if outcome == ModelStatus::Done {
+            for chunk in entries.chunks(100) {
+                let sql = format!(
+                    "INSERT INTO ledger (account_id, kind, amount, reservation_id, model_id, correlation_id, note, created_at)
+                     VALUES {}",
+                    numbered("(?, ?, ?, ?, ?, ?, ?, ?)", chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (account_id, reservation_id, price, i) in chunk {
+                    let item = &items[*i];
+                    q = q
+                        .bind(account_id.clone())
+                        .bind(kind.as_str())
+                        .bind(*price)
+                        .bind(reservation_id.clone())
+                        .bind(item.model_id.to_string())
+                        .bind(item.correlation_id.to_string())
+                        .bind(item.reason.map(str::to_string))
+                        .bind(now);
+                }
+                q.execute(&mut **tx).await.map_err(err)?;
+                let sql = format!(
+                    "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+                     WHERE model_id IN ({})",
+                    (3..chunk.len() + 3)
+                        .map(|n| format!("${n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql))
+                    .bind(job_state(outcome))
+                    .bind(now);
+                for (_, _, _, i) in chunk {
+                    q = q.bind(items[*i].model_id.to_string());
+                }
+                q.execute(&mut **tx).await.map_err(err)?;
+            }
+            let (reservation_sql, account_sql) = if outcome == ModelStatus::Done {
                 (
-                    LedgerKind::Consume,
-                    "UPDATE accounts SET reserved = reserved - $1, consumed = consumed + $1 WHERE id = $2",
                     "UPDATE reservations SET consumed = consumed + $1,
                          closed_at = CASE WHEN consumed + refunded + $1 = amount THEN $3 ELSE closed_at END
                      WHERE id = $2",
+                    "UPDATE accounts SET reserved = reserved - $1, consumed = consumed + $1 WHERE id = $2",
                 )
             } else {
                 (
-                    LedgerKind::Refund,
-                    "UPDATE accounts SET reserved = reserved - $1, available = available + $1 WHERE id = $2",
                     "UPDATE reservations SET refunded = refunded + $1,
                          closed_at = CASE WHEN consumed + refunded + $1 = amount THEN $3 ELSE closed_at END
                      WHERE id = $2",
+                    "UPDATE accounts SET reserved = reserved - $1, available = available + $1 WHERE id = $2",
                 )
             };
-            sqlx::query(account_sql)
-                .bind(price)
-                .bind(account_id.clone())
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-            sqlx::query(reservation_sql)
-                .bind(price)
-                .bind(reservation_id.clone())
-                .bind(now)
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-            let entry = Entry {
-                account_id: &account_id,
-                kind,
-                amount: price,
-                reservation_id: Some(&reservation_id),
-                model_id: Some(model_id),
-                correlation_id: Some(correlation_id),
-                note: reason,
-            };
-            ledger(tx, entry, now).await?;
-            sqlx::query(
-                "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-                 WHERE model_id = $3",
-            )
-            .bind(job_state(outcome))
-            .bind(now)
-            .bind(model_id.to_string())
-            .execute(&mut **tx)
-            .await
-            .map_err(err)?;
-            Ok(Settled::Now)
+            for (reservation_id, amount) in &sums.reservations {
+                sqlx::query(reservation_sql)
+                    .bind(*amount)
+                    .bind(reservation_id.clone())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+            }
+            for (account_id, amount) in &sums.accounts {
+                sqlx::query(account_sql)
+                    .bind(*amount)
+                    .bind(account_id.clone())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+            }
+            Ok(results)
+        }
+
+        /// [`settle_many`] for one model.
+        async fn settle(
+            tx: &mut Transaction<'static, $db>,
+            outcome: ModelStatus,
+            item: ToSettle<'_>,
+            now: i64,
+        ) -> StoreResult<Settled> {
+            Ok(settle_many(tx, outcome, &[item], now).await?[0])
         }
 
         /// Moves a job's model to PROCESSING and reads what the worker needs; a model
@@ -429,29 +470,23 @@ macro_rules! sql_store {
                         });
                     }
                 }
-                let reserved = sqlx::query(
-                    "UPDATE accounts SET available = available - $1, reserved = reserved + $1
-                     WHERE id = $2 AND available >= $1",
-                )
-                .bind(required.0)
-                .bind(b.account_id.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-                if reserved.rows_affected() == 0 {
-                    let available: Option<i64> =
-                        sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
-                            .bind(b.account_id.clone())
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(err)?;
-                    return Err(match available {
-                        Some(a) => RegisterError::InsufficientCredits {
+                // A plain read first: an unknown account, or one that plainly cannot
+                // pay, is answered without writing anything.
+                let available: Option<i64> =
+                    sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
+                        .bind(b.account_id.clone())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                match available {
+                    None => return Err(RegisterError::UnknownAccount),
+                    Some(a) if a < required.0 => {
+                        return Err(RegisterError::InsufficientCredits {
                             required,
                             available: Credits(a),
-                        },
-                        None => RegisterError::UnknownAccount,
-                    });
+                        });
+                    }
+                    Some(_) => {}
                 }
                 sqlx::query(
                     "INSERT INTO batches (id, account_id, order_id, preferences, count, correlation_id, created_at)
@@ -543,6 +578,33 @@ macro_rules! sql_store {
                     .await
                     .map_err(err)?;
                 }
+                // The conditional reserve comes last, so the account row (which every
+                // request and settle of this account updates) is locked only from
+                // here to the commit. Not enough credits: everything above rolls back.
+                let reserved = sqlx::query(
+                    "UPDATE accounts SET available = available - $1, reserved = reserved + $1
+                     WHERE id = $2 AND available >= $1",
+                )
+                .bind(required.0)
+                .bind(b.account_id.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                if reserved.rows_affected() == 0 {
+                    let available: Option<i64> =
+                        sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
+                            .bind(b.account_id.clone())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(err)?;
+                    return Err(match available {
+                        Some(a) => RegisterError::InsufficientCredits {
+                            required,
+                            available: Credits(a),
+                        },
+                        None => RegisterError::UnknownAccount,
+                    });
+                }
                 tx.commit().await.map_err(err)?;
                 Ok(Registration {
                     batch_id: b.batch_id.clone(),
@@ -577,27 +639,25 @@ macro_rules! sql_store {
                 if rows.is_empty() {
                     return Ok(None);
                 }
-                let mut cancelled = Vec::new();
                 // Settling refuses models a worker has started: only PENDING may be cancelled.
-                for (model_id, price, correlation_id) in rows {
-                    let reason = Some("cancelled by the client");
-                    if settle(
-                        &mut tx,
-                        &model_id,
-                        ModelStatus::Cancelled,
-                        reason,
-                        None,
-                        &correlation_id,
-                        now,
-                    )
-                    .await?
-                        == Settled::Now
-                    {
-                        cancelled.push((model_id, price));
-                    }
-                }
+                let items: Vec<ToSettle<'_>> = rows
+                    .iter()
+                    .map(|(model_id, _, correlation_id)| ToSettle {
+                        model_id,
+                        reason: Some("cancelled by the client"),
+                        keys: None,
+                        correlation_id,
+                    })
+                    .collect();
+                let settled = settle_many(&mut tx, ModelStatus::Cancelled, &items, now).await?;
                 tx.commit().await.map_err(err)?;
-                Ok(Some(cancelled))
+                Ok(Some(
+                    rows.iter()
+                        .zip(settled)
+                        .filter(|(_, s)| *s == Settled::Now)
+                        .map(|((model_id, price, _), _)| (model_id.clone(), *price))
+                        .collect(),
+                ))
             }
 
             async fn prune_idempotency_keys(&self, before: i64) -> StoreResult<u64> {
@@ -709,29 +769,34 @@ macro_rules! sql_store {
                 Ok(jobs)
             }
 
-            async fn start_job(
+            async fn start_jobs(
                 &self,
-                job_id: &str,
+                job_ids: &[String],
                 worker: &str,
                 now: i64,
                 lease_until: i64,
-            ) -> StoreResult<Option<ClaimedJob>> {
+            ) -> StoreResult<Vec<Option<ClaimedJob>>> {
+                // In id order, so two workers starting overlapping sets (a
+                // redelivery) lock the rows in the same order.
+                let mut order: Vec<usize> = (0..job_ids.len()).collect();
+                order.sort_by_key(|&i| &job_ids[i]);
+                let mut started = vec![None; job_ids.len()];
                 let mut tx = self.tx().await?;
-                let row = sqlx::query(
-                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
-                         deliveries = deliveries + 1, updated_at = $3
-                     WHERE id = $4 AND state IN ('queued', 'running')
-                     RETURNING id, model_id, correlation_id, attempts, max_attempts",
-                )
-                .bind(worker.to_string())
-                .bind(lease_until)
-                .bind(now)
-                .bind(job_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(err)?;
-                let job = match row {
-                    Some(r) => {
+                for i in order {
+                    let row = sqlx::query(
+                        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+                             deliveries = deliveries + 1, updated_at = $3
+                         WHERE id = $4 AND state IN ('queued', 'running')
+                         RETURNING id, model_id, correlation_id, attempts, max_attempts",
+                    )
+                    .bind(worker.to_string())
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(job_ids[i].clone())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    if let Some(r) = row {
                         let job = JobRow {
                             job_id: r.try_get(0).map_err(err)?,
                             model_id: r.try_get(1).map_err(err)?,
@@ -739,12 +804,11 @@ macro_rules! sql_store {
                             attempts: r.try_get(3).map_err(err)?,
                             max_attempts: r.try_get(4).map_err(err)?,
                         };
-                        begin_model(&mut tx, job, now).await?
+                        started[i] = begin_model(&mut tx, job, now).await?;
                     }
-                    None => None,
-                };
+                }
                 tx.commit().await.map_err(err)?;
-                Ok(job)
+                Ok(started)
             }
 
             async fn claim_outbox(&self, max: u32, now: i64, until: i64) -> StoreResult<Vec<String>> {
@@ -811,26 +875,27 @@ macro_rules! sql_store {
                 Ok(r.rows_affected())
             }
 
-            async fn complete_model(
+            async fn complete_models(
                 &self,
-                job: &ClaimedJob,
-                image_key: &str,
-                thumb_key: &str,
+                done: &[Completion<'_>],
                 now: i64,
-            ) -> StoreResult<Settled> {
+            ) -> StoreResult<Vec<Settled>> {
+                if done.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let items: Vec<ToSettle<'_>> = done
+                    .iter()
+                    .map(|c| ToSettle {
+                        model_id: &c.job.model_id,
+                        reason: None,
+                        keys: Some((c.image_key, c.thumb_key)),
+                        correlation_id: &c.job.correlation_id,
+                    })
+                    .collect();
                 let mut tx = self.tx().await?;
-                let s = settle(
-                    &mut tx,
-                    &job.model_id,
-                    ModelStatus::Done,
-                    None,
-                    Some((image_key, thumb_key)),
-                    &job.correlation_id,
-                    now,
-                )
-                .await?;
+                let settled = settle_many(&mut tx, ModelStatus::Done, &items, now).await?;
                 tx.commit().await.map_err(err)?;
-                Ok(s)
+                Ok(settled)
             }
 
             async fn fail_model(&self, job: &ClaimedJob, reason: &str, now: i64) -> StoreResult<Settled> {
@@ -841,16 +906,13 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(err)?;
-                let s = settle(
-                    &mut tx,
-                    &job.model_id,
-                    ModelStatus::Failed,
-                    Some(reason),
-                    None,
-                    &job.correlation_id,
-                    now,
-                )
-                .await?;
+                let item = ToSettle {
+                    model_id: &job.model_id,
+                    reason: Some(reason),
+                    keys: None,
+                    correlation_id: &job.correlation_id,
+                };
+                let s = settle(&mut tx, ModelStatus::Failed, item, now).await?;
                 tx.commit().await.map_err(err)?;
                 Ok(s)
             }
@@ -899,22 +961,17 @@ macro_rules! sql_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(err)?;
-                    for (model_id, correlation_id) in open {
-                        if settle(
-                            &mut tx,
-                            &model_id,
-                            ModelStatus::Failed,
-                            Some("timed out"),
-                            None,
-                            &correlation_id,
-                            now,
-                        )
-                        .await?
-                            == Settled::Now
-                        {
-                            failed += 1;
-                        }
-                    }
+                    let items: Vec<ToSettle<'_>> = open
+                        .iter()
+                        .map(|(model_id, correlation_id)| ToSettle {
+                            model_id,
+                            reason: Some("timed out"),
+                            keys: None,
+                            correlation_id,
+                        })
+                        .collect();
+                    let settled = settle_many(&mut tx, ModelStatus::Failed, &items, now).await?;
+                    failed += settled.iter().filter(|s| **s == Settled::Now).count() as u64;
                     sqlx::query("UPDATE reservations SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
                         .bind(now)
                         .bind(reservation)

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -22,7 +22,7 @@ use crate::clock::{self, now_ms};
 use crate::generator::{GenerateError, Generator};
 use crate::metrics::{JobOutcome, Metrics};
 use crate::queue::{self, Delivery, NatsQueue};
-use crate::store::{ClaimedJob, Settled, Store};
+use crate::store::{ClaimedJob, Completion, Settled, Store, StoreResult};
 use mannequin_domain::ModelStatus;
 
 #[derive(Debug, Clone)]
@@ -57,6 +57,21 @@ pub fn backoff(base: Duration, attempt: u32, unit: f64) -> Duration {
     const CAP: Duration = Duration::from_secs(300);
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
     exp.min(CAP).mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
+/// Where a model's images are stored: `models/<shard>/<model id>.png` and
+/// `….thumb.jpg`, the shard being the id's last two characters (random), so a
+/// directory on local disk holds about 1/1296 of the images and storing a
+/// model creates no directory once its shard exists. Keys hold the model id:
+/// the bytes under one never change.
+pub fn image_keys(model_id: &str) -> (String, String) {
+    let shard = model_id
+        .get(model_id.len().saturating_sub(2)..)
+        .unwrap_or("00");
+    (
+        format!("models/{shard}/{model_id}.png"),
+        format!("models/{shard}/{model_id}.thumb.jpg"),
+    )
 }
 
 /// How long an `Idempotency-Key` is remembered: a day.
@@ -119,8 +134,49 @@ enum Verdict {
     Unrecorded,
 }
 
+/// A finished model waiting to be recorded, and who waits for the result.
+type Finished = (
+    ClaimedJob,
+    String,
+    String,
+    oneshot::Sender<StoreResult<Settled>>,
+);
+
+/// Most models recorded in one transaction.
+const SETTLE_BATCH: usize = 128;
+
+/// Records finished models in groups: whatever finishes while one settling
+/// transaction commits goes into the next, so under load many models share a
+/// commit and each account row is updated once per group.
+fn spawn_settler(store: Arc<dyn Store>) -> mpsc::Sender<Finished> {
+    let (tx, mut rx) = mpsc::channel::<Finished>(SETTLE_BATCH * 4);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(SETTLE_BATCH);
+        while rx.recv_many(&mut batch, SETTLE_BATCH).await > 0 {
+            let done: Vec<Completion<'_>> = batch
+                .iter()
+                .map(|(job, image_key, thumb_key, _)| Completion {
+                    job,
+                    image_key,
+                    thumb_key,
+                })
+                .collect();
+            let result = store.complete_models(&done, now_ms()).await;
+            drop(done);
+            for (i, (_, _, _, reply)) in batch.drain(..).enumerate() {
+                let _ = reply.send(match &result {
+                    Ok(settled) => Ok(settled[i]),
+                    Err(e) => Err(e.clone()),
+                });
+            }
+        }
+    });
+    tx
+}
+
 pub struct Worker {
     pub id: String,
+    settler: mpsc::Sender<Finished>,
     source: Source,
     /// Turns true when shutdown's grace is over: jobs still running hand their
     /// deliveries back at once.
@@ -152,6 +208,7 @@ impl Worker {
             ),
             source,
             hand_back: watch::channel(false).0,
+            settler: spawn_settler(store.clone()),
             store,
             blobs,
             generator,
@@ -202,16 +259,25 @@ impl Worker {
                         Err(_) => break,
                     }
                 }
-                let pulled = q
-                    .pull(permits.len(), self.config.poll, |d| {
-                        let p = permits.pop().expect("pulled no more than free slots");
-                        let me = self.clone();
-                        tokio::spawn(async move {
-                            me.deliver(d).await;
-                            drop(p);
-                        });
-                    })
-                    .await;
+                // What the consumer holds now comes as one batch, started in one
+                // transaction; when it holds nothing, wait for work and start each
+                // job as it arrives.
+                let mut got = Vec::new();
+                let mut pulled = q.pull(permits.len(), Duration::ZERO, |d| got.push(d)).await;
+                if !got.is_empty() {
+                    self.start_batch(got, &mut permits).await;
+                } else if pulled.is_ok() {
+                    pulled = q
+                        .pull(permits.len(), self.config.poll, |d| {
+                            let p = permits.pop().expect("pulled no more than free slots");
+                            let me = self.clone();
+                            tokio::spawn(async move {
+                                me.deliver(d).await;
+                                drop(p);
+                            });
+                        })
+                        .await;
+                }
                 drop(permits);
                 if let Err(e) = pulled {
                     warn!(error = %e, "could not pull jobs from NATS");
@@ -349,19 +415,54 @@ impl Worker {
         }
     }
 
+    /// Starts a batch of deliveries in one transaction and works on each with
+    /// one of `permits`.
+    async fn start_batch(
+        self: &Arc<Self>,
+        got: Vec<Delivery>,
+        permits: &mut Vec<OwnedSemaphorePermit>,
+    ) {
+        let ids: Vec<String> = got.iter().map(|d| d.job_id.clone()).collect();
+        let started = self
+            .store
+            .start_jobs(&ids, &self.id, now_ms(), self.lease_until())
+            .await;
+        for (i, d) in got.into_iter().enumerate() {
+            let p = permits.pop().expect("pulled no more than free slots");
+            let job = match &started {
+                Ok(jobs) => Ok(jobs[i].clone()),
+                Err(e) => Err(e.clone()),
+            };
+            let me = self.clone();
+            tokio::spawn(async move {
+                me.work_on(d, job).await;
+                drop(p);
+            });
+        }
+    }
+
     /// Works on one NATS delivery: starts its job in the database, reports
     /// progress while it runs, and acknowledges or hands it back after the
     /// outcome is recorded. Returns whether a job was worked on (not only
     /// acknowledged as settled already).
     async fn deliver(self: Arc<Self>, d: Delivery) -> bool {
+        let started = self
+            .store
+            .start_job(&d.job_id, &self.id, now_ms(), self.lease_until())
+            .await;
+        self.work_on(d, started).await
+    }
+
+    /// [`Worker::deliver`] once the job's start is known.
+    async fn work_on(
+        self: Arc<Self>,
+        d: Delivery,
+        started: StoreResult<Option<ClaimedJob>>,
+    ) -> bool {
         let Source::Nats(q) = &self.source else {
             return false;
         };
-        let job = match self
-            .store
-            .start_job(&d.job_id, &self.id, now_ms(), self.lease_until())
-            .await
-        {
+        let job = match started {
             Ok(Some(job)) => job,
             Ok(None) => {
                 debug!(job_id = %d.job_id, "job already settled; acknowledging");
@@ -416,9 +517,7 @@ impl Worker {
             let result = self.generator.generate(&job.idea).await;
             let (outcome, verdict) = match result {
                 Ok(images) => {
-                    let base = format!("models/{}", job.model_id);
-                    let full_key = format!("{base}/full.png");
-                    let thumb_key = format!("{base}/thumb.jpg");
+                    let (full_key, thumb_key) = image_keys(&job.model_id);
                     let stored = async {
                         self.blobs
                             .put(&full_key, images.full_png, "image/png")
@@ -450,11 +549,24 @@ impl Worker {
         thumb_key: &str,
         last: bool,
     ) -> (JobOutcome, Verdict) {
-        match self
-            .store
-            .complete_model(job, full_key, thumb_key, now_ms())
-            .await
-        {
+        let (reply, result) = oneshot::channel();
+        let finished = (
+            job.clone(),
+            full_key.to_string(),
+            thumb_key.to_string(),
+            reply,
+        );
+        let settled = match self.settler.send(finished).await {
+            Ok(()) => result.await.unwrap_or_else(|_| {
+                Err(crate::store::StoreError::Internal("settler stopped".into()))
+            }),
+            Err(_) => {
+                self.store
+                    .complete_model(job, full_key, thumb_key, now_ms())
+                    .await
+            }
+        };
+        match settled {
             Ok(Settled::Now) => {
                 self.metrics.credits_consumed(job.price);
                 info!(credits = job.price, "model done");
@@ -540,6 +652,17 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_keys_are_sharded_by_the_ids_tail() {
+        let (full, thumb) = image_keys("model_01m8h0219szfj6vwfj8ypxrhen");
+        assert_eq!(full, "models/en/model_01m8h0219szfj6vwfj8ypxrhen.png");
+        assert_eq!(
+            thumb,
+            "models/en/model_01m8h0219szfj6vwfj8ypxrhen.thumb.jpg"
+        );
+        assert!(crate::blob::valid_key(&full) && crate::blob::valid_key(&thumb));
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
