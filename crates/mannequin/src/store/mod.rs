@@ -298,6 +298,14 @@ fn numbered(template: &str, rows: usize) -> String {
     out
 }
 
+/// `$first, $first+1, …` for `n` values: an `IN (…)` list.
+fn list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The jobs table's state for a model settled to `outcome`.
 fn job_state(outcome: ModelStatus) -> &'static str {
     match outcome {

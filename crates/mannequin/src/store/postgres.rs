@@ -131,35 +131,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(err)?;
-        for (version, name, sql) in MIGRATIONS {
-            if applied.contains(version) {
-                continue;
-            }
-            sqlx::raw_sql(AssertSqlSafe(*sql))
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(*version)
-            .bind(*name)
-            .bind(crate::clock::now_ms())
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        }
+        apply_migrations(&mut tx, MIGRATIONS).await?;
         tx.commit().await.map_err(err)
     }
 }

@@ -7,6 +7,44 @@
 
 macro_rules! sql_store {
     ($store:ident, $db:ty, $row:ty) => {
+        /// Applies the migrations `tx` has not seen, recording each in
+        /// `schema_migrations`, all in `tx`.
+        async fn apply_migrations(
+            tx: &mut Transaction<'static, $db>,
+            migrations: &[(i64, &str, &str)],
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(err)?;
+            let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(err)?;
+            for (version, name, sql) in migrations {
+                if applied.contains(version) {
+                    continue;
+                }
+                sqlx::raw_sql(AssertSqlSafe(*sql))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(*version)
+                .bind(*name)
+                .bind(crate::clock::now_ms())
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+            }
+            Ok(())
+        }
+
         /// One ledger row to append.
         struct Entry<'a> {
             account_id: &'a str,
@@ -135,10 +173,7 @@ macro_rules! sql_store {
                 let sql = format!(
                     "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
                      WHERE model_id IN ({})",
-                    (3..chunk.len() + 3)
-                        .map(|n| format!("${n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    list(3, chunk.len())
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql))
                     .bind(job_state(outcome))
@@ -193,37 +228,74 @@ macro_rules! sql_store {
             Ok(settle_many(tx, outcome, &[item], now).await?[0])
         }
 
-        /// Moves a job's model to PROCESSING and reads what the worker needs; a model
-        /// settled meanwhile (deadline, cancel) closes the job instead.
-        async fn begin_model(
+        /// The job rows an `UPDATE jobs … RETURNING id, model_id,
+        /// correlation_id, attempts, max_attempts` gave back.
+        fn job_rows(rows: &[$row]) -> StoreResult<Vec<JobRow>> {
+            rows.iter()
+                .map(|r| {
+                    Ok(JobRow {
+                        job_id: r.try_get(0).map_err(err)?,
+                        model_id: r.try_get(1).map_err(err)?,
+                        correlation_id: r.try_get(2).map_err(err)?,
+                        attempts: r.try_get(3).map_err(err)?,
+                        max_attempts: r.try_get(4).map_err(err)?,
+                    })
+                })
+                .collect()
+        }
+
+        /// Moves the jobs' models to PROCESSING, in one statement, and reads what
+        /// the worker needs. A model settled meanwhile (deadline, cancel) closes
+        /// its job instead and gives `None`. One result per job, in order.
+        async fn begin_models(
             tx: &mut Transaction<'static, $db>,
-            job: JobRow,
+            jobs: Vec<JobRow>,
             now: i64,
-        ) -> StoreResult<Option<ClaimedJob>> {
-            let model = sqlx::query(
+        ) -> StoreResult<Vec<Option<ClaimedJob>>> {
+            if jobs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
                 "UPDATE models SET status = 'PROCESSING', updated_at = $1
-                 WHERE id = $2 AND status IN ('PENDING', 'PROCESSING')
-                 RETURNING account_id, idea, price",
-            )
-            .bind(now)
-            .bind(job.model_id.clone())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(err)?;
-            let Some(model) = model else {
-                sqlx::query("UPDATE jobs SET state = 'done', lease_owner = NULL WHERE id = $1")
-                    .bind(job.job_id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
-                return Ok(None);
-            };
-            let idea: String = model.try_get(1).map_err(err)?;
-            Ok(Some(job.claimed(
-                model.try_get(0).map_err(err)?,
-                model.try_get(2).map_err(err)?,
-                &idea,
-            )?))
+                 WHERE id IN ({}) AND status IN ('PENDING', 'PROCESSING')
+                 RETURNING id, account_id, idea, price",
+                list(2, jobs.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+            for job in &jobs {
+                q = q.bind(job.model_id.clone());
+            }
+            let mut models = std::collections::HashMap::new();
+            for r in q.fetch_all(&mut **tx).await.map_err(err)? {
+                let id: String = r.try_get(0).map_err(err)?;
+                let account_id: String = r.try_get(1).map_err(err)?;
+                let idea: String = r.try_get(2).map_err(err)?;
+                let price: i64 = r.try_get(3).map_err(err)?;
+                models.insert(id, (account_id, idea, price));
+            }
+            let closed: Vec<&JobRow> = jobs
+                .iter()
+                .filter(|j| !models.contains_key(&j.model_id))
+                .collect();
+            if !closed.is_empty() {
+                let sql = format!(
+                    "UPDATE jobs SET state = 'done', lease_owner = NULL WHERE id IN ({})",
+                    list(1, closed.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for job in closed {
+                    q = q.bind(job.job_id.clone());
+                }
+                q.execute(&mut **tx).await.map_err(err)?;
+            }
+            jobs.into_iter()
+                .map(|job| match models.remove(&job.model_id) {
+                    Some((account_id, idea, price)) => {
+                        job.claimed(account_id, price, &idea).map(Some)
+                    }
+                    None => Ok(None),
+                })
+                .collect()
         }
 
         fn model_row(r: &$row) -> StoreResult<ModelRow> {
@@ -752,21 +824,9 @@ macro_rules! sql_store {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(err)?;
-                let mut jobs = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let job = JobRow {
-                        job_id: r.try_get(0).map_err(err)?,
-                        model_id: r.try_get(1).map_err(err)?,
-                        correlation_id: r.try_get(2).map_err(err)?,
-                        attempts: r.try_get(3).map_err(err)?,
-                        max_attempts: r.try_get(4).map_err(err)?,
-                    };
-                    if let Some(job) = begin_model(&mut tx, job, now).await? {
-                        jobs.push(job);
-                    }
-                }
+                let started = begin_models(&mut tx, job_rows(&rows)?, now).await?;
                 tx.commit().await.map_err(err)?;
-                Ok(jobs)
+                Ok(started.into_iter().flatten().collect())
             }
 
             async fn start_jobs(
@@ -776,37 +836,32 @@ macro_rules! sql_store {
                 now: i64,
                 lease_until: i64,
             ) -> StoreResult<Vec<Option<ClaimedJob>>> {
-                // In id order, so two workers starting overlapping sets (a
-                // redelivery) lock the rows in the same order.
-                let mut order: Vec<usize> = (0..job_ids.len()).collect();
-                order.sort_by_key(|&i| &job_ids[i]);
-                let mut started = vec![None; job_ids.len()];
-                let mut tx = self.tx().await?;
-                for i in order {
-                    let row = sqlx::query(
-                        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
-                             deliveries = deliveries + 1, updated_at = $3
-                         WHERE id = $4 AND state IN ('queued', 'running')
-                         RETURNING id, model_id, correlation_id, attempts, max_attempts",
-                    )
+                if job_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+                         deliveries = deliveries + 1, updated_at = $3
+                     WHERE id IN ({}) AND state IN ('queued', 'running')
+                     RETURNING id, model_id, correlation_id, attempts, max_attempts",
+                    list(4, job_ids.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql))
                     .bind(worker.to_string())
                     .bind(lease_until)
-                    .bind(now)
-                    .bind(job_ids[i].clone())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(err)?;
-                    if let Some(r) = row {
-                        let job = JobRow {
-                            job_id: r.try_get(0).map_err(err)?,
-                            model_id: r.try_get(1).map_err(err)?,
-                            correlation_id: r.try_get(2).map_err(err)?,
-                            attempts: r.try_get(3).map_err(err)?,
-                            max_attempts: r.try_get(4).map_err(err)?,
-                        };
-                        started[i] = begin_model(&mut tx, job, now).await?;
-                    }
+                    .bind(now);
+                for id in job_ids {
+                    q = q.bind(id.clone());
                 }
+                let mut tx = self.tx().await?;
+                let rows = q.fetch_all(&mut *tx).await.map_err(err)?;
+                let begun = begin_models(&mut tx, job_rows(&rows)?, now).await?;
+                let mut by_id: std::collections::HashMap<String, ClaimedJob> = begun
+                    .into_iter()
+                    .flatten()
+                    .map(|j| (j.job_id.clone(), j))
+                    .collect();
+                let started = job_ids.iter().map(|id| by_id.remove(id)).collect();
                 tx.commit().await.map_err(err)?;
                 Ok(started)
             }
@@ -832,10 +887,7 @@ macro_rules! sql_store {
                 for chunk in job_ids.chunks(500) {
                     let sql = format!(
                         "UPDATE jobs SET published_at = $1, relay_until = NULL WHERE id IN ({})",
-                        (2..chunk.len() + 2)
-                            .map(|i| format!("${i}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        list(2, chunk.len())
                     );
                     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
                     for id in chunk {
