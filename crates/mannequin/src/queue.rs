@@ -252,22 +252,32 @@ pub async fn relay(
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut failing_since: Option<i64> = None;
+    // The stream and consumer are created at start-up; if NATS is not
+    // reachable yet, the first pass that finds it creates them. Being away is
+    // logged once, and so is coming back.
+    let mut away = match queue.ensure().await {
+        Ok(()) => false,
+        Err(e) => {
+            warn!(error = %e, "NATS is not reachable yet; new jobs wait in the outbox");
+            true
+        }
+    };
     loop {
         let delay = match relay_once(store.as_ref(), &queue).await {
             Ok(n) => {
-                if failing_since.take().is_some() {
-                    info!("NATS is reachable again; relaying the outbox");
+                if away && queue.ensure().await.is_ok() {
+                    away = false;
+                    info!("NATS is reachable; relaying the outbox");
                 }
-                if n > 0 {
+                if n > 0 && !*shutdown.borrow() {
                     continue;
                 }
                 Duration::from_secs(1)
             }
             Err(e) => {
-                if failing_since.is_none() {
+                if !away {
                     warn!(error = %e, "cannot relay jobs to NATS; they wait in the outbox");
-                    failing_since = Some(now_ms());
+                    away = true;
                 }
                 Duration::from_secs(2)
             }

@@ -1,15 +1,21 @@
-//! The NATS queue when NATS is away: registering still succeeds, the jobs wait
-//! in the outbox, and they flow once NATS is back, each charged once. The
-//! test runs a NATS server of its own so it can stop and start it.
+//! The NATS queue: when NATS is away, registering still succeeds, the jobs wait
+//! in the outbox, and they flow once NATS is back, each charged once (against a
+//! NATS server the test runs itself, to stop and start it); and long work keeps
+//! its delivery by reporting progress.
 
 mod common;
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream::consumer::PullConsumer;
 use common::TestApp;
 use common::services::{self, Service};
+use futures_util::StreamExt;
+use mannequin::generator::{Builtin, GenerateError, Generator, Images};
 use mannequin::keys::Scope;
+use mannequin_domain::Idea;
 
 fn nats_server(port: u16, store: &std::path::Path) -> Option<Service> {
     let bin = std::env::var("MANNEQUIN_TEST_NATS_SERVER").unwrap_or_else(|_| {
@@ -105,5 +111,94 @@ async fn jobs_registered_while_nats_is_down_flow_once_it_is_back() {
     assert_eq!(models.len(), 5);
     assert!(models.iter().all(|m| m["status"] == "DONE"), "{body}");
     assert_eq!(app.balance(&account).await, (50, 0, 50));
+    app.audit().await;
+}
+
+/// Draws after a pause, telling the test when it has started.
+struct Slow {
+    pause: Duration,
+    started: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl Generator for Slow {
+    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+        self.started.notify_one();
+        tokio::time::sleep(self.pause).await;
+        Builtin {
+            delay: Duration::ZERO,
+        }
+        .generate(idea)
+        .await
+    }
+}
+
+/// A job that runs longer than the ack wait keeps its delivery: the worker
+/// reports progress, so NATS hands the message to nobody else meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_work_reports_progress_so_nats_does_not_redeliver() {
+    let Some(stream) = services::nats_stream().await else {
+        return;
+    };
+    let started = Arc::new(tokio::sync::Notify::new());
+    let slow = Arc::new(Slow {
+        pause: Duration::from_millis(2500),
+        started: started.clone(),
+    });
+    let app = TestApp::start_with(
+        &[
+            "--queue",
+            "nats",
+            "--nats-url",
+            &services::nats_url(),
+            "--nats-stream",
+            &stream,
+            "--lease-ms",
+            "900",
+        ],
+        Some(slow),
+    )
+    .await;
+    let (account, key) = app.account(100, &Scope::ALL).await;
+    app.register_ok(&key, "tailored blazer", 1).await;
+
+    // A second consumer of the same durable consumer, pulling while the job
+    // runs: after the 900 ms ack wait, a delivery without progress would come
+    // to it.
+    let rival = async {
+        started.notified().await;
+        let js =
+            async_nats::jetstream::new(async_nats::connect(services::nats_url()).await.unwrap());
+        let consumer: PullConsumer = js
+            .get_stream(&stream)
+            .await
+            .unwrap()
+            .get_consumer(&format!("{stream}-workers"))
+            .await
+            .unwrap();
+        let mut batch = consumer
+            .batch()
+            .max_messages(1)
+            .expires(Duration::from_millis(2000))
+            .messages()
+            .await
+            .unwrap();
+        let mut redelivered = 0;
+        while let Some(m) = batch.next().await {
+            if m.is_ok() {
+                redelivered += 1;
+            }
+        }
+        redelivered
+    };
+    let (worked, redelivered) = tokio::join!(app.drain(), rival);
+    assert_eq!(worked, 1);
+    assert_eq!(redelivered, 0, "the delivery went to another consumer");
+    assert_eq!(app.balance(&account).await, (90, 0, 10));
+    let deliveries: i64 = sqlx::query_scalar("SELECT deliveries FROM jobs")
+        .fetch_one(&app.sql().await)
+        .await
+        .unwrap();
+    assert_eq!(deliveries, 1);
     app.audit().await;
 }
