@@ -259,27 +259,7 @@ impl Worker {
                         Err(_) => break,
                     }
                 }
-                // What the consumer holds now comes as one batch, started in one
-                // transaction; when it holds nothing, wait for work and start each
-                // job as it arrives.
-                let mut got = Vec::new();
-                let mut pulled = q.pull(permits.len(), Duration::ZERO, |d| got.push(d)).await;
-                if !got.is_empty() {
-                    self.start_batch(got, &mut permits).await;
-                } else if pulled.is_ok() {
-                    pulled = q
-                        .pull(permits.len(), self.config.poll, |d| {
-                            let p = permits.pop().expect("pulled no more than free slots");
-                            let me = self.clone();
-                            tokio::spawn(async move {
-                                me.deliver(d).await;
-                                drop(p);
-                            });
-                        })
-                        .await;
-                }
-                drop(permits);
-                if let Err(e) = pulled {
+                if let Err(e) = self.pull_round(q, permits).await {
                     warn!(error = %e, "could not pull jobs from NATS");
                     tokio::select! {
                         _ = tokio::time::sleep(self.config.poll) => {}
@@ -413,6 +393,33 @@ impl Worker {
                 n += u64::from(worked.unwrap_or(false));
             }
         }
+    }
+
+    /// One pull from NATS for up to `permits.len()` jobs. What the consumer
+    /// holds now comes as one batch, started in one transaction; when it holds
+    /// nothing, the pull waits for work and starts each job as it arrives.
+    async fn pull_round(
+        self: &Arc<Self>,
+        q: &NatsQueue,
+        mut permits: Vec<OwnedSemaphorePermit>,
+    ) -> Result<(), queue::QueueError> {
+        let mut got = Vec::new();
+        q.pull(permits.len(), Duration::ZERO, |d| got.push(d))
+            .await?;
+        if !got.is_empty() {
+            self.start_batch(got, &mut permits).await;
+            return Ok(());
+        }
+        q.pull(permits.len(), self.config.poll, |d| {
+            let p = permits.pop().expect("pulled no more than free slots");
+            let me = self.clone();
+            tokio::spawn(async move {
+                me.deliver(d).await;
+                drop(p);
+            });
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Starts a batch of deliveries in one transaction and works on each with
