@@ -152,7 +152,7 @@ async fn long_work_reports_progress_so_nats_does_not_redeliver() {
             "--nats-url",
             &services::nats_url(),
             "--nats-stream",
-            &stream,
+            &stream.name,
             "--lease-ms",
             "900",
         ],
@@ -170,10 +170,10 @@ async fn long_work_reports_progress_so_nats_does_not_redeliver() {
         let js =
             async_nats::jetstream::new(async_nats::connect(services::nats_url()).await.unwrap());
         let consumer: PullConsumer = js
-            .get_stream(&stream)
+            .get_stream(&stream.name)
             .await
             .unwrap()
-            .get_consumer(&format!("{stream}-workers"))
+            .get_consumer(&format!("{}-workers", stream.name))
             .await
             .unwrap();
         let mut batch = consumer

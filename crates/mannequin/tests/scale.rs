@@ -104,7 +104,7 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
         ("MANNEQUIN_DATABASE_URL", db.url.as_str()),
         ("MANNEQUIN_QUEUE", "nats"),
         ("MANNEQUIN_NATS_URL", &services::nats_url()),
-        ("MANNEQUIN_NATS_STREAM", &stream),
+        ("MANNEQUIN_NATS_STREAM", &stream.name),
         ("MANNEQUIN_BLOB_STORE", "s3"),
         ("MANNEQUIN_S3_BUCKET", &s3.bucket),
         ("MANNEQUIN_S3_ENDPOINT", &s3.endpoint),

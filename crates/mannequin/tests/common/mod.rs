@@ -41,6 +41,7 @@ pub fn stack() -> Stack {
 /// The services a scale-stack app uses, released with it.
 struct ScaleGuards {
     db: services::TestDatabase,
+    _stream: services::TestStream,
     _s3: Option<services::S3Server>,
 }
 
@@ -73,7 +74,7 @@ async fn scale_flags() -> (Vec<String>, ScaleGuards) {
         "--nats-url",
         &services::nats_url(),
         "--nats-stream",
-        &stream,
+        &stream.name,
         "--blob-store",
         "s3",
         "--s3-bucket",
@@ -83,7 +84,14 @@ async fn scale_flags() -> (Vec<String>, ScaleGuards) {
     ]
     .map(String::from)
     .to_vec();
-    (flags, ScaleGuards { db, _s3: s3 })
+    (
+        flags,
+        ScaleGuards {
+            db,
+            _stream: stream,
+            _s3: s3,
+        },
+    )
 }
 
 pub struct TestApp {

@@ -87,11 +87,38 @@ impl Drop for TestDatabase {
     }
 }
 
-/// A NATS stream name of its own for one test, so tests never share messages.
-pub async fn nats_stream() -> Option<String> {
+/// A NATS stream name of its own for one test, so tests never share messages;
+/// the stream (which the service creates) is deleted when this is dropped.
+pub struct TestStream {
+    pub name: String,
+}
+
+pub async fn nats_stream() -> Option<TestStream> {
     match async_nats::connect(nats_url()).await {
-        Ok(_) => Some(format!("mannequin-test-{}", suffix())),
+        Ok(_) => Some(TestStream {
+            name: format!("mannequin-test-{}", suffix()),
+        }),
         Err(e) => missing("NATS", e),
+    }
+}
+
+impl Drop for TestStream {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let client = async_nats::connect(nats_url()).await.ok()?;
+                async_nats::jetstream::new(client)
+                    .delete_stream(&name)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
     }
 }
 
