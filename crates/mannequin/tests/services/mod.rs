@@ -62,28 +62,31 @@ impl TestDatabase {
     }
 }
 
+/// Runs an async clean-up to its end from `Drop`, which runs outside any
+/// runtime's async context: on a thread and a runtime of its own.
+fn clean_up<F: std::future::Future<Output = ()> + Send + 'static>(work: F) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(work);
+        }
+    })
+    .join();
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
-        // Drop runs outside any runtime's async context: a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
-                    .await
-                    .ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await
-                .ok()
-            })
-        })
-        .join();
+        clean_up(async move {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut conn)
+                    .await;
+            }
+        });
     }
 }
 
@@ -105,20 +108,13 @@ pub async fn nats_stream() -> Option<TestStream> {
 impl Drop for TestStream {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let client = async_nats::connect(nats_url()).await.ok()?;
-                async_nats::jetstream::new(client)
+        clean_up(async move {
+            if let Ok(client) = async_nats::connect(nats_url()).await {
+                let _ = async_nats::jetstream::new(client)
                     .delete_stream(&name)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
+                    .await;
+            }
+        });
     }
 }
 
