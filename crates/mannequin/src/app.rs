@@ -260,6 +260,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 price_per_model: Credits(args.credits_per_model),
                 max_attempts: args.max_attempts.max(1),
                 reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+                nats_outbox: args.queue == QueueKind::Nats,
             }),
             serve_media: true,
         };

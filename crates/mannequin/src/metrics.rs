@@ -88,7 +88,8 @@ impl Metrics {
     }
 
     /// The whole exposition; `stats` is `None` when the database did not answer.
-    pub fn render(&self, stats: Option<QueueStats>) -> String {
+    /// The metrics as Prometheus text; `outbox` adds the NATS outbox's depth.
+    pub fn render(&self, stats: Option<QueueStats>, outbox: bool) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP mannequin_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE mannequin_http_requests_total counter\n");
@@ -172,6 +173,13 @@ impl Metrics {
                 "mannequin_queue_depth{{state=\"running\"}} {}",
                 s.running
             );
+            if outbox {
+                out.push_str(
+                    "# HELP mannequin_outbox_depth Jobs registered but not yet handed to NATS.\n",
+                );
+                out.push_str("# TYPE mannequin_outbox_depth gauge\n");
+                let _ = writeln!(out, "mannequin_outbox_depth {}", s.unpublished);
+            }
             out.push_str(
                 "# HELP mannequin_credits_reserved Credits currently held by open reservations.\n",
             );
@@ -191,7 +199,7 @@ mod tests {
         let m = Metrics::default();
         m.observe_request("GET", "/x", 200, Duration::from_millis(3));
         m.observe_request("GET", "/x", 200, Duration::from_millis(300));
-        let text = m.render(None);
+        let text = m.render(None, false);
         assert!(
             text.contains(
                 r#"mannequin_http_requests_total{method="GET",route="/x",status="200"} 2"#

@@ -55,11 +55,29 @@ async fn drain_until(app: &TestApp, n: u64, limit: Duration) {
     assert_eq!(done, n);
 }
 
+/// Jobs waiting in the outbox, as the database and `/metrics` both tell it.
 async fn unpublished(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE published_at IS NULL")
+    let in_db: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE published_at IS NULL")
         .fetch_one(&app.sql().await)
         .await
+        .unwrap();
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
         .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let gauge = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("mannequin_outbox_depth "))
+        .expect("the outbox gauge")
+        .parse::<i64>()
+        .unwrap();
+    assert_eq!(gauge, in_db, "/metrics tells the outbox's depth");
+    in_db
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,6 +33,8 @@ pub struct ApiSettings {
     pub price_per_model: mannequin_domain::Credits,
     pub max_attempts: u32,
     pub reservation_ttl: Duration,
+    /// Jobs go to NATS through the outbox (`--queue nats`).
+    pub nats_outbox: bool,
 }
 
 #[derive(Clone)]

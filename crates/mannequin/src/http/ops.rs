@@ -32,7 +32,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let stats = state.store.queue_stats().await.ok();
-    let mut res = state.metrics.render(stats).into_response();
+    let outbox = state.settings.nats_outbox;
+    let mut res = state.metrics.render(stats, outbox).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -244,6 +244,9 @@ pub enum Settled {
 pub struct QueueStats {
     pub queued: i64,
     pub running: i64,
+    /// Queued jobs the relay has not handed to NATS yet (the outbox); with the
+    /// database queue, every queued job.
+    pub unpublished: i64,
     pub credits_reserved: i64,
 }
 

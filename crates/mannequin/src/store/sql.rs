@@ -1036,9 +1036,10 @@ macro_rules! sql_store {
             }
 
             async fn queue_stats(&self) -> StoreResult<QueueStats> {
-                let (queued, running): (i64, i64) = sqlx::query_as(
+                let (queued, running, unpublished): (i64, i64, i64) = sqlx::query_as(
                     "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'queued'),
-                            (SELECT COUNT(*) FROM jobs WHERE state = 'running')",
+                            (SELECT COUNT(*) FROM jobs WHERE state = 'running'),
+                            (SELECT COUNT(*) FROM jobs WHERE published_at IS NULL AND state = 'queued')",
                 )
                 .fetch_one(&self.read)
                 .await
@@ -1051,6 +1052,7 @@ macro_rules! sql_store {
                 Ok(QueueStats {
                     queued,
                     running,
+                    unpublished,
                     credits_reserved,
                 })
             }
