@@ -7,7 +7,9 @@ mod services;
 use mannequin::clock::{new_id, now_ms};
 use mannequin::store::postgres::PgStore;
 use mannequin::store::sqlite::SqliteStore;
-use mannequin::store::{ClaimedJob, ListQuery, NewBatch, RegisterError, Settled, Store};
+use mannequin::store::{
+    CancelTarget, ClaimedJob, ListQuery, NewBatch, RegisterError, Settled, Store,
+};
 use mannequin_domain::ids::IdKind;
 use mannequin_domain::{Attributes, Credits, ModelStatus, StatusFilter};
 
@@ -409,6 +411,58 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
     out
 }
 
+/// Cancelling batches while workers claim and finish their jobs: every call
+/// succeeds (no deadlock), every model ends DONE or CANCELLED, settled once.
+async fn cancels_racing_claims_settle_each_model_once(store: &dyn Store) {
+    let a = account(store, 100_000).await;
+    let mut batches = Vec::new();
+    for _ in 0..8 {
+        let b = batch(&a, 10, now_ms() + 60_000);
+        batches.push(b.batch_id.clone());
+        store.register_batch(&b, now_ms()).await.unwrap();
+    }
+    let workers = (0..4).map(|w| async move {
+        loop {
+            let jobs = claim(store, &format!("w{w}"), 3, 60_000).await;
+            if jobs.is_empty() {
+                return;
+            }
+            for job in &jobs {
+                store.complete_model(job, "f", "t", now_ms()).await.unwrap();
+            }
+        }
+    });
+    let owner = &a;
+    let cancels = batches.iter().map(|id| async move {
+        store
+            .cancel_pending(owner, &CancelTarget::Batch(id.clone()), now_ms())
+            .await
+            .unwrap()
+            .expect("the account's batch");
+    });
+    tokio::join!(futures_join_all(workers), futures_join_all(cancels));
+    let done = store
+        .list_models(
+            &a,
+            &ListQuery {
+                filter: StatusFilter::All,
+                batch_id: None,
+                cursor: None,
+                limit: 1000,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 80);
+    assert!(
+        done.iter()
+            .all(|m| matches!(m.status, ModelStatus::Done | ModelStatus::Cancelled)),
+        "{:?}",
+        done.iter().map(|m| m.status).collect::<Vec<_>>()
+    );
+    audit_ok(store).await;
+}
+
 /// The outbox hands each unpublished job to one relay at a time, and forgets
 /// it once published.
 async fn the_outbox_hands_out_each_job_once(store: &dyn Store) {
@@ -507,6 +561,7 @@ macro_rules! suite {
             grants_never_make_available_negative,
             the_first_account_is_created_once,
             concurrent_claims_are_disjoint,
+            cancels_racing_claims_settle_each_model_once,
             the_outbox_hands_out_each_job_once,
             a_delivered_job_starts_until_it_is_settled,
         );

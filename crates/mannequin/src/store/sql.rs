@@ -88,10 +88,11 @@ macro_rules! sql_store {
         /// in `tx`; returns one result per item, in order. The model's status is the
         /// guard against settling twice (`WHERE status IN (PENDING, PROCESSING)`).
         ///
-        /// Locks are taken in one order everywhere: models (by id), reservations
-        /// (by id), jobs, then accounts (by id) last, each once per transaction with
-        /// the summed amount. Concurrent settles therefore cannot deadlock, and the
-        /// hot account row is held only from its update to the commit.
+        /// Locks are taken in one order everywhere: jobs, models (by id),
+        /// reservations (by id), then accounts (by id) last, each once per
+        /// transaction with the summed amount. Concurrent settles and claims
+        /// therefore do not deadlock, and the hot account row is held only from
+        /// its update to the commit.
         async fn settle_many(
             tx: &mut Transaction<'static, $db>,
             outcome: ModelStatus,
@@ -107,6 +108,20 @@ macro_rules! sql_store {
             );
             let mut order: Vec<usize> = (0..items.len()).collect();
             order.sort_by_key(|&i| items[i].model_id);
+            // The models' jobs are locked first, as claims lock them (job, then
+            // model): a claim skips a job being settled instead of deadlocking
+            // with the settle on PostgreSQL.
+            for chunk in order.chunks(500) {
+                let sql = format!(
+                    "UPDATE jobs SET updated_at = updated_at WHERE model_id IN ({})",
+                    list(1, chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for &i in chunk {
+                    q = q.bind(items[i].model_id.to_string());
+                }
+                q.execute(&mut **tx).await.map_err(err)?;
+            }
             let mut results = vec![Settled::Now; items.len()];
             let mut sums = Sums::default();
             let mut entries = Vec::new();
