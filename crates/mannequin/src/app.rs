@@ -216,10 +216,9 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 retry_base: Duration::from_millis(args.retry_base_ms),
                 ..WorkerConfig::default()
             },
-            wake.clone(),
             match &queue {
                 Some(q) => Source::Nats(q.clone()),
-                None => Source::Database,
+                None => Source::Database(wake.clone()),
             },
         ))
     });

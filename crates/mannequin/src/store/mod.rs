@@ -36,6 +36,10 @@ impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
 /// Balances of one account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Balance {
@@ -191,8 +195,7 @@ impl JobRow {
             attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
             max_attempts: u32::try_from(self.max_attempts).unwrap_or(u32::MAX),
             price,
-            idea: serde_json::from_str::<Idea>(idea)
-                .map_err(|e| StoreError::Internal(e.to_string()))?,
+            idea: serde_json::from_str::<Idea>(idea).map_err(internal)?,
         })
     }
 }

@@ -51,10 +51,6 @@ fn err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(e.to_string())
-}
-
 impl PgStore {
     /// Connects to `url` (`postgres://user:pass@host:port/db`) with a pool of
     /// up to `connections`.

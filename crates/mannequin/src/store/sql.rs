@@ -512,11 +512,11 @@ macro_rules! sql_store {
 
             async fn register_batch(&self, b: &NewBatch, now: i64) -> Result<Registration, RegisterError> {
                 let count =
-                    u32::try_from(b.models.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                    u32::try_from(b.models.len()).map_err(internal)?;
                 let required = b
                     .price_per_model
                     .times(count)
-                    .ok_or_else(|| StoreError::Internal("price overflow".into()))?;
+                    .ok_or_else(|| internal("price overflow"))?;
                 let mut tx = self.tx().await?;
                 if let Some(idem) = &b.idempotency {
                     Self::lock_idempotency_key(&mut tx, &b.account_id, &idem.key).await?;
@@ -621,7 +621,7 @@ macro_rules! sql_store {
                 let mut q = sqlx::query(AssertSqlSafe(model_sql));
                 for (i, (model_id, _, idea)) in b.models.iter().enumerate() {
                     let idea_json =
-                        serde_json::to_string(idea).map_err(|e| StoreError::Internal(e.to_string()))?;
+                        serde_json::to_string(idea).map_err(internal)?;
                     q = q
                         .bind(model_id.clone())
                         .bind(b.account_id.clone())

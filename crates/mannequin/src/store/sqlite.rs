@@ -53,10 +53,6 @@ fn err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(e.to_string())
-}
-
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or
     /// `sqlite::memory:`-style URLs are accepted by sqlx).

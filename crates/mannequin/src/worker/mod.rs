@@ -117,8 +117,9 @@ pub async fn housekeeping(store: Arc<dyn Store>, mut shutdown: watch::Receiver<b
 /// Where a worker's jobs come from.
 #[derive(Clone)]
 pub enum Source {
-    /// Claimed from the jobs table.
-    Database,
+    /// Claimed from the jobs table; the API wakes the worker through the
+    /// `Notify` when it registers a batch.
+    Database(Arc<Notify>),
     /// Pulled from NATS JetStream.
     Nats(Arc<NatsQueue>),
 }
@@ -186,7 +187,6 @@ pub struct Worker {
     generator: Arc<dyn Generator>,
     metrics: Arc<Metrics>,
     config: WorkerConfig,
-    wake: Arc<Notify>,
 }
 
 impl Worker {
@@ -196,7 +196,6 @@ impl Worker {
         generator: Arc<dyn Generator>,
         metrics: Arc<Metrics>,
         config: WorkerConfig,
-        wake: Arc<Notify>,
         source: Source,
     ) -> Worker {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
@@ -214,7 +213,6 @@ impl Worker {
             generator,
             metrics,
             config,
-            wake,
         }
     }
 
@@ -251,23 +249,26 @@ impl Worker {
                 _ = shutdown.changed() => break,
             };
             let free = slots.available_permits() as u32 + 1;
-            if let Source::Nats(q) = &self.source {
-                let mut permits = vec![permit];
-                while permits.len() < free as usize {
-                    match slots.clone().try_acquire_owned() {
-                        Ok(p) => permits.push(p),
-                        Err(_) => break,
+            let wake = match &self.source {
+                Source::Database(wake) => wake,
+                Source::Nats(q) => {
+                    let mut permits = vec![permit];
+                    while permits.len() < free as usize {
+                        match slots.clone().try_acquire_owned() {
+                            Ok(p) => permits.push(p),
+                            Err(_) => break,
+                        }
                     }
-                }
-                if let Err(e) = self.pull_round(q, permits).await {
-                    warn!(error = %e, "could not pull jobs from NATS");
-                    tokio::select! {
-                        _ = tokio::time::sleep(self.config.poll) => {}
-                        _ = shutdown.changed() => {}
+                    if let Err(e) = self.pull_round(q, permits).await {
+                        warn!(error = %e, "could not pull jobs from NATS");
+                        tokio::select! {
+                            _ = tokio::time::sleep(self.config.poll) => {}
+                            _ = shutdown.changed() => {}
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
+            };
             match self
                 .store
                 .claim_jobs(&self.id, free, now_ms(), self.lease_until())
@@ -276,7 +277,7 @@ impl Worker {
                 Ok(jobs) if jobs.is_empty() => {
                     drop(permit);
                     tokio::select! {
-                        _ = self.wake.notified() => {}
+                        _ = wake.notified() => {}
                         _ = tokio::time::sleep(self.config.poll) => {}
                         _ = shutdown.changed() => {}
                     }
