@@ -1,14 +1,30 @@
-//! Credits are money-like: whole numbers in their own type, with checked arithmetic.
+//! Credits are money-like: whole numbers in their own type, with checked arithmetic,
+//! and the one statement of what each kind of ledger entry does to a balance.
 
 use std::fmt;
 
-/// An amount of credits. Never negative where the ledger rules forbid it; the
-/// arithmetic is checked so that an overflow is an error, never a wrap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Credits(pub i64);
+use serde::Serialize;
+
+/// An amount of credits. The value is private so that every sum goes through the
+/// checked arithmetic below: an overflow is an error, never a wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct Credits(i64);
 
 impl Credits {
     pub const ZERO: Credits = Credits(0);
+
+    pub const fn new(amount: i64) -> Credits {
+        Credits(amount)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
 
     pub fn checked_add(self, other: Credits) -> Option<Credits> {
         self.0.checked_add(other.0).map(Credits)
@@ -18,9 +34,21 @@ impl Credits {
         self.0.checked_sub(other.0).map(Credits)
     }
 
-    /// The price of `count` models at `per_model` each.
+    /// The price of `count` models at `self` each.
     pub fn times(self, count: u32) -> Option<Credits> {
         self.0.checked_mul(i64::from(count)).map(Credits)
+    }
+
+    /// `self × factor` for a factor of −1, 0 or 1 (a ledger [`Effect`]).
+    fn signed(self, factor: i8) -> Option<Credits> {
+        self.0.checked_mul(i64::from(factor)).map(Credits)
+    }
+
+    /// The checked sum of `amounts`; `None` on overflow.
+    pub fn sum(amounts: impl IntoIterator<Item = Credits>) -> Option<Credits> {
+        amounts
+            .into_iter()
+            .try_fold(Credits::ZERO, Credits::checked_add)
     }
 }
 
@@ -31,19 +59,28 @@ impl fmt::Display for Credits {
 }
 
 /// The kinds of ledger entry. Each is an immutable row; the balance columns of an
-/// account are a cache of the sum of its entries.
+/// account are a cache of its entries, each applied with [`LedgerKind::effect`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LedgerKind {
-    /// Credits given to the account (available += amount).
+    /// Credits given to the account.
     Grant,
-    /// Held for a batch (available -= amount, reserved += amount).
+    /// Held for a batch.
     Reserve,
-    /// A finished model's price taken from its reservation (reserved -= amount).
+    /// A finished model's price taken from its reservation.
     Consume,
-    /// A failed or cancelled model's price returned (reserved -= amount, available += amount).
+    /// A failed or cancelled model's price returned from its reservation.
     Refund,
     /// An operator's correction of available credits, signed.
     Adjustment,
+}
+
+/// What an entry does to an account's balances: each balance moves by the
+/// entry's amount times −1, 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    pub available: i8,
+    pub reserved: i8,
+    pub consumed: i8,
 }
 
 impl LedgerKind {
@@ -68,38 +105,57 @@ impl LedgerKind {
     pub fn parse(s: &str) -> Option<LedgerKind> {
         LedgerKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
-}
 
-/// Balances an account must have if its ledger is right, derived from the sums of
-/// its entries by kind. The audit compares these with the stored balances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LedgerSums {
-    pub grants: i64,
-    pub reserved: i64,
-    pub consumed: i64,
-    pub refunded: i64,
-    pub adjustments: i64,
-}
-
-impl LedgerSums {
-    pub fn add(&mut self, kind: LedgerKind, amount: i64) {
-        match kind {
-            LedgerKind::Grant => self.grants += amount,
-            LedgerKind::Reserve => self.reserved += amount,
-            LedgerKind::Consume => self.consumed += amount,
-            LedgerKind::Refund => self.refunded += amount,
-            LedgerKind::Adjustment => self.adjustments += amount,
+    /// The one statement of what each kind does to the balances. The store's
+    /// writes and the audit both apply entries through it.
+    pub const fn effect(self) -> Effect {
+        let (available, reserved, consumed) = match self {
+            LedgerKind::Grant | LedgerKind::Adjustment => (1, 0, 0),
+            LedgerKind::Reserve => (-1, 1, 0),
+            LedgerKind::Consume => (0, -1, 1),
+            LedgerKind::Refund => (1, -1, 0),
+        };
+        Effect {
+            available,
+            reserved,
+            consumed,
         }
     }
+}
 
-    /// available = grants + adjustments − reserves + refunds
-    pub fn expected_available(&self) -> i64 {
-        self.grants + self.adjustments - self.reserved + self.refunded
+/// An account's three balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Balances {
+    pub available: Credits,
+    pub reserved: Credits,
+    pub consumed: Credits,
+}
+
+impl Balances {
+    /// The change one entry of `kind` for `amount` makes.
+    pub fn delta(kind: LedgerKind, amount: Credits) -> Option<Balances> {
+        let e = kind.effect();
+        Some(Balances {
+            available: amount.signed(e.available)?,
+            reserved: amount.signed(e.reserved)?,
+            consumed: amount.signed(e.consumed)?,
+        })
     }
 
-    /// reserved = reserves − consumed − refunded
-    pub fn expected_reserved(&self) -> i64 {
-        self.reserved - self.consumed - self.refunded
+    /// The balances after an entry of `kind` for `amount`; `None` on overflow.
+    pub fn apply(self, kind: LedgerKind, amount: Credits) -> Option<Balances> {
+        let d = Balances::delta(kind, amount)?;
+        Some(Balances {
+            available: self.available.checked_add(d.available)?,
+            reserved: self.reserved.checked_add(d.reserved)?,
+            consumed: self.consumed.checked_add(d.consumed)?,
+        })
+    }
+
+    /// All credits the account was ever given: grants and adjustments. Every
+    /// entry keeps `available + reserved + consumed` equal to it.
+    pub fn total(self) -> Option<Credits> {
+        Credits::sum([self.available, self.reserved, self.consumed])
     }
 }
 
@@ -112,6 +168,8 @@ mod tests {
         assert_eq!(Credits(10).times(20), Some(Credits(200)));
         assert_eq!(Credits(i64::MAX).times(2), None);
         assert_eq!(Credits(i64::MIN).checked_sub(Credits(1)), None);
+        assert_eq!(Credits::sum([Credits(i64::MAX), Credits(1)]), None);
+        assert_eq!(Credits::sum([Credits(2), Credits(3)]), Some(Credits(5)));
     }
 
     #[test]
@@ -123,19 +181,27 @@ mod tests {
     }
 
     #[test]
-    fn sums_satisfy_the_contract_identity() {
-        // grants − consumed − adjustments out = available + reserved
-        let mut s = LedgerSums::default();
-        s.add(LedgerKind::Grant, 1000);
-        s.add(LedgerKind::Reserve, 300);
-        s.add(LedgerKind::Consume, 120);
-        s.add(LedgerKind::Refund, 30);
-        s.add(LedgerKind::Adjustment, -50);
-        assert_eq!(s.expected_available(), 1000 - 50 - 300 + 30);
-        assert_eq!(s.expected_reserved(), 300 - 120 - 30);
-        assert_eq!(
-            s.grants - s.consumed + s.adjustments,
-            s.expected_available() + s.expected_reserved()
-        );
+    fn only_grants_and_adjustments_change_the_total() {
+        for k in LedgerKind::ALL {
+            let e = k.effect();
+            let net = e.available + e.reserved + e.consumed;
+            let gives = matches!(k, LedgerKind::Grant | LedgerKind::Adjustment);
+            assert_eq!(net, i8::from(gives), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn entries_move_balances_as_the_contract_says() {
+        let b = Balances::default()
+            .apply(LedgerKind::Grant, Credits(1000))
+            .and_then(|b| b.apply(LedgerKind::Reserve, Credits(300)))
+            .and_then(|b| b.apply(LedgerKind::Consume, Credits(120)))
+            .and_then(|b| b.apply(LedgerKind::Refund, Credits(30)))
+            .and_then(|b| b.apply(LedgerKind::Adjustment, Credits(-50)))
+            .unwrap();
+        assert_eq!(b.available, Credits(1000 - 50 - 300 + 30));
+        assert_eq!(b.reserved, Credits(300 - 120 - 30));
+        assert_eq!(b.consumed, Credits(120));
+        assert_eq!(b.total(), Some(Credits(950)));
     }
 }

@@ -4,6 +4,11 @@
 //! then 80 random bits, so ids sort by creation time and never collide in practice.
 //! The caller supplies the time and the randomness; this module only encodes.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// Encodes a ULID (`ms` since the epoch, 80 random bits) as 26 lowercase characters.
@@ -20,31 +25,155 @@ pub fn ulid(ms: u64, random: [u8; 10]) -> String {
     String::from_utf8(out.to_vec()).expect("alphabet is ASCII")
 }
 
-/// The kinds of record that carry a prefixed id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdKind {
-    Account,
-    Batch,
-    Job,
-    Model,
-    Order,
-    Reservation,
+/// The kinds of record that carry a prefixed id, as markers for [`Id`].
+pub mod kind {
+    /// A kind of record and the prefix of its ids.
+    pub trait Kind: 'static {
+        const PREFIX: &'static str;
+    }
+
+    #[derive(Debug)]
+    pub enum Account {}
+    #[derive(Debug)]
+    pub enum Batch {}
+    #[derive(Debug)]
+    pub enum Job {}
+    #[derive(Debug)]
+    pub enum Model {}
+    #[derive(Debug)]
+    pub enum Order {}
+    #[derive(Debug)]
+    pub enum Reservation {}
+
+    impl Kind for Account {
+        const PREFIX: &'static str = "acct_";
+    }
+    impl Kind for Batch {
+        const PREFIX: &'static str = "batch_";
+    }
+    impl Kind for Job {
+        const PREFIX: &'static str = "job_";
+    }
+    impl Kind for Model {
+        const PREFIX: &'static str = "model_";
+    }
+    impl Kind for Order {
+        const PREFIX: &'static str = "order_";
+    }
+    impl Kind for Reservation {
+        const PREFIX: &'static str = "res_";
+    }
 }
 
-impl IdKind {
-    pub fn prefix(self) -> &'static str {
-        match self {
-            IdKind::Account => "acct_",
-            IdKind::Batch => "batch_",
-            IdKind::Job => "job_",
-            IdKind::Model => "model_",
-            IdKind::Order => "order_",
-            IdKind::Reservation => "res_",
+use kind::Kind;
+
+/// The id of one record of kind `K`: its prefix then a ULID. An `Id<Model>` can
+/// not be passed where an `Id<Batch>` is wanted, and a value that exists has the
+/// shape of an id, so a malformed one never reaches a query.
+pub struct Id<K: Kind> {
+    value: String,
+    kind: PhantomData<fn() -> K>,
+}
+
+pub type AccountId = Id<kind::Account>;
+pub type BatchId = Id<kind::Batch>;
+pub type JobId = Id<kind::Job>;
+pub type ModelId = Id<kind::Model>;
+pub type OrderId = Id<kind::Order>;
+pub type ReservationId = Id<kind::Reservation>;
+
+/// The longest id accepted from outside.
+pub const MAX_ID_LEN: usize = 64;
+
+impl<K: Kind> Id<K> {
+    /// A new id for a record created at `ms` with 80 `random` bits.
+    pub fn new(ms: u64, random: [u8; 10]) -> Id<K> {
+        Id::trusted(format!("{}{}", K::PREFIX, ulid(ms, random)))
+    }
+
+    /// Reads an id from outside: the kind's prefix, then 1 or more ASCII letters,
+    /// digits or underscores, at most [`MAX_ID_LEN`] in all. Every id this
+    /// service issued has this shape; anything else (control characters,
+    /// punctuation, another kind's prefix) is refused before any lookup.
+    pub fn parse(raw: &str) -> Option<Id<K>> {
+        let rest = raw.strip_prefix(K::PREFIX)?;
+        let ok = !rest.is_empty()
+            && raw.len() <= MAX_ID_LEN
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        ok.then(|| Id::trusted(raw.to_string()))
+    }
+
+    /// An id read back from the database, which only ever holds ids this
+    /// service made.
+    pub fn trusted(value: String) -> Id<K> {
+        Id {
+            value,
+            kind: PhantomData,
         }
     }
 
-    pub fn id(self, ms: u64, random: [u8; 10]) -> String {
-        format!("{}{}", self.prefix(), ulid(ms, random))
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    pub fn into_string(self) -> String {
+        self.value
+    }
+}
+
+impl<K: Kind> Clone for Id<K> {
+    fn clone(&self) -> Self {
+        Id::trusted(self.value.clone())
+    }
+}
+
+impl<K: Kind> PartialEq for Id<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<K: Kind> Eq for Id<K> {}
+
+impl<K: Kind> PartialOrd for Id<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K: Kind> Ord for Id<K> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+impl<K: Kind> std::hash::Hash for Id<K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state)
+    }
+}
+
+impl<K: Kind> fmt::Debug for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.value, f)
+    }
+}
+
+impl<K: Kind> fmt::Display for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+impl<K: Kind> AsRef<str> for Id<K> {
+    fn as_ref(&self) -> &str {
+        &self.value
+    }
+}
+
+impl<K: Kind> Serialize for Id<K> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.value)
     }
 }
 
@@ -138,6 +267,26 @@ mod tests {
         assert!(ApiKey::parse(&format!("mk_live_.{secret}")).is_none());
         assert!(ApiKey::parse(&format!("mk_live_abc{secret}")).is_none());
         assert!(ApiKey::parse(&format!("mk_live_abc.{secret}!")).is_none());
+    }
+
+    #[test]
+    fn ids_parse_only_their_own_kind_and_shape() {
+        let id = ModelId::new(1_700_000_000_000, [7; 10]);
+        assert!(id.as_str().starts_with("model_"));
+        assert_eq!(ModelId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(BatchId::parse(id.as_str()), None);
+        for bad in [
+            "model_",
+            "model_a\0b",
+            "model_a%00",
+            "model_a-b",
+            "Model_abc",
+            "model_é",
+        ] {
+            assert_eq!(ModelId::parse(bad), None, "{bad:?}");
+        }
+        assert!(ModelId::parse(&format!("model_{}", "a".repeat(58))).is_some());
+        assert!(ModelId::parse(&format!("model_{}", "a".repeat(59))).is_none());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::ids::{BatchId, ModelId};
+
 /// Why a request was refused with 400. `Display` is the human message of the
 /// contract's `error` field; [`RequestError::code`] is the stable `code`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +12,7 @@ pub enum RequestError {
     PreferencesNotString,
     PreferencesEmpty,
     PreferencesTooLong { chars: usize },
+    PreferencesControlCharacter,
     CountNotInteger,
     CountOutOfRange { got: i128 },
     StatusFilterUnknown { got: String },
@@ -26,7 +29,8 @@ impl RequestError {
             RequestError::PreferencesMissing
             | RequestError::PreferencesNotString
             | RequestError::PreferencesEmpty
-            | RequestError::PreferencesTooLong { .. } => "invalid_preferences",
+            | RequestError::PreferencesTooLong { .. }
+            | RequestError::PreferencesControlCharacter => "invalid_preferences",
             RequestError::CountNotInteger | RequestError::CountOutOfRange { .. } => "invalid_count",
             RequestError::StatusFilterUnknown { .. } => "invalid_status_filter",
             RequestError::LimitInvalid => "invalid_limit",
@@ -48,6 +52,10 @@ impl fmt::Display for RequestError {
                 f,
                 "'preferences' is too long: {chars} characters, at most {} allowed.",
                 Preferences::MAX_CHARS
+            ),
+            RequestError::PreferencesControlCharacter => write!(
+                f,
+                "'preferences' must not contain control characters other than tabs and line breaks."
             ),
             RequestError::CountNotInteger => write!(f, "'count' must be an integer."),
             RequestError::CountOutOfRange { got } => write!(
@@ -82,7 +90,9 @@ impl fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
-/// The text describing the wanted models: trimmed, 1–2000 characters.
+/// The text describing the wanted models: trimmed, 1–2000 characters, with no
+/// control characters but tabs and line breaks (a NUL or an escape sequence is
+/// never part of a description, and not every database can store a NUL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preferences(String);
 
@@ -92,7 +102,12 @@ impl Preferences {
     pub fn parse(raw: &str) -> Result<Preferences, RequestError> {
         let t = raw.trim();
         let chars = t.chars().count();
-        if chars == 0 {
+        let control = t
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        if control {
+            Err(RequestError::PreferencesControlCharacter)
+        } else if chars == 0 {
             Err(RequestError::PreferencesEmpty)
         } else if chars > Self::MAX_CHARS {
             Err(RequestError::PreferencesTooLong { chars })
@@ -182,7 +197,7 @@ impl Limit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at_ms: i64,
-    pub id: String,
+    pub id: ModelId,
 }
 
 impl Cursor {
@@ -193,30 +208,18 @@ impl Cursor {
     pub fn parse(raw: &str) -> Result<Cursor, RequestError> {
         let (ms, id) = raw.split_once('.').ok_or(RequestError::CursorInvalid)?;
         let created_at_ms: i64 = ms.parse().map_err(|_| RequestError::CursorInvalid)?;
-        let id_ok = id.len() <= 64
-            && id.starts_with("model_")
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !id_ok || created_at_ms < 0 {
+        let id = ModelId::parse(id).ok_or(RequestError::CursorInvalid)?;
+        if created_at_ms < 0 {
             return Err(RequestError::CursorInvalid);
         }
-        Ok(Cursor {
-            created_at_ms,
-            id: id.to_string(),
-        })
+        Ok(Cursor { created_at_ms, id })
     }
 }
 
 /// Checks the shape of a `batchId` filter so that garbage is a 400, not a silent
 /// empty list.
-pub fn parse_batch_id(raw: &str) -> Result<&str, RequestError> {
-    let ok = raw.len() <= 64
-        && raw.starts_with("batch_")
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        Ok(raw)
-    } else {
-        Err(RequestError::BatchIdInvalid)
-    }
+pub fn parse_batch_id(raw: &str) -> Result<BatchId, RequestError> {
+    BatchId::parse(raw).ok_or(RequestError::BatchIdInvalid)
 }
 
 /// Checks a client's `Idempotency-Key` header: 1–255 visible ASCII characters.
@@ -242,6 +245,14 @@ mod tests {
         );
         let ok = "é".repeat(2000);
         assert!(Preferences::parse(&ok).is_ok());
+        for bad in ["a\0b", "\u{1b}[31mred", "x\u{7f}", "x\u{85}y"] {
+            assert_eq!(
+                Preferences::parse(bad),
+                Err(RequestError::PreferencesControlCharacter),
+                "{bad:?}"
+            );
+        }
+        assert!(Preferences::parse("line one\r\nline\ttwo").is_ok());
         let long = "é".repeat(2001);
         assert_eq!(
             Preferences::parse(&long),
@@ -303,7 +314,7 @@ mod tests {
     fn cursors_round_trip_and_reject_garbage() {
         let c = Cursor {
             created_at_ms: 1_774_015_200_000,
-            id: "model_01abc".into(),
+            id: ModelId::parse("model_01abc").unwrap(),
         };
         assert_eq!(Cursor::parse(&c.encode()), Ok(c));
         for bad in [

@@ -1,9 +1,10 @@
 //! Properties of the domain rules over generated inputs.
 
-use mannequin_domain::credits::{LedgerKind, LedgerSums};
+use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ideas::{Gender, Style};
+use mannequin_domain::ids::ModelId;
 use mannequin_domain::request::Cursor;
-use mannequin_domain::{Attributes, Count, Preferences, time};
+use mannequin_domain::{Attributes, Count, Credits, Preferences, time};
 use proptest::prelude::*;
 
 proptest! {
@@ -61,7 +62,7 @@ proptest! {
 
     #[test]
     fn cursors_round_trip(ms in 0i64..4_000_000_000_000, id in "model_[0-9a-z]{26}") {
-        let c = Cursor { created_at_ms: ms, id };
+        let c = Cursor { created_at_ms: ms, id: ModelId::parse(&id).unwrap() };
         prop_assert_eq!(Cursor::parse(&c.encode()), Ok(c));
     }
 
@@ -76,22 +77,29 @@ proptest! {
     /// identity: grants − consumed − adjustments out = available + reserved.
     #[test]
     fn ledger_identity_holds_for_any_settlement(grant in 0i64..10_000, outcomes in prop::collection::vec(0u8..3, 0..50)) {
-        let price = 10;
-        let mut s = LedgerSums::default();
-        s.add(LedgerKind::Grant, grant);
+        let price = Credits::new(10);
+        let mut b = Balances::default().apply(LedgerKind::Grant, Credits::new(grant)).unwrap();
+        let mut consumed = Credits::ZERO;
         for o in outcomes {
-            if s.expected_available() < price {
+            if b.available < price {
                 break;
             }
-            s.add(LedgerKind::Reserve, price);
+            b = b.apply(LedgerKind::Reserve, price).unwrap();
             match o {
-                0 => s.add(LedgerKind::Consume, price),
-                1 => s.add(LedgerKind::Refund, price),
+                0 => {
+                    b = b.apply(LedgerKind::Consume, price).unwrap();
+                    consumed = consumed.checked_add(price).unwrap();
+                }
+                1 => b = b.apply(LedgerKind::Refund, price).unwrap(),
                 _ => {} // still outstanding
             }
-            prop_assert!(s.expected_available() >= 0);
-            prop_assert!(s.expected_reserved() >= 0);
-            prop_assert_eq!(s.grants - s.consumed + s.adjustments, s.expected_available() + s.expected_reserved());
+            prop_assert!(!b.available.is_negative());
+            prop_assert!(!b.reserved.is_negative());
+            prop_assert_eq!(b.consumed, consumed);
+            prop_assert_eq!(
+                Credits::new(grant).checked_sub(consumed),
+                b.available.checked_add(b.reserved)
+            );
         }
     }
 }

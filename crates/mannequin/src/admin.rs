@@ -1,12 +1,13 @@
 //! `mannequin admin …`: operator tasks on the database, printing JSON.
 
 use mannequin_domain::Credits;
-use mannequin_domain::ids::IdKind;
+use mannequin_domain::ids::AccountId;
 use serde_json::{Value, json};
 
-use crate::app::{BoxError, open_store};
+use crate::app::open_store;
 use crate::clock::{new_id, now_ms};
 use crate::config::{AccountCommand, AdminCommand, CreditsCommand, KeyCommand};
+use crate::error::BoxError;
 use crate::keys::{self, Scope};
 
 /// Runs one admin command. `Ok((json, success))`: the JSON to print and whether
@@ -27,9 +28,9 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
                 return Err("--name must not be empty".into());
             }
             let store = open_store(&db).await?;
-            let id = new_id(IdKind::Account);
+            let id: AccountId = new_id();
             store
-                .create_account(&id, name, Credits(credits), now_ms())
+                .create_account(&id, name, Credits::new(credits), now_ms())
                 .await?;
             Ok((json!({"accountId": id}), true))
         }
@@ -58,9 +59,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
                 })
                 .transpose()?;
             let store = open_store(&db).await?;
-            if !store.account_exists(&account).await? {
-                return Err(format!("no account {account}").into());
-            }
+            let account = known_account(&store, &account).await?;
             let minted = keys::mint(&account, &scopes, expires_at);
             store.create_key(&minted.record, now_ms()).await?;
             Ok((
@@ -81,28 +80,36 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             amount,
         }) => {
             let store = open_store(&db).await?;
-            if !store.account_exists(&account).await? {
-                return Err(format!("no account {account}").into());
-            }
+            let account = known_account(&store, &account).await?;
             let balance = store
-                .grant_credits(&account, Credits(amount), "admin grant", now_ms())
+                .grant_credits(&account, Credits::new(amount), "admin grant", now_ms())
                 .await?
                 .ok_or("the adjustment would make available credits negative")?;
             Ok((serde_json::to_value(balance)?, true))
         }
         AdminCommand::Credits(CreditsCommand::Show { db, account }) => {
             let store = open_store(&db).await?;
+            let account = known_account(&store, &account).await?;
             let balance = store
-                .balance(&account)
+                .balances(&account)
                 .await?
                 .ok_or_else(|| format!("no account {account}"))?;
             Ok((serde_json::to_value(balance)?, true))
         }
         AdminCommand::Audit(db) => {
             let store = open_store(&db).await?;
-            let report = store.audit().await?;
+            let report = store.audit(now_ms()).await?;
             let ok = report.ok;
             Ok((serde_json::to_value(report)?, ok))
         }
     }
+}
+
+/// The account an operator named, when it exists.
+async fn known_account(store: &crate::store::Store, raw: &str) -> Result<AccountId, BoxError> {
+    let account = AccountId::parse(raw).ok_or_else(|| format!("no account {raw}"))?;
+    if !store.account_exists(&account).await? {
+        return Err(format!("no account {raw}").into());
+    }
+    Ok(account)
 }

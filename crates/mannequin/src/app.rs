@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mannequin_domain::Credits;
-use mannequin_domain::ids::IdKind;
+use mannequin_domain::ids::AccountId;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -17,42 +17,37 @@ use crate::blob::local::LocalDisk;
 use crate::blob::s3::{S3, S3Settings};
 use crate::clock::{new_id, now_ms};
 use crate::config::{BlobStoreKind, DbArgs, GeneratorKind, QueueKind, ServeArgs};
+use crate::error::BoxError;
 use crate::generator::{Builtin, Generator, Http, Noop};
 use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
-use crate::queue::{NatsQueue, NatsSettings};
+use crate::queue::JobSource;
+use crate::queue::db::DatabaseQueue;
+use crate::queue::nats::{NatsQueue, NatsSettings};
 use crate::store::Store;
-use crate::store::postgres::PgStore;
-use crate::store::sqlite::SqliteStore;
-use crate::worker::{Source, Worker, WorkerConfig};
-
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::worker::{Worker, WorkerConfig};
 
 /// Opens the database named by `db` (SQLite by default, PostgreSQL for a
 /// `postgres://` URL) and applies migrations.
-pub async fn open_store(db: &DbArgs) -> Result<Arc<dyn Store>, BoxError> {
+pub async fn open_store(db: &DbArgs) -> Result<Arc<Store>, BoxError> {
     let url = db.database_url();
-    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        if db.database_url.is_none() {
-            std::fs::create_dir_all(&db.data_dir)?;
-        }
-        Arc::new(SqliteStore::connect(&url, 4).await?)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(
-            PgStore::connect(&url, db.db_connections)
-                .await
-                .map_err(|e| format!("cannot open {}: {e}", redact(&url)))?,
-        )
+    if url.starts_with("sqlite:") && db.database_url.is_none() {
+        std::fs::create_dir_all(&db.data_dir)?;
+    }
+    // SQLite reads with a few connections; PostgreSQL with the pool the
+    // operator sized.
+    let connections = if url.starts_with("sqlite:") {
+        4
     } else {
-        return Err(format!(
-            "unsupported database URL (expected sqlite://… or postgres://…): {}",
-            redact(&url)
-        )
-        .into());
+        db.db_connections
     };
-    store.migrate().await?;
-    Ok(store)
+    let fail = |e: crate::store::StoreError| {
+        format!("cannot open {}: {}", redact(&url), crate::error::Report(&e))
+    };
+    let store = Store::open(&url, connections).await.map_err(fail)?;
+    store.migrate().await.map_err(fail)?;
+    Ok(Arc::new(store))
 }
 
 /// A URL with any password replaced, for messages.
@@ -66,7 +61,7 @@ fn redact(url: &str) -> String {
 /// What the starter bootstrap created.
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub api_key: String,
     pub credits: i64,
 }
@@ -74,7 +69,7 @@ pub struct Bootstrap {
 /// A running service. Dropping it does not stop it; call [`Running::stop`].
 pub struct Running {
     pub addr: SocketAddr,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     /// The worker, when this process runs one (or was asked to build a paused one).
     pub worker: Option<Arc<Worker>>,
     /// The starter account, when this start created it.
@@ -136,15 +131,6 @@ pub struct Overrides {
 /// Starts `serve` (API + optional worker) or, with `api = false`, only the worker.
 pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<Running, BoxError> {
     crate::install_crypto();
-    if args.credits_per_model < 0 {
-        return Err("--credits-per-model must not be negative".into());
-    }
-    if args.starter_credits < 0 {
-        return Err("--starter-credits must not be negative".into());
-    }
-    if args.rate_limit < 0.0 || !args.rate_limit.is_finite() {
-        return Err("--rate-limit must be 0 (off) or a positive number".into());
-    }
     // Everything that can refuse the settings comes before the bootstrap, which
     // shows its key only once.
     let run_worker = !api || !args.no_worker;
@@ -187,61 +173,63 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         }
         BlobStoreKind::S3 => Arc::new(S3::new(&s3_settings(args)?, &media_url)?),
     };
-    let lease = Duration::from_millis(args.lease_ms.max(300));
-    let queue = match args.queue {
-        QueueKind::Database => None,
-        QueueKind::Nats => Some(Arc::new(
-            NatsQueue::connect(NatsSettings {
-                url: args.nats_url.clone(),
-                stream: args.nats_stream.clone(),
-                ack_wait: lease,
-                max_attempts: args.max_attempts.max(1),
-            })
-            .await?,
-        )),
-    };
+    let lease = Duration::from_millis(args.lease_ms);
     let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let nats = match args.queue {
+        QueueKind::Database => None,
+        QueueKind::Nats => Some(Arc::new(
+            NatsQueue::connect(
+                NatsSettings {
+                    url: args.nats_url.clone(),
+                    stream: args.nats_stream.clone(),
+                    ack_wait: lease,
+                    max_attempts: args.max_attempts,
+                },
+                store.clone(),
+                metrics.clone(),
+            )
+            .await?,
+        )),
+    };
+    let source: Arc<dyn JobSource> = match &nats {
+        Some(q) => q.clone(),
+        None => Arc::new(DatabaseQueue::new(store.clone(), wake.clone())),
+    };
 
     let worker = generator.map(|generator| {
         Arc::new(Worker::new(
             store.clone(),
+            source,
             blobs.clone(),
             generator,
             metrics.clone(),
             WorkerConfig {
-                concurrency: args.worker_concurrency.max(1),
+                concurrency: args.worker_concurrency,
                 lease,
                 retry_base: Duration::from_millis(args.retry_base_ms),
                 ..WorkerConfig::default()
-            },
-            match &queue {
-                Some(q) => Source::Nats(q.clone()),
-                None => Source::Database(wake.clone()),
             },
         ))
     });
     // With NATS, every process relays the outbox; this process's registrations
     // wake its relay at once. A paused worker's process leaves relaying to
     // `Worker::run_ready`, so tests see every step happen when they ask.
-    let relay = queue
-        .as_ref()
-        .filter(|_| !overrides.worker_paused)
-        .map(|q| {
-            tokio::spawn(crate::queue::relay(
-                store.clone(),
-                q.clone(),
-                wake.clone(),
-                shutdown_rx.clone(),
-            ))
-        });
+    let relay = nats.as_ref().filter(|_| !overrides.worker_paused).map(|q| {
+        tokio::spawn(crate::queue::relay::relay(
+            q.clone(),
+            wake.clone(),
+            shutdown_rx.clone(),
+        ))
+    });
     let worker_task = match (&worker, run_worker && !overrides.worker_paused) {
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,
     };
-    let housekeeping = tokio::spawn(crate::worker::housekeeping(
+    let housekeeping = tokio::spawn(crate::housekeeping::run(
         store.clone(),
+        lease,
         shutdown_rx.clone(),
     ));
 
@@ -256,9 +244,11 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             )),
             wake,
             settings: Arc::new(ApiSettings {
-                price_per_model: Credits(args.credits_per_model),
-                max_attempts: args.max_attempts.max(1),
-                reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+                terms: crate::batch::Terms {
+                    price_per_model: Credits::new(args.credits_per_model),
+                    max_attempts: args.max_attempts,
+                    reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+                },
                 nats_outbox: args.queue == QueueKind::Nats,
             }),
             serve_media: true,
@@ -325,21 +315,21 @@ fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
             }
             Arc::new(Http::new(
                 url,
-                Duration::from_secs(args.generator_timeout_secs.max(1)),
+                Duration::from_secs(args.generator_timeout_secs),
             )?)
         }
     })
 }
 
 /// Creates the starter account and its key when the database holds no account.
-async fn bootstrap(store: &dyn Store, credits: i64) -> Result<Option<Bootstrap>, BoxError> {
-    let account_id = new_id(IdKind::Account);
+async fn bootstrap(store: &Store, credits: i64) -> Result<Option<Bootstrap>, BoxError> {
+    let account_id: AccountId = new_id();
     let minted = keys::mint(&account_id, &Scope::ALL, None);
     let created = store
         .create_first_account(
             &account_id,
             "starter",
-            Credits(credits),
+            Credits::new(credits),
             &minted.record,
             now_ms(),
         )

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
-use crate::app::BoxError;
+use crate::error::BoxError;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {

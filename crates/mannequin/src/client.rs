@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::app::BoxError;
+use crate::error::BoxError;
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {

@@ -1,6 +1,6 @@
 //! Wall-clock time and fresh ids: the two impure inputs the domain leaves out.
 
-use mannequin_domain::ids::{self, IdKind};
+use mannequin_domain::ids::{self, Id, kind::Kind};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -22,11 +22,11 @@ pub fn new_ulid() -> String {
     ids::ulid(now_ms() as u64, r)
 }
 
-/// A fresh id of `kind`, such as `model_01j9zq3k5v8m2c4x6b7n9p0r1s`.
-pub fn new_id(kind: IdKind) -> String {
+/// A fresh id of kind `K`, such as `model_01j9zq3k5v8m2c4x6b7n9p0r1s`.
+pub fn new_id<K: Kind>() -> Id<K> {
     let mut r = [0u8; 10];
     random_bytes(&mut r);
-    kind.id(now_ms() as u64, r)
+    Id::new(now_ms() as u64, r)
 }
 
 /// `len` random characters of `alphabet`, unbiased.

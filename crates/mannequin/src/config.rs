@@ -4,7 +4,23 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
+
+/// A non-negative finite number (`--rate-limit`).
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of 0 or more")),
+    }
+}
+
+/// A finite number of at least 1 (`--rate-burst`).
+fn at_least_one(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of 1 or more")),
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,7 +95,8 @@ pub struct DbArgs {
     #[arg(long, env = "MANNEQUIN_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Connections this process keeps to PostgreSQL at most.
-    #[arg(long, env = "MANNEQUIN_DB_CONNECTIONS", default_value_t = 16)]
+    #[arg(long, env = "MANNEQUIN_DB_CONNECTIONS", default_value_t = 16,
+          value_parser = value_parser!(u32).range(2..=10_000))]
     pub db_connections: u32,
     /// Log format on stderr.
     #[arg(long, env = "MANNEQUIN_LOG_FORMAT", value_enum, default_value = "text")]
@@ -108,34 +125,41 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_NO_WORKER")]
     pub no_worker: bool,
     /// Models the worker generates at once.
-    #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", default_value_t = 2)]
+    #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", default_value_t = 2,
+          value_parser = value_parser!(u32).range(1..=10_000))]
     pub worker_concurrency: u32,
     /// Price of one model in credits.
-    #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10)]
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10,
+          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
     pub credits_per_model: i64,
     /// Do not create the starter account on an empty database.
     #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
     /// Credits of the starter account.
-    #[arg(long, env = "MANNEQUIN_STARTER_CREDITS", default_value_t = 1000)]
+    #[arg(long, env = "MANNEQUIN_STARTER_CREDITS", default_value_t = 1000,
+          value_parser = value_parser!(i64).range(0..))]
     pub starter_credits: i64,
     /// Attempts per model before it fails and is refunded.
-    #[arg(long, env = "MANNEQUIN_MAX_ATTEMPTS", default_value_t = 3)]
+    #[arg(long, env = "MANNEQUIN_MAX_ATTEMPTS", default_value_t = 3,
+          value_parser = value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
     /// Seconds a reservation may stay open before its unfinished models fail.
-    #[arg(long, env = "MANNEQUIN_RESERVATION_TTL_SECS", default_value_t = 3600)]
+    #[arg(long, env = "MANNEQUIN_RESERVATION_TTL_SECS", default_value_t = 3600,
+          value_parser = value_parser!(u64).range(1..=366 * 24 * 3600))]
     pub reservation_ttl_secs: u64,
     /// Milliseconds a worker's claim on a job lasts unless extended.
-    #[arg(long, env = "MANNEQUIN_LEASE_MS", default_value_t = 30_000)]
+    #[arg(long, env = "MANNEQUIN_LEASE_MS", default_value_t = 30_000,
+          value_parser = value_parser!(u64).range(300..=3_600_000))]
     pub lease_ms: u64,
     /// First retry delay in milliseconds (doubles per attempt, with jitter).
-    #[arg(long, env = "MANNEQUIN_RETRY_BASE_MS", default_value_t = 1000)]
+    #[arg(long, env = "MANNEQUIN_RETRY_BASE_MS", default_value_t = 1000,
+          value_parser = value_parser!(u64).range(0..=3_600_000))]
     pub retry_base_ms: u64,
     /// Requests per second per account (0 turns rate limiting off).
-    #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0)]
+    #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0, value_parser = non_negative)]
     pub rate_limit: f64,
     /// Requests an account may burst above the rate.
-    #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0)]
+    #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
     pub rate_burst: f64,
     /// Which generator makes the images.
     #[arg(
@@ -149,7 +173,8 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_GENERATOR_URL")]
     pub generator_url: Option<String>,
     /// Seconds to wait for the image model before retrying.
-    #[arg(long, env = "MANNEQUIN_GENERATOR_TIMEOUT_SECS", default_value_t = 120)]
+    #[arg(long, env = "MANNEQUIN_GENERATOR_TIMEOUT_SECS", default_value_t = 120,
+          value_parser = value_parser!(u64).range(1..=86_400))]
     pub generator_timeout_secs: u64,
     /// Extra milliseconds per model in the built-in generator, to imitate a
     /// slower image model (tests, load experiments).

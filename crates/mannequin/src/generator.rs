@@ -18,21 +18,59 @@ pub struct Images {
     pub thumb_jpeg: Vec<u8>,
 }
 
-#[derive(Debug, Clone)]
-pub enum GenerateError {
-    /// May pass on another try (timeout, overload, storage hiccup).
-    Retryable(String),
-    /// Will fail again; the model fails now and is refunded.
-    Fatal(String),
+/// Why a generation failed: what the customer reads as the model's
+/// `failureReason`, and, for the log only, the full cause (which may name
+/// internal hosts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub public: String,
+    pub detail: Option<String>,
 }
 
-impl std::fmt::Display for GenerateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GenerateError::Retryable(m) => write!(f, "{m} (retryable)"),
-            GenerateError::Fatal(m) => write!(f, "{m}"),
+impl Reason {
+    pub fn new(public: impl Into<String>, detail: impl std::fmt::Display) -> Reason {
+        Reason {
+            public: public.into(),
+            detail: Some(detail.to_string()),
         }
     }
+}
+
+impl From<&str> for Reason {
+    fn from(public: &str) -> Reason {
+        Reason {
+            public: public.to_string(),
+            detail: None,
+        }
+    }
+}
+
+impl From<String> for Reason {
+    fn from(public: String) -> Reason {
+        Reason {
+            public,
+            detail: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.public),
+            None => f.write_str(&self.public),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GenerateError {
+    /// May pass on another try (timeout, overload, storage hiccup).
+    #[error("{0} (retryable)")]
+    Retryable(Reason),
+    /// Will fail again; the model fails now and is refunded.
+    #[error("{0}")]
+    Fatal(Reason),
 }
 
 #[async_trait]
@@ -57,8 +95,10 @@ impl Generator for Builtin {
         // many run at once.
         let r = tokio::task::spawn_blocking(move || mannequin_render::render(&idea))
             .await
-            .map_err(|e| GenerateError::Retryable(format!("renderer crashed: {e}")))?
-            .map_err(|e| GenerateError::Fatal(e.to_string()))?;
+            .map_err(|e| GenerateError::Retryable(Reason::new("the renderer crashed", e)))?
+            .map_err(|e| {
+                GenerateError::Fatal(Reason::new("the renderer could not draw this idea", e))
+            })?;
         Ok(Images {
             full_png: r.full_png,
             thumb_jpeg: r.thumb_jpeg,
@@ -82,7 +122,9 @@ impl Generator for Noop {
             let jpeg = mannequin_render::encode_jpeg(&pixmap, 80).map_err(|e| e.to_string())?;
             Ok((png, jpeg))
         });
-        let (full_png, thumb_jpeg) = swatch.clone().map_err(GenerateError::Fatal)?;
+        let (full_png, thumb_jpeg) = swatch
+            .clone()
+            .map_err(|e| GenerateError::Fatal(Reason::new("the renderer failed", e)))?;
         Ok(Images {
             full_png,
             thumb_jpeg,
@@ -131,30 +173,30 @@ impl Generator for Http {
             .json(&body)
             .send()
             .await
-            .map_err(|e| GenerateError::Retryable(format!("image model unreachable: {e}")))?;
+            .map_err(|e| GenerateError::Retryable(Reason::new("image model unreachable", e)))?;
         let status = res.status();
         if status.as_u16() == 429 || status.is_server_error() {
-            return Err(GenerateError::Retryable(format!(
-                "image model answered {status}"
-            )));
+            return Err(GenerateError::Retryable(
+                format!("image model answered {status}").into(),
+            ));
         }
         if !status.is_success() {
-            return Err(GenerateError::Fatal(format!(
-                "image model refused the idea: {status}"
-            )));
+            return Err(GenerateError::Fatal(
+                format!("image model refused the idea: {status}").into(),
+            ));
         }
         let png = res
             .bytes()
             .await
-            .map_err(|e| GenerateError::Retryable(format!("image model response cut off: {e}")))?
+            .map_err(|e| GenerateError::Retryable(Reason::new("image model response cut off", e)))?
             .to_vec();
         let for_thumb = png.clone();
         let thumb_jpeg =
             tokio::task::spawn_blocking(move || mannequin_render::thumbnail_from_png(&for_thumb))
                 .await
-                .map_err(|e| GenerateError::Retryable(format!("thumbnail crashed: {e}")))?
+                .map_err(|e| GenerateError::Retryable(Reason::new("the thumbnail crashed", e)))?
                 .map_err(|e| {
-                    GenerateError::Fatal(format!("image model sent an unusable image: {e}"))
+                    GenerateError::Fatal(Reason::new("image model sent an unusable image", e))
                 })?;
         Ok(Images {
             full_png: png,

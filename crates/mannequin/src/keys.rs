@@ -3,8 +3,9 @@
 //! Only SHA-256 of the secret is stored. Secrets carry 238 random bits, so a fast
 //! hash is right and a slow password hash would only cap the request rate.
 
-use mannequin_domain::ids::{self, ApiKey};
+use mannequin_domain::ids::{self, AccountId, ApiKey};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::clock;
 use crate::store::{KeyRecord, NewKey};
@@ -37,17 +38,13 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A freshly minted key: what to store and what to show once.
 pub struct Minted {
     pub record: NewKey,
     pub api_key: String,
 }
 
-pub fn mint(account_id: &str, scopes: &[Scope], expires_at: Option<i64>) -> Minted {
+pub fn mint(account_id: &AccountId, scopes: &[Scope], expires_at: Option<i64>) -> Minted {
     let key_id = clock::random_string(ids::LOWER36, ids::KEY_ID_LEN);
     let secret = clock::random_string(ids::BASE62, ids::SECRET_LEN);
     let scopes = scopes
@@ -59,7 +56,7 @@ pub fn mint(account_id: &str, scopes: &[Scope], expires_at: Option<i64>) -> Mint
         api_key: ApiKey::format(&key_id, &secret),
         record: NewKey {
             key_id,
-            account_id: account_id.to_string(),
+            account_id: account_id.clone(),
             secret_hash: hash_secret(&secret),
             scopes,
             expires_at,
@@ -71,14 +68,14 @@ pub fn mint(account_id: &str, scopes: &[Scope], expires_at: Option<i64>) -> Mint
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub key_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub scopes: Vec<Scope>,
 }
 
 /// Checks a stored key against the presented secret and the time. Every reason
 /// for refusal looks the same to the caller.
 pub fn verify(record: &KeyRecord, secret: &str, now: i64) -> Option<Principal> {
-    let hash_ok = constant_time_eq(&record.secret_hash, &hash_secret(secret));
+    let hash_ok: bool = record.secret_hash.ct_eq(&hash_secret(secret)).into();
     let live = record.revoked_at.is_none() && record.expires_at.is_none_or(|e| now < e);
     (hash_ok && live).then(|| Principal {
         key_id: record.key_id.clone(),
@@ -95,6 +92,10 @@ pub fn verify(record: &KeyRecord, secret: &str, now: i64) -> Option<Principal> {
 mod tests {
     use super::*;
 
+    fn account() -> AccountId {
+        AccountId::parse("acct_1").unwrap()
+    }
+
     fn record(m: &Minted) -> KeyRecord {
         KeyRecord {
             key_id: m.record.key_id.clone(),
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn minted_keys_verify_and_wrong_secrets_do_not() {
-        let m = mint("acct_1", &[Scope::Read], None);
+        let m = mint(&account(), &[Scope::Read], None);
         let parsed = ApiKey::parse(&m.api_key).unwrap();
         assert_eq!(parsed.key_id, m.record.key_id);
         let p = verify(&record(&m), parsed.secret, 0).unwrap();
@@ -120,7 +121,7 @@ mod tests {
 
     #[test]
     fn revoked_and_expired_keys_are_refused() {
-        let m = mint("acct_1", &Scope::ALL, Some(1000));
+        let m = mint(&account(), &Scope::ALL, Some(1000));
         let secret = ApiKey::parse(&m.api_key).unwrap().secret.to_string();
         assert!(verify(&record(&m), &secret, 999).is_some());
         assert!(verify(&record(&m), &secret, 1000).is_none());
@@ -132,8 +133,8 @@ mod tests {
 
     #[test]
     fn secrets_are_long_and_random() {
-        let a = mint("a", &Scope::ALL, None).api_key;
-        let b = mint("a", &Scope::ALL, None).api_key;
+        let a = mint(&account(), &Scope::ALL, None).api_key;
+        let b = mint(&account(), &Scope::ALL, None).api_key;
         assert_ne!(a, b);
         let secret = ApiKey::parse(&a).unwrap().secret.len();
         assert!(secret >= ids::MIN_SECRET_LEN);

@@ -7,12 +7,15 @@
 
 pub mod admin;
 pub mod app;
+pub mod batch;
 pub mod bench;
 pub mod blob;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod generator;
+pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod metrics;

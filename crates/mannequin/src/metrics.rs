@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use mannequin_domain::Credits;
+
 use crate::store::QueueStats;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -72,19 +74,19 @@ impl Metrics {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn credits_reserved(&self, n: i64) {
+    pub fn credits_reserved(&self, n: Credits) {
         self.credits_reserved
-            .fetch_add(n.max(0) as u64, Ordering::Relaxed);
+            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
     }
 
-    pub fn credits_consumed(&self, n: i64) {
+    pub fn credits_consumed(&self, n: Credits) {
         self.credits_consumed
-            .fetch_add(n.max(0) as u64, Ordering::Relaxed);
+            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
     }
 
-    pub fn credits_refunded(&self, n: i64) {
+    pub fn credits_refunded(&self, n: Credits) {
         self.credits_refunded
-            .fetch_add(n.max(0) as u64, Ordering::Relaxed);
+            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
     }
 
     /// The whole exposition; `stats` is `None` when the database did not answer.

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::app::BoxError;
 use crate::config::PreviewArgs;
+use crate::error::BoxError;
 
 /// Renders the ideas of `args.preferences` to `args.out`.
 pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {

@@ -66,9 +66,7 @@ CREATE INDEX models_account_approved ON models (account_id, created_at DESC, id 
 CREATE INDEX models_batch ON models (batch_id);
 CREATE INDEX models_reservation_open ON models (reservation_id) WHERE status IN ('PENDING', 'PROCESSING');
 
--- The queue: one job per model, written in the batch's transaction. With the
--- NATS queue this table is also the outbox: `published_at` is set once the
--- relay has handed the job to JetStream.
+-- The database queue: one job per model, written in the batch's transaction.
 CREATE TABLE jobs (
     id                TEXT PRIMARY KEY,
     model_id          TEXT NOT NULL UNIQUE REFERENCES models(id),
@@ -81,14 +79,11 @@ CREATE TABLE jobs (
     lease_owner       TEXT,
     lease_expires_at  BIGINT,
     last_error        TEXT,
-    published_at      BIGINT,
-    relay_until       BIGINT,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL
 );
 CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'running';
-CREATE INDEX jobs_outbox ON jobs (created_at) WHERE published_at IS NULL AND state = 'queued';
 
 CREATE TABLE idempotency_keys (
     account_id    TEXT NOT NULL REFERENCES accounts(id),

@@ -9,16 +9,25 @@ pub mod s3;
 
 use async_trait::async_trait;
 
-#[derive(Debug)]
+use mannequin_domain::ids::ModelId;
+
+#[derive(Debug, thiserror::Error)]
+#[error("blob storage: {0}")]
 pub struct BlobError(pub String);
 
-impl std::fmt::Display for BlobError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "blob storage: {}", self.0)
-    }
+/// Where a model's images are stored: `models/<shard>/<model id>.png` and
+/// `….thumb.jpg`, the shard being the id's last two characters (random), so a
+/// directory on local disk holds about 1/1296 of the images and storing a
+/// model creates no directory once its shard exists. Keys hold the model id:
+/// the bytes under one never change.
+pub fn image_keys(model: &ModelId) -> (String, String) {
+    let id = model.as_str();
+    let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
+    (
+        format!("models/{shard}/{id}.png"),
+        format!("models/{shard}/{id}.thumb.jpg"),
+    )
 }
-
-impl std::error::Error for BlobError {}
 
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
@@ -59,6 +68,18 @@ pub fn valid_key(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_keys_are_sharded_by_the_ids_tail() {
+        let model = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+        let (full, thumb) = image_keys(&model);
+        assert_eq!(full, "models/en/model_01m8h0219szfj6vwfj8ypxrhen.png");
+        assert_eq!(
+            thumb,
+            "models/en/model_01m8h0219szfj6vwfj8ypxrhen.thumb.jpg"
+        );
+        assert!(valid_key(&full) && valid_key(&thumb));
+    }
 
     #[test]
     fn keys_cannot_escape() {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use mannequin_domain::ids::ApiKey;
+use mannequin_domain::ids::{AccountId, ApiKey};
 
 use super::AppState;
 use super::error::ApiError;
@@ -25,7 +25,7 @@ impl Caller {
         }
     }
 
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.0.account_id
     }
 }
@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized)?;
         let principal =
             keys::verify(&record, key.secret, now_ms()).ok_or(ApiError::Unauthorized)?;
-        state.limiter.check(&principal.account_id)?;
+        state.limiter.check(principal.account_id.as_str())?;
         Ok(Caller(principal))
     }
 }

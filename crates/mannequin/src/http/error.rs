@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use mannequin_domain::{Credits, RequestError};
 use tracing::error;
 
+use crate::error::Report;
 use crate::keys::Scope;
-use crate::store::StoreError;
+use crate::store::{RegisterError, StoreError};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -44,12 +45,32 @@ impl From<RequestError> for ApiError {
     }
 }
 
+/// The edge where a store failure is logged, once, with its causes; the
+/// client hears only 503 or 500.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        error!(error = %e, "store failure");
+        error!(error = %Report(&e), "store failure");
         match e {
             StoreError::Unavailable(_) => ApiError::Unavailable,
             StoreError::Internal(_) => ApiError::Internal,
+        }
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::InsufficientCredits {
+                required,
+                available,
+            } => ApiError::InsufficientCredits {
+                required,
+                available,
+            },
+            // The key's account vanished: as good as an invalid key.
+            RegisterError::UnknownAccount => ApiError::Unauthorized,
+            RegisterError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            RegisterError::Store(e) => e.into(),
         }
     }
 }

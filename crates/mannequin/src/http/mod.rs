@@ -7,7 +7,7 @@ mod models;
 mod ops;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -30,16 +30,15 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    pub price_per_model: mannequin_domain::Credits,
-    pub max_attempts: u32,
-    pub reservation_ttl: Duration,
+    /// The price and rules of a batch.
+    pub terms: crate::batch::Terms,
     /// Jobs go to NATS through the outbox (`--queue nats`).
     pub nats_outbox: bool,
 }
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub blobs: Arc<dyn BlobStore>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<auth::RateLimiter>,

@@ -7,33 +7,33 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use mannequin_domain::ids::IdKind;
+use mannequin_domain::ids::{BatchId, ModelId};
 use mannequin_domain::request::{Cursor, parse_batch_id, parse_idempotency_key};
 use mannequin_domain::{
-    Attributes, Count, Limit, Preferences, RequestError, StatusFilter, Voting, ideas, time,
+    Count, Credits, Limit, Preferences, RequestError, StatusFilter, Voting, time,
 };
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tracing::info;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{AppState, CorrelationId};
-use crate::clock::{new_id, now_ms};
+use crate::batch::{self, Order};
+use crate::clock::now_ms;
 use crate::keys::Scope;
-use crate::store::{CancelTarget, Idempotency, ListQuery, NewBatch, RegisterError};
+use crate::store::{CancelTarget, ListQuery};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelItem {
-    id: String,
+    id: ModelId,
     name: String,
     thumbnail: Option<String>,
     status: &'static str,
     voting: &'static str,
     created_at: String,
-    batch_id: String,
+    batch_id: BatchId,
     image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_reason: Option<String>,
@@ -58,7 +58,7 @@ pub async fn list_models(
     let cursor = params.get("cursor").map(|c| Cursor::parse(c)).transpose()?;
     let batch_id = params
         .get("batchId")
-        .map(|b| parse_batch_id(b).map(str::to_string))
+        .map(|b| parse_batch_id(b))
         .transpose()?;
     let mut rows = state
         .store
@@ -108,11 +108,11 @@ pub async fn list_models(
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
-    created_record_ids: Vec<String>,
-    batch_id: String,
-    order_id: String,
-    reservation_id: String,
-    credits_reserved: i64,
+    created_record_ids: Vec<ModelId>,
+    batch_id: BatchId,
+    order_id: mannequin_domain::ids::OrderId,
+    reservation_id: mannequin_domain::ids::ReservationId,
+    credits_reserved: Credits,
 }
 
 /// Parses a JSON object body after checking its content type.
@@ -174,51 +174,16 @@ pub async fn register_ideas(
         .transpose()?;
     let body = json_object(&headers, &body)?;
     let (preferences, count) = parse_register(&body)?;
-    let idempotency = idempotency_key.map(|key| {
-        let mut h = Sha256::new();
-        h.update(count.get().to_be_bytes());
-        h.update(preferences.as_str().as_bytes());
-        Idempotency {
-            key,
-            request_hash: h.finalize().to_vec(),
-        }
-    });
-    let batch_id = new_id(IdKind::Batch);
-    let ideas = Attributes::read(preferences.as_str())
-        .ideas(count.get(), ideas::seed(&batch_id, preferences.as_str()));
     let now = now_ms();
-    let batch = NewBatch {
-        account_id: caller.account_id().to_string(),
-        order_id: new_id(IdKind::Order),
-        reservation_id: new_id(IdKind::Reservation),
-        batch_id,
-        preferences: preferences.as_str().to_string(),
-        correlation_id,
-        price_per_model: state.settings.price_per_model,
-        deadline: now + state.settings.reservation_ttl.as_millis() as i64,
-        max_attempts: state.settings.max_attempts,
-        models: ideas
-            .into_iter()
-            .map(|idea| (new_id(IdKind::Model), new_id(IdKind::Job), idea))
-            .collect(),
-        idempotency,
+    let order = Order {
+        account: caller.account_id(),
+        preferences: &preferences,
+        count,
+        correlation_id: &correlation_id,
+        idempotency_key,
     };
-    let registration = match state.store.register_batch(&batch, now).await {
-        Ok(r) => r,
-        Err(RegisterError::InsufficientCredits {
-            required,
-            available,
-        }) => {
-            return Err(ApiError::InsufficientCredits {
-                required,
-                available,
-            });
-        }
-        // The key's account vanished: as good as an invalid key.
-        Err(RegisterError::UnknownAccount) => return Err(ApiError::Unauthorized),
-        Err(RegisterError::IdempotencyKeyReused) => return Err(ApiError::IdempotencyKeyReused),
-        Err(RegisterError::Store(e)) => return Err(e.into()),
-    };
+    let batch = batch::plan(order, &state.settings.terms, now);
+    let registration = state.store.register_batch(&batch, now).await?;
     if registration.replayed {
         info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
     } else {
@@ -226,7 +191,7 @@ pub async fn register_ideas(
             .metrics
             .credits_reserved(registration.credits_reserved);
         state.wake.notify_one();
-        info!(batch_id = %registration.batch_id, count = count.get(), credits = registration.credits_reserved, "ideas registered");
+        info!(batch_id = %registration.batch_id, count = count.get(), credits = %registration.credits_reserved, "ideas registered");
     }
     let replayed = registration.replayed;
     let mut res = Json(Registered {
@@ -253,6 +218,8 @@ pub async fn vote_model(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::Register)?;
+    // A malformed id names no model: 404 before any query, as for an unknown one.
+    let id = ModelId::parse(&id).ok_or(ApiError::NotFound)?;
     let body = json_object(&headers, &body)?;
     let voting = body
         .get("voting")
@@ -274,8 +241,8 @@ pub async fn vote_model(
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cancelled {
-    cancelled_record_ids: Vec<String>,
-    credits_refunded: i64,
+    cancelled_record_ids: Vec<ModelId>,
+    credits_refunded: Credits,
 }
 
 async fn cancel(
@@ -289,16 +256,17 @@ async fn cancel(
         .cancel_pending(caller.account_id(), &target, now_ms())
         .await?
         .ok_or(ApiError::NotFound)?;
-    let credits_refunded: i64 = cancelled.iter().map(|(_, price)| price).sum();
+    let credits_refunded = Credits::sum(cancelled.iter().map(|m| m.price))
+        .ok_or_else(|| crate::store::StoreError::internal("refunds overflow"))?;
     state.metrics.credits_refunded(credits_refunded);
     info!(
         ?target,
         models = cancelled.len(),
-        credits = credits_refunded,
+        credits = %credits_refunded,
         "cancelled"
     );
     Ok(Cancelled {
-        cancelled_record_ids: cancelled.into_iter().map(|(id, _)| id).collect(),
+        cancelled_record_ids: cancelled.into_iter().map(|m| m.id).collect(),
         credits_refunded,
     })
 }
@@ -310,6 +278,7 @@ pub async fn cancel_model(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Cancelled>, ApiError> {
+    let id = ModelId::parse(&id).ok_or(ApiError::NotFound)?;
     let cancelled = cancel(&state, &caller, CancelTarget::Model(id)).await?;
     if cancelled.cancelled_record_ids.is_empty() {
         return Err(ApiError::NotCancellable);
@@ -324,6 +293,7 @@ pub async fn cancel_batch(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Cancelled>, ApiError> {
+    let id = BatchId::parse(&id).ok_or(ApiError::NotFound)?;
     Ok(Json(
         cancel(&state, &caller, CancelTarget::Batch(id)).await?,
     ))

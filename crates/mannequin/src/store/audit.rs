@@ -1,56 +1,217 @@
-//! The credit audit, shared by every backend: the queries (plain SQL both
-//! dialects read alike; sums are cast so PostgreSQL returns BIGINT) and the
-//! rules checked over what they return.
+//! The credit audit: facts read in one snapshot, and the rules checked over
+//! them in Rust. Expected balances come from the ledger through
+//! [`LedgerKind::effect`], the same statement the writes use.
 
-use mannequin_domain::credits::{LedgerKind, LedgerSums};
+use std::collections::HashMap;
 
-use super::{AuditReport, Violation};
+use mannequin_domain::credits::{Balances, LedgerKind};
+use mannequin_domain::{Credits, ModelStatus};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
-pub const ACCOUNTS: &str = "SELECT id, available, reserved, consumed FROM accounts";
+use super::settle::unsettled;
+use super::{JobState, Store, StoreResult};
 
-pub const LEDGER_SUMS: &str = "SELECT account_id, kind, CAST(SUM(amount) AS BIGINT)
-     FROM ledger GROUP BY account_id, kind";
+/// A broken invariant found by the audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub subject: String,
+    pub detail: String,
+}
 
-pub const RESERVATIONS: &str = "SELECT r.id, r.amount, r.consumed, r.refunded,
-        CAST(COALESCE((SELECT SUM(price) FROM models m WHERE m.reservation_id = r.id
-                  AND m.status IN ('PENDING', 'PROCESSING')), 0) AS BIGINT),
-        CAST(COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.reservation_id = r.id AND l.kind = 'consume'), 0) AS BIGINT),
-        CAST(COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.reservation_id = r.id AND l.kind = 'refund'), 0) AS BIGINT),
-        r.closed_at
- FROM reservations r";
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    pub ok: bool,
+    pub accounts: i64,
+    pub reservations: i64,
+    pub models: i64,
+    pub ledger_entries: i64,
+    pub violations: Vec<Violation>,
+}
 
-/// Models whose ledger entries do not match their status: exactly one consume
-/// of the price when DONE, one refund when FAILED or CANCELLED, none while open.
-pub const BAD_MODELS: &str = "SELECT m.id, m.status, m.price,
-        CAST(COALESCE(SUM(CASE WHEN l.kind = 'consume' THEN 1 ELSE 0 END), 0) AS BIGINT),
-        CAST(COALESCE(SUM(CASE WHEN l.kind = 'refund' THEN 1 ELSE 0 END), 0) AS BIGINT),
-        CAST(COALESCE(SUM(l.amount), 0) AS BIGINT)
- FROM models m LEFT JOIN ledger l ON l.model_id = m.id
- GROUP BY m.id, m.status, m.price
- HAVING NOT (
-     (m.status = 'DONE' AND COUNT(l.id) = 1 AND MAX(l.kind) = 'consume' AND SUM(l.amount) = m.price)
-  OR (m.status IN ('FAILED', 'CANCELLED') AND COUNT(l.id) = 1 AND MAX(l.kind) = 'refund' AND SUM(l.amount) = m.price)
-  OR (m.status IN ('PENDING', 'PROCESSING') AND COUNT(l.id) = 0))";
+/// A running job whose lease ran out longer ago than this has been forgotten:
+/// housekeeping takes such jobs up within a lease.
+pub const LOST_JOB_MS: i64 = 10 * 60 * 1000;
 
-pub const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM models), (SELECT COUNT(*) FROM ledger)";
+struct AccountFacts {
+    id: String,
+    stored: Balances,
+}
+
+struct ReservationFacts {
+    id: String,
+    amount: Credits,
+    consumed: Credits,
+    refunded: Credits,
+    /// Prices of its models not settled yet.
+    outstanding: Credits,
+    ledger_consumed: Credits,
+    ledger_refunded: Credits,
+    closed: bool,
+}
+
+/// A model whose ledger entries do not match its status.
+struct BadModel {
+    id: String,
+    status: String,
+    price: i64,
+    consumes: i64,
+    refunds: i64,
+    amount: i64,
+}
 
 /// What the audit queries returned, read in one snapshot.
-pub struct AuditFacts {
-    /// `(id, available, reserved, consumed)`
-    pub accounts: Vec<(String, i64, i64, i64)>,
-    /// `(account id, kind, sum)`
-    pub ledger_sums: Vec<(String, String, i64)>,
-    /// `(id, amount, consumed, refunded, outstanding, ledger consumed, ledger refunded, closed_at)`
-    #[allow(clippy::type_complexity)]
-    pub reservations: Vec<(String, i64, i64, i64, i64, i64, i64, Option<i64>)>,
-    /// `(id, status, price, consume entries, refund entries, amount)`
-    pub unsettled_models: Vec<(String, String, i64, i64, i64, i64)>,
-    /// `(models, ledger entries)`
-    pub counts: (i64, i64),
+struct AuditFacts {
+    accounts: Vec<AccountFacts>,
+    /// Per account: the sum of its entries of each kind.
+    ledger: HashMap<String, Vec<(LedgerKind, Credits)>>,
+    unknown_kinds: Vec<(String, String)>,
+    reservations: Vec<ReservationFacts>,
+    bad_models: Vec<BadModel>,
+    /// `(job id, lease expired at)` of jobs forgotten by every process.
+    lost_jobs: Vec<(String, i64)>,
+    models: i64,
+    ledger_entries: i64,
+}
+
+fn credits(r: &AnyRow, i: usize) -> Result<Credits, sqlx::Error> {
+    Ok(Credits::new(r.try_get(i)?))
+}
+
+impl Store {
+    /// Checks the credit invariants over the whole database, at time `now`.
+    pub async fn audit(&self, now: i64) -> StoreResult<AuditReport> {
+        let open = unsettled();
+        let mut tx = self.snapshot().await?;
+        let mut facts = AuditFacts {
+            accounts: Vec::new(),
+            ledger: HashMap::new(),
+            unknown_kinds: Vec::new(),
+            reservations: Vec::new(),
+            bad_models: Vec::new(),
+            lost_jobs: Vec::new(),
+            models: 0,
+            ledger_entries: 0,
+        };
+        for r in sqlx::query("SELECT id, available, reserved, consumed FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            facts.accounts.push(AccountFacts {
+                id: r.try_get(0)?,
+                stored: Balances {
+                    available: credits(&r, 1)?,
+                    reserved: credits(&r, 2)?,
+                    consumed: credits(&r, 3)?,
+                },
+            });
+        }
+        for r in sqlx::query(
+            "SELECT account_id, kind, CAST(SUM(amount) AS BIGINT) FROM ledger
+             GROUP BY account_id, kind",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let account: String = r.try_get(0)?;
+            let kind: String = r.try_get(1)?;
+            match LedgerKind::parse(&kind) {
+                Some(k) => facts
+                    .ledger
+                    .entry(account)
+                    .or_default()
+                    .push((k, credits(&r, 2)?)),
+                None => facts.unknown_kinds.push((account, kind)),
+            }
+        }
+        let (consume, refund) = (LedgerKind::Consume.as_str(), LedgerKind::Refund.as_str());
+        for r in sqlx::query(AssertSqlSafe(format!(
+            "SELECT r.id, r.amount, r.consumed, r.refunded,
+                CAST(COALESCE((SELECT SUM(price) FROM models m WHERE m.reservation_id = r.id
+                          AND m.status IN ({open})), 0) AS BIGINT),
+                CAST(COALESCE((SELECT SUM(amount) FROM ledger l
+                          WHERE l.reservation_id = r.id AND l.kind = '{consume}'), 0) AS BIGINT),
+                CAST(COALESCE((SELECT SUM(amount) FROM ledger l
+                          WHERE l.reservation_id = r.id AND l.kind = '{refund}'), 0) AS BIGINT),
+                r.closed_at
+             FROM reservations r"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            facts.reservations.push(ReservationFacts {
+                id: r.try_get(0)?,
+                amount: credits(&r, 1)?,
+                consumed: credits(&r, 2)?,
+                refunded: credits(&r, 3)?,
+                outstanding: credits(&r, 4)?,
+                ledger_consumed: credits(&r, 5)?,
+                ledger_refunded: credits(&r, 6)?,
+                closed: r.try_get::<Option<i64>, _>(7)?.is_some(),
+            });
+        }
+        // Exactly one consume of the price when DONE, one refund when FAILED or
+        // CANCELLED, no entry while unsettled.
+        let done = ModelStatus::Done.as_str();
+        let refunded = ModelStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal() && *s != ModelStatus::Done)
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in sqlx::query(AssertSqlSafe(format!(
+            "SELECT m.id, m.status, m.price,
+                CAST(COALESCE(SUM(CASE WHEN l.kind = '{consume}' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN l.kind = '{refund}' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(l.amount), 0) AS BIGINT)
+             FROM models m LEFT JOIN ledger l ON l.model_id = m.id
+             GROUP BY m.id, m.status, m.price
+             HAVING NOT (
+                 (m.status = '{done}' AND COUNT(l.id) = 1 AND MAX(l.kind) = '{consume}'
+                      AND SUM(l.amount) = m.price)
+              OR (m.status IN ({refunded}) AND COUNT(l.id) = 1 AND MAX(l.kind) = '{refund}'
+                      AND SUM(l.amount) = m.price)
+              OR (m.status IN ({open}) AND COUNT(l.id) = 0))"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            facts.bad_models.push(BadModel {
+                id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                price: r.try_get(2)?,
+                consumes: r.try_get(3)?,
+                refunds: r.try_get(4)?,
+                amount: r.try_get(5)?,
+            });
+        }
+        for r in sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, lease_expires_at FROM jobs
+             WHERE state = '{}' AND lease_expires_at < $1",
+            JobState::Running.as_str()
+        )))
+        .bind(now - LOST_JOB_MS)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            facts.lost_jobs.push((r.try_get(0)?, r.try_get(1)?));
+        }
+        let counts =
+            sqlx::query("SELECT (SELECT COUNT(*) FROM models), (SELECT COUNT(*) FROM ledger)")
+                .fetch_one(&mut *tx)
+                .await?;
+        facts.models = counts.try_get(0)?;
+        facts.ledger_entries = counts.try_get(1)?;
+        tx.rollback().await?;
+        Ok(facts.check(now))
+    }
 }
 
 impl AuditFacts {
-    pub fn check(self) -> AuditReport {
+    fn check(self, now: i64) -> AuditReport {
         let mut violations = Vec::new();
         let mut v = |rule: &'static str, subject: &str, detail: String| {
             violations.push(Violation {
@@ -59,92 +220,122 @@ impl AuditFacts {
                 detail,
             })
         };
-        for (id, available, reserved, consumed) in &self.accounts {
-            let mut s = LedgerSums::default();
-            for (_, kind, amount) in self.ledger_sums.iter().filter(|r| &r.0 == id) {
-                match LedgerKind::parse(kind) {
-                    Some(k) => s.add(k, *amount),
-                    None => v("ledger_kind", id, format!("unknown kind {kind}")),
-                }
-            }
-            if *available < 0 {
+        for (account, kind) in &self.unknown_kinds {
+            v("ledger_kind", account, format!("unknown kind {kind}"));
+        }
+        for a in &self.accounts {
+            let sums = self
+                .ledger
+                .get(&a.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let expected = sums
+                .iter()
+                .try_fold(Balances::default(), |b, (kind, amount)| {
+                    b.apply(*kind, *amount)
+                });
+            let given = Credits::sum(sums.iter().filter_map(|(kind, amount)| {
+                matches!(kind, LedgerKind::Grant | LedgerKind::Adjustment).then_some(*amount)
+            }));
+            let (Some(expected), Some(given)) = (expected, given) else {
+                v(
+                    "ledger_sums_fit",
+                    &a.id,
+                    "the ledger's sums overflow".into(),
+                );
+                continue;
+            };
+            let stored = a.stored;
+            if stored.available.is_negative() {
                 v(
                     "available_non_negative",
-                    id,
-                    format!("available = {available}"),
+                    &a.id,
+                    format!("available = {}", stored.available),
                 );
             }
-            if s.expected_available() != *available {
-                v(
+            for (rule, want, have) in [
+                (
                     "available_matches_ledger",
-                    id,
-                    format!(
-                        "ledger says {}, account says {available}",
-                        s.expected_available()
-                    ),
-                );
-            }
-            if s.expected_reserved() != *reserved {
-                v(
+                    expected.available,
+                    stored.available,
+                ),
+                (
                     "reserved_matches_ledger",
-                    id,
-                    format!(
-                        "ledger says {}, account says {reserved}",
-                        s.expected_reserved()
-                    ),
-                );
-            }
-            if s.consumed != *consumed {
-                v(
+                    expected.reserved,
+                    stored.reserved,
+                ),
+                (
                     "consumed_matches_ledger",
-                    id,
-                    format!("ledger says {}, account says {consumed}", s.consumed),
-                );
+                    expected.consumed,
+                    stored.consumed,
+                ),
+            ] {
+                if want != have {
+                    v(
+                        rule,
+                        &a.id,
+                        format!("ledger says {want}, account says {have}"),
+                    );
+                }
             }
-            if s.grants - s.consumed + s.adjustments != available + reserved {
+            // grants − consumed − adjustments out = available + reserved
+            if stored.total() != Some(given) {
                 v(
                     "grants_minus_consumed_is_available_plus_reserved",
-                    id,
+                    &a.id,
                     format!(
-                        "{} - {} + {} != {available} + {reserved}",
-                        s.grants, s.consumed, s.adjustments
+                        "given {given}, but available {} + reserved {} + consumed {}",
+                        stored.available, stored.reserved, stored.consumed
                     ),
                 );
             }
         }
-        for (id, amount, consumed, refunded, outstanding, l_consumed, l_refunded, closed) in
-            &self.reservations
-        {
-            if amount != &(consumed + refunded + outstanding) {
+        for r in &self.reservations {
+            if Credits::sum([r.consumed, r.refunded, r.outstanding]) != Some(r.amount) {
                 v(
                     "reservation_balances",
-                    id,
+                    &r.id,
                     format!(
-                        "amount {amount} != consumed {consumed} + refunded {refunded} + outstanding {outstanding}"
+                        "amount {} != consumed {} + refunded {} + outstanding {}",
+                        r.amount, r.consumed, r.refunded, r.outstanding
                     ),
                 );
             }
-            if consumed != l_consumed || refunded != l_refunded {
+            if r.consumed != r.ledger_consumed || r.refunded != r.ledger_refunded {
                 v(
                     "reservation_matches_ledger",
-                    id,
-                    format!("consumed {consumed}/{l_consumed}, refunded {refunded}/{l_refunded}"),
+                    &r.id,
+                    format!(
+                        "consumed {}/{}, refunded {}/{}",
+                        r.consumed, r.ledger_consumed, r.refunded, r.ledger_refunded
+                    ),
                 );
             }
-            if closed.is_some() && *outstanding != 0 {
+            if r.closed && r.outstanding != Credits::ZERO {
                 v(
                     "closed_reservation_has_no_open_models",
-                    id,
-                    format!("outstanding {outstanding}"),
+                    &r.id,
+                    format!("outstanding {}", r.outstanding),
                 );
             }
         }
-        for (id, status, price, consumes, refunds, amount) in &self.unsettled_models {
+        for m in &self.bad_models {
             v(
                 "model_settled_exactly_once",
-                id,
+                &m.id,
                 format!(
-                    "{status} with price {price}: {consumes} consume and {refunds} refund entries totalling {amount}"
+                    "{} with price {}: {} consume and {} refund entries totalling {}",
+                    m.status, m.price, m.consumes, m.refunds, m.amount
+                ),
+            );
+        }
+        for (job, expired_at) in &self.lost_jobs {
+            v(
+                "running_jobs_are_not_forgotten",
+                job,
+                format!(
+                    "running, but its lease ran out {} s ago",
+                    (now - expired_at) / 1000
                 ),
             );
         }
@@ -152,8 +343,8 @@ impl AuditFacts {
             ok: violations.is_empty(),
             accounts: self.accounts.len() as i64,
             reservations: self.reservations.len() as i64,
-            models: self.counts.0,
-            ledger_entries: self.counts.1,
+            models: self.models,
+            ledger_entries: self.ledger_entries,
             violations,
         }
     }

@@ -3,15 +3,13 @@
 //! NATS server the test runs itself, to stop and start it); and long work keeps
 //! its delivery by reporting progress.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::helpers::TestApp;
+use crate::services::{self, Service};
 use async_nats::jetstream::consumer::PullConsumer;
-use common::TestApp;
-use common::services::{self, Service};
 use futures_util::StreamExt;
 use mannequin::generator::{Builtin, GenerateError, Generator, Images};
 use mannequin::keys::Scope;

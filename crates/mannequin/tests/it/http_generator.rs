@@ -1,16 +1,14 @@
 //! An image model served over HTTP in place of the built-in generator.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::helpers::TestApp;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
-use common::TestApp;
 use serde_json::Value;
 
 /// A stand-in image model: answers 503 to its first call, then PNGs; under
@@ -114,7 +112,7 @@ async fn an_http_generator_needs_an_http_url() {
         &["--generator", "http"][..],
         &["--generator", "http", "--generator-url", "ftp://x"][..],
     ] {
-        let args = common::serve_args(dir.path(), extra);
+        let args = crate::helpers::serve_args(dir.path(), extra);
         let err = mannequin::app::start(&args, false, Default::default())
             .await
             .err()
@@ -133,14 +131,14 @@ async fn refused_settings_do_not_use_up_the_starter_bootstrap() {
         }
     };
     // The API with an in-process worker whose generator is misconfigured.
-    let mut bad = common::serve_args(dir.path(), &["--generator", "http"]);
+    let mut bad = crate::helpers::serve_args(dir.path(), &["--generator", "http"]);
     bad.no_worker = false;
     assert!(
         mannequin::app::start(&bad, true, overrides().await)
             .await
             .is_err()
     );
-    let good = common::serve_args(dir.path(), &[]);
+    let good = crate::helpers::serve_args(dir.path(), &[]);
     let running = mannequin::app::start(&good, true, overrides().await)
         .await
         .unwrap();

@@ -1,79 +1,87 @@
-//! The store conformance suite: rules every `Store` implementation must keep.
-//! Each check takes a fresh store: a new SQLite file, or a new PostgreSQL
-//! database (skipped loudly outside CI when PostgreSQL is not running).
-
-mod services;
+//! The store conformance suite: rules the store keeps on every dialect. Each
+//! check runs on a fresh SQLite file and on a fresh PostgreSQL database (skipped
+//! loudly outside CI when PostgreSQL is not running).
 
 use mannequin::clock::{new_id, now_ms};
-use mannequin::store::postgres::PgStore;
-use mannequin::store::sqlite::SqliteStore;
 use mannequin::store::{
-    CancelTarget, ClaimedJob, ListQuery, NewBatch, RegisterError, Settled, Store,
+    CancelTarget, ClaimedJob, ListQuery, NewBatch, NewModel, RegisterError, Settled, Store,
 };
-use mannequin_domain::ids::IdKind;
+use mannequin_domain::ids::{AccountId, JobId};
 use mannequin_domain::{Attributes, Credits, ModelStatus, StatusFilter};
 
-async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
+use crate::services;
+
+/// Runs `check` on a fresh store of each dialect.
+async fn on_every_dialect(check: impl AsyncFn(&Store)) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::connect(
+    let sqlite = Store::open_sqlite(
         &format!("sqlite://{}", dir.path().join("t.db").display()),
         2,
     )
     .await
     .unwrap();
-    store.migrate().await.unwrap();
-    (store, dir)
+    sqlite.migrate().await.unwrap();
+    eprintln!("conformance on sqlite");
+    check(&sqlite).await;
+    if let Some(db) = services::TestDatabase::create().await {
+        let pg = Store::open_postgres(&db.url, 8).await.unwrap();
+        pg.migrate().await.unwrap();
+        eprintln!("conformance on postgres");
+        check(&pg).await;
+        pg.close().await;
+    }
 }
 
-async fn postgres_store() -> Option<(PgStore, services::TestDatabase)> {
-    let db = services::TestDatabase::create().await?;
-    let store = PgStore::connect(&db.url, 8).await.unwrap();
-    store.migrate().await.unwrap();
-    Some((store, db))
+fn c(n: i64) -> Credits {
+    Credits::new(n)
 }
 
-async fn account(store: &dyn Store, credits: i64) -> String {
-    let id = new_id(IdKind::Account);
+async fn account(store: &Store, credits: i64) -> AccountId {
+    let id: AccountId = new_id();
     store
-        .create_account(&id, "t", Credits(credits), now_ms())
+        .create_account(&id, "t", c(credits), now_ms())
         .await
         .unwrap();
     id
 }
 
-fn batch(account: &str, count: u32, deadline: i64) -> NewBatch {
+fn batch(account: &AccountId, count: u32, deadline: i64) -> NewBatch {
     let ideas = Attributes::read("casual").ideas(count, 1);
     NewBatch {
-        account_id: account.to_string(),
-        batch_id: new_id(IdKind::Batch),
-        order_id: new_id(IdKind::Order),
-        reservation_id: new_id(IdKind::Reservation),
+        account_id: account.clone(),
+        batch_id: new_id(),
+        order_id: new_id(),
+        reservation_id: new_id(),
         preferences: "casual".into(),
         correlation_id: "cid".into(),
-        price_per_model: Credits(10),
+        price_per_model: c(10),
         deadline,
         max_attempts: 3,
         models: ideas
             .into_iter()
-            .map(|i| (new_id(IdKind::Model), new_id(IdKind::Job), i))
+            .map(|idea| NewModel {
+                id: new_id(),
+                job_id: new_id(),
+                idea,
+            })
             .collect(),
         idempotency: None,
     }
 }
 
-async fn claim(store: &dyn Store, worker: &str, max: u32, lease_ms: i64) -> Vec<ClaimedJob> {
+async fn claim(store: &Store, worker: &str, max: u32, lease_ms: i64) -> Vec<ClaimedJob> {
     store
         .claim_jobs(worker, max, now_ms(), now_ms() + lease_ms)
         .await
         .unwrap()
 }
 
-async fn audit_ok(store: &dyn Store) {
-    let r = store.audit().await.unwrap();
+async fn audit_ok(store: &Store) {
+    let r = store.audit(now_ms()).await.unwrap();
     assert!(r.ok, "{:#?}", r.violations);
 }
 
-async fn settling_twice_changes_nothing(store: &dyn Store) {
+async fn settling_twice_changes_nothing(store: &Store) {
     let a = account(store, 100).await;
     store
         .register_batch(&batch(&a, 2, now_ms() + 60_000), now_ms())
@@ -116,12 +124,12 @@ async fn settling_twice_changes_nothing(store: &dyn Store) {
             .unwrap(),
         Settled::Already(ModelStatus::Failed)
     );
-    let b = store.balance(&a).await.unwrap().unwrap();
-    assert_eq!((b.available, b.reserved, b.consumed), (90, 0, 10));
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved, b.consumed), (c(90), c(0), c(10)));
     audit_ok(store).await;
 }
 
-async fn a_lease_keeps_a_job_from_others_until_it_runs_out(store: &dyn Store) {
+async fn a_lease_keeps_a_job_from_others_until_it_runs_out(store: &Store) {
     let a = account(store, 100).await;
     store
         .register_batch(&batch(&a, 1, now_ms() + 60_000), now_ms())
@@ -153,7 +161,7 @@ async fn a_lease_keeps_a_job_from_others_until_it_runs_out(store: &dyn Store) {
     audit_ok(store).await;
 }
 
-async fn expired_leases_are_taken_before_the_backlog(store: &dyn Store) {
+async fn expired_leases_are_taken_before_the_backlog(store: &Store) {
     let a = account(store, 1000).await;
     store
         .register_batch(&batch(&a, 1, now_ms() + 600_000), now_ms())
@@ -174,7 +182,7 @@ async fn expired_leases_are_taken_before_the_backlog(store: &dyn Store) {
     assert_eq!(first[0].job_id, dead.job_id);
 }
 
-async fn retries_wait_for_their_time(store: &dyn Store) {
+async fn retries_wait_for_their_time(store: &Store) {
     let a = account(store, 100).await;
     store
         .register_batch(&batch(&a, 1, now_ms() + 60_000), now_ms())
@@ -192,7 +200,7 @@ async fn retries_wait_for_their_time(store: &dyn Store) {
     assert_eq!(again[0].attempts, 1);
 }
 
-async fn registering_is_all_or_nothing(store: &dyn Store) {
+async fn registering_is_all_or_nothing(store: &Store) {
     let a = account(store, 25).await;
     let b = batch(&a, 3, now_ms() + 60_000);
     match store.register_batch(&b, now_ms()).await {
@@ -200,7 +208,7 @@ async fn registering_is_all_or_nothing(store: &dyn Store) {
             required,
             available,
         }) => {
-            assert_eq!((required, available), (Credits(30), Credits(25)));
+            assert_eq!((required, available), (c(30), c(25)));
         }
         other => panic!("expected insufficient credits, got {other:?}"),
     }
@@ -214,14 +222,14 @@ async fn registering_is_all_or_nothing(store: &dyn Store) {
     assert!(claim(store, "w", 10, 1000).await.is_empty());
     assert!(matches!(
         store
-            .register_batch(&batch("acct_missing", 1, 0), now_ms())
+            .register_batch(&batch(&missing(), 1, 0), now_ms())
             .await,
         Err(RegisterError::UnknownAccount)
     ));
     audit_ok(store).await;
 }
 
-async fn expired_reservations_refund_only_unfinished_models(store: &dyn Store) {
+async fn expired_reservations_refund_only_unfinished_models(store: &Store) {
     let a = account(store, 100).await;
     store
         .register_batch(&batch(&a, 3, now_ms() + 1000), now_ms())
@@ -241,8 +249,8 @@ async fn expired_reservations_refund_only_unfinished_models(store: &dyn Store) {
             .unwrap(),
         Settled::Already(ModelStatus::Failed)
     );
-    let b = store.balance(&a).await.unwrap().unwrap();
-    assert_eq!((b.available, b.reserved, b.consumed), (90, 0, 10));
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved, b.consumed), (c(90), c(0), c(10)));
     let q = ListQuery {
         filter: StatusFilter::All,
         batch_id: None,
@@ -259,7 +267,7 @@ async fn expired_reservations_refund_only_unfinished_models(store: &dyn Store) {
     audit_ok(store).await;
 }
 
-async fn a_repeated_idempotency_key_returns_the_first_batch(store: &dyn Store) {
+async fn a_repeated_idempotency_key_returns_the_first_batch(store: &Store) {
     let a = account(store, 100).await;
     let idem = |hash: &[u8]| {
         Some(mannequin::store::Idempotency {
@@ -279,15 +287,15 @@ async fn a_repeated_idempotency_key_returns_the_first_batch(store: &dyn Store) {
         (replayed.batch_id.as_str(), &replayed.model_ids),
         (created.batch_id.as_str(), &created.model_ids)
     );
-    assert_eq!(replayed.credits_reserved, 20);
+    assert_eq!(replayed.credits_reserved, c(20));
     let mut different = batch(&a, 1, now_ms() + 60_000);
     different.idempotency = idem(b"other");
     assert!(matches!(
         store.register_batch(&different, now_ms()).await,
         Err(RegisterError::IdempotencyKeyReused)
     ));
-    let b = store.balance(&a).await.unwrap().unwrap();
-    assert_eq!((b.available, b.reserved), (80, 20), "charged once");
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved), (c(80), c(20)), "charged once");
     // Another account may use the same key for its own request.
     let other = account(store, 100).await;
     let mut theirs = batch(&other, 1, now_ms() + 60_000);
@@ -313,24 +321,24 @@ async fn a_repeated_idempotency_key_returns_the_first_batch(store: &dyn Store) {
     audit_ok(store).await;
 }
 
-async fn grants_never_make_available_negative(store: &dyn Store) {
+async fn grants_never_make_available_negative(store: &Store) {
     let a = account(store, 10).await;
     assert!(
         store
-            .grant_credits(&a, Credits(-11), "x", now_ms())
+            .grant_credits(&a, c(-11), "x", now_ms())
             .await
             .unwrap()
             .is_none()
     );
     let b = store
-        .grant_credits(&a, Credits(-10), "x", now_ms())
+        .grant_credits(&a, c(-10), "x", now_ms())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(b.available, 0);
+    assert_eq!(b.available, c(0));
     assert!(
         store
-            .grant_credits("acct_missing", Credits(5), "x", now_ms())
+            .grant_credits(&missing(), c(5), "x", now_ms())
             .await
             .unwrap()
             .is_none()
@@ -338,25 +346,27 @@ async fn grants_never_make_available_negative(store: &dyn Store) {
     audit_ok(store).await;
 }
 
-async fn the_first_account_is_created_once(store: &dyn Store) {
-    let key = |acct: &str| mannequin::keys::mint(acct, &mannequin::keys::Scope::ALL, None).record;
+async fn the_first_account_is_created_once(store: &Store) {
+    let key =
+        |acct: &AccountId| mannequin::keys::mint(acct, &mannequin::keys::Scope::ALL, None).record;
+    let (a, b): (AccountId, AccountId) = (new_id(), new_id());
     assert!(
         store
-            .create_first_account("acct_a", "a", Credits(5), &key("acct_a"), now_ms())
+            .create_first_account(&a, "a", c(5), &key(&a), now_ms())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .create_first_account("acct_b", "b", Credits(5), &key("acct_b"), now_ms())
+            .create_first_account(&b, "b", c(5), &key(&b), now_ms())
             .await
             .unwrap()
     );
-    assert!(!store.account_exists("acct_b").await.unwrap());
+    assert!(!store.account_exists(&b).await.unwrap());
 }
 
 /// Claims from many workers at once never hand one job to two of them.
-async fn concurrent_claims_are_disjoint(store: &dyn Store) {
+async fn concurrent_claims_are_disjoint(store: &Store) {
     let a = account(store, 10_000).await;
     for _ in 0..10 {
         store
@@ -374,7 +384,7 @@ async fn concurrent_claims_are_disjoint(store: &dyn Store) {
             mine.extend(got.into_iter().map(|j| j.job_id));
         }
     });
-    let all: Vec<String> = futures_join_all(claims)
+    let all: Vec<JobId> = futures_join_all(claims)
         .await
         .into_iter()
         .flatten()
@@ -413,7 +423,7 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
 
 /// Cancelling batches while workers claim and finish their jobs: every call
 /// succeeds (no deadlock), every model ends DONE or CANCELLED, settled once.
-async fn cancels_racing_claims_settle_each_model_once(store: &dyn Store) {
+async fn cancels_racing_claims_settle_each_model_once(store: &Store) {
     let a = account(store, 100_000).await;
     let mut batches = Vec::new();
     for _ in 0..8 {
@@ -465,17 +475,17 @@ async fn cancels_racing_claims_settle_each_model_once(store: &dyn Store) {
 
 /// The outbox hands each unpublished job to one relay at a time, and forgets
 /// it once published.
-async fn the_outbox_hands_out_each_job_once(store: &dyn Store) {
+async fn the_outbox_hands_out_each_job_once(store: &Store) {
     let a = account(store, 100).await;
     let b = batch(&a, 3, now_ms() + 60_000);
-    let jobs: Vec<String> = b.models.iter().map(|m| m.1.clone()).collect();
+    let jobs: Vec<JobId> = b.models.iter().map(|m| m.job_id.clone()).collect();
     store.register_batch(&b, now_ms()).await.unwrap();
     let first = store
         .claim_outbox(10, now_ms(), now_ms() + 60_000)
         .await
         .unwrap();
     assert_eq!(first.len(), 3);
-    assert!(first.iter().all(|j| jobs.contains(j)));
+    assert!(first.iter().all(|j| jobs.contains(&j.job_id)));
     let second = store
         .claim_outbox(10, now_ms(), now_ms() + 60_000)
         .await
@@ -485,7 +495,8 @@ async fn the_outbox_hands_out_each_job_once(store: &dyn Store) {
     let later = now_ms() + 120_000;
     let again = store.claim_outbox(10, later, later + 1000).await.unwrap();
     assert_eq!(again.len(), 3);
-    store.mark_published(&again, now_ms()).await.unwrap();
+    let ids: Vec<JobId> = again.into_iter().map(|j| j.job_id).collect();
+    store.mark_published(&ids, now_ms()).await.unwrap();
     let after = store
         .claim_outbox(10, later + 5000, later + 6000)
         .await
@@ -494,23 +505,19 @@ async fn the_outbox_hands_out_each_job_once(store: &dyn Store) {
 }
 
 /// A delivered job starts once per delivery, and a finished one not at all.
-async fn a_delivered_job_starts_until_it_is_settled(store: &dyn Store) {
+async fn a_delivered_job_starts_until_it_is_settled(store: &Store) {
     let a = account(store, 100).await;
     let b = batch(&a, 1, now_ms() + 60_000);
-    let job_id = b.models[0].1.clone();
+    let job_id = b.models[0].job_id.clone();
     store.register_batch(&b, now_ms()).await.unwrap();
-    let job = store
-        .start_job(&job_id, "w1", now_ms(), now_ms() + 1000)
+    let job = start(store, &job_id, "w1")
         .await
-        .unwrap()
         .expect("a queued job starts");
-    assert_eq!(job.price, 10);
+    assert_eq!(job.price, c(10));
     assert_eq!(job.account_id, a);
     // Redelivered after w1 went quiet: w2 takes it over.
-    let again = store
-        .start_job(&job_id, "w2", now_ms(), now_ms() + 1000)
+    let again = start(store, &job_id, "w2")
         .await
-        .unwrap()
         .expect("a running job is taken over");
     assert_eq!(
         store
@@ -519,63 +526,90 @@ async fn a_delivered_job_starts_until_it_is_settled(store: &dyn Store) {
             .unwrap(),
         Settled::Now
     );
+    assert!(start(store, &job_id, "w3").await.is_none());
     assert!(
-        store
-            .start_job(&job_id, "w3", now_ms(), now_ms() + 1000)
+        start(store, &JobId::parse("job_unknown").unwrap(), "w3")
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .start_job("job_unknown", "w3", now_ms(), now_ms() + 1000)
-            .await
-            .unwrap()
             .is_none()
     );
     audit_ok(store).await;
 }
 
-macro_rules! conformance {
-    ($maker:ident: $($check:ident),+ $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $check() {
-                let Some((store, _guard)) = $maker().await else { return };
-                super::$check(&store).await;
-            }
-        )+
-    };
+fn missing() -> AccountId {
+    AccountId::parse("acct_missing").unwrap()
 }
 
-macro_rules! suite {
-    ($maker:ident) => {
-        conformance!($maker:
-            settling_twice_changes_nothing,
-            a_lease_keeps_a_job_from_others_until_it_runs_out,
-            expired_leases_are_taken_before_the_backlog,
-            retries_wait_for_their_time,
-            registering_is_all_or_nothing,
-            a_repeated_idempotency_key_returns_the_first_batch,
-            expired_reservations_refund_only_unfinished_models,
-            grants_never_make_available_negative,
-            the_first_account_is_created_once,
-            concurrent_claims_are_disjoint,
-            cancels_racing_claims_settle_each_model_once,
-            the_outbox_hands_out_each_job_once,
-            a_delivered_job_starts_until_it_is_settled,
-        );
-    };
+/// Starts one delivered job, as the NATS queue does.
+async fn start(store: &Store, job: &JobId, worker: &str) -> Option<ClaimedJob> {
+    store
+        .start_jobs(std::slice::from_ref(job), worker, now_ms(), now_ms() + 1000)
+        .await
+        .unwrap()
+        .pop()
+        .flatten()
 }
 
-mod sqlite {
-    async fn store() -> Option<(super::SqliteStore, tempfile::TempDir)> {
-        Some(super::sqlite_store().await)
-    }
-    suite!(store);
+#[tokio::test]
+async fn settling_twice_changes_nothing_on_every_dialect() {
+    on_every_dialect(settling_twice_changes_nothing).await;
 }
 
-mod postgres {
-    use super::postgres_store as store;
-    suite!(store);
+#[tokio::test]
+async fn a_lease_keeps_a_job_from_others_until_it_runs_out_on_every_dialect() {
+    on_every_dialect(a_lease_keeps_a_job_from_others_until_it_runs_out).await;
+}
+
+#[tokio::test]
+async fn expired_leases_are_taken_before_the_backlog_on_every_dialect() {
+    on_every_dialect(expired_leases_are_taken_before_the_backlog).await;
+}
+
+#[tokio::test]
+async fn retries_wait_for_their_time_on_every_dialect() {
+    on_every_dialect(retries_wait_for_their_time).await;
+}
+
+#[tokio::test]
+async fn registering_is_all_or_nothing_on_every_dialect() {
+    on_every_dialect(registering_is_all_or_nothing).await;
+}
+
+#[tokio::test]
+async fn expired_reservations_refund_only_unfinished_models_on_every_dialect() {
+    on_every_dialect(expired_reservations_refund_only_unfinished_models).await;
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_first_batch_on_every_dialect() {
+    on_every_dialect(a_repeated_idempotency_key_returns_the_first_batch).await;
+}
+
+#[tokio::test]
+async fn grants_never_make_available_negative_on_every_dialect() {
+    on_every_dialect(grants_never_make_available_negative).await;
+}
+
+#[tokio::test]
+async fn the_first_account_is_created_once_on_every_dialect() {
+    on_every_dialect(the_first_account_is_created_once).await;
+}
+
+#[tokio::test]
+async fn concurrent_claims_are_disjoint_on_every_dialect() {
+    on_every_dialect(concurrent_claims_are_disjoint).await;
+}
+
+#[tokio::test]
+async fn cancels_racing_claims_settle_each_model_once_on_every_dialect() {
+    on_every_dialect(cancels_racing_claims_settle_each_model_once).await;
+}
+
+#[tokio::test]
+async fn the_outbox_hands_out_each_job_once_on_every_dialect() {
+    on_every_dialect(the_outbox_hands_out_each_job_once).await;
+}
+
+#[tokio::test]
+async fn a_delivered_job_starts_until_it_is_settled_on_every_dialect() {
+    on_every_dialect(a_delivered_job_starts_until_it_is_settled).await;
 }

@@ -1,7 +1,6 @@
 //! The S3 blob store against a real S3-compatible server (moto).
 
-mod services;
-
+use crate::services;
 use mannequin::blob::BlobStore;
 use mannequin::blob::s3::{S3, S3Settings};
 

@@ -4,12 +4,11 @@
 //! every model must still end DONE, charged exactly once, with images that
 //! serve. Needs PostgreSQL, NATS and moto (see `tests/services`).
 
-mod services;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::services;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 

@@ -4,10 +4,8 @@
 //! `MANNEQUIN_TEST_STACK=scale` runs the same tests on the scale-out stack: a
 //! fresh PostgreSQL database, a NATS stream and an S3 bucket per test (moto at
 //! `MANNEQUIN_TEST_S3_ENDPOINT`, or one started per test).
-#![allow(dead_code)]
 
-#[path = "../services/mod.rs"]
-pub mod services;
+use crate::services;
 
 use std::sync::Arc;
 
@@ -18,7 +16,7 @@ use mannequin::config::{Cli, Command, ServeArgs};
 use mannequin::generator::Generator;
 use mannequin::keys::{self, Scope};
 use mannequin_domain::Credits;
-use mannequin_domain::ids::IdKind;
+use mannequin_domain::ids::AccountId;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -101,7 +99,7 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     /// The starter account and its key (all scopes, 1000 credits).
-    pub account: String,
+    pub account: AccountId,
     pub key: String,
 }
 
@@ -184,11 +182,11 @@ impl TestApp {
     }
 
     /// A new account with `credits` and a key with `scopes`: (account id, api key).
-    pub async fn account(&self, credits: i64, scopes: &[Scope]) -> (String, String) {
-        let id = new_id(IdKind::Account);
+    pub async fn account(&self, credits: i64, scopes: &[Scope]) -> (AccountId, String) {
+        let id: AccountId = new_id();
         let store = &self.running.store;
         store
-            .create_account(&id, "test", Credits(credits), now_ms())
+            .create_account(&id, "test", Credits::new(credits), now_ms())
             .await
             .unwrap();
         let key = self.key_for(&id, scopes, None).await;
@@ -197,7 +195,7 @@ impl TestApp {
 
     pub async fn key_for(
         &self,
-        account: &str,
+        account: &AccountId,
         scopes: &[Scope],
         expires_at: Option<i64>,
     ) -> String {
@@ -241,21 +239,22 @@ impl TestApp {
         (status, res.json().await.unwrap())
     }
 
-    pub async fn balance(&self, account: &str) -> (i64, i64, i64) {
-        let b = self.running.store.balance(account).await.unwrap().unwrap();
-        (b.available, b.reserved, b.consumed)
+    /// `(available, reserved, consumed)` of the account.
+    pub async fn balance(&self, account: &AccountId) -> (i64, i64, i64) {
+        let b = self.running.store.balances(account).await.unwrap().unwrap();
+        (b.available.get(), b.reserved.get(), b.consumed.get())
     }
 
     /// Asserts the credit invariants over the whole database.
     pub async fn audit(&self) {
-        let report = self.running.store.audit().await.unwrap();
+        let report = self.running.store.audit(now_ms()).await.unwrap();
         assert!(report.ok, "audit failed: {:#?}", report.violations);
     }
 
     /// A direct connection to the database, for checks the API cannot make.
     /// Write queries with `$1`-style placeholders: both dialects read them.
     pub async fn sql(&self) -> sqlx::AnyPool {
-        sqlx::any::install_default_drivers();
+        mannequin::store::install_drivers();
         let url = match &self.scale {
             Some(g) => g.db.url.clone(),
             None => format!(

@@ -1,9 +1,7 @@
 //! Whatever a client sends to register-ideas, the answer is a contract status
 //! with a JSON body, and the books stay balanced.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -1,7 +1,6 @@
 //! The outside services the scale-out tests use: PostgreSQL, NATS JetStream and
 //! an S3-compatible server. Outside CI a missing service skips its tests with a
 //! loud message; under CI (`CI=true`) it fails them.
-#![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -1,0 +1,70 @@
+//! Planning a register-ideas call: everything the store will write, with its
+//! ids, ideas, price and deadline chosen here, outside the handler.
+
+use std::time::Duration;
+
+use mannequin_domain::ids::{AccountId, BatchId};
+use mannequin_domain::{Attributes, Count, Credits, Preferences, ideas};
+use sha2::{Digest, Sha256};
+
+use crate::clock::new_id;
+use crate::store::{Idempotency, NewBatch, NewModel};
+
+/// The service's terms for a batch.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    pub price_per_model: Credits,
+    pub max_attempts: u32,
+    /// How long the reservation may stay open before unfinished models fail.
+    pub reservation_ttl: Duration,
+}
+
+/// What one register-ideas call asks for.
+#[derive(Debug, Clone)]
+pub struct Order<'a> {
+    pub account: &'a AccountId,
+    pub preferences: &'a Preferences,
+    pub count: Count,
+    pub correlation_id: &'a str,
+    pub idempotency_key: Option<String>,
+}
+
+/// The batch to register for `order` at `now`: `count` distinct ideas read
+/// from the text, a model and a job per idea, and the request's hash for its
+/// idempotency key (the same text and count hash alike).
+pub fn plan(order: Order<'_>, terms: &Terms, now: i64) -> NewBatch {
+    let batch_id: BatchId = new_id();
+    let text = order.preferences.as_str();
+    let ideas =
+        Attributes::read(text).ideas(order.count.get(), ideas::seed(batch_id.as_str(), text));
+    let idempotency = order.idempotency_key.map(|key| {
+        let mut h = Sha256::new();
+        h.update(order.count.get().to_be_bytes());
+        h.update(text.as_bytes());
+        Idempotency {
+            key,
+            request_hash: h.finalize().to_vec(),
+        }
+    });
+    let ttl = i64::try_from(terms.reservation_ttl.as_millis()).unwrap_or(i64::MAX);
+    NewBatch {
+        account_id: order.account.clone(),
+        batch_id,
+        order_id: new_id(),
+        reservation_id: new_id(),
+        preferences: text.to_string(),
+        correlation_id: order.correlation_id.to_string(),
+        price_per_model: terms.price_per_model,
+        deadline: now.saturating_add(ttl),
+        max_attempts: terms.max_attempts,
+        models: ideas
+            .into_iter()
+            .map(|idea| NewModel {
+                id: new_id(),
+                job_id: new_id(),
+                idea,
+            })
+            .collect(),
+        idempotency,
+    }
+}

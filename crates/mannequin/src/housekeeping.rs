@@ -1,0 +1,62 @@
+//! Housekeeping, run by every process (API and worker alike), so that credits
+//! are never held past a deadline and no job is forgotten even while no worker
+//! runs. Several processes at once are safe: each step is one transaction.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::clock::now_ms;
+use crate::error::Report;
+use crate::store::Store;
+
+/// How long an `Idempotency-Key` is remembered: a day.
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// How often housekeeping runs.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// Closes reservations past their deadline (failing and refunding their
+/// unfinished models), takes up jobs whose worker was lost (a lease that ran
+/// out more than `lease` ago), and forgets idempotency keys older than a day.
+pub async fn sweep(store: &Store, lease: Duration) {
+    match store.expire_reservations(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => info!(models = n, "reservations past their deadline closed"),
+        Err(e) => warn!(error = %Report(&e), "could not close expired reservations"),
+    }
+    let grace = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    match store.recover_lost_jobs(now_ms(), grace).await {
+        Ok((0, 0)) => {}
+        Ok((requeued, failed)) => {
+            info!(
+                requeued,
+                failed, "jobs whose worker was lost taken up again"
+            )
+        }
+        Err(e) => warn!(error = %Report(&e), "could not take up lost jobs"),
+    }
+    if let Err(e) = store
+        .prune_idempotency_keys(now_ms() - IDEMPOTENCY_TTL_MS)
+        .await
+    {
+        warn!(error = %Report(&e), "could not prune idempotency keys");
+    }
+}
+
+/// Runs [`sweep`] every [`EVERY`] until `shutdown`.
+pub async fn run(store: Arc<Store>, lease: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => sweep(&store, lease).await,
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! What differs between SQLite and PostgreSQL, stated once. Everything else is
+//! one SQL text: both read `$n` placeholders, `RETURNING` and
+//! `CAST(… AS BIGINT)` alike.
+
+use std::time::Duration;
+
+/// How a database differs from the other. A new backend supplies one of these
+/// and its migrations folder, and passes the conformance suite.
+#[derive(Debug)]
+pub struct Dialect {
+    pub name: &'static str,
+    /// Starts a write transaction.
+    pub begin_write: &'static str,
+    /// Starts a read-only transaction that sees one snapshot (the audit).
+    pub begin_snapshot: &'static str,
+    /// Run first in the migration transaction, so processes starting together
+    /// apply each migration once.
+    pub lock_migrations: Option<&'static str>,
+    /// Run with `$1` = account id and `$2` = key before looking an idempotency
+    /// key up, so two calls with one key run one after the other and the second
+    /// finds the first's batch instead of failing on the key's unique index.
+    pub lock_idempotency_key: Option<&'static str>,
+    /// Takes up to `$4` ready jobs for worker `$1` until `$2` at time `$3`:
+    /// expired leases first (a dead worker's jobs must not wait behind a
+    /// backlog), then due jobs in time order. Jobs whose deliveries are used up
+    /// are left to housekeeping. Returns the job rows.
+    pub claim_jobs: &'static str,
+    /// Takes up to `$3` unpublished queued jobs for a relay until `$1` at time
+    /// `$2`, oldest first. Returns `id, deliveries`.
+    pub claim_outbox: &'static str,
+    /// `(version, description, SQL)` of each migration, in order. A version
+    /// means the same change on every dialect.
+    pub migrations: &'static [(i64, &'static str, &'static str)],
+    /// Whether the table named `$1` exists: a row if it does.
+    pub table_exists: &'static str,
+    /// The versions of today's migrations that a database migrated by the
+    /// runner of earlier releases (table `schema_migrations`) holds, given the
+    /// highest version it recorded there.
+    pub legacy_versions: fn(i64) -> &'static [i64],
+    /// Whether an error code means "out of reach for now" (503), not a bug.
+    pub transient: fn(&str) -> bool,
+}
+
+/// The columns a claim returns, in order.
+pub const JOB_COLUMNS: &str = "id, model_id, correlation_id, attempts, max_attempts, deliveries";
+
+pub static SQLITE: Dialect = Dialect {
+    name: "sqlite",
+    begin_write: "BEGIN IMMEDIATE",
+    // In WAL mode a read transaction sees one snapshot.
+    begin_snapshot: "BEGIN",
+    // `BEGIN IMMEDIATE` already holds the database's one write lock.
+    lock_migrations: None,
+    // Write transactions are serial already.
+    lock_idempotency_key: None,
+    // One writer at a time: no two workers can pick the same row.
+    claim_jobs: "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+             deliveries = deliveries + 1, updated_at = $3
+         WHERE id IN (
+             SELECT id FROM (SELECT id FROM jobs
+                             WHERE state = 'running' AND lease_expires_at <= $3
+                               AND deliveries < max_attempts + 5
+                             ORDER BY lease_expires_at LIMIT $4)
+             UNION ALL
+             SELECT id FROM (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3
+                             ORDER BY run_at LIMIT $4)
+             LIMIT $4)
+         RETURNING id, model_id, correlation_id, attempts, max_attempts, deliveries",
+    claim_outbox: "UPDATE jobs SET relay_until = $1
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE published_at IS NULL AND state = 'queued'
+                        AND (relay_until IS NULL OR relay_until <= $2)
+                      ORDER BY created_at LIMIT $3)
+         RETURNING id, deliveries",
+    migrations: &[
+        (
+            1,
+            "init",
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+        ),
+        (
+            2,
+            "outbox",
+            include_str!("../../migrations/sqlite/0002_outbox.sql"),
+        ),
+    ],
+    table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+    legacy_versions: |highest| match highest {
+        1 => &[1],
+        _ => &[1, 2],
+    },
+    // SQLITE_BUSY, SQLITE_LOCKED and their extended codes: contention.
+    transient: |code| matches!(code, "5" | "6" | "261" | "262" | "517"),
+};
+
+pub static POSTGRES: Dialect = Dialect {
+    name: "postgres",
+    begin_write: "BEGIN",
+    begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    lock_migrations: Some("SELECT pg_advisory_xact_lock(120265231983985)"),
+    lock_idempotency_key: Some(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || $2, 0))",
+    ),
+    // Rows another worker is claiming right now are skipped, not waited for.
+    claim_jobs: "WITH expired AS (
+             SELECT id, 0 AS k, lease_expires_at AS t FROM jobs
+             WHERE state = 'running' AND lease_expires_at <= $3
+               AND deliveries < max_attempts + 5
+             ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+         due AS (
+             SELECT id, 1 AS k, run_at AS t FROM jobs
+             WHERE state = 'queued' AND run_at <= $3
+             ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+         picked AS (
+             SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM due) both_kinds
+             ORDER BY k, t LIMIT $4)
+         UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+             deliveries = deliveries + 1, updated_at = $3
+         FROM picked WHERE jobs.id = picked.id
+         RETURNING jobs.id, jobs.model_id, jobs.correlation_id, jobs.attempts,
+             jobs.max_attempts, jobs.deliveries",
+    claim_outbox: "WITH picked AS (
+             SELECT id FROM jobs
+             WHERE published_at IS NULL AND state = 'queued'
+               AND (relay_until IS NULL OR relay_until <= $2)
+             ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE jobs SET relay_until = $1 FROM picked WHERE jobs.id = picked.id
+         RETURNING jobs.id, jobs.deliveries",
+    migrations: &[
+        (
+            1,
+            "init",
+            include_str!("../../migrations/postgres/0001_init.sql"),
+        ),
+        (
+            2,
+            "outbox",
+            include_str!("../../migrations/postgres/0002_outbox.sql"),
+        ),
+    ],
+    table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",
+    // Earlier releases created the outbox columns in PostgreSQL's version 1.
+    legacy_versions: |_| &[1, 2],
+    // Class 08 (connection exception), 53 (insufficient resources: too many
+    // clients, out of memory), 57P (shutting down, starting up, cannot connect
+    // now), 55000 (the database does not accept connections), and transactions
+    // given up for another one (serialization failure, deadlock).
+    transient: |code| {
+        code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P")
+            || matches!(code, "55000" | "40001" | "40P01")
+    },
+};
+
+/// The pragmas every SQLite connection starts with.
+pub const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA cache_size = -4000",
+];
+
+/// How long a request waits for a PostgreSQL connection before answering 503.
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);

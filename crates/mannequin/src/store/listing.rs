@@ -1,0 +1,113 @@
+//! What clients read and mark: the model list, votes, and the queue's figures.
+
+use mannequin_domain::ids::{AccountId, BatchId, ModelId};
+use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
+
+fn model_row(r: &AnyRow) -> StoreResult<ModelRow> {
+    let status: String = r.try_get(3)?;
+    let voting: String = r.try_get(4)?;
+    Ok(ModelRow {
+        id: ModelId::trusted(r.try_get(0)?),
+        batch_id: BatchId::trusted(r.try_get(1)?),
+        name: r.try_get(2)?,
+        status: ModelStatus::parse(&status)
+            .ok_or_else(|| StoreError::internal(format!("unknown status {status}")))?,
+        voting: Voting::parse(&voting)
+            .ok_or_else(|| StoreError::internal(format!("unknown voting {voting}")))?,
+        thumb_key: r.try_get(5)?,
+        image_key: r.try_get(6)?,
+        failure_reason: r.try_get(7)?,
+        created_at: r.try_get(8)?,
+    })
+}
+
+impl Store {
+    /// The account's models, newest first, after the query's cursor.
+    pub async fn list_models(
+        &self,
+        account: &AccountId,
+        query: &ListQuery,
+    ) -> StoreResult<Vec<ModelRow>> {
+        let mut sql = String::from(
+            "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
+                 created_at
+             FROM models WHERE account_id = $1",
+        );
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if query.filter == StatusFilter::Approved {
+            sql.push_str(&format!(" AND voting = '{}'", Voting::Approved.as_str()));
+        }
+        if query.batch_id.is_some() {
+            sql.push_str(&format!(" AND batch_id = ${}", next()));
+        }
+        if query.cursor.is_some() {
+            let (a, b) = (next(), next());
+            sql.push_str(&format!(
+                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))"
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT ${}",
+            next()
+        ));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account.as_str());
+        if let Some(batch) = &query.batch_id {
+            q = q.bind(batch.as_str());
+        }
+        if let Some(c) = &query.cursor {
+            q = q.bind(c.created_at_ms).bind(c.id.as_str());
+        }
+        let rows = q.bind(i64::from(query.limit)).fetch_all(&self.read).await?;
+        rows.iter().map(model_row).collect()
+    }
+
+    /// Sets a model's vote; false when the model is not the account's.
+    pub async fn set_voting(
+        &self,
+        account: &AccountId,
+        model: &ModelId,
+        voting: Voting,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE models SET voting = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
+        )
+        .bind(voting.as_str())
+        .bind(now)
+        .bind(model.as_str())
+        .bind(account.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Live figures for `/metrics`.
+    pub async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        // States as literals, so the partial indexes on them serve the counts.
+        let (queued, running) = (JobState::Queued.as_str(), JobState::Running.as_str());
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT (SELECT COUNT(*) FROM jobs WHERE state = '{queued}'),
+                    (SELECT COUNT(*) FROM jobs WHERE state = '{running}'),
+                    (SELECT COUNT(*) FROM jobs WHERE published_at IS NULL AND state = '{queued}'),
+                    (SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM accounts)"
+        )))
+        .fetch_one(&self.read)
+        .await?;
+        Ok(QueueStats {
+            queued: row.try_get(0)?,
+            running: row.try_get(1)?,
+            unpublished: row.try_get(2)?,
+            credits_reserved: Credits::new(row.try_get(3)?),
+        })
+    }
+}

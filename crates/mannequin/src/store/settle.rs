@@ -1,0 +1,283 @@
+//! Settling: a model reaches its terminal status and its price is consumed or
+//! refunded, in the same transaction. The model's status is the guard against
+//! settling twice: only a status the domain's status machine allows to become
+//! the outcome is changed.
+
+use std::collections::BTreeMap;
+
+use mannequin_domain::credits::LedgerKind;
+use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
+use mannequin_domain::{Credits, ModelStatus};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::ledger::{self, Entry};
+use super::{
+    ClaimedJob, Completion, JobState, Settled, Store, StoreError, StoreResult, Tx, placeholders,
+};
+
+/// One model to settle.
+pub(super) struct ToSettle<'a> {
+    pub model_id: &'a ModelId,
+    /// Why it failed or was cancelled; `None` when done.
+    pub reason: Option<&'a str>,
+    /// `(image key, thumbnail key)` when done.
+    pub images: Option<(&'a str, &'a str)>,
+    pub correlation_id: &'a str,
+}
+
+/// Statuses as an SQL list: `'PENDING', 'PROCESSING'`.
+fn sql_list(statuses: impl Iterator<Item = ModelStatus>) -> String {
+    statuses
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statuses a model may settle to `outcome` from, taken from the domain's
+/// status machine, as an SQL list.
+fn settles_from(outcome: ModelStatus) -> String {
+    sql_list(
+        ModelStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_become(outcome)),
+    )
+}
+
+/// The statuses of models not settled yet (`'PENDING', 'PROCESSING'`), as an
+/// SQL list.
+pub(super) fn unsettled() -> String {
+    sql_list(ModelStatus::ALL.into_iter().filter(|s| !s.is_terminal()))
+}
+
+/// Amounts per reservation and per account, in id order (the lock order).
+#[derive(Default)]
+struct Sums {
+    reservations: BTreeMap<ReservationId, Credits>,
+    accounts: BTreeMap<AccountId, Credits>,
+}
+
+impl Sums {
+    fn add(
+        &mut self,
+        account: &AccountId,
+        reservation: &ReservationId,
+        amount: Credits,
+    ) -> StoreResult<()> {
+        let overflow = || StoreError::internal("settled credits overflow");
+        let r = self.reservations.entry(reservation.clone()).or_default();
+        *r = r.checked_add(amount).ok_or_else(overflow)?;
+        let a = self.accounts.entry(account.clone()).or_default();
+        *a = a.checked_add(amount).ok_or_else(overflow)?;
+        Ok(())
+    }
+}
+
+/// Moves models to the terminal status `outcome` and settles their prices, in
+/// `tx`; returns one result per item, in order.
+///
+/// Locks are taken in one order everywhere: jobs, models (by id), reservations
+/// (by id), then accounts (by id) last, each once per transaction with the
+/// summed amount. Concurrent settles and claims therefore do not deadlock, and
+/// the hot account row is held only from its update to the commit.
+pub(super) async fn settle_many(
+    tx: &mut Tx,
+    outcome: ModelStatus,
+    items: &[ToSettle<'_>],
+    now: i64,
+) -> StoreResult<Vec<Settled>> {
+    debug_assert!(outcome.is_terminal());
+    let update = format!(
+        "UPDATE models SET status = $1, failure_reason = $2, image_key = $3, thumb_key = $4,
+             updated_at = $5
+         WHERE id = $6 AND status IN ({})
+         RETURNING account_id, reservation_id, price",
+        settles_from(outcome)
+    );
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| items[i].model_id);
+    // The models' jobs are locked first, as claims lock them (job, then
+    // model): a claim skips a job being settled instead of deadlocking with
+    // the settle on PostgreSQL.
+    for chunk in order.chunks(500) {
+        let sql = format!(
+            "UPDATE jobs SET updated_at = updated_at WHERE model_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for &i in chunk {
+            q = q.bind(items[i].model_id.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let mut results = vec![Settled::Now; items.len()];
+    let mut sums = Sums::default();
+    let mut settled = Vec::new();
+    for i in order {
+        let item = &items[i];
+        let row = sqlx::query(AssertSqlSafe(update.clone()))
+            .bind(outcome.as_str())
+            .bind(item.reason)
+            .bind(item.images.map(|k| k.0))
+            .bind(item.images.map(|k| k.1))
+            .bind(now)
+            .bind(item.model_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(row) = row else {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM models WHERE id = $1")
+                    .bind(item.model_id.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let status = status
+                .as_deref()
+                .and_then(ModelStatus::parse)
+                .ok_or_else(|| StoreError::internal(format!("no model {}", item.model_id)))?;
+            results[i] = Settled::Already(status);
+            continue;
+        };
+        let account = AccountId::trusted(row.try_get(0)?);
+        let reservation = ReservationId::trusted(row.try_get(1)?);
+        let price = Credits::new(row.try_get(2)?);
+        sums.add(&account, &reservation, price)?;
+        settled.push((account, reservation, price, i));
+    }
+    if settled.is_empty() {
+        return Ok(results);
+    }
+    let kind = if outcome == ModelStatus::Done {
+        LedgerKind::Consume
+    } else {
+        LedgerKind::Refund
+    };
+    let entries: Vec<Entry<'_>> = settled
+        .iter()
+        .map(|(account, reservation, price, i)| Entry {
+            account_id: account,
+            kind,
+            amount: *price,
+            reservation_id: Some(reservation),
+            model_id: Some(items[*i].model_id),
+            correlation_id: Some(items[*i].correlation_id),
+            note: items[*i].reason,
+        })
+        .collect();
+    ledger::append(tx, &entries, now).await?;
+    for chunk in settled.chunks(500) {
+        let sql = format!(
+            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+             WHERE model_id IN ({})",
+            placeholders(3, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(JobState::settled(outcome).as_str())
+            .bind(now);
+        for (_, _, _, i) in chunk {
+            q = q.bind(items[*i].model_id.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let column = match kind {
+        LedgerKind::Consume => "consumed",
+        _ => "refunded",
+    };
+    let reservation_sql = format!(
+        "UPDATE reservations SET {column} = {column} + $1,
+             closed_at = CASE WHEN consumed + refunded + $1 = amount THEN $3 ELSE closed_at END
+         WHERE id = $2"
+    );
+    for (reservation, amount) in &sums.reservations {
+        sqlx::query(AssertSqlSafe(reservation_sql.clone()))
+            .bind(amount.get())
+            .bind(reservation.as_str())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (account, amount) in &sums.accounts {
+        if !ledger::move_balances(tx, account, kind, *amount).await? {
+            return Err(StoreError::internal(format!(
+                "settling would make {account}'s balances negative"
+            )));
+        }
+    }
+    Ok(results)
+}
+
+/// [`settle_many`] for one model.
+pub(super) async fn settle(
+    tx: &mut Tx,
+    outcome: ModelStatus,
+    item: ToSettle<'_>,
+    now: i64,
+) -> StoreResult<Settled> {
+    Ok(settle_many(tx, outcome, &[item], now).await?[0])
+}
+
+impl Store {
+    /// Marks the models DONE with their images and consumes their prices, in
+    /// one transaction; one result per model, in order.
+    pub async fn complete_models(
+        &self,
+        done: &[Completion<'_>],
+        now: i64,
+    ) -> StoreResult<Vec<Settled>> {
+        if done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items: Vec<ToSettle<'_>> = done
+            .iter()
+            .map(|c| ToSettle {
+                model_id: &c.job.model_id,
+                reason: None,
+                images: Some((c.image_key, c.thumb_key)),
+                correlation_id: &c.job.correlation_id,
+            })
+            .collect();
+        let mut tx = self.begin().await?;
+        let settled = settle_many(&mut tx, ModelStatus::Done, &items, now).await?;
+        tx.commit().await?;
+        Ok(settled)
+    }
+
+    /// [`Store::complete_models`] for one model.
+    pub async fn complete_model(
+        &self,
+        job: &ClaimedJob,
+        image_key: &str,
+        thumb_key: &str,
+        now: i64,
+    ) -> StoreResult<Settled> {
+        let done = [Completion {
+            job,
+            image_key,
+            thumb_key,
+        }];
+        Ok(self.complete_models(&done, now).await?[0])
+    }
+
+    /// Marks the model FAILED with `reason` (what the customer sees) and
+    /// refunds its price.
+    pub async fn fail_model(
+        &self,
+        job: &ClaimedJob,
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<Settled> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE jobs SET last_error = $1, attempts = attempts + 1 WHERE id = $2")
+            .bind(reason)
+            .bind(job.job_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let item = ToSettle {
+            model_id: &job.model_id,
+            reason: Some(reason),
+            images: None,
+            correlation_id: &job.correlation_id,
+        };
+        let s = settle(&mut tx, ModelStatus::Failed, item, now).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+}

@@ -1,0 +1,179 @@
+//! Keys, scopes, tenants and the rate limit.
+
+use mannequin::keys::Scope;
+use serde_json::json;
+
+use crate::helpers::{TestApp, expect_error};
+
+#[tokio::test]
+async fn every_invalid_key_answers_401_alike() {
+    let app = TestApp::start().await;
+    let (account, _) = app.account(100, &Scope::ALL).await;
+    let revoked = app.key_for(&account, &Scope::ALL, None).await;
+    let revoked_id = revoked
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        app.running
+            .store
+            .revoke_key(&revoked_id, mannequin::clock::now_ms())
+            .await
+            .unwrap()
+    );
+    let expired = app
+        .key_for(&account, &Scope::ALL, Some(mannequin::clock::now_ms() - 1))
+        .await;
+    let (key_id, secret) = app
+        .key
+        .trim_start_matches("mk_live_")
+        .split_once('.')
+        .unwrap();
+    let wrong_secret = format!("mk_live_{key_id}.{}", "A".repeat(secret.len()));
+    let unknown = format!("mk_live_zzzzzzzzzzzzzzzz.{secret}");
+    let url = format!("{}/api/external/models", app.url);
+    let mut messages = Vec::new();
+    for key in [
+        None,
+        Some("garbage"),
+        Some(wrong_secret.as_str()),
+        Some(unknown.as_str()),
+        Some(revoked.as_str()),
+        Some(expired.as_str()),
+    ] {
+        for post in [false, true] {
+            let mut req = if post {
+                app.client
+                    .post(format!("{url}/register-ideas"))
+                    .json(&json!({"preferences": "a", "count": 1}))
+            } else {
+                app.client.get(&url)
+            };
+            if let Some(k) = key {
+                req = req.header("X-Api-Key", k);
+            }
+            let body = expect_error(req.send().await.unwrap(), 401, "unauthorized").await;
+            messages.push(body["error"].as_str().unwrap().to_string());
+        }
+    }
+    messages.dedup();
+    assert_eq!(messages.len(), 1, "no hint of which: {messages:?}");
+    assert_eq!(app.balance(&account).await, (100, 0, 0));
+}
+
+#[tokio::test]
+async fn bearer_works_and_x_api_key_wins_when_both_are_sent() {
+    let app = TestApp::start().await;
+    let url = format!("{}/api/external/models", app.url);
+    let res = app
+        .client
+        .get(&url)
+        .header("Authorization", format!("Bearer {}", app.key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .get(&url)
+        .header("Authorization", format!("Bearer {}", app.key))
+        .header("X-Api-Key", "mk_live_bad.bad")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "X-Api-Key wins");
+    let res = app
+        .client
+        .get(&url)
+        .header("Authorization", "Bearer mk_live_bad.bad")
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn keys_without_the_scope_get_403() {
+    let app = TestApp::start().await;
+    let (account, read_only) = app.account(100, &[Scope::Read]).await;
+    let register_only = app.key_for(&account, &[Scope::Register], None).await;
+    let res = app
+        .register(&read_only, json!({"preferences": "a", "count": 1}))
+        .await;
+    let body = expect_error(res, 403, "missing_scope").await;
+    assert_eq!(body["error"], "Missing required scope: 'content.register'.");
+    assert_eq!(app.balance(&account).await, (100, 0, 0));
+    let res = app
+        .client
+        .get(format!("{}/api/external/models", app.url))
+        .header("X-Api-Key", &register_only)
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(res, 403, "missing_scope").await;
+    assert_eq!(body["error"], "Missing required scope: 'content.read'.");
+    assert_eq!(app.list(&read_only, "").await.0, 200);
+    assert_eq!(
+        app.register(&register_only, json!({"preferences": "a", "count": 1}))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn accounts_cannot_see_or_touch_each_other() {
+    let app = TestApp::start().await;
+    let (_, other) = app.account(100, &Scope::ALL).await;
+    let mine = app.register_ok(&app.key, "casual", 2).await;
+    let batch = mine["batchId"].as_str().unwrap();
+    let model = mine["createdRecordIds"][0].as_str().unwrap();
+    let (_, list) = app.list(&other, "").await;
+    assert_eq!(list["count"], 0);
+    let (_, list) = app.list(&other, &format!("?batchId={batch}")).await;
+    assert_eq!(list["count"], 0);
+    let res = app
+        .client
+        .post(format!("{}/api/external/models/{model}/vote", app.url))
+        .header("X-Api-Key", &other)
+        .json(&json!({"voting": "APPROVED"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 404, "not_found").await;
+    let (_, list) = app.list(&app.key, &format!("?batchId={batch}")).await;
+    assert_eq!(list["count"], 2);
+    assert!(
+        list["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["voting"] == "PENDING")
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let app = TestApp::start_with(&["--rate-limit", "0.01", "--rate-burst", "2"], None).await;
+    assert_eq!(app.list(&app.key, "").await.0, 200);
+    assert_eq!(app.list(&app.key, "").await.0, 200);
+    let res = app
+        .client
+        .get(format!("{}/api/external/models", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    expect_error(res, 429, "rate_limited").await;
+    let (_, other) = app.account(10, &Scope::ALL).await;
+    assert_eq!(app.list(&other, "").await.0, 200, "limits are per account");
+}

@@ -1,0 +1,11 @@
+//! The Models API end to end: the real server on port 0, spoken to over HTTP,
+//! on the embedded default or (`MANNEQUIN_TEST_STACK=scale`) the scale-out stack.
+
+mod auth;
+mod jobs;
+mod listing;
+mod register;
+mod service;
+
+/// The contract's example text.
+pub const EXAMPLE: &str = "young female model, athletic build, natural makeup, for sportswear";

@@ -1,0 +1,252 @@
+//! What every response shares: JSON errors, correlation ids, health, metrics, the OpenAPI description, database failures.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_error};
+
+#[tokio::test]
+async fn framework_errors_are_json_too() {
+    let app = TestApp::start().await;
+    let res = app
+        .client
+        .get(format!("{}/nope", app.url))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 404, "not_found").await;
+    let res = app
+        .client
+        .delete(format!("{}/api/external/models", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 405, "method_not_allowed").await;
+    let res = app
+        .client
+        .get(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 405, "method_not_allowed").await;
+    let big = json!({"preferences": "x".repeat(70 * 1024)}).to_string();
+    let res = app
+        .client
+        .post(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &app.key)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 413, "payload_too_large").await;
+    let res = app
+        .client
+        .get(format!("{}/media/models/model_x/../../etc/passwd", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .get(format!("{}/media/models/model_missing/thumb.jpg", app.url))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 404, "not_found").await;
+    assert_eq!(app.balance(&app.account).await, (1000, 0, 0));
+}
+
+#[tokio::test]
+async fn a_broken_database_answers_500_without_internals() {
+    let app = TestApp::start().await;
+    let pool = app.sql().await;
+    sqlx::query("ALTER TABLE models RENAME TO models_moved")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .get(format!("{}/api/external/models", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(res, 500, "internal").await;
+    let text = body.to_string();
+    assert!(
+        !text.contains("models") && !text.contains("SQL") && !text.contains("table"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_answers_503_with_retry_after() {
+    let app = TestApp::start().await;
+    app.running.store.close().await;
+    let res = app
+        .client
+        .get(format!("{}/api/external/models", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    expect_error(res, 503, "unavailable").await;
+    let res = app
+        .register(&app.key, json!({"preferences": "casual", "count": 1}))
+        .await;
+    expect_error(res, 503, "unavailable").await;
+    let pool = app.sql().await;
+    let models: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM models")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(models, 0, "nothing half-done");
+    let res = app
+        .client
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "alive even when the database is not");
+}
+
+#[tokio::test]
+async fn correlation_ids_are_kept_or_replaced_and_stored_with_the_batch() {
+    let app = TestApp::start().await;
+    let url = format!("{}/api/external/models/register-ideas", app.url);
+    let send = |cid: &'static str| {
+        app.client
+            .post(&url)
+            .header("X-Api-Key", &app.key)
+            .header("X-Correlation-Id", cid)
+            .json(&json!({"preferences": "casual", "count": 1}))
+            .send()
+    };
+    let res = send("order-42.retry_1").await.unwrap();
+    assert_eq!(res.headers()["x-correlation-id"], "order-42.retry_1");
+    let batch: Value = res.json().await.unwrap();
+    let res = send("bad id with spaces!").await.unwrap();
+    let replaced = res.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(replaced, "bad id with spaces!");
+    assert_eq!(replaced.len(), 26);
+    let pool = app.sql().await;
+    let stored: (String, String, String) = sqlx::query_as(
+        "SELECT b.correlation_id, j.correlation_id, l.correlation_id FROM batches b
+         JOIN models m ON m.batch_id = b.id JOIN jobs j ON j.model_id = m.id
+         JOIN ledger l ON l.reservation_id = m.reservation_id AND l.kind = 'reserve'
+         WHERE b.id = $1",
+    )
+    .bind(batch["batchId"].as_str().unwrap())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        (
+            "order-42.retry_1".into(),
+            "order-42.retry_1".into(),
+            "order-42.retry_1".into()
+        )
+    );
+    app.drain().await;
+    let consumed: String = sqlx::query_scalar(
+        "SELECT correlation_id FROM ledger WHERE kind = 'consume' AND model_id = $1",
+    )
+    .bind(batch["createdRecordIds"][0].as_str().unwrap())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(consumed, "order-42.retry_1");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::start().await;
+    app.register_ok(&app.key, "casual", 2).await;
+    let get = |p: &str| app.client.get(format!("{}{p}", app.url)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let text = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"mannequin_http_requests_total{method="POST",route="/api/external/models/register-ideas",status="200"} 1"#), "{text}");
+    assert!(text.contains("mannequin_http_request_duration_seconds_bucket"));
+    assert!(
+        text.contains(r#"mannequin_queue_depth{state="queued"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"mannequin_credits_total{movement="reserved"} 20"#));
+    app.drain().await;
+    let text = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"mannequin_queue_depth{state="queued"} 0"#));
+    assert!(text.contains(r#"mannequin_jobs_total{outcome="done"} 2"#));
+    assert!(text.contains(r#"mannequin_credits_total{movement="consumed"} 20"#));
+}
+
+#[tokio::test]
+async fn the_served_openapi_document_matches_the_routes_and_responses() {
+    let app = TestApp::start().await;
+    let spec: Value = app
+        .client
+        .get(format!("{}/api/external/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 5);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = format!("{}{}", app.url, path.replace("{id}", "model_x"));
+            let req = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), url);
+            // Every documented operation exists and asks for a key.
+            expect_error(req.send().await.unwrap(), 401, "unauthorized").await;
+        }
+    }
+    let required = |schema: &str| -> Vec<String> {
+        spec["components"]["schemas"][schema]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let registered = app.register_ok(&app.key, "casual", 1).await;
+    for field in required("Registered") {
+        assert!(
+            registered.get(&field).is_some(),
+            "register-ideas lacks {field}"
+        );
+    }
+    let (_, list) = app.list(&app.key, "").await;
+    for field in required("ModelList") {
+        assert!(list.get(&field).is_some(), "list lacks {field}");
+    }
+    for field in required("Model") {
+        assert!(
+            list["models"][0].get(&field).is_some(),
+            "model lacks {field}"
+        );
+    }
+    let bad = app.register(&app.key, json!({})).await;
+    let err: Value = bad.json().await.unwrap();
+    for field in ["error", "code", "correlationId"] {
+        assert!(err.get(field).is_some(), "error lacks {field}");
+    }
+}

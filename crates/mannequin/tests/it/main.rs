@@ -1,0 +1,15 @@
+//! The integration tests, one binary: the real server on port 0 spoken to over
+//! HTTP, the real binary as processes, and the store's conformance suite on
+//! every backend. `helpers` starts apps; `services` reaches PostgreSQL, NATS
+//! and S3 (skipped loudly outside CI when missing, failing under CI).
+
+mod api;
+mod fuzz_register;
+mod helpers;
+mod http_generator;
+mod nats;
+mod process;
+mod s3;
+mod scale;
+mod services;
+mod store;
