@@ -49,6 +49,8 @@ pub struct Store {
     /// Reads. In SQLite's WAL mode they run alongside the writer.
     read: AnyPool,
     dialect: &'static Dialect,
+    /// The URL it was opened with; it may hold a password.
+    url: String,
 }
 
 /// Installs the `Any` driver's SQLite and PostgreSQL backends, once per process.
@@ -115,6 +117,7 @@ impl Store {
             write,
             read,
             dialect: &dialect::SQLITE,
+            url,
         })
     }
 
@@ -136,11 +139,17 @@ impl Store {
             write: pool.clone(),
             read: pool,
             dialect: &dialect::POSTGRES,
+            url: url.to_string(),
         })
     }
 
     pub fn dialect(&self) -> &'static Dialect {
         self.dialect
+    }
+
+    /// The URL the store was opened with. It may hold a password: never log it.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Starts a write transaction.

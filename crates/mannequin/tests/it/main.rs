@@ -4,6 +4,7 @@
 //! and S3 (skipped loudly outside CI when missing, failing under CI).
 
 mod api;
+mod database;
 mod fuzz_register;
 mod helpers;
 mod http_generator;

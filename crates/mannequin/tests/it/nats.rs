@@ -218,3 +218,71 @@ async fn long_work_reports_progress_so_nats_does_not_redeliver() {
     assert_eq!(deliveries, 1);
     app.audit().await;
 }
+
+/// A message lost inside NATS (here: the stream purged while a worker that
+/// then died held the job) leaves a running job whose lease ran out and that
+/// no delivery will bring back. Housekeeping puts it back in the outbox, the
+/// relay publishes it again under a message id of its own, and it is made and
+/// charged once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_message_was_lost_is_published_again_and_made_once() {
+    let Some(stream) = services::nats_stream().await else {
+        return;
+    };
+    let app = TestApp::start_with(
+        &[
+            "--queue",
+            "nats",
+            "--nats-url",
+            &services::nats_url(),
+            "--nats-stream",
+            &stream.name,
+            "--lease-ms",
+            "500",
+        ],
+        None,
+    )
+    .await;
+    let (account, key) = app.account(100, &Scope::ALL).await;
+    let body = app.register_ok(&key, "denim jacket", 1).await;
+    let model = body["createdRecordIds"][0].as_str().unwrap().to_string();
+    let store = &app.running.store;
+    let job: String = sqlx::query_scalar("SELECT id FROM jobs WHERE model_id = $1")
+        .bind(&model)
+        .fetch_one(&app.sql().await)
+        .await
+        .unwrap();
+    let job = mannequin_domain::ids::JobId::parse(&job).unwrap();
+    // A worker starts the job and dies with it, its lease long run out...
+    let now = mannequin::clock::now_ms();
+    store
+        .start_jobs(std::slice::from_ref(&job), "dead", now - 2_000, now - 1_000)
+        .await
+        .unwrap();
+    assert_eq!(app.drain().await, 0, "the stream is created, and empty");
+    // ...after the relay had published it (as the relay does: the job id as
+    // the message id), and the stream loses the message.
+    let js = async_nats::jetstream::new(async_nats::connect(services::nats_url()).await.unwrap());
+    let publish = async_nats::jetstream::message::PublishMessage::build()
+        .payload(job.as_str().to_string().into())
+        .message_id(job.as_str());
+    js.send_publish(format!("{}.jobs", stream.name), publish)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    js.get_stream(&stream.name)
+        .await
+        .unwrap()
+        .purge()
+        .await
+        .unwrap();
+    assert_eq!(app.drain().await, 0, "no delivery brings it back");
+    // Housekeeping, as every process runs it, takes the job up again.
+    mannequin::housekeeping::sweep(store, Duration::from_millis(500)).await;
+    drain_until(&app, 1, Duration::from_secs(30)).await;
+    let (_, list) = app.list(&key, "").await;
+    assert_eq!(list["models"][0]["status"], "DONE", "{list}");
+    assert_eq!(app.balance(&account).await, (90, 0, 10));
+    app.audit().await;
+}

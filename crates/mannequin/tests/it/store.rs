@@ -535,6 +535,108 @@ async fn a_delivered_job_starts_until_it_is_settled(store: &Store) {
     audit_ok(store).await;
 }
 
+/// A job whose worker was lost and that no queue hands out again is taken up
+/// by housekeeping: back to the queue (and the outbox) while it has
+/// deliveries left, failed and refunded once they are used up.
+async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
+    let a = account(store, 100).await;
+    let b = batch(&a, 1, now_ms() + 600_000);
+    let job = b.models[0].job_id.clone();
+    store.register_batch(&b, now_ms()).await.unwrap();
+    let ids: Vec<JobId> = store
+        .claim_outbox(10, now_ms(), now_ms())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.job_id)
+        .collect();
+    store.mark_published(&ids, now_ms()).await.unwrap();
+    // A worker starts it and dies; its lease runs out and nobody takes it.
+    let started = start(store, &job, "dead").await.expect("starts");
+    assert_eq!(started.deliveries, 1);
+    let later = now_ms() + 5_000;
+    assert_eq!(
+        store.recover_lost_jobs(later, 10_000).await.unwrap(),
+        (0, 0),
+        "within the grace another worker may still take it over"
+    );
+    assert_eq!(store.recover_lost_jobs(later, 1_000).await.unwrap(), (1, 0));
+    let again = store.claim_outbox(10, later, later).await.unwrap();
+    assert_eq!(again.len(), 1, "back in the outbox, to be published again");
+    assert_eq!((&again[0].job_id, again[0].deliveries), (&job, 1));
+    // Lost on every delivery it has: max attempts (3) + the crash allowance.
+    let mut t = later;
+    loop {
+        t += 100_000;
+        let claimed = store.claim_jobs("dying", 1, t, t + 1_000).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        assert!(claimed[0].deliveries <= 3 + mannequin::store::CRASH_ALLOWANCE);
+    }
+    let audit = store.audit(t + 3_600_000).await.unwrap();
+    assert!(
+        audit
+            .violations
+            .iter()
+            .any(|v| v.rule == "running_jobs_are_not_forgotten"),
+        "{audit:#?}"
+    );
+    assert_eq!(store.recover_lost_jobs(t, 1_000).await.unwrap(), (0, 1));
+    let rows = store
+        .list_models(
+            &a,
+            &ListQuery {
+                filter: StatusFilter::All,
+                batch_id: None,
+                cursor: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows[0].status, ModelStatus::Failed);
+    assert_eq!(
+        rows[0].failure_reason.as_deref(),
+        Some("the worker making this model stopped too often")
+    );
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved, b.consumed), (c(100), c(0), c(0)));
+    audit_ok(store).await;
+}
+
+/// A database migrated by an earlier release (its history in
+/// `schema_migrations`) is adopted, not migrated again.
+async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
+    let a = account(store, 10).await;
+    let pool = sqlx::AnyPool::connect(&store_url(store)).await.unwrap();
+    for sql in [
+        "DROP TABLE _sqlx_migrations",
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
+             applied_at BIGINT NOT NULL)",
+        "INSERT INTO schema_migrations VALUES (1, 'init', 0)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    if store.dialect().name == "sqlite" {
+        sqlx::query("INSERT INTO schema_migrations VALUES (2, 'outbox', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    store.migrate().await.unwrap();
+    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
+    assert!(store.account_exists(&a).await.unwrap(), "data kept");
+    store.migrate().await.unwrap();
+    audit_ok(store).await;
+}
+
+/// Where a test store lives, to open it a second time.
+fn store_url(store: &Store) -> String {
+    store.url().to_string()
+}
+
 fn missing() -> AccountId {
     AccountId::parse("acct_missing").unwrap()
 }
@@ -547,6 +649,46 @@ async fn start(store: &Store, job: &JobId, worker: &str) -> Option<ClaimedJob> {
         .unwrap()
         .pop()
         .flatten()
+}
+
+#[tokio::test]
+async fn lost_jobs_are_requeued_then_failed_when_lost_too_often_on_every_dialect() {
+    on_every_dialect(lost_jobs_are_requeued_then_failed_when_lost_too_often).await;
+}
+
+/// Several processes starting at once on a new database each migrate; every
+/// migration is applied once, and version 2 is the outbox on every dialect.
+#[tokio::test]
+async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
+    async fn race(url: &str) {
+        let opened = (0..4).map(|_| async {
+            let s = Store::open(url, 2).await.unwrap();
+            s.migrate().await.unwrap();
+            s
+        });
+        for s in futures_join_all(opened).await {
+            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2]);
+            let a = account(&s, 10).await;
+            let b = batch(&a, 1, now_ms() + 60_000);
+            s.register_batch(&b, now_ms()).await.unwrap();
+            let outbox = s.claim_outbox(10, now_ms(), now_ms()).await.unwrap();
+            assert!(
+                outbox.iter().any(|j| j.job_id == b.models[0].job_id),
+                "the outbox columns exist"
+            );
+            s.close().await;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    race(&format!("sqlite://{}", dir.path().join("new.db").display())).await;
+    if let Some(db) = services::TestDatabase::create().await {
+        race(&db.url).await;
+    }
+}
+
+#[tokio::test]
+async fn an_earlier_releases_migration_history_is_adopted_on_every_dialect() {
+    on_every_dialect(an_earlier_releases_migration_history_is_adopted).await;
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use mannequin::keys::Scope;
 use mannequin_domain::Idea;
 use serde_json::{Value, json};
 
+use super::EXAMPLE;
 use crate::helpers::{TestApp, expect_error};
 
 /// Fails every call, as retryable or fatal.
@@ -347,5 +348,30 @@ async fn a_model_that_times_out_while_generating_is_refunded_once_and_keeps_no_i
         left.is_empty(),
         "images of a failed model were kept: {left:?}"
     );
+    app.audit().await;
+}
+
+/// What a customer reads on a failed model is a short public reason; the full
+/// cause (paths, hosts, the storage's own words) goes only to the log.
+#[tokio::test]
+async fn a_failed_model_tells_a_public_reason_and_no_internals() {
+    if crate::helpers::stack() == crate::helpers::Stack::Scale {
+        eprintln!("embedded stack only: the fault is a file where local disk wants a folder");
+        return;
+    }
+    let app = TestApp::start_with(&["--max-attempts", "1"], None).await;
+    // Images go under <data>/media/models/<shard>/: a file in the way makes
+    // every store fail with an error that names the data directory.
+    std::fs::create_dir_all(app.dir.path().join("media")).unwrap();
+    std::fs::write(app.dir.path().join("media/models"), b"in the way").unwrap();
+    app.register_ok(&app.key, EXAMPLE, 1).await;
+    app.drain().await;
+    let (_, list) = app.list(&app.key, "").await;
+    let model = &list["models"][0];
+    assert_eq!(model["status"], "FAILED");
+    assert_eq!(model["failureReason"], "image storage unavailable");
+    let dir = app.dir.path().display().to_string();
+    assert!(!list.to_string().contains(&dir), "{list}");
+    assert_eq!(app.balance(&app.account).await, (1000, 0, 0), "refunded");
     app.audit().await;
 }

@@ -347,3 +347,49 @@ async fn a_retried_post_with_an_idempotency_key_is_charged_once() {
     assert_eq!(app.balance(&account).await, (0, 0, 30));
     app.audit().await;
 }
+
+/// A NUL or an escape sequence is never part of a description, and not every
+/// database can store a NUL: both stacks refuse such text at the edge, and an
+/// id that cannot be one is unknown before any query runs.
+#[tokio::test]
+async fn control_characters_and_malformed_ids_are_refused_before_any_query() {
+    let app = TestApp::start().await;
+    for text in ["young\u{0}woman", "red \u{1b}[31m dress", "a\u{7f}b"] {
+        let res = app
+            .register(&app.key, json!({"preferences": text, "count": 1}))
+            .await;
+        expect_error(res, 400, "invalid_preferences").await;
+    }
+    let res = app
+        .register(
+            &app.key,
+            json!({"preferences": "tall man,\ttailored suit\r\nstudio light", "count": 1}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "tabs and line breaks are ordinary text");
+    for (path, body) in [
+        (
+            "models/model_x%00/vote",
+            Some(json!({"voting": "APPROVED"})),
+        ),
+        ("models/model_%00/cancel", None),
+        ("batches/batch_x%00y/cancel", None),
+        (
+            "models/model_x%27%3B/vote",
+            Some(json!({"voting": "APPROVED"})),
+        ),
+    ] {
+        let mut req = app
+            .client
+            .post(format!("{}/api/external/{path}", app.url))
+            .header("X-Api-Key", &app.key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        expect_error(req.send().await.unwrap(), 404, "not_found").await;
+    }
+    let (status, list) = app.list(&app.key, "?batchId=batch_x%00").await;
+    assert_eq!((status, &list["code"]), (400, &json!("invalid_batch_id")));
+    assert_eq!(app.balance(&app.account).await, (990, 10, 0));
+    app.audit().await;
+}
