@@ -2,7 +2,8 @@
 //!
 //! An id is a prefix and a ULID in lowercase Crockford base32: 48 bits of milliseconds
 //! then 80 random bits, so ids sort by creation time and never collide in practice.
-//! The caller supplies the time and the randomness; this module only encodes.
+//! The caller supplies the time and the randomness; this module only encodes
+//! (hand-written: a ULID is 26 characters of base 32, less code than a crate's API).
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -1,25 +1,43 @@
 //! Request values parsed at the edge: once one of these exists, it is valid.
 
-use std::fmt;
-
 use crate::ids::{BatchId, ModelId};
 
 /// Why a request was refused with 400. `Display` is the human message of the
 /// contract's `error` field; [`RequestError::code`] is the stable `code`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    #[error("'preferences' is required.")]
     PreferencesMissing,
+    #[error("'preferences' must be a string.")]
     PreferencesNotString,
+    #[error("'preferences' must not be empty.")]
     PreferencesEmpty,
+    #[error(
+        "'preferences' is too long: {chars} characters, at most {} allowed.",
+        Preferences::MAX_CHARS
+    )]
     PreferencesTooLong { chars: usize },
+    #[error("'preferences' must not contain control characters other than tabs and line breaks.")]
     PreferencesControlCharacter,
+    #[error("'count' must be an integer.")]
     CountNotInteger,
+    #[error(
+        "'count' must be between {} and {}, got {got}.",
+        Count::MIN,
+        Count::MAX
+    )]
     CountOutOfRange { got: i128 },
+    #[error("Unknown statusFilter '{got}': use 'all' or 'approved'.")]
     StatusFilterUnknown { got: String },
+    #[error("'limit' must be an integer between 1 and {}.", Limit::MAX)]
     LimitInvalid,
+    #[error("'cursor' is not a cursor this service issued.")]
     CursorInvalid,
+    #[error("'batchId' is not a batch id.")]
     BatchIdInvalid,
+    #[error("'voting' must be one of 'PENDING', 'APPROVED' or 'REJECTED'.")]
     VotingInvalid,
+    #[error("'Idempotency-Key' must be 1 to 255 visible ASCII characters.")]
     IdempotencyKeyInvalid,
 }
 
@@ -41,54 +59,6 @@ impl RequestError {
         }
     }
 }
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequestError::PreferencesMissing => write!(f, "'preferences' is required."),
-            RequestError::PreferencesNotString => write!(f, "'preferences' must be a string."),
-            RequestError::PreferencesEmpty => write!(f, "'preferences' must not be empty."),
-            RequestError::PreferencesTooLong { chars } => write!(
-                f,
-                "'preferences' is too long: {chars} characters, at most {} allowed.",
-                Preferences::MAX_CHARS
-            ),
-            RequestError::PreferencesControlCharacter => write!(
-                f,
-                "'preferences' must not contain control characters other than tabs and line breaks."
-            ),
-            RequestError::CountNotInteger => write!(f, "'count' must be an integer."),
-            RequestError::CountOutOfRange { got } => write!(
-                f,
-                "'count' must be between {} and {}, got {got}.",
-                Count::MIN,
-                Count::MAX
-            ),
-            RequestError::StatusFilterUnknown { got } => {
-                write!(f, "Unknown statusFilter '{got}': use 'all' or 'approved'.")
-            }
-            RequestError::LimitInvalid => write!(
-                f,
-                "'limit' must be an integer between 1 and {}.",
-                Limit::MAX
-            ),
-            RequestError::CursorInvalid => {
-                write!(f, "'cursor' is not a cursor this service issued.")
-            }
-            RequestError::BatchIdInvalid => write!(f, "'batchId' is not a batch id."),
-            RequestError::IdempotencyKeyInvalid => write!(
-                f,
-                "'Idempotency-Key' must be 1 to 255 visible ASCII characters."
-            ),
-            RequestError::VotingInvalid => write!(
-                f,
-                "'voting' must be one of 'PENDING', 'APPROVED' or 'REJECTED'."
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RequestError {}
 
 /// The text describing the wanted models: trimmed, 1–2000 characters, with no
 /// control characters but tabs and line breaks (a NUL or an escape sequence is

@@ -1,5 +1,6 @@
 //! RFC 3339 timestamps as the contract writes them: UTC, milliseconds, `Z`.
 //! Times are kept as milliseconds since the Unix epoch everywhere else.
+//! Hand-written: one fixed format each way does not earn a date crate.
 
 /// Formats `ms` since the epoch as `2026-03-20T14:00:00.000Z`.
 pub fn format_millis(ms: i64) -> String {

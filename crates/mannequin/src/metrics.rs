@@ -1,16 +1,21 @@
-//! Counters and histograms for `/metrics`, in the Prometheus text format.
+//! Counters and histograms for `/metrics`, through `prometheus-client`, in the
+//! OpenMetrics text format Prometheus reads.
 //!
-//! Kept per application instance (not a global recorder), so that several apps
-//! in one test process count separately. Queue depth and reserved credits are
-//! read from the database at scrape time, so every process reports the truth.
+//! Kept per application instance (a registry of its own, not a global
+//! recorder), so that several apps in one test process count separately. Queue
+//! depth and reserved credits are read from the database at scrape time, so
+//! every process reports the truth.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mannequin_domain::Credits;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 
 use crate::store::QueueStats;
 
@@ -19,15 +24,8 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
 /// Job outcomes a worker reports.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobOutcome {
     Done,
     Failed,
@@ -36,158 +34,188 @@ pub enum JobOutcome {
     Duplicate,
 }
 
-#[derive(Default)]
+impl JobOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            JobOutcome::Done => "done",
+            JobOutcome::Failed => "failed",
+            JobOutcome::Retried => "retried",
+            JobOutcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MovementLabels {
+    movement: &'static str,
+}
+
+/// A gauge that is left out of a scrape while its value is unknown.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NoLabels {}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+type HistogramFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
+
 pub struct Metrics {
-    http: Mutex<BTreeMap<(String, String, u16), Histogram>>,
-    jobs_done: AtomicU64,
-    jobs_failed: AtomicU64,
-    jobs_retried: AtomicU64,
-    jobs_duplicate: AtomicU64,
-    credits_reserved: AtomicU64,
-    credits_consumed: AtomicU64,
-    credits_refunded: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    jobs: Family<OutcomeLabels, Counter>,
+    credits: Family<MovementLabels, Counter>,
+    /// Read from the database at scrape time; empty when it did not answer.
+    queue_depth: Family<StateLabels, Gauge>,
+    outbox_depth: Family<NoLabels, Gauge>,
+    credits_reserved: Family<NoLabels, Gauge>,
+    /// One scrape at a time sets the database gauges and encodes them.
+    scrape: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
 }
 
 impl Metrics {
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        let mut map = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        let h = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
-        h.count += 1;
-        h.sum += secs;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                h.counts[i] += 1;
-            }
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: HistogramFamily =
+            Family::new_with_constructor(|| Histogram::new(BUCKETS.iter().copied()));
+        let jobs = Family::<OutcomeLabels, Counter>::default();
+        let credits = Family::<MovementLabels, Counter>::default();
+        let queue_depth = Family::<StateLabels, Gauge>::default();
+        let outbox_depth = Family::<NoLabels, Gauge>::default();
+        let credits_reserved = Family::<NoLabels, Gauge>::default();
+        registry.register(
+            "mannequin_http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register_with_unit(
+            "mannequin_http_request_duration",
+            "HTTP request latency",
+            Unit::Seconds,
+            latency.clone(),
+        );
+        registry.register(
+            "mannequin_jobs",
+            "Jobs finished by this process, by outcome",
+            jobs.clone(),
+        );
+        registry.register(
+            "mannequin_credits",
+            "Credits moved by this process, by movement",
+            credits.clone(),
+        );
+        registry.register(
+            "mannequin_queue_depth",
+            "Jobs waiting or running, across all processes",
+            queue_depth.clone(),
+        );
+        registry.register(
+            "mannequin_outbox_depth",
+            "Jobs registered but not yet handed to NATS",
+            outbox_depth.clone(),
+        );
+        registry.register(
+            "mannequin_credits_reserved",
+            "Credits currently held by open reservations",
+            credits_reserved.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            jobs,
+            credits,
+            queue_depth,
+            outbox_depth,
+            credits_reserved,
+            scrape: Mutex::new(()),
         }
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let labels = RequestLabels {
+            method: method.to_string(),
+            route: route.to_string(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
     }
 
     pub fn job(&self, outcome: JobOutcome) {
-        let c = match outcome {
-            JobOutcome::Done => &self.jobs_done,
-            JobOutcome::Failed => &self.jobs_failed,
-            JobOutcome::Retried => &self.jobs_retried,
-            JobOutcome::Duplicate => &self.jobs_duplicate,
-        };
-        c.fetch_add(1, Ordering::Relaxed);
+        self.jobs
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    fn moved(&self, movement: &'static str, n: Credits) {
+        self.credits
+            .get_or_create(&MovementLabels { movement })
+            .inc_by(u64::try_from(n.get()).unwrap_or(0));
     }
 
     pub fn credits_reserved(&self, n: Credits) {
-        self.credits_reserved
-            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
+        self.moved("reserved", n);
     }
 
     pub fn credits_consumed(&self, n: Credits) {
-        self.credits_consumed
-            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
+        self.moved("consumed", n);
     }
 
     pub fn credits_refunded(&self, n: Credits) {
-        self.credits_refunded
-            .fetch_add(u64::try_from(n.get()).unwrap_or(0), Ordering::Relaxed);
+        self.moved("refunded", n);
     }
 
-    /// The whole exposition; `stats` is `None` when the database did not answer.
-    /// The metrics as Prometheus text; `outbox` adds the NATS outbox's depth.
+    /// The whole exposition. `stats` is `None` when the database did not
+    /// answer (its gauges are left out); `outbox` adds the NATS outbox's depth.
     pub fn render(&self, stats: Option<QueueStats>, outbox: bool) -> String {
-        let mut out = String::with_capacity(4096);
-        out.push_str("# HELP mannequin_http_requests_total HTTP requests by route and status.\n");
-        out.push_str("# TYPE mannequin_http_requests_total counter\n");
-        let map = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        for ((method, route, status), h) in map.iter() {
-            let _ = writeln!(
-                out,
-                "mannequin_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                h.count
-            );
-        }
-        out.push_str("# HELP mannequin_http_request_duration_seconds HTTP request latency.\n");
-        out.push_str("# TYPE mannequin_http_request_duration_seconds histogram\n");
-        for ((method, route, status), h) in map.iter() {
-            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
-            for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "mannequin_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "mannequin_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "mannequin_http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "mannequin_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
-        drop(map);
-        out.push_str("# HELP mannequin_jobs_total Jobs finished by this process, by outcome.\n");
-        out.push_str("# TYPE mannequin_jobs_total counter\n");
-        for (name, c) in [
-            ("done", &self.jobs_done),
-            ("failed", &self.jobs_failed),
-            ("retried", &self.jobs_retried),
-            ("duplicate", &self.jobs_duplicate),
-        ] {
-            let _ = writeln!(
-                out,
-                "mannequin_jobs_total{{outcome=\"{name}\"}} {}",
-                c.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str(
-            "# HELP mannequin_credits_total Credits moved by this process, by movement.\n",
-        );
-        out.push_str("# TYPE mannequin_credits_total counter\n");
-        for (name, c) in [
-            ("reserved", &self.credits_reserved),
-            ("consumed", &self.credits_consumed),
-            ("refunded", &self.credits_refunded),
-        ] {
-            let _ = writeln!(
-                out,
-                "mannequin_credits_total{{movement=\"{name}\"}} {}",
-                c.load(Ordering::Relaxed)
-            );
-        }
+        let _scrape = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
+        self.queue_depth.clear();
+        self.outbox_depth.clear();
+        self.credits_reserved.clear();
         if let Some(s) = stats {
-            out.push_str(
-                "# HELP mannequin_queue_depth Jobs waiting or running, across all processes.\n",
-            );
-            out.push_str("# TYPE mannequin_queue_depth gauge\n");
-            let _ = writeln!(
-                out,
-                "mannequin_queue_depth{{state=\"queued\"}} {}",
-                s.queued
-            );
-            let _ = writeln!(
-                out,
-                "mannequin_queue_depth{{state=\"running\"}} {}",
-                s.running
-            );
-            if outbox {
-                out.push_str(
-                    "# HELP mannequin_outbox_depth Jobs registered but not yet handed to NATS.\n",
-                );
-                out.push_str("# TYPE mannequin_outbox_depth gauge\n");
-                let _ = writeln!(out, "mannequin_outbox_depth {}", s.unpublished);
+            for (state, n) in [("queued", s.queued), ("running", s.running)] {
+                self.queue_depth
+                    .get_or_create(&StateLabels { state })
+                    .set(n);
             }
-            out.push_str(
-                "# HELP mannequin_credits_reserved Credits currently held by open reservations.\n",
-            );
-            out.push_str("# TYPE mannequin_credits_reserved gauge\n");
-            let _ = writeln!(out, "mannequin_credits_reserved {}", s.credits_reserved);
+            if outbox {
+                self.outbox_depth
+                    .get_or_create(&NoLabels {})
+                    .set(s.unpublished);
+            }
+            self.credits_reserved
+                .get_or_create(&NoLabels {})
+                .set(s.credits_reserved.get());
         }
+        let mut out = String::with_capacity(4096);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
 }
@@ -205,10 +233,42 @@ mod tests {
         assert!(
             text.contains(
                 r#"mannequin_http_requests_total{method="GET",route="/x",status="200"} 2"#
-            )
+            ),
+            "{text}"
         );
-        assert!(text.contains(r#"le="0.005"} 1"#));
-        assert!(text.contains(r#"le="0.5"} 2"#));
-        assert!(text.contains(r#"le="+Inf"} 2"#));
+        let bucket = |le: &str, n: u32| {
+            format!(
+                r#"mannequin_http_request_duration_seconds_bucket{{le="{le}",method="GET",route="/x",status="200"}} {n}"#
+            )
+        };
+        assert!(text.contains(&bucket("0.0025", 0)), "{text}");
+        assert!(text.contains(&bucket("0.005", 1)), "{text}");
+        assert!(text.contains(&bucket("0.5", 2)));
+        assert!(text.contains(&bucket("+Inf", 2)));
+        assert!(text.ends_with("# EOF\n"), "one OpenMetrics exposition");
+        assert!(
+            !text.contains("mannequin_queue_depth{"),
+            "no database, no gauge"
+        );
+    }
+
+    #[test]
+    fn database_gauges_follow_the_last_scrape() {
+        let m = Metrics::default();
+        let stats = QueueStats {
+            queued: 3,
+            running: 1,
+            unpublished: 2,
+            credits_reserved: Credits::new(40),
+        };
+        let text = m.render(Some(stats), true);
+        assert!(
+            text.contains(r#"mannequin_queue_depth{state="queued"} 3"#),
+            "{text}"
+        );
+        assert!(text.contains("mannequin_outbox_depth 2"), "{text}");
+        assert!(text.contains("mannequin_credits_reserved 40"), "{text}");
+        let text = m.render(Some(stats), false);
+        assert!(!text.contains("mannequin_outbox_depth 2"), "{text}");
     }
 }

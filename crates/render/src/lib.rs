@@ -28,16 +28,9 @@ pub struct Rendered {
     pub thumb_jpeg: Vec<u8>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("render failed: {0}")]
 pub struct RenderError(String);
-
-impl std::fmt::Display for RenderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "render failed: {}", self.0)
-    }
-}
-
-impl std::error::Error for RenderError {}
 
 /// Draws `idea` at `width`×`height` pixels.
 pub fn draw(idea: &Idea, width: u32, height: u32) -> Result<Pixmap, RenderError> {

@@ -1,11 +1,12 @@
 //! The API key extractor: header to account and scopes, then the rate limit.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use mannequin_domain::ids::{AccountId, ApiKey};
 
 use super::AppState;
@@ -62,43 +63,39 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A token bucket per account: `rate` requests a second on average, bursts of
-/// up to `burst`. A rate of 0 turns limiting off.
+/// A rate limit per account: `rate` requests a second on average, bursts of up
+/// to `burst` (the generic cell rate algorithm of `governor`, keyed by account).
+/// A rate of 0 turns limiting off.
 pub struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    limiter: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 impl RateLimiter {
     pub fn new(rate: f64, burst: f64) -> RateLimiter {
-        RateLimiter {
-            rate,
-            burst: burst.max(1.0),
-            buckets: Mutex::new(HashMap::new()),
-        }
+        let limiter = (rate > 0.0 && rate.is_finite()).then(|| {
+            let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
+            let burst = NonZeroU32::new(burst.clamp(1.0, f64::from(u32::MAX)) as u32)
+                .unwrap_or(NonZeroU32::MIN);
+            let quota = Quota::with_period(period)
+                .expect("a positive period")
+                .allow_burst(burst);
+            governor::RateLimiter::keyed(quota)
+        });
+        RateLimiter { limiter }
     }
 
     pub fn check(&self, account: &str) -> Result<(), ApiError> {
-        if self.rate <= 0.0 {
+        let Some(limiter) = &self.limiter else {
             return Ok(());
-        }
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = buckets
-            .entry(account.to_string())
-            .or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - *tokens) / self.rate;
-            Err(ApiError::RateLimited {
-                retry_after_secs: wait.ceil() as u64,
+        };
+        limiter
+            .check_key(&account.to_string())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                ApiError::RateLimited {
+                    retry_after_secs: wait.as_secs_f64().ceil() as u64,
+                }
             })
-        }
     }
 }
 

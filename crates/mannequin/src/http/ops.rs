@@ -36,7 +36,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut res = state.metrics.render(stats, outbox).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     res
 }

@@ -2,6 +2,7 @@
 //! check runs on a fresh SQLite file and on a fresh PostgreSQL database (skipped
 //! loudly outside CI when PostgreSQL is not running).
 
+use futures_util::future::join_all;
 use mannequin::clock::{new_id, now_ms};
 use mannequin::store::{
     CancelTarget, ClaimedJob, ListQuery, NewBatch, NewModel, RegisterError, Settled, Store,
@@ -384,41 +385,10 @@ async fn concurrent_claims_are_disjoint(store: &Store) {
             mine.extend(got.into_iter().map(|j| j.job_id));
         }
     });
-    let all: Vec<JobId> = futures_join_all(claims)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let all: Vec<JobId> = join_all(claims).await.into_iter().flatten().collect();
     let unique: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), 100, "every job claimed");
     assert_eq!(unique.len(), 100, "no job claimed twice");
-}
-
-async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut out = Vec::new();
-    let handles: Vec<_> = fs.collect();
-    // Polled together on one task: each await yields to the others at every query.
-    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, r) in pinned.iter_mut().zip(results.iter_mut()) {
-            if r.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *r = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.extend(results.into_iter().map(|r| r.unwrap()));
-    out
 }
 
 /// Cancelling batches while workers claim and finish their jobs: every call
@@ -450,7 +420,7 @@ async fn cancels_racing_claims_settle_each_model_once(store: &Store) {
             .unwrap()
             .expect("the account's batch");
     });
-    tokio::join!(futures_join_all(workers), futures_join_all(cancels));
+    tokio::join!(join_all(workers), join_all(cancels));
     let done = store
         .list_models(
             &a,
@@ -666,7 +636,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
             s.migrate().await.unwrap();
             s
         });
-        for s in futures_join_all(opened).await {
+        for s in join_all(opened).await {
             assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2]);
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
