@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::ledger::{self, Entry};
+use super::native::Bind;
 use super::{AccountSummary, KeyRecord, NewKey, Store, StoreError, StoreResult, Tx};
 
 impl Store {
@@ -122,25 +123,27 @@ impl Store {
         Ok(())
     }
 
+    /// The key with this id; every request looks one up.
     pub async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
-        let row = sqlx::query(
-            "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at
-             FROM api_keys WHERE id = $1",
-        )
-        .bind(key_id)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| {
-            Ok(KeyRecord {
-                key_id: r.try_get(0)?,
-                account_id: AccountId::trusted(r.try_get(1)?),
-                secret_hash: r.try_get(2)?,
-                scopes: r.try_get(3)?,
-                expires_at: r.try_get(4)?,
-                revoked_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        let mut found = self
+            .native
+            .fetch(
+                "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at
+                 FROM api_keys WHERE id = $1",
+                &[Bind::Text(key_id)],
+                |c| {
+                    Ok(KeyRecord {
+                        key_id: c.text()?,
+                        account_id: AccountId::trusted(c.text()?),
+                        secret_hash: c.bytes()?,
+                        scopes: c.text()?,
+                        expires_at: c.opt_int()?,
+                        revoked_at: c.opt_int()?,
+                    })
+                },
+            )
+            .await?;
+        Ok(found.pop())
     }
 
     /// Revokes a key; false when there is no such key.

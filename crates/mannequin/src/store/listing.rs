@@ -2,26 +2,29 @@
 
 use mannequin_domain::ids::{AccountId, BatchId, ModelId};
 use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
-use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::native::{Bind, Columns};
 use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
 
-fn model_row(r: &AnyRow) -> StoreResult<ModelRow> {
-    let status: String = r.try_get(3)?;
-    let voting: String = r.try_get(4)?;
+fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
+    let id = ModelId::trusted(c.text()?);
+    let batch_id = BatchId::trusted(c.text()?);
+    let name = c.text()?;
+    let status = c.text()?;
+    let voting = c.text()?;
     Ok(ModelRow {
-        id: ModelId::trusted(r.try_get(0)?),
-        batch_id: BatchId::trusted(r.try_get(1)?),
-        name: r.try_get(2)?,
+        id,
+        batch_id,
+        name,
         status: ModelStatus::parse(&status)
             .ok_or_else(|| StoreError::internal(format!("unknown status {status}")))?,
         voting: Voting::parse(&voting)
             .ok_or_else(|| StoreError::internal(format!("unknown voting {voting}")))?,
-        thumb_key: r.try_get(5)?,
-        image_key: r.try_get(6)?,
-        failure_reason: r.try_get(7)?,
-        created_at: r.try_get(8)?,
+        thumb_key: c.opt_text()?,
+        image_key: c.opt_text()?,
+        failure_reason: c.opt_text()?,
+        created_at: c.int()?,
     })
 }
 
@@ -58,15 +61,15 @@ impl Store {
             " ORDER BY created_at DESC, id DESC LIMIT ${}",
             next()
         ));
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account.as_str());
+        let mut binds = vec![Bind::Text(account.as_str())];
         if let Some(batch) = &query.batch_id {
-            q = q.bind(batch.as_str());
+            binds.push(Bind::Text(batch.as_str()));
         }
         if let Some(c) = &query.cursor {
-            q = q.bind(c.created_at_ms).bind(c.id.as_str());
+            binds.extend([Bind::Int(c.created_at_ms), Bind::Text(c.id.as_str())]);
         }
-        let rows = q.bind(i64::from(query.limit)).fetch_all(&self.read).await?;
-        rows.iter().map(model_row).collect()
+        binds.push(Bind::Int(i64::from(query.limit)));
+        self.native.fetch(&sql, &binds, model_row).await
     }
 
     /// Sets a model's vote; false when the model is not the account's.

@@ -20,6 +20,7 @@ mod jobs;
 mod ledger;
 mod listing;
 mod migrate;
+mod native;
 mod outbox;
 mod records;
 mod register;
@@ -48,6 +49,9 @@ pub struct Store {
     write: AnyPool,
     /// Reads. In SQLite's WAL mode they run alongside the writer.
     read: AnyPool,
+    /// The hottest reads (the model list, key lookups), through the
+    /// dialect's own driver.
+    native: native::NativeReads,
     dialect: &'static Dialect,
     /// The URL it was opened with; it may hold a password.
     url: String,
@@ -112,17 +116,20 @@ impl Store {
                 })
         };
         let write = pool(1).connect_with(options.clone()).await?;
-        let read = pool(readers.max(1)).connect_with(options).await?;
+        let read = pool(2).connect_with(options).await?;
+        let native = native::NativeReads::sqlite(&url, readers).await?;
         Ok(Store {
             write,
             read,
+            native,
             dialect: &dialect::SQLITE,
             url,
         })
     }
 
     /// PostgreSQL, for many API and worker processes sharing one database, with
-    /// a pool of up to `connections`.
+    /// up to `connections` connections: half for the hottest reads, half for
+    /// the rest.
     ///
     /// A request waits at most [`dialect::PG_ACQUIRE_TIMEOUT`] for a connection,
     /// so a database that cannot be reached answers 503 quickly instead of
@@ -130,14 +137,17 @@ impl Store {
     pub async fn open_postgres(url: &str, connections: u32) -> StoreResult<Store> {
         install_drivers();
         let options = AnyConnectOptions::from_str(url)?;
+        let connections = connections.max(2);
+        let native = native::NativeReads::postgres(url, connections / 2).await?;
         let pool = AnyPoolOptions::new()
-            .max_connections(connections.max(2))
+            .max_connections(connections - connections / 2)
             .acquire_timeout(dialect::PG_ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Store {
             write: pool.clone(),
             read: pool,
+            native,
             dialect: &dialect::POSTGRES,
             url: url.to_string(),
         })
@@ -172,6 +182,7 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.native.close().await;
     }
 }
 
