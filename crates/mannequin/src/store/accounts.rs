@@ -3,11 +3,9 @@
 use mannequin_domain::Credits;
 use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ids::AccountId;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use super::db::{Bytes, Columns, Int, OptInt, Text};
 use super::ledger::{self, Entry};
-use super::native::Bind;
 use super::{AccountSummary, KeyRecord, NewKey, Store, StoreError, StoreResult, Tx};
 
 impl Store {
@@ -21,8 +19,7 @@ impl Store {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         insert_account(&mut tx, id, name, credits, now).await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Creates the account and its key only if the database holds no account
@@ -36,8 +33,8 @@ impl Store {
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let any = sqlx::query("SELECT id FROM accounts LIMIT 1")
-            .fetch_optional(&mut *tx)
+        let any = tx
+            .fetch_one("SELECT id FROM accounts LIMIT 1", &[], |_| Ok(()))
             .await?;
         if any.is_some() {
             return Ok(false);
@@ -49,29 +46,33 @@ impl Store {
     }
 
     pub async fn account_exists(&self, id: &AccountId) -> StoreResult<bool> {
-        let found = sqlx::query("SELECT id FROM accounts WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
+        let found = self
+            .pools
+            .fetch(
+                "SELECT id FROM accounts WHERE id = $1",
+                &[Text(id.as_str())],
+                |_| Ok(()),
+            )
             .await?;
-        Ok(found.is_some())
+        Ok(!found.is_empty())
     }
 
     /// Every account with its balances, oldest first.
     pub async fn list_accounts(&self) -> StoreResult<Vec<AccountSummary>> {
-        let rows = sqlx::query(
-            "SELECT id, name, available, reserved, consumed FROM accounts ORDER BY created_at, id",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccountSummary {
-                    account_id: AccountId::trusted(r.try_get(0)?),
-                    name: r.try_get(1)?,
-                    balances: balances(r, 2)?,
-                })
-            })
-            .collect()
+        self.pools
+            .fetch(
+                "SELECT id, name, available, reserved, consumed FROM accounts
+                 ORDER BY created_at, id",
+                &[],
+                |c| {
+                    Ok(AccountSummary {
+                        account_id: AccountId::trusted(c.text()?),
+                        name: c.text()?,
+                        balances: balances(c)?,
+                    })
+                },
+            )
+            .await
     }
 
     /// Adds `amount` to the available credits, or, negative, removes it as an
@@ -106,31 +107,34 @@ impl Store {
         self.balances(account).await
     }
 
-    /// The account's balances, read from the writer so that they include the
-    /// caller's own last write; `None` for an unknown account.
+    /// The account's balances, including this process's last write; `None`
+    /// for an unknown account.
     pub async fn balances(&self, account: &AccountId) -> StoreResult<Option<Balances>> {
-        let row = sqlx::query("SELECT available, reserved, consumed FROM accounts WHERE id = $1")
-            .bind(account.as_str())
-            .fetch_optional(&self.write)
+        let found = self
+            .pools
+            .fetch_fresh(
+                "SELECT available, reserved, consumed FROM accounts WHERE id = $1",
+                &[Text(account.as_str())],
+                balances,
+            )
             .await?;
-        Ok(row.map(|r| balances(&r, 0)).transpose()?)
+        Ok(found.into_iter().next())
     }
 
     pub async fn create_key(&self, key: &NewKey, now: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         insert_key(&mut tx, key, now).await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// The key with this id; every request looks one up.
     pub async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
-        let mut found = self
-            .native
+        let found = self
+            .pools
             .fetch(
                 "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at
                  FROM api_keys WHERE id = $1",
-                &[Bind::Text(key_id)],
+                &[Text(key_id)],
                 |c| {
                     Ok(KeyRecord {
                         key_id: c.text()?,
@@ -143,32 +147,35 @@ impl Store {
                 },
             )
             .await?;
-        Ok(found.pop())
+        Ok(found.into_iter().next())
     }
 
     /// Revokes a key; false when there is no such key.
     pub async fn revoke_key(&self, key_id: &str, now: i64) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let found = sqlx::query("SELECT id FROM api_keys WHERE id = $1")
-            .bind(key_id)
-            .fetch_optional(&mut *tx)
+        let found = tx
+            .fetch_one(
+                "SELECT id FROM api_keys WHERE id = $1",
+                &[Text(key_id)],
+                |_| Ok(()),
+            )
             .await?;
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[Int(now), Text(key_id)],
+        )
+        .await?;
         tx.commit().await?;
         Ok(found.is_some())
     }
 }
 
-/// Three balance columns starting at `first`.
-fn balances(r: &AnyRow, first: usize) -> Result<Balances, sqlx::Error> {
+/// The next three columns: available, reserved, consumed.
+fn balances(c: &mut dyn Columns) -> StoreResult<Balances> {
     Ok(Balances {
-        available: Credits::new(r.try_get(first)?),
-        reserved: Credits::new(r.try_get(first + 1)?),
-        consumed: Credits::new(r.try_get(first + 2)?),
+        available: Credits::new(c.int()?),
+        reserved: Credits::new(c.int()?),
+        consumed: Credits::new(c.int()?),
     })
 }
 
@@ -179,14 +186,11 @@ async fn insert_account(
     credits: Credits,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO accounts (id, name, available, reserved, consumed, created_at)
          VALUES ($1, $2, 0, 0, 0, $3)",
+        &[Text(id.as_str()), Text(name), Int(now)],
     )
-    .bind(id.as_str())
-    .bind(name)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
     let entry = Entry {
         account_id: id,
@@ -207,17 +211,18 @@ async fn insert_account(
 }
 
 async fn insert_key(tx: &mut Tx, key: &NewKey, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO api_keys (id, account_id, secret_hash, scopes, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Text(&key.key_id),
+            Text(key.account_id.as_str()),
+            Bytes(&key.secret_hash),
+            Text(&key.scopes),
+            Int(now),
+            OptInt(key.expires_at),
+        ],
     )
-    .bind(key.key_id.as_str())
-    .bind(key.account_id.as_str())
-    .bind(key.secret_hash.as_slice())
-    .bind(key.scopes.as_str())
-    .bind(now)
-    .bind(key.expires_at)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 
+use super::db::{Columns, Int};
+use super::settle::unsettled;
+use super::{JobState, Store, StoreResult};
 use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::{Credits, ModelStatus};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
-
-use super::settle::unsettled;
-use super::{JobState, Store, StoreResult};
 
 /// A broken invariant found by the audit.
 #[derive(Debug, Clone, Serialize)]
@@ -77,82 +75,79 @@ struct AuditFacts {
     ledger_entries: i64,
 }
 
-fn credits(r: &AnyRow, i: usize) -> Result<Credits, sqlx::Error> {
-    Ok(Credits::new(r.try_get(i)?))
+fn credits(c: &mut dyn Columns) -> StoreResult<Credits> {
+    Ok(Credits::new(c.int()?))
 }
 
 impl Store {
     /// Checks the credit invariants over the whole database, at time `now`.
     pub async fn audit(&self, now: i64) -> StoreResult<AuditReport> {
         let open = unsettled();
-        let mut tx = self.snapshot().await?;
-        let mut facts = AuditFacts {
-            accounts: Vec::new(),
-            ledger: HashMap::new(),
-            unknown_kinds: Vec::new(),
-            reservations: Vec::new(),
-            bad_models: Vec::new(),
-            lost_jobs: Vec::new(),
-            models: 0,
-            ledger_entries: 0,
-        };
-        for r in sqlx::query("SELECT id, available, reserved, consumed FROM accounts")
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            facts.accounts.push(AccountFacts {
-                id: r.try_get(0)?,
-                stored: Balances {
-                    available: credits(&r, 1)?,
-                    reserved: credits(&r, 2)?,
-                    consumed: credits(&r, 3)?,
+        let mut tx = self.pools.snapshot().await?;
+        let accounts = tx
+            .fetch(
+                "SELECT id, available, reserved, consumed FROM accounts",
+                &[],
+                |c| {
+                    Ok(AccountFacts {
+                        id: c.text()?,
+                        stored: Balances {
+                            available: credits(c)?,
+                            reserved: credits(c)?,
+                            consumed: credits(c)?,
+                        },
+                    })
                 },
-            });
-        }
-        for r in sqlx::query(
-            "SELECT account_id, kind, CAST(SUM(amount) AS BIGINT) FROM ledger
-             GROUP BY account_id, kind",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            let account: String = r.try_get(0)?;
-            let kind: String = r.try_get(1)?;
+            )
+            .await?;
+        let sums = tx
+            .fetch(
+                "SELECT account_id, kind, CAST(SUM(amount) AS BIGINT) FROM ledger
+                 GROUP BY account_id, kind",
+                &[],
+                |c| Ok((c.text()?, c.text()?, credits(c)?)),
+            )
+            .await?;
+        let mut ledger: HashMap<String, Vec<(LedgerKind, Credits)>> = HashMap::new();
+        let mut unknown_kinds = Vec::new();
+        for (account, kind, amount) in sums {
             match LedgerKind::parse(&kind) {
-                Some(k) => facts
-                    .ledger
-                    .entry(account)
-                    .or_default()
-                    .push((k, credits(&r, 2)?)),
-                None => facts.unknown_kinds.push((account, kind)),
+                Some(k) => ledger.entry(account).or_default().push((k, amount)),
+                None => unknown_kinds.push((account, kind)),
             }
         }
         let (consume, refund) = (LedgerKind::Consume.as_str(), LedgerKind::Refund.as_str());
-        for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT r.id, r.amount, r.consumed, r.refunded,
-                CAST(COALESCE((SELECT SUM(price) FROM models m WHERE m.reservation_id = r.id
-                          AND m.status IN ({open})), 0) AS BIGINT),
-                CAST(COALESCE((SELECT SUM(amount) FROM ledger l
-                          WHERE l.reservation_id = r.id AND l.kind = '{consume}'), 0) AS BIGINT),
-                CAST(COALESCE((SELECT SUM(amount) FROM ledger l
-                          WHERE l.reservation_id = r.id AND l.kind = '{refund}'), 0) AS BIGINT),
-                r.closed_at
-             FROM reservations r"
-        )))
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            facts.reservations.push(ReservationFacts {
-                id: r.try_get(0)?,
-                amount: credits(&r, 1)?,
-                consumed: credits(&r, 2)?,
-                refunded: credits(&r, 3)?,
-                outstanding: credits(&r, 4)?,
-                ledger_consumed: credits(&r, 5)?,
-                ledger_refunded: credits(&r, 6)?,
-                closed: r.try_get::<Option<i64>, _>(7)?.is_some(),
-            });
-        }
+        let reservations = tx
+            .fetch(
+                &format!(
+                    "SELECT r.id, r.amount, r.consumed, r.refunded,
+                        CAST(COALESCE((SELECT SUM(price) FROM models m
+                                       WHERE m.reservation_id = r.id
+                                         AND m.status IN ({open})), 0) AS BIGINT),
+                        CAST(COALESCE((SELECT SUM(amount) FROM ledger l
+                                       WHERE l.reservation_id = r.id
+                                         AND l.kind = '{consume}'), 0) AS BIGINT),
+                        CAST(COALESCE((SELECT SUM(amount) FROM ledger l
+                                       WHERE l.reservation_id = r.id
+                                         AND l.kind = '{refund}'), 0) AS BIGINT),
+                        r.closed_at
+                     FROM reservations r"
+                ),
+                &[],
+                |c| {
+                    Ok(ReservationFacts {
+                        id: c.text()?,
+                        amount: credits(c)?,
+                        consumed: credits(c)?,
+                        refunded: credits(c)?,
+                        outstanding: credits(c)?,
+                        ledger_consumed: credits(c)?,
+                        ledger_refunded: credits(c)?,
+                        closed: c.opt_int()?.is_some(),
+                    })
+                },
+            )
+            .await?;
         // Exactly one consume of the price when DONE, one refund when FAILED or
         // CANCELLED, no entry while unsettled.
         let done = ModelStatus::Done.as_str();
@@ -162,50 +157,67 @@ impl Store {
             .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT m.id, m.status, m.price,
-                CAST(COALESCE(SUM(CASE WHEN l.kind = '{consume}' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                CAST(COALESCE(SUM(CASE WHEN l.kind = '{refund}' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                CAST(COALESCE(SUM(l.amount), 0) AS BIGINT)
-             FROM models m LEFT JOIN ledger l ON l.model_id = m.id
-             GROUP BY m.id, m.status, m.price
-             HAVING NOT (
-                 (m.status = '{done}' AND COUNT(l.id) = 1 AND MAX(l.kind) = '{consume}'
-                      AND SUM(l.amount) = m.price)
-              OR (m.status IN ({refunded}) AND COUNT(l.id) = 1 AND MAX(l.kind) = '{refund}'
-                      AND SUM(l.amount) = m.price)
-              OR (m.status IN ({open}) AND COUNT(l.id) = 0))"
-        )))
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            facts.bad_models.push(BadModel {
-                id: r.try_get(0)?,
-                status: r.try_get(1)?,
-                price: r.try_get(2)?,
-                consumes: r.try_get(3)?,
-                refunds: r.try_get(4)?,
-                amount: r.try_get(5)?,
-            });
-        }
-        for r in sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, lease_expires_at FROM jobs
-             WHERE state = '{}' AND lease_expires_at < $1",
-            JobState::Running.as_str()
-        )))
-        .bind(now - LOST_JOB_MS)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            facts.lost_jobs.push((r.try_get(0)?, r.try_get(1)?));
-        }
-        let counts =
-            sqlx::query("SELECT (SELECT COUNT(*) FROM models), (SELECT COUNT(*) FROM ledger)")
-                .fetch_one(&mut *tx)
-                .await?;
-        facts.models = counts.try_get(0)?;
-        facts.ledger_entries = counts.try_get(1)?;
+        let bad_models = tx
+            .fetch(
+                &format!(
+                    "SELECT m.id, m.status, m.price,
+                        CAST(COALESCE(SUM(CASE WHEN l.kind = '{consume}' THEN 1 ELSE 0 END), 0)
+                             AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN l.kind = '{refund}' THEN 1 ELSE 0 END), 0)
+                             AS BIGINT),
+                        CAST(COALESCE(SUM(l.amount), 0) AS BIGINT)
+                     FROM models m LEFT JOIN ledger l ON l.model_id = m.id
+                     GROUP BY m.id, m.status, m.price
+                     HAVING NOT (
+                         (m.status = '{done}' AND COUNT(l.id) = 1 AND MAX(l.kind) = '{consume}'
+                              AND SUM(l.amount) = m.price)
+                      OR (m.status IN ({refunded}) AND COUNT(l.id) = 1
+                              AND MAX(l.kind) = '{refund}' AND SUM(l.amount) = m.price)
+                      OR (m.status IN ({open}) AND COUNT(l.id) = 0))"
+                ),
+                &[],
+                |c| {
+                    Ok(BadModel {
+                        id: c.text()?,
+                        status: c.text()?,
+                        price: c.int()?,
+                        consumes: c.int()?,
+                        refunds: c.int()?,
+                        amount: c.int()?,
+                    })
+                },
+            )
+            .await?;
+        let lost_jobs = tx
+            .fetch(
+                &format!(
+                    "SELECT id, lease_expires_at FROM jobs
+                     WHERE state = '{}' AND lease_expires_at < $1",
+                    JobState::Running.as_str()
+                ),
+                &[Int(now - LOST_JOB_MS)],
+                |c| Ok((c.text()?, c.int()?)),
+            )
+            .await?;
+        let (models, ledger_entries) = tx
+            .fetch_one(
+                "SELECT (SELECT COUNT(*) FROM models), (SELECT COUNT(*) FROM ledger)",
+                &[],
+                |c| Ok((c.int()?, c.int()?)),
+            )
+            .await?
+            .unwrap_or_default();
         tx.rollback().await?;
+        let facts = AuditFacts {
+            accounts,
+            ledger,
+            unknown_kinds,
+            reservations,
+            bad_models,
+            lost_jobs,
+            models,
+            ledger_entries,
+        };
         Ok(facts.check(now))
     }
 }

@@ -154,14 +154,35 @@ pub static POSTGRES: Dialect = Dialect {
 };
 
 /// The pragmas every SQLite connection starts with.
-pub const SQLITE_PRAGMAS: &[&str] = &[
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 10000",
-    "PRAGMA temp_store = MEMORY",
-    "PRAGMA cache_size = -4000",
+pub const SQLITE_PRAGMAS: &[(&str, &str)] = &[
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("busy_timeout", "10000"),
+    ("temp_store", "MEMORY"),
+    ("cache_size", "-4000"),
 ];
 
 /// How long a request waits for a PostgreSQL connection before answering 503.
 pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::JobState;
+
+    #[test]
+    fn the_claims_name_job_states_as_the_job_state_type_does() {
+        for d in [&SQLITE, &POSTGRES] {
+            for sql in [d.claim_jobs, d.claim_outbox] {
+                for quoted in sql.split('\'').skip(1).step_by(2) {
+                    assert!(
+                        JobState::ALL.iter().any(|s| s.as_str() == quoted),
+                        "{}: '{quoted}' is not a job state",
+                        d.name
+                    );
+                }
+            }
+        }
+    }
+}

@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 
 use mannequin_domain::ids::{AccountId, JobId, ModelId};
-use mannequin_domain::{Credits, Idea, ModelStatus};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use mannequin_domain::{Credits, Idea};
 
+use super::db::{Bind, Columns, Int, Text};
 use super::dialect::JOB_COLUMNS;
 use super::{ClaimedJob, JobState, Store, StoreResult, Tx, placeholders};
 
@@ -28,24 +27,20 @@ struct JobRow {
     deliveries: u32,
 }
 
-fn count(r: &AnyRow, i: usize) -> Result<u32, sqlx::Error> {
-    Ok(u32::try_from(r.try_get::<i64, _>(i)?).unwrap_or(u32::MAX))
+fn count(c: &mut dyn Columns) -> StoreResult<u32> {
+    Ok(u32::try_from(c.int()?).unwrap_or(u32::MAX))
 }
 
-/// The rows of a statement that returns [`JOB_COLUMNS`].
-fn job_rows(rows: &[AnyRow]) -> StoreResult<Vec<JobRow>> {
-    rows.iter()
-        .map(|r| {
-            Ok(JobRow {
-                job_id: JobId::trusted(r.try_get(0)?),
-                model_id: ModelId::trusted(r.try_get(1)?),
-                correlation_id: r.try_get(2)?,
-                attempts: count(r, 3)?,
-                max_attempts: count(r, 4)?,
-                deliveries: count(r, 5)?,
-            })
-        })
-        .collect()
+/// A row of [`JOB_COLUMNS`].
+fn job_row(c: &mut dyn Columns) -> StoreResult<JobRow> {
+    Ok(JobRow {
+        job_id: JobId::trusted(c.text()?),
+        model_id: ModelId::trusted(c.text()?),
+        correlation_id: c.text()?,
+        attempts: count(c)?,
+        max_attempts: count(c)?,
+        deliveries: count(c)?,
+    })
 }
 
 /// Moves the jobs' models to PROCESSING, in one statement, and reads what the
@@ -66,34 +61,34 @@ async fn begin_models(
         placeholders(3, jobs.len()),
         super::settle::unsettled()
     );
-    let mut q = sqlx::query(AssertSqlSafe(sql))
-        .bind(ModelStatus::Processing.as_str())
-        .bind(now);
-    for job in &jobs {
-        q = q.bind(job.model_id.as_str());
-    }
-    let mut models = HashMap::new();
-    for r in q.fetch_all(&mut **tx).await? {
-        let id: String = r.try_get(0)?;
-        let account = AccountId::trusted(r.try_get(1)?);
-        let idea: Idea = serde_json::from_str(&r.try_get::<String, _>(2)?)?;
-        let price = Credits::new(r.try_get(3)?);
-        models.insert(id, (account, idea, price));
-    }
-    let closed: Vec<&JobRow> = jobs
+    let mut binds = vec![
+        Text(mannequin_domain::ModelStatus::Processing.as_str()),
+        Int(now),
+    ];
+    binds.extend(jobs.iter().map(|j| Text(j.model_id.as_str())));
+    let mut models: HashMap<String, (AccountId, Idea, Credits)> = tx
+        .fetch(&sql, &binds, |c| {
+            let id = c.text()?;
+            let account = AccountId::trusted(c.text()?);
+            let idea: Idea = serde_json::from_str(&c.text()?)?;
+            Ok((id, (account, idea, Credits::new(c.int()?))))
+        })
+        .await?
+        .into_iter()
+        .collect();
+    let closed: Vec<Bind<'_>> = jobs
         .iter()
         .filter(|j| !models.contains_key(j.model_id.as_str()))
+        .map(|j| Text(j.job_id.as_str()))
         .collect();
     if !closed.is_empty() {
         let sql = format!(
             "UPDATE jobs SET state = $1, lease_owner = NULL WHERE id IN ({})",
             placeholders(2, closed.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(JobState::Done.as_str());
-        for job in closed {
-            q = q.bind(job.job_id.as_str());
-        }
-        q.execute(&mut **tx).await?;
+        let mut binds = vec![Text(JobState::Done.as_str())];
+        binds.extend(closed);
+        tx.execute(&sql, &binds).await?;
     }
     Ok(jobs
         .into_iter()
@@ -129,14 +124,19 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(self.dialect.claim_jobs)
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(i64::from(max))
-            .fetch_all(&mut *tx)
+        let rows = tx
+            .fetch(
+                self.dialect.claim_jobs,
+                &[
+                    Text(worker),
+                    Int(lease_until),
+                    Int(now),
+                    Int(i64::from(max)),
+                ],
+                job_row,
+            )
             .await?;
-        let started = begin_models(&mut tx, job_rows(&rows)?, now).await?;
+        let started = begin_models(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(started.into_iter().flatten().collect())
     }
@@ -163,19 +163,18 @@ impl Store {
              RETURNING {JOB_COLUMNS}",
             placeholders(7, job_ids.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql))
-            .bind(JobState::Running.as_str())
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(JobState::Queued.as_str())
-            .bind(JobState::Running.as_str());
-        for id in job_ids {
-            q = q.bind(id.as_str());
-        }
+        let mut binds = vec![
+            Text(JobState::Running.as_str()),
+            Text(worker),
+            Int(lease_until),
+            Int(now),
+            Text(JobState::Queued.as_str()),
+            Text(JobState::Running.as_str()),
+        ];
+        binds.extend(job_ids.iter().map(|id| Text(id.as_str())));
         let mut tx = self.begin().await?;
-        let rows = q.fetch_all(&mut *tx).await?;
-        let begun = begin_models(&mut tx, job_rows(&rows)?, now).await?;
+        let rows = tx.fetch(&sql, &binds, job_row).await?;
+        let begun = begin_models(&mut tx, rows, now).await?;
         tx.commit().await?;
         let mut by_id: HashMap<JobId, ClaimedJob> = begun
             .into_iter()
@@ -189,34 +188,35 @@ impl Store {
     pub async fn extend_leases(&self, worker: &str, lease_until: i64) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         // The state as a literal, so the partial index on running jobs serves it.
-        let r = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND state = '{}'",
-            JobState::Running.as_str()
-        )))
-        .bind(lease_until)
-        .bind(worker)
-        .execute(&mut *tx)
-        .await?;
+        let n = tx
+            .execute(
+                &format!(
+                    "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND state = '{}'",
+                    JobState::Running.as_str()
+                ),
+                &[Int(lease_until), Text(worker)],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(r.rows_affected())
+        Ok(n)
     }
 
     /// Gives back the jobs `worker` holds so another worker can take them now.
     pub async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,
-                 run_at = $2, updated_at = $2
-             WHERE lease_owner = $3 AND state = '{}'",
-            JobState::Running.as_str()
-        )))
-        .bind(JobState::Queued.as_str())
-        .bind(now)
-        .bind(worker)
-        .execute(&mut *tx)
-        .await?;
+        let n = tx
+            .execute(
+                &format!(
+                    "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,
+                         run_at = $2, updated_at = $2
+                     WHERE lease_owner = $3 AND state = '{}'",
+                    JobState::Running.as_str()
+                ),
+                &[Text(JobState::Queued.as_str()), Int(now), Text(worker)],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(r.rows_affected())
+        Ok(n)
     }
 
     /// Counts a failed attempt and puts the job back for `run_at`.
@@ -229,22 +229,22 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        tx.execute(
             "UPDATE jobs SET state = $1, attempts = attempts + 1, last_error = $2, run_at = $3,
                  lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
              WHERE id = $5 AND lease_owner = $6 AND state = $7",
+            &[
+                Text(JobState::Queued.as_str()),
+                Text(error),
+                Int(run_at),
+                Int(now),
+                Text(job.job_id.as_str()),
+                Text(worker),
+                Text(JobState::Running.as_str()),
+            ],
         )
-        .bind(JobState::Queued.as_str())
-        .bind(error)
-        .bind(run_at)
-        .bind(now)
-        .bind(job.job_id.as_str())
-        .bind(worker)
-        .bind(JobState::Running.as_str())
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 }
 

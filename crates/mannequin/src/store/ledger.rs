@@ -5,8 +5,8 @@
 use mannequin_domain::Credits;
 use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
-use sqlx::AssertSqlSafe;
 
+use super::db::{Bind, Int, OptText, Text};
 use super::{StoreError, StoreResult, Tx, values_rows};
 
 /// One ledger row to append.
@@ -32,19 +32,20 @@ pub(super) async fn append(tx: &mut Tx, entries: &[Entry<'_>], now: i64) -> Stor
              VALUES {}",
             values_rows("(?, ?, ?, ?, ?, ?, ?, ?)", chunk.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut binds: Vec<Bind<'_>> = Vec::with_capacity(chunk.len() * 8);
         for e in chunk {
-            q = q
-                .bind(e.account_id.as_str())
-                .bind(e.kind.as_str())
-                .bind(e.amount.get())
-                .bind(e.reservation_id.map(|r| r.as_str()))
-                .bind(e.model_id.map(|m| m.as_str()))
-                .bind(e.correlation_id)
-                .bind(e.note)
-                .bind(now);
+            binds.extend([
+                Text(e.account_id.as_str()),
+                Text(e.kind.as_str()),
+                Int(e.amount.get()),
+                OptText(e.reservation_id.map(|r| r.as_str())),
+                OptText(e.model_id.map(|m| m.as_str())),
+                OptText(e.correlation_id),
+                OptText(e.note),
+                Int(now),
+            ]);
         }
-        q.execute(&mut **tx).await?;
+        tx.execute(&sql, &binds).await?;
     }
     Ok(())
 }
@@ -60,18 +61,20 @@ pub(super) async fn move_balances(
 ) -> StoreResult<bool> {
     let d = Balances::delta(kind, amount)
         .ok_or_else(|| StoreError::internal("credit amount overflows"))?;
-    let moved = sqlx::query(
-        "UPDATE accounts SET available = available + $1, reserved = reserved + $2,
-             consumed = consumed + $3
-         WHERE id = $4 AND available + $1 >= 0",
-    )
-    .bind(d.available.get())
-    .bind(d.reserved.get())
-    .bind(d.consumed.get())
-    .bind(account.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    let moved = tx
+        .execute(
+            "UPDATE accounts SET available = available + $1, reserved = reserved + $2,
+                 consumed = consumed + $3
+             WHERE id = $4 AND available + $1 >= 0",
+            &[
+                Int(d.available.get()),
+                Int(d.reserved.get()),
+                Int(d.consumed.get()),
+                Text(account.as_str()),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
 }
 
 /// Records one movement: the entry and its change to the balances. Returns

@@ -1,11 +1,9 @@
 //! What clients read and mark: the model list, votes, and the queue's figures.
 
+use super::db::{Columns, Int, Text};
+use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
 use mannequin_domain::ids::{AccountId, BatchId, ModelId};
 use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
-use sqlx::{AssertSqlSafe, Row};
-
-use super::native::{Bind, Columns};
-use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
 
 fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
     let id = ModelId::trusted(c.text()?);
@@ -61,15 +59,15 @@ impl Store {
             " ORDER BY created_at DESC, id DESC LIMIT ${}",
             next()
         ));
-        let mut binds = vec![Bind::Text(account.as_str())];
+        let mut binds = vec![Text(account.as_str())];
         if let Some(batch) = &query.batch_id {
-            binds.push(Bind::Text(batch.as_str()));
+            binds.push(Text(batch.as_str()));
         }
         if let Some(c) = &query.cursor {
-            binds.extend([Bind::Int(c.created_at_ms), Bind::Text(c.id.as_str())]);
+            binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
         }
-        binds.push(Bind::Int(i64::from(query.limit)));
-        self.native.fetch(&sql, &binds, model_row).await
+        binds.push(Int(i64::from(query.limit)));
+        self.pools.fetch(&sql, &binds, model_row).await
     }
 
     /// Sets a model's vote; false when the model is not the account's.
@@ -81,36 +79,42 @@ impl Store {
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE models SET voting = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
-        )
-        .bind(voting.as_str())
-        .bind(now)
-        .bind(model.as_str())
-        .bind(account.as_str())
-        .execute(&mut *tx)
-        .await?;
+        let done = tx
+            .execute(
+                "UPDATE models SET voting = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
+                &[
+                    Text(voting.as_str()),
+                    Int(now),
+                    Text(model.as_str()),
+                    Text(account.as_str()),
+                ],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Live figures for `/metrics`.
     pub async fn queue_stats(&self) -> StoreResult<QueueStats> {
         // States as literals, so the partial indexes on them serve the counts.
         let (queued, running) = (JobState::Queued.as_str(), JobState::Running.as_str());
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT (SELECT COUNT(*) FROM jobs WHERE state = '{queued}'),
                     (SELECT COUNT(*) FROM jobs WHERE state = '{running}'),
                     (SELECT COUNT(*) FROM jobs WHERE published_at IS NULL AND state = '{queued}'),
                     (SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM accounts)"
-        )))
-        .fetch_one(&self.read)
-        .await?;
-        Ok(QueueStats {
-            queued: row.try_get(0)?,
-            running: row.try_get(1)?,
-            unpublished: row.try_get(2)?,
-            credits_reserved: Credits::new(row.try_get(3)?),
-        })
+        );
+        let stats = self
+            .pools
+            .fetch(&sql, &[], |c| {
+                Ok(QueueStats {
+                    queued: c.int()?,
+                    running: c.int()?,
+                    unpublished: c.int()?,
+                    credits_reserved: Credits::new(c.int()?),
+                })
+            })
+            .await?;
+        Ok(stats.into_iter().next().unwrap_or_default())
     }
 }

@@ -9,11 +9,12 @@
 
 use std::borrow::Cow;
 
-use sqlx::migrate::{Migrate, Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migration, MigrationType};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tracing::info;
 
-use super::{Store, StoreError, StoreResult, Tx};
+use super::db::Text;
+use super::{Store, StoreResult, Tx};
 
 const TABLE: &str = "_sqlx_migrations";
 
@@ -22,7 +23,7 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         if let Some(lock) = self.dialect.lock_migrations {
-            sqlx::query(lock).execute(&mut *tx).await?;
+            tx.execute(lock, &[]).await?;
         }
         let migrations: Vec<Migration> = self
             .dialect
@@ -39,61 +40,50 @@ impl Store {
             })
             .collect();
         self.adopt_legacy_history(&mut tx, &migrations).await?;
-        let mut migrator = Migrator::with_migrations(migrations);
-        // The transaction's lock already serializes processes.
-        migrator.set_locking(false);
-        migrator.run(&mut *tx).await.map_err(migrate_error)?;
-        tx.commit().await?;
-        Ok(())
+        tx.migrate(migrations).await?;
+        tx.commit().await
     }
 
     /// A database migrated by earlier releases records its versions in
     /// `schema_migrations`; they are entered into the runner's table as applied,
     /// once, so the runner neither repeats them nor refuses the database.
     async fn adopt_legacy_history(&self, tx: &mut Tx, migrations: &[Migration]) -> StoreResult<()> {
-        let exists = |table: &'static str| sqlx::query(self.dialect.table_exists).bind(table);
-        if exists("schema_migrations")
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_none()
-            || exists(TABLE).fetch_optional(&mut **tx).await?.is_some()
-        {
+        let exists = self.dialect.table_exists;
+        let legacy = tx
+            .fetch_one(exists, &[Text("schema_migrations")], |_| Ok(()))
+            .await?;
+        let current = tx.fetch_one(exists, &[Text(TABLE)], |_| Ok(())).await?;
+        if legacy.is_none() || current.is_some() {
             return Ok(());
         }
-        let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-            .fetch_one(&mut **tx)
-            .await?;
+        let highest = tx
+            .fetch_one("SELECT MAX(version) FROM schema_migrations", &[], |c| {
+                c.opt_int()
+            })
+            .await?
+            .flatten();
         let Some(highest) = highest else {
             return Ok(());
         };
-        let conn: &mut sqlx::AnyConnection = tx;
-        conn.ensure_migrations_table(TABLE)
-            .await
-            .map_err(migrate_error)?;
         let adopted = (self.dialect.legacy_versions)(highest);
-        for m in migrations.iter().filter(|m| adopted.contains(&m.version)) {
-            conn.skip(TABLE, m).await.map_err(migrate_error)?;
-        }
-        sqlx::query("DROP TABLE schema_migrations")
-            .execute(&mut *conn)
-            .await?;
+        let applied: Vec<&Migration> = migrations
+            .iter()
+            .filter(|m| adopted.contains(&m.version))
+            .collect();
+        tx.mark_applied(TABLE, &applied).await?;
+        tx.execute("DROP TABLE schema_migrations", &[]).await?;
         info!(versions = ?adopted, "adopted the migration history of an earlier release");
         Ok(())
     }
 
     /// The versions the database has applied, in order.
     pub async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
-        Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT version FROM {TABLE} WHERE success ORDER BY version"
-        )))
-        .fetch_all(&self.read)
-        .await?)
-    }
-}
-
-fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
-    match e {
-        sqlx::migrate::MigrateError::Execute(e) => e.into(),
-        other => StoreError::Internal(std::sync::Arc::new(other)),
+        self.pools
+            .fetch(
+                &format!("SELECT version FROM {TABLE} WHERE success ORDER BY version"),
+                &[],
+                |c| c.int(),
+            )
+            .await
     }
 }

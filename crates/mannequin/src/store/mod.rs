@@ -1,11 +1,12 @@
 //! The database: everything the service keeps, behind one type, [`Store`].
 //!
 //! One SQL text serves SQLite (the embedded default) and PostgreSQL (many
-//! processes sharing one database), run through sqlx's `Any` driver; what
-//! differs between the two is stated once, in a [`Dialect`]. Every method that
-//! moves credits does so in one transaction with the status change that causes
-//! it, and a model row's status is the guard that makes settling idempotent: a
-//! transition that finds the row already terminal changes nothing.
+//! processes sharing one database), run through each database's own sqlx
+//! driver by the generic operations of `db`; what differs between the two is
+//! stated once, in a [`Dialect`]. Every method that moves credits does so in
+//! one transaction with the status change that causes it, and a model row's
+//! status is the guard that makes settling idempotent: a transition that finds
+//! the row already terminal changes nothing.
 //!
 //! The methods live by concern: `accounts` (accounts, keys, credits),
 //! `register`, `listing`, `jobs` (claims, leases, retries), `outbox`,
@@ -13,6 +14,7 @@
 
 mod accounts;
 pub mod audit;
+mod db;
 mod dialect;
 mod error;
 mod housekeeping;
@@ -20,51 +22,24 @@ mod jobs;
 mod ledger;
 mod listing;
 mod migrate;
-mod native;
 mod outbox;
 mod records;
 mod register;
 mod settle;
 
-use std::str::FromStr;
-use std::sync::Once;
-use std::time::Duration;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
-
+use db::{Pools, Tx};
 pub use dialect::Dialect;
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
 pub use outbox::Unpublished;
 pub use records::*;
 
-/// A write (or snapshot) transaction.
-type Tx = Transaction<'static, Any>;
-
 /// The database, on either dialect.
 pub struct Store {
-    /// Write transactions. One connection on SQLite, so writers queue in the
-    /// process instead of spinning on the file lock.
-    write: AnyPool,
-    /// Reads. In SQLite's WAL mode they run alongside the writer.
-    read: AnyPool,
-    /// The hottest reads (the model list, key lookups), through the
-    /// dialect's own driver.
-    native: native::NativeReads,
+    pools: Pools,
     dialect: &'static Dialect,
     /// The URL it was opened with; it may hold a password.
     url: String,
-}
-
-/// Installs the `Any` driver's SQLite and PostgreSQL backends, once per process.
-pub fn install_drivers() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Only this function installs drivers, once.
-        let _ =
-            sqlx::any::install_drivers(&[sqlx::sqlite::any::DRIVER, sqlx::postgres::any::DRIVER]);
-    });
 }
 
 impl Store {
@@ -88,69 +63,27 @@ impl Store {
     }
 
     /// The embedded store: one SQLite file in WAL mode, created if missing.
-    ///
-    /// Writes go through a pool of one connection and every write transaction is
+    /// Writes go through one connection and every write transaction is
     /// `BEGIN IMMEDIATE`, so a read-then-write transaction can never fail to
-    /// upgrade its lock. Reads use a separate pool of `readers` connections.
+    /// upgrade its lock; reads use `readers` connections alongside.
     pub async fn open_sqlite(url: &str, readers: u32) -> StoreResult<Store> {
-        install_drivers();
-        let url = if url.contains("mode=") {
-            url.to_string()
-        } else if url.contains('?') {
-            format!("{url}&mode=rwc")
-        } else {
-            format!("{url}?mode=rwc")
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = |n: u32| {
-            AnyPoolOptions::new()
-                .max_connections(n)
-                .acquire_timeout(Duration::from_secs(15))
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        for pragma in dialect::SQLITE_PRAGMAS {
-                            conn.execute(*pragma).await?;
-                        }
-                        Ok(())
-                    })
-                })
-        };
-        let write = pool(1).connect_with(options.clone()).await?;
-        let read = pool(2).connect_with(options).await?;
-        let native = native::NativeReads::sqlite(&url, readers).await?;
-        Ok(Store {
-            write,
-            read,
-            native,
-            dialect: &dialect::SQLITE,
-            url,
-        })
+        Ok(Store::with(Pools::sqlite(url, readers).await?, url))
     }
 
     /// PostgreSQL, for many API and worker processes sharing one database, with
-    /// up to `connections` connections: half for the hottest reads, half for
-    /// the rest.
-    ///
-    /// A request waits at most [`dialect::PG_ACQUIRE_TIMEOUT`] for a connection,
-    /// so a database that cannot be reached answers 503 quickly instead of
-    /// holding the client.
+    /// a pool of up to `connections`. A request waits at most
+    /// [`dialect::PG_ACQUIRE_TIMEOUT`] for a connection, so a database that
+    /// cannot be reached answers 503 quickly instead of holding the client.
     pub async fn open_postgres(url: &str, connections: u32) -> StoreResult<Store> {
-        install_drivers();
-        let options = AnyConnectOptions::from_str(url)?;
-        let connections = connections.max(2);
-        let native = native::NativeReads::postgres(url, connections / 2).await?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(connections - connections / 2)
-            .acquire_timeout(dialect::PG_ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
-        Ok(Store {
-            write: pool.clone(),
-            read: pool,
-            native,
-            dialect: &dialect::POSTGRES,
+        Ok(Store::with(Pools::postgres(url, connections).await?, url))
+    }
+
+    fn with(pools: Pools, url: &str) -> Store {
+        Store {
+            dialect: pools.dialect(),
+            pools,
             url: url.to_string(),
-        })
+        }
     }
 
     pub fn dialect(&self) -> &'static Dialect {
@@ -164,25 +97,18 @@ impl Store {
 
     /// Starts a write transaction.
     async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.write.begin_with(self.dialect.begin_write).await?)
-    }
-
-    /// Starts a read-only transaction that sees one consistent snapshot.
-    async fn snapshot(&self) -> StoreResult<Tx> {
-        Ok(self.read.begin_with(self.dialect.begin_snapshot).await?)
+        self.pools.begin().await
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        self.pools.fetch("SELECT 1", &[], |_| Ok(())).await?;
         Ok(())
     }
 
     /// Closes the connections; every later call answers `Unavailable`.
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-        self.native.close().await;
+        self.pools.close().await;
     }
 }
 

@@ -2,8 +2,8 @@
 //! handed them to the stream.
 
 use mannequin_domain::ids::JobId;
-use sqlx::{AssertSqlSafe, Row};
 
+use super::db::{Bind, Int, Text};
 use super::{Store, StoreResult, placeholders};
 
 /// A queued job not yet handed to the queue.
@@ -25,21 +25,20 @@ impl Store {
         until: i64,
     ) -> StoreResult<Vec<Unpublished>> {
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(self.dialect.claim_outbox)
-            .bind(until)
-            .bind(now)
-            .bind(i64::from(max))
-            .fetch_all(&mut *tx)
+        let jobs = tx
+            .fetch(
+                self.dialect.claim_outbox,
+                &[Int(until), Int(now), Int(i64::from(max))],
+                |c| {
+                    Ok(Unpublished {
+                        job_id: JobId::trusted(c.text()?),
+                        deliveries: u32::try_from(c.int()?).unwrap_or(u32::MAX),
+                    })
+                },
+            )
             .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unpublished {
-                    job_id: JobId::trusted(r.try_get(0)?),
-                    deliveries: u32::try_from(r.try_get::<i64, _>(1)?).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
+        Ok(jobs)
     }
 
     /// Records that the queue holds these jobs.
@@ -53,13 +52,10 @@ impl Store {
                 "UPDATE jobs SET published_at = $1, relay_until = NULL WHERE id IN ({})",
                 placeholders(2, chunk.len())
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
-            for id in chunk {
-                q = q.bind(id.as_str());
-            }
-            q.execute(&mut *tx).await?;
+            let mut binds: Vec<Bind<'_>> = vec![Int(now)];
+            binds.extend(chunk.iter().map(|id| Text(id.as_str())));
+            tx.execute(&sql, &binds).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 }

@@ -97,12 +97,6 @@ pub enum RegisterError {
     Store(#[from] super::StoreError),
 }
 
-impl From<sqlx::Error> for RegisterError {
-    fn from(e: sqlx::Error) -> Self {
-        RegisterError::Store(e.into())
-    }
-}
-
 /// What a client cancels: one model, or every model of a batch.
 #[derive(Debug, Clone)]
 pub enum CancelTarget {

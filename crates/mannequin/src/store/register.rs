@@ -2,10 +2,10 @@
 //! all in one transaction or not at all; and cancelling what has not started.
 
 use mannequin_domain::credits::LedgerKind;
-use mannequin_domain::ids::{BatchId, ModelId, OrderId, ReservationId};
+use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
-use sqlx::{AssertSqlSafe, Row};
 
+use super::db::{Bind, Bytes, Int, Text};
 use super::ledger::{self, Entry};
 use super::settle::{self, ToSettle};
 use super::{
@@ -36,37 +36,27 @@ impl Store {
         let mut tx = self.begin().await?;
         if let Some(idem) = &b.idempotency {
             if let Some(lock) = self.dialect.lock_idempotency_key {
-                sqlx::query(lock)
-                    .bind(b.account_id.as_str())
-                    .bind(idem.key.as_str())
-                    .execute(&mut *tx)
+                tx.execute(lock, &[Text(b.account_id.as_str()), Text(&idem.key)])
                     .await?;
             }
-            let seen = sqlx::query(
-                "SELECT request_hash, batch_id FROM idempotency_keys
-                 WHERE account_id = $1 AND key = $2",
-            )
-            .bind(b.account_id.as_str())
-            .bind(idem.key.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = seen {
-                let hash: Vec<u8> = row.try_get(0)?;
+            let seen = tx
+                .fetch_one(
+                    "SELECT request_hash, batch_id FROM idempotency_keys
+                     WHERE account_id = $1 AND key = $2",
+                    &[Text(b.account_id.as_str()), Text(&idem.key)],
+                    |c| Ok((c.bytes()?, BatchId::trusted(c.text()?))),
+                )
+                .await?;
+            if let Some((hash, batch_id)) = seen {
                 if hash != idem.request_hash {
                     return Err(RegisterError::IdempotencyKeyReused);
                 }
-                let batch_id = BatchId::trusted(row.try_get(1)?);
                 return Ok(replay(&mut tx, batch_id).await?);
             }
         }
         // A plain read first: an unknown account, or one that plainly cannot
         // pay, is answered without writing anything.
-        let available: Option<i64> =
-            sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
-                .bind(b.account_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        match available.map(Credits::new) {
+        match available(&mut tx, &b.account_id).await? {
             None => return Err(RegisterError::UnknownAccount),
             Some(available) if available < required => {
                 return Err(RegisterError::InsufficientCredits {
@@ -90,15 +80,10 @@ impl Store {
             note: None,
         };
         if !ledger::record(&mut tx, entry, now).await? {
-            let available: Option<i64> =
-                sqlx::query_scalar("SELECT available FROM accounts WHERE id = $1")
-                    .bind(b.account_id.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            return Err(match available {
-                Some(a) => RegisterError::InsufficientCredits {
+            return Err(match available(&mut tx, &b.account_id).await? {
+                Some(available) => RegisterError::InsufficientCredits {
                     required,
-                    available: Credits::new(a),
+                    available,
                 },
                 None => RegisterError::UnknownAccount,
             });
@@ -119,7 +104,7 @@ impl Store {
     /// `None` when the target is not the account's.
     pub async fn cancel_pending(
         &self,
-        account: &mannequin_domain::ids::AccountId,
+        account: &AccountId,
         target: &CancelTarget,
         now: i64,
     ) -> StoreResult<Option<Vec<CancelledModel>>> {
@@ -128,24 +113,25 @@ impl Store {
             CancelTarget::Batch(id) => ("batch_id", id.as_str()),
         };
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT m.id, m.price, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
-             WHERE m.account_id = $1 AND m.{column} = $2 ORDER BY m.position"
-        )))
-        .bind(account.as_str())
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
+        let models = tx
+            .fetch(
+                &format!(
+                    "SELECT m.id, m.price, b.correlation_id
+                     FROM models m JOIN batches b ON b.id = m.batch_id
+                     WHERE m.account_id = $1 AND m.{column} = $2 ORDER BY m.position"
+                ),
+                &[Text(account.as_str()), Text(id)],
+                |c| {
+                    Ok((
+                        ModelId::trusted(c.text()?),
+                        Credits::new(c.int()?),
+                        c.text()?,
+                    ))
+                },
+            )
+            .await?;
+        if models.is_empty() {
             return Ok(None);
-        }
-        let mut models = Vec::with_capacity(rows.len());
-        for r in &rows {
-            models.push((
-                ModelId::trusted(r.try_get(0)?),
-                Credits::new(r.try_get(1)?),
-                r.try_get::<String, _>(2)?,
-            ));
         }
         // Settling refuses models a worker has started: only PENDING may be cancelled.
         let items: Vec<ToSettle<'_>> = models
@@ -170,26 +156,47 @@ impl Store {
     }
 }
 
+/// The account's available credits, `None` for an unknown account.
+async fn available(tx: &mut Tx, account: &AccountId) -> StoreResult<Option<Credits>> {
+    tx.fetch_one(
+        "SELECT available FROM accounts WHERE id = $1",
+        &[Text(account.as_str())],
+        |c| Ok(Credits::new(c.int()?)),
+    )
+    .await
+}
+
 /// The registration a repeated idempotency key returns: the first call's.
 async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
-    let row = sqlx::query(
-        "SELECT b.order_id, r.id, r.amount FROM batches b JOIN reservations r ON r.batch_id = b.id
-         WHERE b.id = $1",
-    )
-    .bind(batch_id.as_str())
-    .fetch_one(&mut **tx)
-    .await?;
-    let model_ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM models WHERE batch_id = $1 ORDER BY position")
-            .bind(batch_id.as_str())
-            .fetch_all(&mut **tx)
-            .await?;
+    let (order_id, reservation_id, credits_reserved) = tx
+        .fetch_one(
+            "SELECT b.order_id, r.id, r.amount
+             FROM batches b JOIN reservations r ON r.batch_id = b.id
+             WHERE b.id = $1",
+            &[Text(batch_id.as_str())],
+            |c| {
+                Ok((
+                    OrderId::trusted(c.text()?),
+                    ReservationId::trusted(c.text()?),
+                    Credits::new(c.int()?),
+                ))
+            },
+        )
+        .await?
+        .ok_or_else(|| StoreError::internal(format!("no reservation for {batch_id}")))?;
+    let model_ids = tx
+        .fetch(
+            "SELECT id FROM models WHERE batch_id = $1 ORDER BY position",
+            &[Text(batch_id.as_str())],
+            |c| Ok(ModelId::trusted(c.text()?)),
+        )
+        .await?;
     Ok(Registration {
-        order_id: OrderId::trusted(row.try_get(0)?),
-        reservation_id: ReservationId::trusted(row.try_get(1)?),
-        credits_reserved: Credits::new(row.try_get(2)?),
-        model_ids: model_ids.into_iter().map(ModelId::trusted).collect(),
         batch_id,
+        order_id,
+        reservation_id,
+        model_ids,
+        credits_reserved,
         replayed: true,
     })
 }
@@ -202,85 +209,105 @@ async fn insert_batch(
     required: Credits,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO batches (id, account_id, order_id, preferences, count, correlation_id, created_at)
+    let (account, batch) = (b.account_id.as_str(), b.batch_id.as_str());
+    tx.execute(
+        "INSERT INTO batches (id, account_id, order_id, preferences, count, correlation_id,
+             created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            Text(batch),
+            Text(account),
+            Text(b.order_id.as_str()),
+            Text(&b.preferences),
+            Int(i64::from(count)),
+            Text(&b.correlation_id),
+            Int(now),
+        ],
     )
-    .bind(b.batch_id.as_str())
-    .bind(b.account_id.as_str())
-    .bind(b.order_id.as_str())
-    .bind(b.preferences.as_str())
-    .bind(i64::from(count))
-    .bind(b.correlation_id.as_str())
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    tx.execute(
         "INSERT INTO reservations (id, account_id, batch_id, amount, deadline, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Text(b.reservation_id.as_str()),
+            Text(account),
+            Text(batch),
+            Int(required.get()),
+            Int(b.deadline),
+            Int(now),
+        ],
     )
-    .bind(b.reservation_id.as_str())
-    .bind(b.account_id.as_str())
-    .bind(b.batch_id.as_str())
-    .bind(required.get())
-    .bind(b.deadline)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
     // One multi-row INSERT each for models and jobs: 20 rows is well under
     // SQLite's limit on bound parameters.
-    let model_sql = format!(
-        "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea,
-             price, status, created_at, updated_at)
-         VALUES {}",
-        values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
-    );
-    let mut q = sqlx::query(AssertSqlSafe(model_sql));
+    let names: Vec<String> = b.models.iter().map(|m| m.idea.name()).collect();
+    let ideas = b
+        .models
+        .iter()
+        .map(|m| serde_json::to_string(&m.idea))
+        .collect::<Result<Vec<String>, _>>()?;
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 11);
     for (position, m) in b.models.iter().enumerate() {
-        q = q
-            .bind(m.id.as_str())
-            .bind(b.account_id.as_str())
-            .bind(b.batch_id.as_str())
-            .bind(b.reservation_id.as_str())
-            .bind(position as i64)
-            .bind(m.idea.name())
-            .bind(serde_json::to_string(&m.idea)?)
-            .bind(b.price_per_model.get())
-            .bind(ModelStatus::Pending.as_str())
-            .bind(now)
-            .bind(now);
+        binds.extend([
+            Text(m.id.as_str()),
+            Text(account),
+            Text(batch),
+            Text(b.reservation_id.as_str()),
+            Int(position as i64),
+            Text(&names[position]),
+            Text(&ideas[position]),
+            Int(b.price_per_model.get()),
+            Text(ModelStatus::Pending.as_str()),
+            Int(now),
+            Int(now),
+        ]);
     }
-    q.execute(&mut **tx).await?;
-    let job_sql = format!(
-        "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at,
-             created_at, updated_at)
-         VALUES {}",
-        values_rows("(?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
-    );
-    let mut q = sqlx::query(AssertSqlSafe(job_sql));
+    tx.execute(
+        &format!(
+            "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea,
+                 price, status, created_at, updated_at)
+             VALUES {}",
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+        ),
+        &binds,
+    )
+    .await?;
+    let max_attempts = i64::from(b.max_attempts);
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 8);
     for m in &b.models {
-        q = q
-            .bind(m.job_id.as_str())
-            .bind(m.id.as_str())
-            .bind(b.correlation_id.as_str())
-            .bind(JobState::Queued.as_str())
-            .bind(i64::from(b.max_attempts))
-            .bind(now)
-            .bind(now)
-            .bind(now);
+        binds.extend([
+            Text(m.job_id.as_str()),
+            Text(m.id.as_str()),
+            Text(&b.correlation_id),
+            Text(JobState::Queued.as_str()),
+            Int(max_attempts),
+            Int(now),
+            Int(now),
+            Int(now),
+        ]);
     }
-    q.execute(&mut **tx).await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at,
+                 created_at, updated_at)
+             VALUES {}",
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+        ),
+        &binds,
+    )
+    .await?;
     if let Some(idem) = &b.idempotency {
-        sqlx::query(
+        tx.execute(
             "INSERT INTO idempotency_keys (account_id, key, request_hash, batch_id, created_at)
              VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Text(account),
+                Text(&idem.key),
+                Bytes(&idem.request_hash),
+                Text(batch),
+                Int(now),
+            ],
         )
-        .bind(b.account_id.as_str())
-        .bind(idem.key.as_str())
-        .bind(idem.request_hash.as_slice())
-        .bind(b.batch_id.as_str())
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(())

@@ -5,15 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use mannequin_domain::credits::LedgerKind;
-use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
-use mannequin_domain::{Credits, ModelStatus};
-use sqlx::{AssertSqlSafe, Row};
-
+use super::db::{Bind, Int, OptText, Text};
 use super::ledger::{self, Entry};
 use super::{
     ClaimedJob, Completion, JobState, Settled, Store, StoreError, StoreResult, Tx, placeholders,
 };
+use mannequin_domain::credits::LedgerKind;
+use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
+use mannequin_domain::{Credits, ModelStatus};
 
 /// One model to settle.
 pub(super) struct ToSettle<'a> {
@@ -103,32 +102,45 @@ pub(super) async fn settle_many(
             "UPDATE jobs SET updated_at = updated_at WHERE model_id IN ({})",
             placeholders(1, chunk.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for &i in chunk {
-            q = q.bind(items[i].model_id.as_str());
-        }
-        q.execute(&mut **tx).await?;
+        let binds: Vec<Bind<'_>> = chunk
+            .iter()
+            .map(|&i| Text(items[i].model_id.as_str()))
+            .collect();
+        tx.execute(&sql, &binds).await?;
     }
     let mut results = vec![Settled::Now; items.len()];
     let mut sums = Sums::default();
     let mut settled = Vec::new();
     for i in order {
         let item = &items[i];
-        let row = sqlx::query(AssertSqlSafe(update.clone()))
-            .bind(outcome.as_str())
-            .bind(item.reason)
-            .bind(item.images.map(|k| k.0))
-            .bind(item.images.map(|k| k.1))
-            .bind(now)
-            .bind(item.model_id.as_str())
-            .fetch_optional(&mut **tx)
+        let row = tx
+            .fetch_one(
+                &update,
+                &[
+                    Text(outcome.as_str()),
+                    OptText(item.reason),
+                    OptText(item.images.map(|k| k.0)),
+                    OptText(item.images.map(|k| k.1)),
+                    Int(now),
+                    Text(item.model_id.as_str()),
+                ],
+                |c| {
+                    Ok((
+                        AccountId::trusted(c.text()?),
+                        ReservationId::trusted(c.text()?),
+                        Credits::new(c.int()?),
+                    ))
+                },
+            )
             .await?;
-        let Some(row) = row else {
-            let status: Option<String> =
-                sqlx::query_scalar("SELECT status FROM models WHERE id = $1")
-                    .bind(item.model_id.as_str())
-                    .fetch_optional(&mut **tx)
-                    .await?;
+        let Some((account, reservation, price)) = row else {
+            let status = tx
+                .fetch_one(
+                    "SELECT status FROM models WHERE id = $1",
+                    &[Text(item.model_id.as_str())],
+                    |c| c.text(),
+                )
+                .await?;
             let status = status
                 .as_deref()
                 .and_then(ModelStatus::parse)
@@ -136,9 +148,6 @@ pub(super) async fn settle_many(
             results[i] = Settled::Already(status);
             continue;
         };
-        let account = AccountId::trusted(row.try_get(0)?);
-        let reservation = ReservationId::trusted(row.try_get(1)?);
-        let price = Credits::new(row.try_get(2)?);
         sums.add(&account, &reservation, price)?;
         settled.push((account, reservation, price, i));
     }
@@ -169,13 +178,13 @@ pub(super) async fn settle_many(
              WHERE model_id IN ({})",
             placeholders(3, chunk.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql))
-            .bind(JobState::settled(outcome).as_str())
-            .bind(now);
-        for (_, _, _, i) in chunk {
-            q = q.bind(items[*i].model_id.as_str());
-        }
-        q.execute(&mut **tx).await?;
+        let mut binds = vec![Text(JobState::settled(outcome).as_str()), Int(now)];
+        binds.extend(
+            chunk
+                .iter()
+                .map(|(_, _, _, i)| Text(items[*i].model_id.as_str())),
+        );
+        tx.execute(&sql, &binds).await?;
     }
     let column = match kind {
         LedgerKind::Consume => "consumed",
@@ -187,12 +196,11 @@ pub(super) async fn settle_many(
          WHERE id = $2"
     );
     for (reservation, amount) in &sums.reservations {
-        sqlx::query(AssertSqlSafe(reservation_sql.clone()))
-            .bind(amount.get())
-            .bind(reservation.as_str())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            &reservation_sql,
+            &[Int(amount.get()), Text(reservation.as_str()), Int(now)],
+        )
+        .await?;
     }
     for (account, amount) in &sums.accounts {
         if !ledger::move_balances(tx, account, kind, *amount).await? {
@@ -265,11 +273,11 @@ impl Store {
         now: i64,
     ) -> StoreResult<Settled> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE jobs SET last_error = $1, attempts = attempts + 1 WHERE id = $2")
-            .bind(reason)
-            .bind(job.job_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            "UPDATE jobs SET last_error = $1, attempts = attempts + 1 WHERE id = $2",
+            &[Text(reason), Text(job.job_id.as_str())],
+        )
+        .await?;
         let item = ToSettle {
             model_id: &job.model_id,
             reason: Some(reason),

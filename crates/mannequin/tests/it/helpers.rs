@@ -254,7 +254,7 @@ impl TestApp {
     /// A direct connection to the database, for checks the API cannot make.
     /// Write queries with `$1`-style placeholders: both dialects read them.
     pub async fn sql(&self) -> sqlx::AnyPool {
-        mannequin::store::install_drivers();
+        sqlx::any::install_default_drivers();
         let url = match &self.scale {
             Some(g) => g.db.url.clone(),
             None => format!(

@@ -579,6 +579,7 @@ async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
 /// `schema_migrations`) is adopted, not migrated again.
 async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     let a = account(store, 10).await;
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&store_url(store)).await.unwrap();
     for sql in [
         "DROP TABLE _sqlx_migrations",
