@@ -10,7 +10,7 @@ use tracing::{info, warn};
 
 use crate::clock::now_ms;
 use crate::error::Report;
-use crate::store::Store;
+use crate::store::{Recovered, Store};
 
 /// How long an `Idempotency-Key` is remembered: a day.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -29,8 +29,8 @@ pub async fn sweep(store: &Store, lease: Duration) {
     }
     let grace = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     match store.recover_lost_jobs(now_ms(), grace).await {
-        Ok((0, 0)) => {}
-        Ok((requeued, failed)) => {
+        Ok(r) if r == Recovered::default() => {}
+        Ok(Recovered { requeued, failed }) => {
             info!(
                 requeued,
                 failed, "jobs whose worker was lost taken up again"

@@ -100,9 +100,12 @@ impl Store {
             correlation_id: None,
             note: Some(note),
         };
-        if !ledger::record(&mut tx, entry, now).await? {
+        // The balances first: an unknown account (which the entry's foreign key
+        // would refuse) or a removal it cannot afford changes nothing.
+        if !ledger::move_balances(&mut tx, account, kind, amount).await? {
             return Ok(None);
         }
+        ledger::append(&mut tx, &[entry], now).await?;
         tx.commit().await?;
         self.balances(account).await
     }

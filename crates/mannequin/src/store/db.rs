@@ -172,14 +172,19 @@ impl Tx {
         }
     }
 
-    /// Runs a statement and maps its first row, if any.
+    /// Runs a statement and maps its first row, if any. The statement's
+    /// other rows are not read (on SQLite, that saves a round trip to the
+    /// connection's thread).
     pub(super) async fn fetch_one<T>(
         &mut self,
         sql: &str,
         binds: &[Bind<'_>],
         map: impl Fn(&mut dyn Columns) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        Ok(self.fetch(sql, binds, map).await?.into_iter().next())
+        match self {
+            Tx::Sqlite(tx) => fetch_optional(&mut **tx, sql, binds, map).await,
+            Tx::Postgres(tx) => fetch_optional(&mut **tx, sql, binds, map).await,
+        }
     }
 
     pub(super) async fn commit(self) -> StoreResult<()> {
@@ -354,6 +359,30 @@ where
     rows.iter()
         .map(|row| map(&mut Cursor { row, next: 0 }))
         .collect()
+}
+
+async fn fetch_optional<'e, DB, E, T>(
+    executor: E,
+    sql: &str,
+    binds: &[Bind<'_>],
+    map: impl Fn(&mut dyn Columns) -> StoreResult<T>,
+) -> StoreResult<Option<T>>
+where
+    DB: Database,
+    E: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'a> &'a str: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a str>: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
+    for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
+    for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Decode<'a, DB> + Type<DB>,
+    for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
+{
+    let row = query::<DB>(sql, binds).fetch_optional(executor).await?;
+    row.map(|row| map(&mut Cursor { row: &row, next: 0 }))
+        .transpose()
 }
 
 /// The rows a statement changed, whichever database ran it.

@@ -30,10 +30,6 @@ impl StoreError {
     pub fn internal(what: impl Into<String>) -> StoreError {
         StoreError::Internal(Arc::new(Corrupt(what.into())))
     }
-
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
-    }
 }
 
 impl From<sqlx::Error> for StoreError {

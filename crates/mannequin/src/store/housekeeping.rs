@@ -8,7 +8,7 @@ use mannequin_domain::ids::{JobId, ModelId, ReservationId};
 use super::db::{Int, Text};
 use super::jobs::CRASH_ALLOWANCE;
 use super::settle::{self, ToSettle};
-use super::{JobState, Settled, Store, StoreResult};
+use super::{JobState, Recovered, Settled, Store, StoreResult};
 
 /// Most reservations, or lost jobs, one pass handles.
 const PER_PASS: i64 = 100;
@@ -66,9 +66,8 @@ impl Store {
     /// over (NATS delivers a message a bounded number of times, and a message
     /// can be lost with its stream). A job that has deliveries left goes back to
     /// the queue (and, with NATS, to the outbox, to be published again); one
-    /// whose deliveries are used up fails and is refunded. Returns `(requeued,
-    /// failed)`.
-    pub async fn recover_lost_jobs(&self, now: i64, grace_ms: i64) -> StoreResult<(u64, u64)> {
+    /// whose deliveries are used up fails and is refunded.
+    pub async fn recover_lost_jobs(&self, now: i64, grace_ms: i64) -> StoreResult<Recovered> {
         // The state as a literal, so the partial index on running jobs serves it.
         let running = JobState::Running.as_str();
         let mut tx = self.begin().await?;
@@ -137,8 +136,10 @@ impl Store {
             }
         }
         tx.commit().await?;
-        let failed = settled.iter().filter(|s| **s == Settled::Now).count() as u64;
-        Ok((requeue.len() as u64, failed))
+        Ok(Recovered {
+            requeued: requeue.len() as u64,
+            failed: settled.iter().filter(|s| **s == Settled::Now).count() as u64,
+        })
     }
 
     /// Forgets idempotency keys created before `before`; returns how many.

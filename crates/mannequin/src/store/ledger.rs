@@ -77,12 +77,13 @@ pub(super) async fn move_balances(
     Ok(moved == 1)
 }
 
-/// Records one movement: the entry and its change to the balances. Returns
-/// false (and appends nothing) when the account could not afford it.
+/// Records one movement: the entry, then its change to the balances, last, so
+/// that the account's row (which every request and settle of the account
+/// updates) is locked only from there to the commit. Returns false when the
+/// account could not afford it: the caller must then roll back, which takes
+/// the entry back too.
 pub(super) async fn record(tx: &mut Tx, entry: Entry<'_>, now: i64) -> StoreResult<bool> {
-    if !move_balances(tx, entry.account_id, entry.kind, entry.amount).await? {
-        return Ok(false);
-    }
+    let (account, kind, amount) = (entry.account_id, entry.kind, entry.amount);
     append(tx, &[entry], now).await?;
-    Ok(true)
+    move_balances(tx, account, kind, amount).await
 }

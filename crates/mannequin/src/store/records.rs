@@ -219,15 +219,11 @@ pub struct QueueStats {
     pub credits_reserved: Credits,
 }
 
-/// What housekeeping did in one pass.
+/// What one pass over lost jobs did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Swept {
-    /// Models failed and refunded because their reservation's deadline passed.
-    pub expired: u64,
-    /// Jobs whose worker was lost, put back in the queue.
+pub struct Recovered {
+    /// Jobs put back in the queue (and, with NATS, the outbox).
     pub requeued: u64,
     /// Jobs whose worker was lost too often, failed and refunded.
-    pub abandoned: u64,
-    /// Idempotency keys forgotten.
-    pub pruned_keys: u64,
+    pub failed: u64,
 }

@@ -239,8 +239,11 @@ impl Worker {
             let _ = hand_back.wait_for(|h| *h).await.is_ok();
         };
         tokio::pin!(handed_back);
-        let mut progress = tokio::time::interval(self.config.lease / 3);
-        progress.tick().await;
+        // The first report is due a third of a lease from now. (An interval's
+        // immediate first tick would cost every job a wait for the timer's
+        // next millisecond.)
+        let every = self.config.lease / 3;
+        let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let verdict = loop {
             tokio::select! {
                 v = &mut work => break Some(v),

@@ -527,10 +527,13 @@ async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
     let later = now_ms() + 5_000;
     assert_eq!(
         store.recover_lost_jobs(later, 10_000).await.unwrap(),
-        (0, 0),
+        lost(0, 0),
         "within the grace another worker may still take it over"
     );
-    assert_eq!(store.recover_lost_jobs(later, 1_000).await.unwrap(), (1, 0));
+    assert_eq!(
+        store.recover_lost_jobs(later, 1_000).await.unwrap(),
+        lost(1, 0)
+    );
     let again = store.claim_outbox(10, later, later).await.unwrap();
     assert_eq!(again.len(), 1, "back in the outbox, to be published again");
     assert_eq!((&again[0].job_id, again[0].deliveries), (&job, 1));
@@ -552,7 +555,7 @@ async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
             .any(|v| v.rule == "running_jobs_are_not_forgotten"),
         "{audit:#?}"
     );
-    assert_eq!(store.recover_lost_jobs(t, 1_000).await.unwrap(), (0, 1));
+    assert_eq!(store.recover_lost_jobs(t, 1_000).await.unwrap(), lost(0, 1));
     let rows = store
         .list_models(
             &a,
@@ -606,6 +609,10 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
 /// Where a test store lives, to open it a second time.
 fn store_url(store: &Store) -> String {
     store.url().to_string()
+}
+
+fn lost(requeued: u64, failed: u64) -> mannequin::store::Recovered {
+    mannequin::store::Recovered { requeued, failed }
 }
 
 fn missing() -> AccountId {
