@@ -1,0 +1,75 @@
+//! Colours: the outfit and backdrop palettes, skin tones and hair colours.
+
+use super::*;
+
+pub(super) struct Palette {
+    pub(super) backdrop: (u32, u32),
+    pub(super) main: u32,
+    pub(super) accent: u32,
+}
+
+pub(super) const PALETTES: [Palette; mannequin_domain::ideas::PALETTES as usize] = [
+    Palette {
+        backdrop: (0xd9d4cc, 0xefebe6),
+        main: 0x2f6db5,
+        accent: 0xf2f2f2,
+    },
+    Palette {
+        backdrop: (0xcfd8e3, 0xeef2f6),
+        main: 0xc0392b,
+        accent: 0x222222,
+    },
+    Palette {
+        backdrop: (0xcfdccf, 0xeef3ee),
+        main: 0x2c3e50,
+        accent: 0xe67e22,
+    },
+    Palette {
+        backdrop: (0xead3d0, 0xf7ecea),
+        main: 0x1c1c1c,
+        accent: 0xd4af37,
+    },
+    Palette {
+        backdrop: (0xe3d5bd, 0xf5eee2),
+        main: 0x16a085,
+        accent: 0xffffff,
+    },
+    Palette {
+        backdrop: (0xd9d3e6, 0xf1eef7),
+        main: 0x8e44ad,
+        accent: 0xf1c40f,
+    },
+    Palette {
+        backdrop: (0xc9ccd1, 0xeceef1),
+        main: 0xe67e22,
+        accent: 0x2c3e50,
+    },
+    Palette {
+        backdrop: (0xece6d6, 0xfaf7ef),
+        main: 0x27ae60,
+        accent: 0xfefefe,
+    },
+];
+
+pub(super) fn skin(t: SkinTone) -> Color {
+    rgb(match t {
+        SkinTone::Fair => 0xf3d9c6,
+        SkinTone::Light => 0xe8c3a0,
+        SkinTone::Medium => 0xc99a6e,
+        SkinTone::Olive => 0xb98e5e,
+        SkinTone::Tan => 0xa87550,
+        SkinTone::Brown => 0x7a4e2d,
+        SkinTone::Dark => 0x4a2f1f,
+    })
+}
+
+pub(super) fn hair(c: HairColor) -> Color {
+    rgb(match c {
+        HairColor::Black => 0x1e1a18,
+        HairColor::Brown => 0x5a3a22,
+        HairColor::Blonde => 0xe0bd72,
+        HairColor::Red => 0xa5432a,
+        HairColor::Gray => 0xb9b9b9,
+        HairColor::Pastel => 0xe8a3c8,
+    })
+}
