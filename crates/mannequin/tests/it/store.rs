@@ -213,12 +213,7 @@ async fn registering_is_all_or_nothing(store: &Store) {
         }
         other => panic!("expected insufficient credits, got {other:?}"),
     }
-    let q = ListQuery {
-        filter: StatusFilter::All,
-        batch_id: None,
-        cursor: None,
-        limit: 100,
-    };
+    let q = newest(100);
     assert!(store.list_models(&a, &q).await.unwrap().is_empty());
     assert!(claim(store, "w", 10, 1000).await.is_empty());
     assert!(matches!(
@@ -252,12 +247,7 @@ async fn expired_reservations_refund_only_unfinished_models(store: &Store) {
     );
     let b = store.balances(&a).await.unwrap().unwrap();
     assert_eq!((b.available, b.reserved, b.consumed), (c(90), c(0), c(10)));
-    let q = ListQuery {
-        filter: StatusFilter::All,
-        batch_id: None,
-        cursor: None,
-        limit: 100,
-    };
+    let q = newest(100);
     let rows = store.list_models(&a, &q).await.unwrap();
     assert_eq!(
         rows.iter()
@@ -421,18 +411,7 @@ async fn cancels_racing_claims_settle_each_model_once(store: &Store) {
             .expect("the account's batch");
     });
     tokio::join!(join_all(workers), join_all(cancels));
-    let done = store
-        .list_models(
-            &a,
-            &ListQuery {
-                filter: StatusFilter::All,
-                batch_id: None,
-                cursor: None,
-                limit: 1000,
-            },
-        )
-        .await
-        .unwrap();
+    let done = store.list_models(&a, &newest(1000)).await.unwrap();
     assert_eq!(done.len(), 80);
     assert!(
         done.iter()
@@ -556,18 +535,7 @@ async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
         "{audit:#?}"
     );
     assert_eq!(store.recover_lost_jobs(t, 1_000).await.unwrap(), lost(0, 1));
-    let rows = store
-        .list_models(
-            &a,
-            &ListQuery {
-                filter: StatusFilter::All,
-                batch_id: None,
-                cursor: None,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let rows = store.list_models(&a, &newest(10)).await.unwrap();
     assert_eq!(rows[0].status, ModelStatus::Failed);
     assert_eq!(
         rows[0].failure_reason.as_deref(),
@@ -613,6 +581,16 @@ fn store_url(store: &Store) -> String {
 
 fn lost(requeued: u64, failed: u64) -> mannequin::store::Recovered {
     mannequin::store::Recovered { requeued, failed }
+}
+
+/// The account's newest `limit` models, unfiltered.
+fn newest(limit: u32) -> ListQuery {
+    ListQuery {
+        filter: StatusFilter::All,
+        batch_id: None,
+        cursor: None,
+        limit,
+    }
 }
 
 fn missing() -> AccountId {
