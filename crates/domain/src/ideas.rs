@@ -38,13 +38,26 @@ attribute!(Gender {
 });
 
 attribute!(
-    /// Every model is an adult; "teen" and "girl" read as young adult.
+    /// Adults unless the text asks for children or teenagers: a free choice is
+    /// always an adult age ([`Age::FREE`]).
     Age {
-    YoungAdult => "young adult": ["young", "youthful", "teen", "teenage", "20s", "twenties", "student"],
+    Child => "child": ["child", "children", "childrens", "kid", "kids", "kidswear", "toddler", "toddlers", "little girl", "little boy", "little girls", "little boys", "preschool", "school age"],
+    Teen => "teenage": ["teen", "teens", "teenage", "teenager", "teenagers", "adolescent", "tween", "tweens"],
+    YoungAdult => "young adult": ["young", "youthful", "20s", "twenties", "student", "young adult"],
     Adult => "adult": ["adult", "30s", "thirties", "grown"],
     MiddleAged => "middle-aged": ["middle aged", "middle age", "mature", "40s", "50s", "forties", "fifties"],
-    Senior => "senior": ["senior", "elderly", "older", "old", "60s", "70s", "grandmother", "grandfather", "retired"],
+    Senior => "senior": ["senior", "seniors", "elderly", "older", "old", "60s", "70s", "80s", "grandmother", "grandfather", "grandma", "grandpa", "retired", "aged"],
 });
+
+impl Age {
+    /// The ages a batch varies over when the text names none.
+    pub const FREE: &'static [Age] = &[Age::YoungAdult, Age::Adult, Age::MiddleAged, Age::Senior];
+
+    /// Children and teenagers: never swimwear, lingerie or facial hair.
+    pub fn is_minor(self) -> bool {
+        matches!(self, Age::Child | Age::Teen)
+    }
+}
 
 attribute!(Build {
     Slim => "slim": ["slim", "slender", "thin", "petite", "lean", "skinny"],
@@ -70,7 +83,8 @@ attribute!(HairColor {
     Brown => "brown": ["brown hair", "brown haired", "brunette", "chestnut"],
     Blonde => "blonde": ["blonde", "blond", "golden hair", "light hair"],
     Red => "red": ["red hair", "red haired", "redhead", "ginger", "auburn"],
-    Gray => "gray": ["gray hair", "grey hair", "gray haired", "grey haired", "silver hair", "white hair"],
+    Gray => "gray": ["gray hair", "grey hair", "gray haired", "grey haired", "silver hair", "silver haired", "salt and pepper", "greying", "graying"],
+    White => "white": ["white hair", "white haired", "snow white hair"],
     Pastel => "pastel pink": ["pink hair", "pastel hair", "dyed hair"],
 });
 
@@ -123,10 +137,202 @@ attribute!(Style {
     Business => "Business": ["business", "office", "corporate", "suit", "workwear", "professional", "blazer"],
 });
 
+attribute!(
+    /// Only when the text asks for it; never for children or teenagers.
+    FacialHair {
+    None => "clean-shaven": ["clean shaven", "clean shaved", "beardless", "no beard"],
+    Stubble => "stubble": ["stubble", "stubbled", "five o clock shadow", "scruffy"],
+    Beard => "beard": ["beard", "bearded", "full beard", "goatee"],
+    Moustache => "moustache": ["moustache", "mustache", "moustached", "mustached"],
+});
+
+attribute!(
+    /// Only when the text asks for it.
+    Eyewear {
+    None => "no glasses": ["no glasses", "without glasses"],
+    Glasses => "glasses": ["glasses", "eyeglasses", "spectacles", "specs", "eyewear", "optical frames"],
+    Sunglasses => "sunglasses": ["sunglasses", "sun glasses", "shades"],
+});
+
+attribute!(
+    /// Only when the text asks for it.
+    Headwear {
+    None => "bare head": ["no hat", "bare head", "bareheaded"],
+    Hijab => "hijab": ["hijab", "hijabi", "headscarf", "head scarf", "headscarves", "khimar"],
+    Cap => "cap": ["cap", "baseball cap", "snapback", "trucker cap"],
+    Beanie => "beanie": ["beanie", "knit hat", "knitted hat", "woolly hat", "wool hat", "toque"],
+});
+
+macro_rules! default_none {
+    ($($t:ident),+) => {$(
+        impl Default for $t {
+            fn default() -> $t {
+                $t::None
+            }
+        }
+    )+};
+}
+default_none!(FacialHair, Eyewear, Headwear);
+
 /// Words that describe hair when they stand shortly before "hair".
 const HAIR_WORDS: &[&str] = &[
     "long", "short", "medium", "black", "brown", "blonde", "blond", "red", "gray", "grey",
     "silver", "white", "pink", "straight", "wavy", "curly", "dark", "light", "auburn",
+];
+
+/// Words that name facial hair: a colour word shortly before one is the hair
+/// colour too ("grey beard").
+const BEARD_WORDS: &[&str] = &[
+    "beard",
+    "bearded",
+    "moustache",
+    "mustache",
+    "stubble",
+    "goatee",
+];
+
+/// Words that carry no attribute of their own, so no one needs telling they
+/// were not drawn: articles, joins, and the words of the request's frame.
+const COMMON_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "with",
+    "without",
+    "for",
+    "in",
+    "on",
+    "of",
+    "to",
+    "at",
+    "as",
+    "by",
+    "from",
+    "into",
+    "who",
+    "is",
+    "are",
+    "be",
+    "has",
+    "have",
+    "having",
+    "very",
+    "some",
+    "any",
+    "each",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "different",
+    "various",
+    "diverse",
+    "mix",
+    "mixed",
+    "also",
+    "but",
+    "not",
+    "no",
+    "like",
+    "looking",
+    "look",
+    "looks",
+    "model",
+    "models",
+    "person",
+    "people",
+    "persons",
+    "photo",
+    "photos",
+    "photograph",
+    "photography",
+    "shoot",
+    "shot",
+    "picture",
+    "pictures",
+    "image",
+    "images",
+    "product",
+    "products",
+    "catalog",
+    "catalogue",
+    "ecommerce",
+    "e",
+    "commerce",
+    "shop",
+    "store",
+    "brand",
+    "collection",
+    "line",
+    "wearing",
+    "wears",
+    "wear",
+    "dressed",
+    "in",
+    "clothes",
+    "clothing",
+    "outfit",
+    "outfits",
+    "apparel",
+    "fashion",
+    "style",
+    "styled",
+    "full",
+    "body",
+    "length",
+    "studio",
+    "background",
+    "backdrop",
+    "plain",
+    "white",
+    "ideal",
+    "perfect",
+    "good",
+    "nice",
+    "beautiful",
+    "handsome",
+    "attractive",
+    "pretty",
+    "realistic",
+    "photorealistic",
+    "natural",
+    "hair",
+    "haired",
+    "skin",
+    "skinned",
+    "build",
+    "makeup",
+    "expression",
+    "pose",
+    "posing",
+    "face",
+    "their",
+    "them",
+    "they",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "our",
+    "my",
+    "we",
+    "i",
+    "you",
+    "your",
+    "please",
+    "show",
+    "showing",
+    "make",
+    "create",
+    "generate",
+    "new",
+    "fit",
+    "type",
 ];
 
 /// For each attribute, the values the text allows: empty means "any".
@@ -143,6 +349,13 @@ pub struct Attributes {
     pub expression: Vec<Expression>,
     pub pose: Vec<Pose>,
     pub style: Vec<Style>,
+    pub facial_hair: Vec<FacialHair>,
+    pub eyewear: Vec<Eyewear>,
+    pub headwear: Vec<Headwear>,
+    /// Words of the text that no attribute took and that say something (not
+    /// an article or the frame of the request), in the text's order: what a
+    /// generator drawing from attributes alone cannot show.
+    pub unread: Vec<String>,
 }
 
 /// Finds which values of `T` the words name, longest phrase first, so that
@@ -181,6 +394,15 @@ fn find<T: Copy + PartialEq>(
     found
 }
 
+/// Adds what `found` holds to `into`, keeping the first-named order.
+fn merge<T: PartialEq>(into: &mut Vec<T>, found: Vec<T>) {
+    for v in found {
+        if !into.contains(&v) {
+            into.push(v);
+        }
+    }
+}
+
 impl Attributes {
     /// Reads free text into attribute constraints. Never fails: text that names
     /// nothing leaves every attribute free.
@@ -192,45 +414,81 @@ impl Attributes {
             .collect();
         let mut words: Vec<&str> = lower.split_whitespace().collect();
         let w = &mut words;
-        // Order matters where phrases overlap: style before build ("athletic wear"),
-        // makeup and expression before hair colour ("red lips"), hair before skin.
-        let style = find(w, Style::ALL, Style::phrases);
-        let makeup = find(w, Makeup::ALL, Makeup::phrases);
-        let expression = find(w, Expression::ALL, Expression::phrases);
-        let pose = find(w, Pose::ALL, Pose::phrases);
-        // "long curly blonde hair": each word just before "hair" also counts as
-        // "<word> hair", so the hair phrases need not list every word order.
-        let mut hair_words: Vec<&str> = w.clone();
-        for (j, word) in w.iter().enumerate() {
-            if matches!(*word, "hair" | "haired") {
-                for adj in &w[j.saturating_sub(3)..j] {
-                    if HAIR_WORDS.contains(adj) {
-                        hair_words.extend([*adj, "hair"]);
-                    }
+        let mut a = Attributes::default();
+        // "long curly blonde hair", "grey beard": each describing word shortly
+        // before "hair" (or, for colours, before a beard) is read as "<word>
+        // hair", so the phrases need not list every word order.
+        for j in 0..w.len() {
+            let hair = matches!(w[j], "hair" | "haired");
+            if !hair && !BEARD_WORDS.contains(&w[j]) {
+                continue;
+            }
+            let (before, _) = w.split_at_mut(j);
+            let start = before.len().saturating_sub(3);
+            for word in &mut before[start..] {
+                if !HAIR_WORDS.contains(word) {
+                    continue;
                 }
+                let mut phrase = [*word, "hair"];
+                let color = find(&mut phrase, HairColor::ALL, HairColor::phrases);
+                let (length, style) = if hair {
+                    (
+                        find(&mut phrase, HairLength::ALL, HairLength::phrases),
+                        find(&mut phrase, HairStyle::ALL, HairStyle::phrases),
+                    )
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                if color.is_empty() && length.is_empty() && style.is_empty() {
+                    continue;
+                }
+                merge(&mut a.hair_color, color);
+                merge(&mut a.hair_length, length);
+                merge(&mut a.hair_style, style);
+                *word = "";
             }
         }
-        let hw = &mut hair_words;
-        let hair_color = find(hw, HairColor::ALL, HairColor::phrases);
-        let hair_length = find(hw, HairLength::ALL, HairLength::phrases);
-        let hair_style = find(hw, HairStyle::ALL, HairStyle::phrases);
-        let build = find(w, Build::ALL, Build::phrases);
-        let skin_tone = find(w, SkinTone::ALL, SkinTone::phrases);
-        let age = find(w, Age::ALL, Age::phrases);
-        let gender = find(w, Gender::ALL, Gender::phrases);
-        Attributes {
-            gender,
-            age,
-            build,
-            skin_tone,
-            hair_color,
-            hair_length,
-            hair_style,
-            makeup,
-            expression,
-            pose,
-            style,
+        // Order matters where phrases overlap: style before build ("athletic wear"),
+        // makeup and expression before hair colour ("red lips"), hair before skin.
+        a.style = find(w, Style::ALL, Style::phrases);
+        a.makeup = find(w, Makeup::ALL, Makeup::phrases);
+        a.expression = find(w, Expression::ALL, Expression::phrases);
+        a.pose = find(w, Pose::ALL, Pose::phrases);
+        a.eyewear = find(w, Eyewear::ALL, Eyewear::phrases);
+        a.headwear = find(w, Headwear::ALL, Headwear::phrases);
+        a.facial_hair = find(w, FacialHair::ALL, FacialHair::phrases);
+        merge(
+            &mut a.hair_color,
+            find(w, HairColor::ALL, HairColor::phrases),
+        );
+        merge(
+            &mut a.hair_length,
+            find(w, HairLength::ALL, HairLength::phrases),
+        );
+        merge(
+            &mut a.hair_style,
+            find(w, HairStyle::ALL, HairStyle::phrases),
+        );
+        a.build = find(w, Build::ALL, Build::phrases);
+        a.skin_tone = find(w, SkinTone::ALL, SkinTone::phrases);
+        a.age = find(w, Age::ALL, Age::phrases);
+        a.gender = find(w, Gender::ALL, Gender::phrases);
+        // "young kids": a text that asks for children or teenagers means them.
+        if a.age.iter().any(|age| age.is_minor()) {
+            a.age.retain(|age| age.is_minor());
         }
+        a.unread = w
+            .iter()
+            .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word))
+            .filter(|word| !word.chars().all(|c| c.is_ascii_digit()))
+            .map(|word| word.to_string())
+            .fold(Vec::new(), |mut seen, word| {
+                if !seen.contains(&word) {
+                    seen.push(word);
+                }
+                seen
+            });
+        a
     }
 
     /// `count` ideas for a batch whose randomness is `seed`.
@@ -238,7 +496,7 @@ impl Attributes {
         let mut rng = SplitMix64(seed);
         let mut pick = Picker::new(count as usize, &mut rng);
         let gender = pick.spread(&self.gender, Gender::ALL);
-        let age = pick.spread(&self.age, Age::ALL);
+        let age = pick.spread(&self.age, Age::FREE);
         let build = pick.spread(&self.build, Build::ALL);
         let skin_tone = pick.spread(&self.skin_tone, SkinTone::ALL);
         let hair_color = pick.spread(&self.hair_color, HairColor::ALL);
@@ -248,6 +506,10 @@ impl Attributes {
         let expression = pick.spread(&self.expression, Expression::ALL);
         let pose = pick.spread(&self.pose, Pose::ALL);
         let style = pick.spread(&self.style, Style::ALL);
+        // Accessories and facial hair only when asked for.
+        let facial_hair = pick.spread(&self.facial_hair, &[FacialHair::None]);
+        let eyewear = pick.spread(&self.eyewear, &[Eyewear::None]);
+        let headwear = pick.spread(&self.headwear, &[Headwear::None]);
         let palette_offset = pick.rng.next_u64() as u32;
         (0..count as usize)
             .map(|i| {
@@ -264,37 +526,94 @@ impl Attributes {
                     pose: pose[i],
                     style: style[i],
                     palette: palette_offset.wrapping_add(i as u32) % PALETTES,
+                    facial_hair: facial_hair[i],
+                    eyewear: eyewear[i],
+                    headwear: headwear[i],
+                    seed: (pick.rng.next_u64() >> 32) as u32,
                 };
-                // Bald figures have no hair style or colour to show; grey hair
-                // fits seniors better than pink, but the text wins when it says so.
-                if idea.hair_length == HairLength::Bald && self.hair_length.is_empty() {
-                    idea.hair_length = HairLength::Short;
-                }
-                if idea.age == Age::Senior && self.hair_color.is_empty() && i % 2 == 0 {
-                    idea.hair_color = HairColor::Gray;
-                }
-                // Free choices lean on what is usual for the gender; anything the
-                // text asks for explicitly is kept.
-                if idea.gender == Gender::Male {
-                    if self.makeup.is_empty() {
-                        idea.makeup = Makeup::None;
-                    }
-                    if self.style.is_empty() && idea.style == Style::Lingerie {
-                        idea.style = Style::Casual;
-                    }
-                    if self.build.is_empty() && idea.build == Build::Curvy {
-                        idea.build = Build::Average;
-                    }
-                    if self.hair_length.is_empty() && idea.hair_length == HairLength::Long {
-                        idea.hair_length = HairLength::Short;
-                    }
-                }
-                if self.hair_color.is_empty() && idea.hair_color == HairColor::Pastel {
-                    idea.hair_color = HairColor::Brown;
-                }
+                self.settle(&mut idea, i);
                 idea
             })
             .collect()
+    }
+
+    /// Makes the free choices of one idea fit together; what the text asks
+    /// for explicitly is kept, except that children and teenagers never get
+    /// swimwear, lingerie, facial hair, grey hair or glamour makeup.
+    fn settle(&self, idea: &mut Idea, i: usize) {
+        // Bald figures have no hair style or colour to show.
+        if idea.hair_length == HairLength::Bald && self.hair_length.is_empty() {
+            idea.hair_length = HairLength::Short;
+        }
+        if self.hair_color.is_empty() {
+            if idea.age == Age::Senior {
+                idea.hair_color = if i.is_multiple_of(2) {
+                    HairColor::Gray
+                } else {
+                    HairColor::White
+                };
+            } else if matches!(
+                idea.hair_color,
+                HairColor::Pastel | HairColor::Gray | HairColor::White
+            ) {
+                idea.hair_color = HairColor::Brown;
+            }
+        }
+        // Free choices lean on what is usual for the gender.
+        if idea.gender == Gender::Male {
+            if self.makeup.is_empty() {
+                idea.makeup = Makeup::None;
+            }
+            if self.style.is_empty() && idea.style == Style::Lingerie {
+                idea.style = Style::Casual;
+            }
+            if self.build.is_empty() && idea.build == Build::Curvy {
+                idea.build = Build::Average;
+            }
+            if self.hair_length.is_empty() && idea.hair_length == HairLength::Long {
+                idea.hair_length = HairLength::Short;
+            }
+        }
+        if idea.age.is_minor() {
+            if matches!(idea.style, Style::Swimwear | Style::Lingerie) {
+                idea.style = if i.is_multiple_of(2) {
+                    Style::Casual
+                } else {
+                    Style::Sportswear
+                };
+            }
+            if matches!(idea.build, Build::Curvy | Build::PlusSize | Build::Muscular) {
+                idea.build = Build::Average;
+            }
+            if matches!(idea.makeup, Makeup::Glam | Makeup::Bold) || self.makeup.is_empty() {
+                idea.makeup = Makeup::None;
+            }
+            if matches!(idea.hair_color, HairColor::Gray | HairColor::White) {
+                idea.hair_color = HairColor::Brown;
+            }
+            idea.facial_hair = FacialHair::None;
+        }
+    }
+
+    /// The words of the text the built-in renderer cannot show for `idea`:
+    /// those no attribute took, and asks it overrode (a child is never drawn
+    /// in swimwear).
+    pub fn not_drawn(&self, idea: &Idea) -> Vec<String> {
+        let mut out = self.unread.clone();
+        if idea.age.is_minor() {
+            for style in [Style::Swimwear, Style::Lingerie] {
+                if self.style.contains(&style) {
+                    out.push(format!(
+                        "{} (not for children)",
+                        style.label().to_lowercase()
+                    ));
+                }
+            }
+            if self.facial_hair.iter().any(|f| *f != FacialHair::None) {
+                out.push("facial hair (not for children)".to_string());
+            }
+        }
+        out
     }
 }
 
@@ -317,6 +636,17 @@ pub struct Idea {
     pub style: Style,
     /// Which outfit and backdrop colour scheme, `0..PALETTES`.
     pub palette: u32,
+    #[serde(default)]
+    pub facial_hair: FacialHair,
+    #[serde(default)]
+    pub eyewear: Eyewear,
+    #[serde(default)]
+    pub headwear: Headwear,
+    /// The image seed: fixed per idea, so a retry asks for the same picture
+    /// and the models of a batch differ. `0` in ideas stored before seeds
+    /// existed.
+    #[serde(default)]
+    pub seed: u32,
 }
 
 impl Idea {
@@ -327,28 +657,99 @@ impl Idea {
 
     /// A one-line description of everything the idea decides.
     pub fn describe(&self) -> String {
-        let hair = if self.hair_length == HairLength::Bald {
-            "shaved head".to_string()
+        self.parts(None).join(", ")
+    }
+
+    /// The idea as phrases, in the order a prompt names them. With `fixed`,
+    /// only the attributes that text leaves open (what makes this idea
+    /// distinct within its batch); without, everything.
+    pub fn parts(&self, fixed: Option<&Attributes>) -> Vec<String> {
+        let open = |named: bool| fixed.is_none() || !named;
+        let mut out = Vec::new();
+        if let Some(f) = fixed {
+            // The text already says who; a batch still varies gender and age.
+            if f.gender.is_empty() || f.age.is_empty() {
+                out.push(self.person());
+            }
         } else {
-            format!(
-                "{} {} {} hair",
-                self.hair_length.label(),
-                self.hair_style.label(),
-                self.hair_color.label()
-            )
+            out.push(self.person());
+        }
+        if open(fixed.is_some_and(|f| !f.build.is_empty())) {
+            out.push(format!("{} build", self.build.label()));
+        }
+        if open(fixed.is_some_and(|f| !f.skin_tone.is_empty())) {
+            out.push(format!("{} skin", self.skin_tone.label()));
+        }
+        let hair_named = fixed.is_some_and(|f| {
+            !f.hair_color.is_empty() && !f.hair_length.is_empty() && !f.hair_style.is_empty()
+        });
+        if self.headwear != Headwear::Hijab && open(hair_named) {
+            out.push(if self.hair_length == HairLength::Bald {
+                "shaved head".to_string()
+            } else {
+                format!(
+                    "{} {} {} hair",
+                    self.hair_length.label(),
+                    self.hair_style.label(),
+                    self.hair_color.label()
+                )
+            });
+        }
+        // Facial hair and accessories come only from the text's own words.
+        if fixed.is_none() {
+            if self.facial_hair != FacialHair::None {
+                out.push(self.facial_hair.label().to_string());
+            }
+            if self.eyewear != Eyewear::None {
+                out.push(format!("wearing {}", self.eyewear.label()));
+            }
+            if self.headwear != Headwear::None {
+                out.push(format!("wearing a {}", self.headwear.label()));
+            }
+        }
+        let shows_makeup = self.gender == Gender::Female || self.makeup != Makeup::None;
+        if shows_makeup && open(fixed.is_some_and(|f| !f.makeup.is_empty())) {
+            out.push(self.makeup.label().to_string());
+        }
+        if open(fixed.is_some_and(|f| !f.expression.is_empty())) {
+            out.push(format!("{} expression", self.expression.label()));
+        }
+        if open(fixed.is_some_and(|f| !f.pose.is_empty())) {
+            out.push(format!("{} pose", self.pose.label()));
+        }
+        if open(fixed.is_some_and(|f| !f.style.is_empty())) {
+            out.push(format!("wearing {}", self.style.clothes()));
+        }
+        out
+    }
+
+    /// "young adult woman", "teenage boy", "girl".
+    fn person(&self) -> String {
+        let (adult, young) = match self.gender {
+            Gender::Female => ("woman", "girl"),
+            Gender::Male => ("man", "boy"),
         };
-        format!(
-            "{} {}, {} build, {} skin, {}, {}, {} expression, {} pose, {}",
-            self.age.label(),
-            self.gender.label().to_lowercase(),
-            self.build.label(),
-            self.skin_tone.label(),
-            hair,
-            self.makeup.label(),
-            self.expression.label(),
-            self.pose.label(),
-            self.style.label().to_lowercase()
-        )
+        match self.age {
+            Age::Child => young.to_string(),
+            Age::Teen => format!("teenage {young}"),
+            age => format!("{} {adult}", age.label()),
+        }
+    }
+}
+
+impl Style {
+    /// What a person of this style wears, as a prompt names it.
+    pub fn clothes(self) -> &'static str {
+        match self {
+            Style::Sportswear => "sportswear",
+            Style::Casual => "casual clothes",
+            Style::Formal => "formal wear",
+            Style::Streetwear => "streetwear",
+            Style::Swimwear => "swimwear",
+            Style::Lingerie => "lingerie",
+            Style::Outdoor => "outdoor clothing",
+            Style::Business => "business attire",
+        }
     }
 }
 
@@ -485,5 +886,82 @@ mod tests {
         assert_ne!(seed("batch_a", "x"), seed("batch_b", "x"));
         assert_ne!(seed("batch_a", "x"), seed("batch_a", "y"));
         assert_eq!(seed("batch_a", "x"), seed("batch_a", "x"));
+    }
+
+    #[test]
+    fn an_older_man_with_a_grey_beard_gets_both() {
+        let a = Attributes::read("older man, grey beard, business suit");
+        assert_eq!(a.age, vec![Age::Senior]);
+        assert_eq!(a.gender, vec![Gender::Male]);
+        assert_eq!(a.facial_hair, vec![FacialHair::Beard]);
+        assert_eq!(a.hair_color, vec![HairColor::Gray]);
+        assert_eq!(a.style, vec![Style::Business]);
+        assert!(a.unread.is_empty(), "{:?}", a.unread);
+        for idea in a.ideas(6, 9) {
+            assert_eq!(idea.facial_hair, FacialHair::Beard);
+            assert_eq!(idea.hair_color, HairColor::Gray);
+        }
+    }
+
+    #[test]
+    fn children_are_children_and_never_in_swimwear() {
+        let a = Attributes::read("child model for kids clothing");
+        assert_eq!(a.age, vec![Age::Child]);
+        assert!(a.unread.is_empty(), "{:?}", a.unread);
+        let b = Attributes::read("young kids, swimwear");
+        assert_eq!(b.age, vec![Age::Child]);
+        for idea in a.ideas(20, 4).into_iter().chain(b.ideas(20, 5)) {
+            assert_eq!(idea.age, Age::Child);
+            assert!(!matches!(idea.style, Style::Swimwear | Style::Lingerie));
+            assert_eq!(idea.facial_hair, FacialHair::None);
+        }
+        let idea = b.ideas(1, 5)[0];
+        assert_eq!(
+            b.not_drawn(&idea),
+            vec!["swimwear (not for children)".to_string()]
+        );
+    }
+
+    #[test]
+    fn adults_only_unless_asked_and_seniors_are_grey_or_white() {
+        let ideas = Attributes::read("a model").ideas(20, 11);
+        assert!(ideas.iter().all(|i| !i.age.is_minor()));
+        for idea in ideas.iter().filter(|i| i.age == Age::Senior) {
+            assert!(matches!(
+                idea.hair_color,
+                HairColor::Gray | HairColor::White
+            ));
+        }
+        assert!(ideas.iter().all(|i| i.facial_hair == FacialHair::None
+            && i.eyewear == Eyewear::None
+            && i.headwear == Headwear::None));
+        let seeds: std::collections::HashSet<u32> = ideas.iter().map(|i| i.seed).collect();
+        assert_eq!(seeds.len(), ideas.len());
+    }
+
+    #[test]
+    fn accessories_are_read_and_unknown_words_are_kept_to_tell() {
+        let a = Attributes::read("Asian woman with glasses and a hijab, sitting on a stool");
+        assert_eq!(a.eyewear, vec![Eyewear::Glasses]);
+        assert_eq!(a.headwear, vec![Headwear::Hijab]);
+        assert_eq!(a.unread, vec!["asian", "sitting", "stool"]);
+        let b = Attributes::read("teen boy in a beanie and sunglasses, stubble");
+        assert_eq!(b.age, vec![Age::Teen]);
+        assert_eq!(b.headwear, vec![Headwear::Beanie]);
+        assert_eq!(b.eyewear, vec![Eyewear::Sunglasses]);
+        let idea = b.ideas(1, 1)[0];
+        assert_eq!(idea.facial_hair, FacialHair::None);
+        assert_eq!(
+            b.not_drawn(&idea),
+            vec!["facial hair (not for children)".to_string()]
+        );
+    }
+
+    #[test]
+    fn ideas_stored_before_the_new_attributes_still_read() {
+        let old = r#"{"gender":"male","age":"adult","build":"slim","skin_tone":"tan","hair_color":"black","hair_length":"short","hair_style":"wavy","makeup":"none","expression":"neutral","pose":"standing","style":"casual","palette":3}"#;
+        let idea: Idea = serde_json::from_str(old).unwrap();
+        assert_eq!(idea.facial_hair, FacialHair::None);
+        assert_eq!(idea.seed, 0);
     }
 }

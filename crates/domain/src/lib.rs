@@ -7,6 +7,7 @@
 pub mod credits;
 pub mod ideas;
 pub mod ids;
+pub mod prompt;
 pub mod request;
 pub mod status;
 pub mod time;

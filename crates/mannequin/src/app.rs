@@ -18,7 +18,7 @@ use crate::blob::s3::{S3, S3Settings};
 use crate::clock::{new_id, now_ms};
 use crate::config::{BlobStoreKind, DbArgs, GeneratorKind, QueueKind, ServeArgs};
 use crate::error::BoxError;
-use crate::generator::{Builtin, Generator, Http, Noop};
+use crate::generator::{self, Generator, Prompting};
 use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
@@ -204,9 +204,11 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             source,
             blobs.clone(),
             generator,
+            prompting(args),
             metrics.clone(),
             WorkerConfig {
-                concurrency: args.worker_concurrency,
+                concurrency: concurrency(args),
+                generation_timeout: Duration::from_secs(args.generator_timeout_secs),
                 lease,
                 retry_base: Duration::from_millis(args.retry_base_ms),
                 ..WorkerConfig::default()
@@ -252,6 +254,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 nats_outbox: args.queue == QueueKind::Nats,
             }),
             serve_media: true,
+            worker_paused: worker.as_ref().map(|w| w.paused()),
         };
         let router = http::router(state);
         let mut rx = shutdown_rx.clone();
@@ -296,29 +299,44 @@ fn s3_settings(args: &ServeArgs) -> Result<S3Settings, BoxError> {
     })
 }
 
-/// The generator the settings name.
+/// The generator the settings name, with its settings checked.
 fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
-    Ok(match args.generator {
-        GeneratorKind::Builtin => Arc::new(Builtin {
-            delay: Duration::from_millis(args.generator_delay_ms),
-        }),
-        GeneratorKind::Noop => Arc::new(Noop),
-        GeneratorKind::Http => {
-            let url = args
-                .generator_url
-                .as_deref()
-                .ok_or("--generator http needs --generator-url")?;
-            if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(
-                    format!("--generator-url must be an http(s):// URL, got {url:?}").into(),
-                );
-            }
-            Arc::new(Http::new(
-                url,
-                Duration::from_secs(args.generator_timeout_secs),
-            )?)
-        }
+    crate::generator::build(&generator::Settings {
+        kind: args.generator,
+        url: args.generator_url.clone(),
+        model: args.generator_model.clone(),
+        api_key: std::env::var("MANNEQUIN_GENERATOR_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
+        comfyui_workflow: args.comfyui_workflow.clone(),
+        timeout: Duration::from_secs(args.generator_timeout_secs),
+        delay: Duration::from_millis(args.generator_delay_ms),
     })
+}
+
+/// How prompts are made and what size is asked for.
+fn prompting(args: &ServeArgs) -> Prompting {
+    let (width, height) = args
+        .image_size
+        .unwrap_or_else(|| generator::default_size(args.generator));
+    Prompting {
+        template: args.prompt_template.clone().unwrap_or_default(),
+        negative: args.negative_prompt.clone(),
+        width,
+        height,
+    }
+}
+
+/// Generations in flight per worker process.
+fn concurrency(args: &ServeArgs) -> u32 {
+    args.generator_concurrency
+        .or(args.worker_concurrency)
+        .unwrap_or(match args.generator {
+            GeneratorKind::Builtin | GeneratorKind::Noop => {
+                std::thread::available_parallelism().map_or(2, |n| n.get() as u32)
+            }
+            _ => 8,
+        })
 }
 
 /// Creates the starter account and its key when the database holds no account.

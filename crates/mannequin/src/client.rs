@@ -98,7 +98,31 @@ fn print_table(models: &[Value]) {
             m["name"].as_str().unwrap_or(""),
             m["thumbnail"].as_str().unwrap_or("-")
         );
+        for line in details(m) {
+            println!("    {line}");
+        }
     }
+}
+
+/// What the generator was asked and said for a model, one line each.
+fn details(m: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(g) = m["generator"].as_str() {
+        match m["seed"].as_i64() {
+            Some(seed) => lines.push(format!("generator: {g}, seed {seed}")),
+            None => lines.push(format!("generator: {g}")),
+        }
+    }
+    for (field, label) in [
+        ("failureReason", "failed"),
+        ("generatorNotes", "notes"),
+        ("prompt", "prompt"),
+    ] {
+        if let Some(v) = m[field].as_str() {
+            lines.push(format!("{label}: {v}"));
+        }
+    }
+    lines
 }
 
 fn progress(done: usize, total: usize, started: Instant) {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
+use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
 
 /// A non-negative finite number (`--rate-limit`).
 fn non_negative(s: &str) -> Result<f64, String> {
@@ -12,6 +13,24 @@ fn non_negative(s: &str) -> Result<f64, String> {
         Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
         _ => Err(format!("{s:?} is not a number of 0 or more")),
     }
+}
+
+/// `WxH` in pixels, each side 64 to 4096 (`--image-size`).
+fn image_size(s: &str) -> Result<(u32, u32), String> {
+    let parsed = s
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((w, h)) if (64..=4096).contains(&w) && (64..=4096).contains(&h) => Ok((w, h)),
+        _ => Err(format!(
+            "{s:?} is not WIDTHxHEIGHT with each side 64 to 4096"
+        )),
+    }
+}
+
+/// A prompt template holding `{{preferences}}` (`--prompt-template`).
+fn prompt_template(s: &str) -> Result<Template, String> {
+    Template::parse(s).map_err(|e| e.to_string())
 }
 
 /// A finite number of at least 1 (`--rate-burst`).
@@ -56,7 +75,16 @@ pub enum Command {
 pub enum GeneratorKind {
     /// Draw the figure here (no model server needed).
     Builtin,
-    /// Ask an image model over HTTP (`--generator-url`).
+    /// The OpenAI Images API, or a server that copies it.
+    Openai,
+    /// The Stable Diffusion web UI API (AUTOMATIC1111, Forge, SD.Next).
+    #[value(alias = "a1111", alias = "forge", alias = "sdnext")]
+    Automatic1111,
+    /// A ComfyUI server running `--comfyui-workflow`.
+    Comfyui,
+    /// Replicate's predictions API.
+    Replicate,
+    /// mannequin's own small protocol over HTTP (`--generator-url`).
     Http,
     /// One small fixed image at once: measures the queue and the ledger alone.
     Noop,
@@ -124,10 +152,15 @@ pub struct ServeArgs {
     /// Run the API only, without the in-process worker.
     #[arg(long, env = "MANNEQUIN_NO_WORKER")]
     pub no_worker: bool,
-    /// Models the worker generates at once.
-    #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", default_value_t = 2,
+    /// Generations in flight per worker process; default: the number of
+    /// cores for the built-in renderer, 8 for an image server.
+    #[arg(long, env = "MANNEQUIN_GENERATOR_CONCURRENCY",
           value_parser = value_parser!(u32).range(1..=10_000))]
-    pub worker_concurrency: u32,
+    pub generator_concurrency: Option<u32>,
+    /// The earlier name of --generator-concurrency.
+    #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", hide = true,
+          value_parser = value_parser!(u32).range(1..=10_000))]
+    pub worker_concurrency: Option<u32>,
     /// Price of one model in credits.
     #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10,
           value_parser = value_parser!(i64).range(0..=1_000_000_000))]
@@ -169,11 +202,34 @@ pub struct ServeArgs {
         default_value = "builtin"
     )]
     pub generator: GeneratorKind,
-    /// URL of the image model, with `--generator http` (`http://` or `https://`).
+    /// Base URL of the image server (`http(s)://host[:port][/path]`;
+    /// `user:password@` for basic auth). Defaults: the public OpenAI and
+    /// Replicate APIs, `http://127.0.0.1:7860` (web UI), `http://127.0.0.1:8188`
+    /// (ComfyUI). The API key comes only from the environment:
+    /// MANNEQUIN_GENERATOR_API_KEY (or OPENAI_API_KEY, REPLICATE_API_TOKEN).
     #[arg(long, env = "MANNEQUIN_GENERATOR_URL")]
     pub generator_url: Option<String>,
-    /// Seconds to wait for the image model before retrying.
-    #[arg(long, env = "MANNEQUIN_GENERATOR_TIMEOUT_SECS", default_value_t = 120,
+    /// The model: `gpt-image-1`, a web UI checkpoint, Replicate's
+    /// `owner/name[:version]`.
+    #[arg(long, env = "MANNEQUIN_GENERATOR_MODEL")]
+    pub generator_model: Option<String>,
+    /// A ComfyUI workflow saved in API format, with {{prompt}} and friends.
+    #[arg(long, env = "MANNEQUIN_COMFYUI_WORKFLOW")]
+    pub comfyui_workflow: Option<PathBuf>,
+    /// Size asked of the image server, `WIDTHxHEIGHT`; default: a portrait
+    /// size suited to the backend (1024x1536 OpenAI, 832x1216 the others).
+    #[arg(long, env = "MANNEQUIN_IMAGE_SIZE", value_parser = image_size)]
+    pub image_size: Option<(u32, u32)>,
+    /// The prompt around the customer's words: {{preferences}} (required) and
+    /// {{details}} (what the batch varies).
+    #[arg(long, env = "MANNEQUIN_PROMPT_TEMPLATE", value_parser = prompt_template)]
+    pub prompt_template: Option<Template>,
+    /// What backends that take a negative prompt are asked to avoid.
+    #[arg(long, env = "MANNEQUIN_NEGATIVE_PROMPT", default_value = DEFAULT_NEGATIVE)]
+    pub negative_prompt: String,
+    /// Seconds one model's generation may take, waiting included, before it
+    /// is retried.
+    #[arg(long, env = "MANNEQUIN_GENERATOR_TIMEOUT_SECS", default_value_t = 300,
           value_parser = value_parser!(u64).range(1..=86_400))]
     pub generator_timeout_secs: u64,
     /// Extra milliseconds per model in the built-in generator, to imitate a

@@ -6,6 +6,9 @@
 //! is a pure function of the idea: the same idea always gives the same bytes.
 
 mod figure;
+mod intake;
+
+pub use intake::{Intake, MAX_INPUT_BYTES, MAX_INPUT_SIDE, intake};
 
 use mannequin_domain::Idea;
 use tiny_skia::{Pixmap, Transform};
@@ -72,46 +75,6 @@ pub fn encode_jpeg(pixmap: &Pixmap, quality: u8) -> Result<Vec<u8>, RenderError>
         .encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| RenderError(e.to_string()))?;
     Ok(out)
-}
-
-/// Largest image accepted from elsewhere (an external generator), per side.
-pub const MAX_INPUT_SIDE: u32 = 8192;
-
-/// Makes the JPEG thumbnail of a PNG made elsewhere: scaled to cover
-/// [`THUMB_SIZE`], centred and cropped, on white where the PNG is transparent.
-pub fn thumbnail_from_png(png: &[u8]) -> Result<Vec<u8>, RenderError> {
-    // Check the declared size before decoding, so a hostile header cannot make
-    // the decoder allocate gigabytes.
-    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" {
-        return Err(RenderError("not a PNG image".into()));
-    }
-    let w = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
-    let h = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
-    if w == 0 || h == 0 || w > MAX_INPUT_SIDE || h > MAX_INPUT_SIDE {
-        return Err(RenderError(format!(
-            "PNG of {w}×{h} is outside 1..={MAX_INPUT_SIDE} per side"
-        )));
-    }
-    let source = Pixmap::decode_png(png).map_err(|e| RenderError(e.to_string()))?;
-    let (tw, th) = THUMB_SIZE;
-    let mut thumb =
-        Pixmap::new(tw, th).ok_or_else(|| RenderError("zero-sized thumbnail".into()))?;
-    thumb.fill(tiny_skia::Color::WHITE);
-    let scale = (tw as f32 / w as f32).max(th as f32 / h as f32);
-    let dx = (tw as f32 - w as f32 * scale) / 2.0;
-    let dy = (th as f32 - h as f32 * scale) / 2.0;
-    thumb.draw_pixmap(
-        0,
-        0,
-        source.as_ref(),
-        &tiny_skia::PixmapPaint {
-            quality: tiny_skia::FilterQuality::Bicubic,
-            ..Default::default()
-        },
-        Transform::from_row(scale, 0.0, 0.0, scale, dx, dy),
-        None,
-    );
-    encode_jpeg(&thumb, THUMB_QUALITY)
 }
 
 #[cfg(test)]

@@ -106,31 +106,139 @@ fn every_style_and_pose_renders() {
     }
 }
 
-#[test]
-fn thumbnails_of_foreign_pngs_cover_the_thumbnail_size() {
-    // A wide PNG: the thumbnail is cropped from its middle.
-    let mut wide = Pixmap::new(900, 300).unwrap();
-    wide.fill(tiny_skia::Color::from_rgba8(200, 30, 30, 255));
-    let jpeg = thumbnail_from_png(&wide.encode_png().unwrap()).unwrap();
-    assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
-    // The same as the thumbnail of our own render of that size: a JPEG of THUMB_SIZE.
+fn jpeg_size(jpeg: &[u8]) -> (u32, u32) {
     let sof = jpeg
         .windows(2)
         .position(|w| w == [0xFF, 0xC0])
         .expect("baseline frame");
     let h = u16::from_be_bytes([jpeg[sof + 5], jpeg[sof + 6]]);
     let w = u16::from_be_bytes([jpeg[sof + 7], jpeg[sof + 8]]);
-    assert_eq!((u32::from(w), u32::from(h)), THUMB_SIZE);
+    (u32::from(w), u32::from(h))
+}
+
+fn encoded(img: &image::RgbImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
 }
 
 #[test]
-fn foreign_images_that_are_not_sane_pngs_are_refused() {
-    assert!(thumbnail_from_png(b"GIF89a....").is_err());
-    assert!(thumbnail_from_png(&[]).is_err());
+fn png_jpeg_and_webp_from_elsewhere_are_recognised_and_thumbnailed() {
+    // A square red image: the thumbnail keeps it whole and square in the
+    // middle, on its own colour.
+    let img = image::RgbImage::from_pixel(300, 300, image::Rgb([200, 30, 30]));
+    for (format, content_type, ext) in [
+        (image::ImageFormat::Png, "image/png", "png"),
+        (image::ImageFormat::Jpeg, "image/jpeg", "jpg"),
+        (image::ImageFormat::WebP, "image/webp", "webp"),
+    ] {
+        let got = intake(&encoded(&img, format)).unwrap();
+        assert_eq!((got.content_type, got.extension), (content_type, ext));
+        assert_eq!((got.width, got.height), (300, 300));
+        assert_eq!(jpeg_size(&got.thumb_jpeg), THUMB_SIZE);
+        let thumb = image::load_from_memory(&got.thumb_jpeg).unwrap().to_rgb8();
+        let p = thumb.get_pixel(THUMB_SIZE.0 / 2, THUMB_SIZE.1 / 2);
+        assert!(
+            p[0] > 170 && p[1] < 70 && p[2] < 70,
+            "{p:?} for {content_type}"
+        );
+    }
+}
+
+#[test]
+fn a_wide_image_is_thumbnailed_whole_not_stretched() {
+    // Left half black, right half white, 4:1: both halves survive, side by side.
+    let img = image::RgbImage::from_fn(800, 200, |x, _| {
+        if x < 400 {
+            image::Rgb([0, 0, 0])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let got = intake(&encoded(&img, image::ImageFormat::Png)).unwrap();
+    let thumb = image::load_from_memory(&got.thumb_jpeg).unwrap().to_rgb8();
+    let mid = THUMB_SIZE.1 / 2;
+    assert!(thumb.get_pixel(10, mid)[0] < 40);
+    assert!(thumb.get_pixel(THUMB_SIZE.0 - 10, mid)[0] > 215);
+}
+
+#[test]
+fn images_that_are_not_sane_are_refused() {
+    assert!(intake(b"GIF89a....").is_err());
+    assert!(intake(&[]).unwrap_err().to_string().contains("empty"));
+    // A PNG cut short: recognised, but corrupt.
+    let png = Pixmap::new(20, 20).unwrap().encode_png().unwrap();
+    assert!(intake(&png[..png.len() / 2]).is_err());
     // A header that claims 100000×100000 pixels is refused before decoding.
     let mut png = Pixmap::new(2, 2).unwrap().encode_png().unwrap();
     png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
     png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    let err = thumbnail_from_png(&png).unwrap_err().to_string();
-    assert!(err.contains("outside"), "{err}");
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let err = intake(&png).unwrap_err().to_string();
+    assert!(err.contains("limit") || err.contains("outside"), "{err}");
+}
+
+/// The CRC of a PNG chunk (type and data).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn facial_hair_glasses_headwear_and_children_are_drawn() {
+    use mannequin_domain::ideas::{Age, Eyewear, FacialHair, Headwear};
+    let base = idea("adult man, short straight black hair, casual, neutral", 1);
+    let plain = draw(&base, 120, 180).unwrap();
+    let mut seen = vec![plain.data().to_vec()];
+    let mut variants: Vec<Idea> = Vec::new();
+    for f in [
+        FacialHair::Beard,
+        FacialHair::Moustache,
+        FacialHair::Stubble,
+    ] {
+        variants.push(Idea {
+            facial_hair: f,
+            ..base
+        });
+    }
+    for e in [Eyewear::Glasses, Eyewear::Sunglasses] {
+        variants.push(Idea { eyewear: e, ..base });
+    }
+    for h in [Headwear::Hijab, Headwear::Cap, Headwear::Beanie] {
+        variants.push(Idea {
+            headwear: h,
+            ..base
+        });
+    }
+    for v in &variants {
+        let p = draw(v, 120, 180).unwrap();
+        assert!(
+            !seen.contains(&p.data().to_vec()),
+            "{v:?} looks like another"
+        );
+        seen.push(p.data().to_vec());
+    }
+    // A child stands on the same floor, smaller: where an adult's face is,
+    // there is backdrop.
+    let child = Idea {
+        age: Age::Child,
+        ..base
+    };
+    let adult = draw(&base, 600, 900).unwrap();
+    let face = pixel(&adult, 300.0, 140.0);
+    let there = pixel(&draw(&child, 600, 900).unwrap(), 300.0, 140.0);
+    assert_ne!(face, there);
+    let backdrop = pixel(&adult, 40.0, 140.0);
+    assert_eq!(there, backdrop);
 }

@@ -15,16 +15,16 @@ use mannequin_domain::ids::ModelId;
 #[error("blob storage: {0}")]
 pub struct BlobError(pub String);
 
-/// Where a model's images are stored: `models/<shard>/<model id>.png` and
-/// `….thumb.jpg`, the shard being the id's last two characters (random), so a
+/// Where a model's images are stored: `models/<shard>/<model id>.<extension>`
+/// (`png`, `jpg` or `webp`, as the generator made it) and `….thumb.jpg`, the shard being the id's last two characters (random), so a
 /// directory on local disk holds about 1/1296 of the images and storing a
 /// model creates no directory once its shard exists. Keys hold the model id:
 /// the bytes under one never change.
-pub fn image_keys(model: &ModelId) -> (String, String) {
+pub fn image_keys(model: &ModelId, extension: &str) -> (String, String) {
     let id = model.as_str();
     let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
     (
-        format!("models/{shard}/{id}.png"),
+        format!("models/{shard}/{id}.{extension}"),
         format!("models/{shard}/{id}.thumb.jpg"),
     )
 }
@@ -47,6 +47,7 @@ pub fn content_type(key: &str) -> &'static str {
     match key.rsplit('.').next() {
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
         _ => "application/octet-stream",
     }
 }
@@ -72,7 +73,7 @@ mod tests {
     #[test]
     fn image_keys_are_sharded_by_the_ids_tail() {
         let model = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
-        let (full, thumb) = image_keys(&model);
+        let (full, thumb) = image_keys(&model, "png");
         assert_eq!(full, "models/en/model_01m8h0219szfj6vwfj8ypxrhen.png");
         assert_eq!(
             thumb,

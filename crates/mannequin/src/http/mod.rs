@@ -47,6 +47,8 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// Whether `/media/` serves images from the blob store.
     pub serve_media: bool,
+    /// Why this process's worker is paused, when it runs one.
+    pub worker_paused: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
 /// The request's correlation id, as a request extension.

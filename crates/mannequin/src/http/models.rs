@@ -37,6 +37,16 @@ pub struct ModelItem {
     image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_reason: Option<String>,
+    /// What the generator was asked, once the model has settled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator: Option<String>,
+    /// What the generator could not follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator_notes: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +106,10 @@ pub async fn list_models(
             created_at: time::format_millis(r.created_at),
             batch_id: r.batch_id,
             failure_reason: r.failure_reason,
+            prompt: r.prompt,
+            seed: r.seed,
+            generator: r.generator,
+            generator_notes: r.generator_notes,
         })
         .collect();
     Ok(Json(ModelList {

@@ -24,10 +24,25 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// The database answers and, when this process runs a worker, its generator
+/// works as configured (a paused worker answers 503 with the reason).
+pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.store.ping().await?;
-    Ok(Json(json!({"status": "ready"})))
+    let paused = state
+        .worker_paused
+        .as_ref()
+        .and_then(|p| p.borrow().clone());
+    Ok(match paused {
+        None => Json(json!({"status": "ready"})).into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not ready",
+                "generator": {"status": "misconfigured", "reason": reason},
+            })),
+        )
+            .into_response(),
+    })
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -83,6 +83,11 @@ pub static SQLITE: Dialect = Dialect {
             "outbox",
             include_str!("../../migrations/sqlite/0002_outbox.sql"),
         ),
+        (
+            3,
+            "generation",
+            include_str!("../../migrations/sqlite/0003_generation.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -136,6 +141,11 @@ pub static POSTGRES: Dialect = Dialect {
             2,
             "outbox",
             include_str!("../../migrations/postgres/0002_outbox.sql"),
+        ),
+        (
+            3,
+            "generation",
+            include_str!("../../migrations/postgres/0003_generation.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

@@ -47,6 +47,7 @@ impl Store {
                     reason: Some("timed out"),
                     images: None,
                     correlation_id,
+                    generation: None,
                 })
                 .collect();
             let settled = settle::settle_many(&mut tx, ModelStatus::Failed, &items, now).await?;
@@ -118,6 +119,7 @@ impl Store {
                 reason: Some(LOST_TOO_OFTEN),
                 images: None,
                 correlation_id,
+                generation: None,
             })
             .collect();
         let settled = settle::settle_many(&mut tx, ModelStatus::Failed, &items, now).await?;

@@ -57,7 +57,8 @@ async fn begin_models(
     let sql = format!(
         "UPDATE models SET status = $1, updated_at = $2
          WHERE id IN ({}) AND status IN ({})
-         RETURNING id, account_id, idea, price",
+         RETURNING id, account_id, idea, price,
+             (SELECT preferences FROM batches WHERE batches.id = models.batch_id)",
         placeholders(3, jobs.len()),
         super::settle::unsettled()
     );
@@ -66,12 +67,14 @@ async fn begin_models(
         Int(now),
     ];
     binds.extend(jobs.iter().map(|j| Text(j.model_id.as_str())));
-    let mut models: HashMap<String, (AccountId, Idea, Credits)> = tx
+    type Begun = (AccountId, Idea, Credits, String);
+    let mut models: HashMap<String, Begun> = tx
         .fetch(&sql, &binds, |c| {
             let id = c.text()?;
             let account = AccountId::trusted(c.text()?);
             let idea: Idea = serde_json::from_str(&c.text()?)?;
-            Ok((id, (account, idea, Credits::new(c.int()?))))
+            let price = Credits::new(c.int()?);
+            Ok((id, (account, idea, price, c.text()?)))
         })
         .await?
         .into_iter()
@@ -95,7 +98,7 @@ async fn begin_models(
         .map(|job| {
             models
                 .remove(job.model_id.as_str())
-                .map(|(account_id, idea, price)| ClaimedJob {
+                .map(|(account_id, idea, price, preferences)| ClaimedJob {
                     job_id: job.job_id,
                     model_id: job.model_id,
                     account_id,
@@ -105,6 +108,7 @@ async fn begin_models(
                     deliveries: job.deliveries,
                     price,
                     idea,
+                    preferences,
                 })
         })
         .collect())
@@ -217,6 +221,34 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// Puts a job back for `run_at` without counting an attempt or a delivery:
+    /// the worker did not try it (its generator is misconfigured).
+    pub async fn put_back_job(
+        &self,
+        job: &ClaimedJob,
+        worker: &str,
+        run_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE jobs SET state = $1, run_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+                 deliveries = CASE WHEN deliveries > 0 THEN deliveries - 1 ELSE 0 END,
+                 updated_at = $3
+             WHERE id = $4 AND lease_owner = $5 AND state = $6",
+            &[
+                Text(JobState::Queued.as_str()),
+                Int(run_at),
+                Int(now),
+                Text(job.job_id.as_str()),
+                Text(worker),
+                Text(JobState::Running.as_str()),
+            ],
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Counts a failed attempt and puts the job back for `run_at`.

@@ -23,6 +23,10 @@ fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
         image_key: c.opt_text()?,
         failure_reason: c.opt_text()?,
         created_at: c.int()?,
+        prompt: c.opt_text()?,
+        seed: c.opt_int()?,
+        generator: c.opt_text()?,
+        generator_notes: c.opt_text()?,
     })
 }
 
@@ -35,7 +39,7 @@ impl Store {
     ) -> StoreResult<Vec<ModelRow>> {
         let mut sql = String::from(
             "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
-                 created_at
+                 created_at, prompt, seed, generator, generator_notes
              FROM models WHERE account_id = $1",
         );
         let mut n = 1;

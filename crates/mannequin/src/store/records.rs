@@ -131,6 +131,10 @@ pub struct ModelRow {
     pub image_key: Option<String>,
     pub failure_reason: Option<String>,
     pub created_at: i64,
+    pub prompt: Option<String>,
+    pub seed: Option<i64>,
+    pub generator: Option<String>,
+    pub generator_notes: Option<String>,
 }
 
 /// The state of a job row: the queue's view of a model's work.
@@ -189,6 +193,19 @@ pub struct ClaimedJob {
     /// The model's price, consumed or refunded when it settles.
     pub price: Credits,
     pub idea: Idea,
+    /// The batch's preferences text, as the customer wrote it.
+    pub preferences: String,
+}
+
+/// What the generator was asked for a model, recorded when it settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub prompt: String,
+    pub seed: u32,
+    /// Backend and model name, e.g. `openai/gpt-image-1`.
+    pub generator: String,
+    /// What the generator could not follow, for the customer to read.
+    pub notes: Option<String>,
 }
 
 /// A finished model to record: its job and where its images are.
@@ -197,6 +214,7 @@ pub struct Completion<'a> {
     pub job: &'a ClaimedJob,
     pub image_key: &'a str,
     pub thumb_key: &'a str,
+    pub generation: Option<&'a Generation>,
 }
 
 /// The result of settling a model: whether this call changed it.

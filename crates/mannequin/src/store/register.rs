@@ -141,6 +141,7 @@ impl Store {
                 reason: Some("cancelled by the client"),
                 images: None,
                 correlation_id,
+                generation: None,
             })
             .collect();
         let settled = settle::settle_many(&mut tx, ModelStatus::Cancelled, &items, now).await?;

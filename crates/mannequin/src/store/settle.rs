@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::db::{Bind, Int, OptText, Text};
+use super::db::{Bind, Int, OptInt, OptText, Text};
 use super::ledger::{self, Entry};
 use super::{
-    ClaimedJob, Completion, JobState, Settled, Store, StoreError, StoreResult, Tx, placeholders,
+    ClaimedJob, Completion, Generation, JobState, Settled, Store, StoreError, StoreResult, Tx,
+    placeholders,
 };
 use mannequin_domain::credits::LedgerKind;
 use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
@@ -22,6 +23,8 @@ pub(super) struct ToSettle<'a> {
     /// `(image key, thumbnail key)` when done.
     pub images: Option<(&'a str, &'a str)>,
     pub correlation_id: &'a str,
+    /// What the generator was asked, when a worker settles the model.
+    pub generation: Option<&'a Generation>,
 }
 
 /// Statuses as an SQL list: `'PENDING', 'PROCESSING'`.
@@ -87,7 +90,8 @@ pub(super) async fn settle_many(
     debug_assert!(outcome.is_terminal());
     let update = format!(
         "UPDATE models SET status = $1, failure_reason = $2, image_key = $3, thumb_key = $4,
-             updated_at = $5
+             updated_at = $5, prompt = COALESCE($7, prompt), seed = COALESCE($8, seed),
+             generator = COALESCE($9, generator), generator_notes = COALESCE($10, generator_notes)
          WHERE id = $6 AND status IN ({})
          RETURNING account_id, reservation_id, price",
         settles_from(outcome)
@@ -123,6 +127,10 @@ pub(super) async fn settle_many(
                     OptText(item.images.map(|k| k.1)),
                     Int(now),
                     Text(item.model_id.as_str()),
+                    OptText(item.generation.map(|g| g.prompt.as_str())),
+                    OptInt(item.generation.map(|g| i64::from(g.seed))),
+                    OptText(item.generation.map(|g| g.generator.as_str())),
+                    OptText(item.generation.and_then(|g| g.notes.as_deref())),
                 ],
                 |c| {
                     Ok((
@@ -240,6 +248,7 @@ impl Store {
                 reason: None,
                 images: Some((c.image_key, c.thumb_key)),
                 correlation_id: &c.job.correlation_id,
+                generation: c.generation,
             })
             .collect();
         let mut tx = self.begin().await?;
@@ -260,16 +269,18 @@ impl Store {
             job,
             image_key,
             thumb_key,
+            generation: None,
         }];
         Ok(self.complete_models(&done, now).await?[0])
     }
 
     /// Marks the model FAILED with `reason` (what the customer sees) and
-    /// refunds its price.
+    /// refunds its price; `generation` records what was asked, if anything.
     pub async fn fail_model(
         &self,
         job: &ClaimedJob,
         reason: &str,
+        generation: Option<&Generation>,
         now: i64,
     ) -> StoreResult<Settled> {
         let mut tx = self.begin().await?;
@@ -283,6 +294,7 @@ impl Store {
             reason: Some(reason),
             images: None,
             correlation_id: &job.correlation_id,
+            generation,
         };
         let s = settle(&mut tx, ModelStatus::Failed, item, now).await?;
         tx.commit().await?;

@@ -7,21 +7,27 @@
 //! after. A retryable failure backs off exponentially with jitter; the last
 //! attempt (or the last delivery the queue allows) fails the model and refunds
 //! it. The queue is told the outcome only after it is recorded.
+//!
+//! A generator that reports a misconfiguration (bad credentials, an unknown
+//! model, a server that is not there) pauses the worker: it takes no jobs,
+//! says why in its log and on `/readyz`, puts back what it held untried, and
+//! checks the generator again with growing pauses until it answers.
 
 mod process;
 mod settle;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::blob::BlobStore;
 use crate::clock::{self, now_ms};
 use crate::error::Report;
-use crate::generator::Generator;
+use crate::generator::{GenerateError, Generator, Prompting, Reason};
 use crate::metrics::Metrics;
 use crate::queue::{JobSource, Taken};
 use crate::store::Store;
@@ -40,6 +46,11 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// How long SIGTERM waits for jobs in progress before handing them back.
     pub grace: Duration,
+    /// How long one model's generation may take, waiting included.
+    pub generation_timeout: Duration,
+    /// The first pause after a misconfiguration; doubled while it lasts, up
+    /// to 5 minutes.
+    pub misconfigured_pause: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -50,6 +61,8 @@ impl Default for WorkerConfig {
             poll: Duration::from_millis(500),
             retry_base: Duration::from_secs(1),
             grace: Duration::from_secs(20),
+            generation_timeout: Duration::from_secs(300),
+            misconfigured_pause: Duration::from_secs(5),
         }
     }
 }
@@ -72,6 +85,12 @@ pub struct Worker {
     store: Arc<Store>,
     blobs: Arc<dyn BlobStore>,
     generator: Arc<dyn Generator>,
+    generator_name: String,
+    prompting: Prompting,
+    /// Why the generator cannot work, while the worker is paused for it.
+    paused: watch::Sender<Option<String>>,
+    /// Misconfigurations seen in a row: each doubles the next pause.
+    misconfigured: AtomicU32,
     metrics: Arc<Metrics>,
     config: WorkerConfig,
 }
@@ -82,6 +101,7 @@ impl Worker {
         source: Arc<dyn JobSource>,
         blobs: Arc<dyn BlobStore>,
         generator: Arc<dyn Generator>,
+        prompting: Prompting,
         metrics: Arc<Metrics>,
         config: WorkerConfig,
     ) -> Worker {
@@ -97,9 +117,78 @@ impl Worker {
             settler: Settler::spawn(store.clone()),
             store,
             blobs,
+            generator_name: generator.name(),
             generator,
+            prompting,
+            paused: watch::channel(None).0,
+            misconfigured: AtomicU32::new(0),
             metrics,
             config,
+        }
+    }
+
+    /// Why the worker is paused (the generator is misconfigured), or `None`
+    /// while it takes jobs; for `/readyz`.
+    pub fn paused(&self) -> watch::Receiver<Option<String>> {
+        self.paused.subscribe()
+    }
+
+    /// Stops taking jobs because the generator cannot work as configured.
+    fn pause_generator(&self, reason: &Reason) {
+        self.misconfigured.fetch_add(1, Ordering::SeqCst);
+        let was = self.paused.send_replace(Some(reason.public.clone()));
+        if was.is_none() {
+            error!(
+                generator = %self.generator_name,
+                reason = %reason,
+                "the generator is misconfigured: taking no jobs until it works"
+            );
+        }
+    }
+
+    /// A generation went through: whatever was wrong is fixed.
+    fn generator_works(&self) {
+        self.misconfigured.store(0, Ordering::SeqCst);
+    }
+
+    /// How long to wait before checking a misconfigured generator again.
+    fn pause_length(&self) -> Duration {
+        let n = self.misconfigured.load(Ordering::SeqCst).clamp(1, 16);
+        self.config
+            .misconfigured_pause
+            .saturating_mul(1 << (n - 1))
+            .min(Duration::from_secs(300))
+    }
+
+    /// Asks the generator whether it works as configured; pauses the worker
+    /// when it does not and resumes it when it does. Returns whether the
+    /// worker takes jobs now.
+    pub async fn check_generator(&self) -> bool {
+        match self.generator.check().await {
+            Err(GenerateError::Misconfigured(reason)) => {
+                self.pause_generator(&reason);
+                false
+            }
+            Ok(()) | Err(_) => {
+                if self.paused.send_replace(None).is_some() {
+                    info!(generator = %self.generator_name, "the generator answers again: taking jobs");
+                }
+                true
+            }
+        }
+    }
+
+    /// Checks the generator at start and, while the worker is paused, again
+    /// after each (growing) pause.
+    async fn watch_generator(self: Arc<Self>) {
+        self.check_generator().await;
+        let mut paused = self.paused.subscribe();
+        loop {
+            if paused.wait_for(Option::is_some).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(self.pause_length()).await;
+            self.check_generator().await;
         }
     }
 
@@ -109,8 +198,15 @@ impl Worker {
 
     /// Runs until `shutdown` turns true, then finishes or hands back its jobs.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
+        info!(
+            worker = %self.id,
+            generator = %self.generator_name,
+            concurrency = self.config.concurrency,
+            "worker started"
+        );
         let concurrency = self.config.concurrency;
+        let watcher = tokio::spawn(self.clone().watch_generator());
+        let mut paused = self.paused.subscribe();
         let slots = Arc::new(Semaphore::new(concurrency as usize));
         // The heartbeat runs until every job in progress has finished or been
         // handed back, shutdown grace included, so no lease runs out under a
@@ -130,6 +226,13 @@ impl Worker {
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if paused.borrow().is_some() {
+                tokio::select! {
+                    _ = paused.wait_for(Option::is_none) => {}
+                    _ = shutdown.changed() => break,
+                }
+                continue;
             }
             let first = tokio::select! {
                 p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
@@ -172,6 +275,7 @@ impl Worker {
         info!(worker = %self.id, "worker stopping: finishing jobs in progress");
         let all = tokio::time::timeout(self.config.grace, slots.acquire_many(concurrency)).await;
         heartbeat.abort();
+        watcher.abort();
         if all.is_err() {
             let _ = self.hand_back.send(true);
             match self.store.release_jobs(&self.id, now_ms()).await {
@@ -190,6 +294,9 @@ impl Worker {
         let mut n = 0;
         let mut wait = Duration::ZERO;
         loop {
+            if self.paused.borrow().is_some() {
+                return n;
+            }
             if let Err(e) = self.source.flush().await {
                 warn!(error = %Report(&e), "could not make queued jobs ready");
                 return n;

@@ -1,5 +1,7 @@
-//! One job, start to finish: generate, store the images, settle, or retry or
-//! fail with a reason the customer may read while the full cause goes to the log.
+//! One job, start to finish: build the prompt, generate, store the images,
+//! settle, or retry or fail with a reason the customer may read while the full
+//! cause goes to the log. A misconfigured generator pauses the worker and
+//! puts the job back untried.
 
 use std::time::Duration;
 
@@ -10,9 +12,9 @@ use super::{Worker, backoff};
 use crate::blob::image_keys;
 use crate::clock::{self, now_ms};
 use crate::error::Report;
-use crate::generator::{GenerateError, Reason};
+use crate::generator::{GenerateError, Made, Reason, Request};
 use crate::metrics::JobOutcome;
-use crate::store::{ClaimedJob, Settled};
+use crate::store::{ClaimedJob, Generation, Settled};
 
 /// What becomes of a job's delivery once it has been worked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,18 @@ pub(super) enum Verdict {
     RetryIn(Duration),
     /// The result could not be recorded: deliver again soon.
     Unrecorded,
+}
+
+/// The seed of a model: its idea's, or, for an idea stored before ideas had
+/// seeds, one derived from the model id (FNV-1a), stable across retries.
+fn seed(job: &ClaimedJob) -> u32 {
+    if job.idea.seed != 0 {
+        return job.idea.seed;
+    }
+    let h = job.model_id.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    h.max(1)
 }
 
 impl Worker {
@@ -36,31 +50,50 @@ impl Worker {
             attempt = job.attempts + 1
         );
         async {
-            debug!("generating");
-            let (outcome, verdict) = match self.generator.generate(&job.idea).await {
-                Ok(images) => {
-                    let (full_key, thumb_key) = image_keys(&job.model_id);
-                    let stored = async {
-                        self.blobs
-                            .put(&full_key, images.full_png, "image/png")
-                            .await?;
-                        self.blobs
-                            .put(&thumb_key, images.thumb_jpeg, "image/jpeg")
-                            .await
-                    }
-                    .await;
-                    match stored {
-                        Ok(()) => self.complete(&job, &full_key, &thumb_key, last).await,
-                        Err(e) => {
-                            let reason = Reason::new("image storage unavailable", Report(&e));
-                            self.retry_or_fail(&job, &reason, last).await
-                        }
-                    }
+            let p = &self.prompting;
+            let mut generation = Generation {
+                prompt: p.template.render(&job.preferences, &job.idea),
+                seed: seed(&job),
+                generator: self.generator_name.clone(),
+                notes: None,
+            };
+            let request = Request {
+                model_id: &job.model_id,
+                idea: &job.idea,
+                preferences: &job.preferences,
+                prompt: &generation.prompt,
+                negative_prompt: &p.negative,
+                seed: generation.seed,
+                width: p.width,
+                height: p.height,
+            };
+            debug!(prompt = %generation.prompt, seed = generation.seed, "generating");
+            let timeout = self.config.generation_timeout;
+            let made = match tokio::time::timeout(timeout, self.generator.generate(&request)).await
+            {
+                Ok(made) => made,
+                Err(_) => Err(GenerateError::Retryable(
+                    format!("the image server took longer than {}s", timeout.as_secs()).into(),
+                )),
+            };
+            if made.is_ok() {
+                self.generator_works();
+            }
+            let (outcome, verdict) = match made {
+                Ok(made) => {
+                    generation.notes = made.notes.clone();
+                    self.store_images(&job, made, &generation, last).await
                 }
                 Err(GenerateError::Retryable(reason)) => {
-                    self.retry_or_fail(&job, &reason, last).await
+                    self.retry_or_fail(&job, &reason, Duration::ZERO, &generation, last)
+                        .await
                 }
-                Err(GenerateError::Fatal(reason)) => self.fail(&job, &reason).await,
+                Err(GenerateError::RetryAfter(reason, after)) => {
+                    self.retry_or_fail(&job, &reason, after, &generation, last)
+                        .await
+                }
+                Err(GenerateError::Fatal(reason)) => self.fail(&job, &reason, &generation).await,
+                Err(GenerateError::Misconfigured(reason)) => self.put_back(&job, &reason).await,
             };
             self.metrics.job(outcome);
             verdict
@@ -69,14 +102,49 @@ impl Worker {
         .await
     }
 
+    async fn store_images(
+        &self,
+        job: &ClaimedJob,
+        made: Made,
+        generation: &Generation,
+        last: bool,
+    ) -> (JobOutcome, Verdict) {
+        let (full_key, thumb_key) = image_keys(&job.model_id, made.extension);
+        let stored = async {
+            self.blobs
+                .put(&full_key, made.image, made.content_type)
+                .await?;
+            self.blobs
+                .put(&thumb_key, made.thumb_jpeg, "image/jpeg")
+                .await
+        }
+        .await;
+        match stored {
+            Ok(()) => {
+                self.complete(job, &full_key, &thumb_key, generation, last)
+                    .await
+            }
+            Err(e) => {
+                let reason = Reason::new("image storage unavailable", Report(&e));
+                self.retry_or_fail(job, &reason, Duration::ZERO, generation, last)
+                    .await
+            }
+        }
+    }
+
     async fn complete(
         &self,
         job: &ClaimedJob,
         full_key: &str,
         thumb_key: &str,
+        generation: &Generation,
         last: bool,
     ) -> (JobOutcome, Verdict) {
-        match self.settler.complete(job, full_key, thumb_key).await {
+        match self
+            .settler
+            .complete(job, full_key, thumb_key, generation)
+            .await
+        {
             Ok(Settled::Now) => {
                 self.metrics.credits_consumed(job.price);
                 info!(credits = %job.price, "model done");
@@ -104,13 +172,23 @@ impl Worker {
                 // The images are stored; the settling transaction did not commit.
                 // The lease runs out and the job comes back: nothing is lost.
                 let reason = Reason::new("could not record the result", Report(&e));
-                self.retry_or_fail(job, &reason, last).await
+                self.retry_or_fail(job, &reason, Duration::ZERO, generation, last)
+                    .await
             }
         }
     }
 
-    async fn fail(&self, job: &ClaimedJob, reason: &Reason) -> (JobOutcome, Verdict) {
-        match self.store.fail_model(job, &reason.public, now_ms()).await {
+    async fn fail(
+        &self,
+        job: &ClaimedJob,
+        reason: &Reason,
+        generation: &Generation,
+    ) -> (JobOutcome, Verdict) {
+        match self
+            .store
+            .fail_model(job, &reason.public, Some(generation), now_ms())
+            .await
+        {
             Ok(Settled::Now) => {
                 self.metrics.credits_refunded(job.price);
                 warn!(reason = %reason, credits = %job.price, "model failed and was refunded");
@@ -124,17 +202,21 @@ impl Worker {
         }
     }
 
+    /// Retries after the exponential backoff, or after `at_least` when the
+    /// server asked for longer; the last attempt fails the model.
     async fn retry_or_fail(
         &self,
         job: &ClaimedJob,
         reason: &Reason,
+        at_least: Duration,
+        generation: &Generation,
         last: bool,
     ) -> (JobOutcome, Verdict) {
         let attempt = job.attempts + 1;
         if attempt >= job.max_attempts || last {
-            return self.fail(job, reason).await;
+            return self.fail(job, reason, generation).await;
         }
-        let delay = backoff(self.config.retry_base, attempt, clock::random_unit());
+        let delay = backoff(self.config.retry_base, attempt, clock::random_unit()).max(at_least);
         let run_at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
         let verdict = match self
             .store
@@ -155,5 +237,22 @@ impl Worker {
             }
         };
         (JobOutcome::Retried, verdict)
+    }
+
+    /// The generator cannot work as configured: pause the worker and put the
+    /// job back untried (no attempt counted), for a worker that can.
+    async fn put_back(&self, job: &ClaimedJob, reason: &Reason) -> (JobOutcome, Verdict) {
+        self.pause_generator(reason);
+        match self
+            .store
+            .put_back_job(job, &self.id, now_ms(), now_ms())
+            .await
+        {
+            Ok(()) => (JobOutcome::Retried, Verdict::RetryIn(Duration::ZERO)),
+            Err(e) => {
+                error!(error = %Report(&e), "could not put the job back; its lease will run out");
+                (JobOutcome::Retried, Verdict::Unrecorded)
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
-use crate::store::{ClaimedJob, Completion, Settled, Store, StoreError, StoreResult};
+use crate::store::{ClaimedJob, Completion, Generation, Settled, Store, StoreError, StoreResult};
 
 /// Most models recorded in one transaction.
 const GROUP: usize = 128;
@@ -17,6 +17,7 @@ struct Finished {
     job: ClaimedJob,
     image_key: String,
     thumb_key: String,
+    generation: Generation,
     reply: oneshot::Sender<StoreResult<Settled>>,
 }
 
@@ -40,6 +41,7 @@ impl Settler {
                         job: &f.job,
                         image_key: &f.image_key,
                         thumb_key: &f.thumb_key,
+                        generation: Some(&f.generation),
                     })
                     .collect();
                 let result = settling.complete_models(&done, now_ms()).await;
@@ -55,19 +57,22 @@ impl Settler {
         Settler { queue, store }
     }
 
-    /// Marks the job's model DONE with its images and consumes its price,
-    /// together with whatever else finishes meanwhile.
+    /// Marks the job's model DONE with its images and what was asked of the
+    /// generator, and consumes its price, together with whatever else
+    /// finishes meanwhile.
     pub async fn complete(
         &self,
         job: &ClaimedJob,
         image_key: &str,
         thumb_key: &str,
+        generation: &Generation,
     ) -> StoreResult<Settled> {
         let (reply, result) = oneshot::channel();
         let finished = Finished {
             job: job.clone(),
             image_key: image_key.to_string(),
             thumb_key: thumb_key.to_string(),
+            generation: generation.clone(),
             reply,
         };
         match self.queue.send(finished).await {
@@ -77,9 +82,14 @@ impl Settler {
             // The settling task is gone (the runtime is shutting down): record
             // this one alone.
             Err(_) => {
-                self.store
-                    .complete_model(job, image_key, thumb_key, now_ms())
-                    .await
+                let done = [Completion {
+                    job,
+                    image_key,
+                    thumb_key,
+                    generation: Some(generation),
+                }];
+                let settled = self.store.complete_models(&done, now_ms()).await?;
+                Ok(settled[0])
             }
         }
     }

@@ -6,6 +6,7 @@
 mod api;
 mod database;
 mod fuzz_register;
+mod generators;
 mod helpers;
 mod http_generator;
 mod nats;

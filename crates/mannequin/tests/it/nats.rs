@@ -11,9 +11,8 @@ use crate::helpers::TestApp;
 use crate::services::{self, Service};
 use async_nats::jetstream::consumer::PullConsumer;
 use futures_util::StreamExt;
-use mannequin::generator::{Builtin, GenerateError, Generator, Images};
+use mannequin::generator::{Builtin, GenerateError, Generator, Made, Request};
 use mannequin::keys::Scope;
-use mannequin_domain::Idea;
 
 fn nats_server(port: u16, store: &std::path::Path) -> Option<Service> {
     let bin = std::env::var("MANNEQUIN_TEST_NATS_SERVER").unwrap_or_else(|_| {
@@ -138,13 +137,17 @@ struct Slow {
 
 #[async_trait::async_trait]
 impl Generator for Slow {
-    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+    fn name(&self) -> String {
+        "test".into()
+    }
+
+    async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
         self.started.notify_one();
         tokio::time::sleep(self.pause).await;
         Builtin {
             delay: Duration::ZERO,
         }
-        .generate(idea)
+        .generate(request)
         .await
     }
 }

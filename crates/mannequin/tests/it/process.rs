@@ -630,16 +630,30 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
     let out = client(&["list"]);
     assert!(out.status.success());
     let table = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        table.lines().count(),
-        3,
-        "a header and two models:\n{table}"
-    );
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("model_")).collect();
+    assert_eq!(rows.len(), 2, "two models:\n{table}");
+    assert!(table.starts_with("ID "), "a header:\n{table}");
     assert!(
+        rows.iter()
+            .all(|l| l.contains("DONE") && l.contains(".thumb.jpg")),
+        "{table}"
+    );
+    // Under each model, what the generator was asked.
+    assert_eq!(
         table
             .lines()
-            .skip(1)
-            .all(|l| l.contains("DONE") && l.contains(".thumb.jpg"))
+            .filter(|l| l.starts_with("    generator: builtin, seed "))
+            .count(),
+        2,
+        "{table}"
+    );
+    assert_eq!(
+        table
+            .lines()
+            .filter(|l| l.starts_with("    prompt: ") && l.contains("man, streetwear"))
+            .count(),
+        2,
+        "{table}"
     );
 
     let out = Command::new(BIN)

@@ -106,14 +106,14 @@ async fn settling_twice_changes_nothing(store: &Store) {
     );
     assert_eq!(
         store
-            .fail_model(&jobs[0], "late failure", now_ms())
+            .fail_model(&jobs[0], "late failure", None, now_ms())
             .await
             .unwrap(),
         Settled::Already(ModelStatus::Done)
     );
     assert_eq!(
         store
-            .fail_model(&jobs[1], "broken", now_ms())
+            .fail_model(&jobs[1], "broken", None, now_ms())
             .await
             .unwrap(),
         Settled::Now
@@ -557,6 +557,11 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
              applied_at BIGINT NOT NULL)",
         "INSERT INTO schema_migrations VALUES (1, 'init', 0)",
+        // That release knew nothing of what version 3 adds.
+        "ALTER TABLE models DROP COLUMN prompt",
+        "ALTER TABLE models DROP COLUMN seed",
+        "ALTER TABLE models DROP COLUMN generator",
+        "ALTER TABLE models DROP COLUMN generator_notes",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
@@ -568,7 +573,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     }
     pool.close().await;
     store.migrate().await.unwrap();
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
+    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3]);
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
     audit_ok(store).await;
@@ -623,7 +628,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
             s
         });
         for s in join_all(opened).await {
-            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2]);
+            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2, 3]);
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
             s.register_batch(&b, now_ms()).await.unwrap();

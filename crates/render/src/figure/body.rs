@@ -13,6 +13,16 @@ pub(super) const KNEE_Y: f32 = 640.0;
 pub(super) const ANKLE_Y: f32 = 792.0;
 pub(super) const FLOOR_Y: f32 = 700.0;
 
+/// How tall the figure stands, as a share of an adult's height: children and
+/// teenagers are drawn smaller, standing on the same floor.
+pub(super) fn figure_scale(age: Age) -> f32 {
+    match age {
+        Age::Child => 0.66,
+        Age::Teen => 0.88,
+        _ => 1.0,
+    }
+}
+
 /// Proportions that follow gender and build.
 pub(super) struct Body {
     pub(super) shoulder: f32,
@@ -43,11 +53,18 @@ impl Body {
             Build::PlusSize => (1.18, 1.5, 1.36, 1.35),
             Build::Muscular => (1.25, 1.02, 1.04, 1.3),
         };
-        shoulder *= s;
-        waist *= w;
-        hip *= h;
-        arm *= l;
-        thigh *= l;
+        // Children and teenagers are drawn smaller (see `figure_scale`) and
+        // slighter, with a head large for their body.
+        let (young, head) = match idea.age {
+            Age::Child => (0.96, 1.3),
+            Age::Teen => (0.94, 1.1),
+            _ => (1.0, 1.0),
+        };
+        shoulder *= s * young;
+        waist *= w * young;
+        hip *= h * young;
+        arm *= l * young;
+        thigh *= l * young;
         let sx = shoulder - arm * 0.45;
         let sy = SHOULDER_Y + 12.0;
         let arm_at = |side: f32, pose: Pose| -> Vec<Pt> {
@@ -96,6 +113,7 @@ impl Body {
             vec![top, knee, ankle]
         };
         let (head_rx, head_ry) = if female { (35.0, 45.0) } else { (38.0, 47.0) };
+        let (head_rx, head_ry) = (head_rx * head, head_ry * head);
         Body {
             shoulder,
             waist,

@@ -1,4 +1,5 @@
-//! Hair, head and face: hairstyle, expression and makeup.
+//! Hair, head and face: hairstyle, headwear, expression, makeup, facial hair
+//! and glasses.
 
 use super::*;
 
@@ -69,7 +70,122 @@ pub(super) fn back_hair(c: &mut Canvas, idea: &Idea, body: &Body, color: Color) 
     }
 }
 
-pub(super) fn head(c: &mut Canvas, idea: &Idea, body: &Body, skin: Color, hair_c: Color) {
+/// A hijab's back: it covers the hair and neck and falls onto the shoulders.
+pub(super) fn hijab_back(c: &mut Canvas, body: &Body, color: Color) {
+    let (rx, ry) = (body.head_rx, body.head_ry);
+    c.poly(
+        &[
+            Pt(CX - rx - 16.0, HEAD_Y),
+            Pt(CX + rx + 16.0, HEAD_Y),
+            Pt(CX + body.shoulder * 0.8, SHOULDER_Y + 34.0),
+            Pt(CX - body.shoulder * 0.8, SHOULDER_Y + 34.0),
+        ],
+        shade(color, 0.12),
+    );
+    c.ellipse(
+        Pt(CX, SHOULDER_Y + 30.0),
+        body.shoulder * 0.8,
+        22.0,
+        shade(color, 0.12),
+    );
+    c.ellipse(Pt(CX, HEAD_Y + 4.0), rx + 16.0, ry + 18.0, color);
+}
+
+/// The hijab's front: a band over the forehead that frames the face.
+fn hijab_front(c: &mut Canvas, body: &Body, color: Color) {
+    let (rx, ry) = (body.head_rx, body.head_ry);
+    let mut pb = PathBuilder::new();
+    pb.move_to(CX - rx - 16.0, HEAD_Y + 6.0);
+    pb.cubic_to(
+        CX - rx - 16.0,
+        HEAD_Y - ry - 30.0,
+        CX + rx + 16.0,
+        HEAD_Y - ry - 30.0,
+        CX + rx + 16.0,
+        HEAD_Y + 6.0,
+    );
+    pb.line_to(CX + rx - 2.0, HEAD_Y + 6.0);
+    pb.cubic_to(
+        CX + rx - 2.0,
+        HEAD_Y - ry * 0.9,
+        CX - rx + 2.0,
+        HEAD_Y - ry * 0.9,
+        CX - rx + 2.0,
+        HEAD_Y + 6.0,
+    );
+    pb.close();
+    c.fill(pb.finish(), color);
+    // The cheeks' edges, down to the chin.
+    for side in [-1.0, 1.0] {
+        c.limb(
+            &[
+                Pt(CX + side * (rx + 2.0), HEAD_Y + 4.0),
+                Pt(CX + side * (rx - 4.0), HEAD_Y + ry * 0.8),
+            ],
+            12.0,
+            8.0,
+            color,
+        );
+    }
+}
+
+/// A cap or a beanie, over the hair.
+fn hat(c: &mut Canvas, kind: Headwear, body: &Body, color: Color) {
+    let (rx, ry) = (body.head_rx, body.head_ry);
+    let rim = HEAD_Y - ry * 0.42;
+    let top = match kind {
+        Headwear::Beanie => HEAD_Y - ry * 1.62,
+        _ => HEAD_Y - ry * 1.38,
+    };
+    let mut pb = PathBuilder::new();
+    pb.move_to(CX - rx - 4.0, rim);
+    pb.cubic_to(CX - rx - 4.0, top, CX + rx + 4.0, top, CX + rx + 4.0, rim);
+    pb.close();
+    c.fill(pb.finish(), color);
+    match kind {
+        Headwear::Beanie => {
+            // The folded band, with its ribs.
+            let band = shade(color, 0.15);
+            c.poly(
+                &[
+                    Pt(CX - rx - 6.0, rim - 16.0),
+                    Pt(CX + rx + 6.0, rim - 16.0),
+                    Pt(CX + rx + 6.0, rim + 4.0),
+                    Pt(CX - rx - 6.0, rim + 4.0),
+                ],
+                band,
+            );
+            let mut x = CX - rx;
+            while x < CX + rx + 2.0 {
+                c.line(
+                    &[Pt(x, rim - 14.0), Pt(x, rim + 2.0)],
+                    shade(color, 0.3),
+                    1.5,
+                );
+                x += 8.0;
+            }
+        }
+        _ => {
+            // The brim, towards the viewer's left, and the button on top.
+            c.ellipse(
+                Pt(CX - rx * 0.45, rim + 2.0),
+                rx * 1.05,
+                8.0,
+                shade(color, 0.2),
+            );
+            c.ellipse(Pt(CX, top + ry * 0.26), 5.0, 4.0, shade(color, 0.3));
+        }
+    }
+}
+
+pub(super) fn head(
+    c: &mut Canvas,
+    idea: &Idea,
+    body: &Body,
+    skin: Color,
+    hair_c: Color,
+    palette: &Palette,
+) {
     let (rx, ry) = (body.head_rx, body.head_ry);
     let h = Pt(CX, HEAD_Y);
     // Ears, face.
@@ -82,8 +198,11 @@ pub(super) fn head(c: &mut Canvas, idea: &Idea, body: &Body, skin: Color, hair_c
         );
     }
     c.ellipse(h, rx, ry, skin);
-    // Hair on top.
-    if idea.hair_length != HairLength::Bald {
+    let hat_c = rgb(palette.accent_or_main());
+    if idea.headwear == Headwear::Hijab {
+        hijab_front(c, body, hat_c);
+    } else if idea.hair_length != HairLength::Bald {
+        // Hair on top.
         let mut pb = PathBuilder::new();
         let lift = if idea.hair_style == HairStyle::Curly {
             14.0
@@ -128,10 +247,99 @@ pub(super) fn head(c: &mut Canvas, idea: &Idea, body: &Body, skin: Color, hair_c
             _ => {}
         }
     }
-    face(c, idea, skin, hair_c);
+    if matches!(idea.headwear, Headwear::Cap | Headwear::Beanie) {
+        hat(c, idea.headwear, body, hat_c);
+    }
+    face(c, idea, body, skin, hair_c);
+    glasses(c, idea.eyewear);
 }
 
-pub(super) fn face(c: &mut Canvas, idea: &Idea, skin: Color, hair_c: Color) {
+/// Glasses: round frames and a bridge; sunglasses: dark lenses.
+fn glasses(c: &mut Canvas, eyewear: Eyewear) {
+    let ey = HEAD_Y - 2.0;
+    let frame = rgb(0x1d1d1f);
+    for side in [-1.0f32, 1.0] {
+        let e = Pt(CX + side * 15.0, ey);
+        match eyewear {
+            Eyewear::Sunglasses => c.ellipse(e, 11.5, 8.5, rgba(0x15151a, 235)),
+            Eyewear::Glasses => {
+                let mut pb = PathBuilder::new();
+                if let Some(r) = tiny_skia::Rect::from_xywh(e.0 - 11.0, e.1 - 8.5, 22.0, 17.0) {
+                    pb.push_oval(r);
+                }
+                c.stroke(pb.finish(), frame, 2.4);
+            }
+            Eyewear::None => return,
+        }
+        // The arm towards the ear.
+        c.line(
+            &[
+                Pt(CX + side * 26.0, ey - 2.0),
+                Pt(CX + side * 34.0, ey - 4.0),
+            ],
+            frame,
+            2.4,
+        );
+    }
+    c.line(
+        &[Pt(CX - 4.0, ey - 1.0), Pt(CX + 4.0, ey - 1.0)],
+        frame,
+        2.4,
+    );
+}
+
+/// Beard, moustache or stubble, in the hair's colour.
+fn facial_hair(c: &mut Canvas, kind: FacialHair, body: &Body, hair_c: Color) {
+    let (rx, ry) = (body.head_rx, body.head_ry);
+    let my = HEAD_Y + 24.0;
+    let jaw = |c: &mut Canvas, color: Color, below: f32| {
+        let mut pb = PathBuilder::new();
+        pb.move_to(CX - rx + 1.0, HEAD_Y + 2.0);
+        pb.cubic_to(
+            CX - rx + 2.0,
+            HEAD_Y + ry + below,
+            CX + rx - 2.0,
+            HEAD_Y + ry + below,
+            CX + rx - 1.0,
+            HEAD_Y + 2.0,
+        );
+        pb.line_to(CX + rx - 6.0, HEAD_Y + 4.0);
+        pb.cubic_to(
+            CX + rx * 0.45,
+            HEAD_Y + 16.0,
+            CX - rx * 0.45,
+            HEAD_Y + 16.0,
+            CX - rx + 6.0,
+            HEAD_Y + 4.0,
+        );
+        pb.close();
+        c.fill(pb.finish(), color);
+    };
+    let moustache = |c: &mut Canvas| {
+        c.quad_line(
+            Pt(CX - 14.0, my - 2.0),
+            Pt(CX, my - 12.0),
+            Pt(CX + 14.0, my - 2.0),
+            hair_c,
+            6.0,
+        );
+    };
+    match kind {
+        FacialHair::Beard => {
+            jaw(c, hair_c, 18.0);
+            moustache(c);
+        }
+        FacialHair::Moustache => moustache(c),
+        FacialHair::Stubble => {
+            let mut stubble = hair_c;
+            stubble.set_alpha(0.35);
+            jaw(c, stubble, 2.0);
+        }
+        FacialHair::None => {}
+    }
+}
+
+pub(super) fn face(c: &mut Canvas, idea: &Idea, body: &Body, skin: Color, hair_c: Color) {
     let ey = HEAD_Y - 2.0;
     let brow = shade(hair_c, 0.3);
     let serious = matches!(idea.expression, Expression::Serious);
@@ -196,6 +404,7 @@ pub(super) fn face(c: &mut Canvas, idea: &Idea, skin: Color, hair_c: Color) {
         shade(skin, 0.25),
         2.0,
     );
+    facial_hair(c, idea.facial_hair, body, hair_c);
     let lips = match idea.makeup {
         Makeup::None => shade(skin, 0.25),
         Makeup::Natural => rgb(0xc07a74),

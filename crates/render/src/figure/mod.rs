@@ -4,7 +4,8 @@
 
 use mannequin_domain::Idea;
 use mannequin_domain::ideas::{
-    Age, Build, Expression, Gender, HairColor, HairLength, HairStyle, Makeup, Pose, SkinTone, Style,
+    Age, Build, Expression, Eyewear, FacialHair, Gender, HairColor, HairLength, HairStyle,
+    Headwear, Makeup, Pose, SkinTone, Style,
 };
 use tiny_skia::{
     Color, FillRule, GradientStop, LineCap, LineJoin, LinearGradient, Paint, Path, PathBuilder,
@@ -28,6 +29,13 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
     let palette = &PALETTES[(idea.palette % mannequin_domain::ideas::PALETTES) as usize];
     let mut c = Canvas { pixmap, transform };
     backdrop(&mut c, palette);
+    // Children and teenagers stand on the same floor, smaller.
+    let k = figure_scale(idea.age);
+    c.transform = c.transform.pre_concat(
+        Transform::from_translate(CX, ANKLE_Y + 14.0)
+            .pre_scale(k, k)
+            .pre_translate(-CX, -(ANKLE_Y + 14.0)),
+    );
     let body = Body::new(idea);
     let skin = skin(idea.skin_tone);
     let hair_c = hair(idea.hair_color);
@@ -40,7 +48,11 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
         rgba(0x000000, 46),
     );
 
-    back_hair(&mut c, idea, &body, hair_c);
+    if idea.headwear == Headwear::Hijab {
+        hijab_back(&mut c, &body, rgb(palette.accent_or_main()));
+    } else {
+        back_hair(&mut c, idea, &body, hair_c);
+    }
     if idea.style == Style::Streetwear {
         // The hood lies behind the neck and shoulders.
         c.ellipse(
@@ -75,7 +87,7 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
         c.ellipse(hand, body.arm * 0.42, body.arm * 0.5, skin);
     }
     sleeves(&mut c, idea, &body, palette);
-    head(&mut c, idea, &body, skin, hair_c);
+    head(&mut c, idea, &body, skin, hair_c, palette);
 }
 
 fn backdrop(c: &mut Canvas, palette: &Palette) {

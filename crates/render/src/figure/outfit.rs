@@ -44,7 +44,8 @@ pub(super) fn outfit(c: &mut Canvas, idea: &Idea, body: &Body, palette: &Palette
     };
     match idea.style {
         Style::Sportswear => {
-            if female {
+            // Children and teenagers get a full top, never a crop top.
+            if female && !idea.age.is_minor() {
                 legs(c, shade(main, 0.35), 0.92, 2.0);
                 top(c, main, SHOULDER_Y + 12.0, WAIST_Y - 40.0, 1.0);
                 c.line(

@@ -8,6 +8,24 @@ pub(super) struct Palette {
     pub(super) accent: u32,
 }
 
+impl Palette {
+    /// A colour for headwear that stands out from both skin and backdrop:
+    /// the accent, unless it is near white or near black.
+    pub(super) fn accent_or_main(&self) -> u32 {
+        let [r, g, b] = [
+            self.accent >> 16,
+            (self.accent >> 8) & 0xff,
+            self.accent & 0xff,
+        ];
+        let light = (r * 3 + g * 6 + b) / 10;
+        if (40..=215).contains(&light) {
+            self.accent
+        } else {
+            self.main
+        }
+    }
+}
+
 pub(super) const PALETTES: [Palette; mannequin_domain::ideas::PALETTES as usize] = [
     Palette {
         backdrop: (0xd9d4cc, 0xefebe6),
@@ -69,7 +87,8 @@ pub(super) fn hair(c: HairColor) -> Color {
         HairColor::Brown => 0x5a3a22,
         HairColor::Blonde => 0xe0bd72,
         HairColor::Red => 0xa5432a,
-        HairColor::Gray => 0xb9b9b9,
+        HairColor::Gray => 0xa9a9a9,
+        HairColor::White => 0xe9e7e2,
         HairColor::Pastel => 0xe8a3c8,
     })
 }

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mannequin::generator::{Builtin, GenerateError, Generator, Images};
+use mannequin::generator::{Builtin, GenerateError, Generator, Made, Request};
 use mannequin::keys::Scope;
-use mannequin_domain::Idea;
 use serde_json::{Value, json};
 
 use super::EXAMPLE;
@@ -19,7 +18,11 @@ struct Failing {
 
 #[async_trait::async_trait]
 impl Generator for Failing {
-    async fn generate(&self, _: &Idea) -> Result<Images, GenerateError> {
+    fn name(&self) -> String {
+        "test".into()
+    }
+
+    async fn generate(&self, _: &Request<'_>) -> Result<Made, GenerateError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.retryable {
             Err(GenerateError::Retryable("model server timed out".into()))
@@ -83,14 +86,18 @@ struct FlakyOnce {
 
 #[async_trait::async_trait]
 impl Generator for FlakyOnce {
-    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+    fn name(&self) -> String {
+        "test".into()
+    }
+
+    async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
         if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             return Err(GenerateError::Retryable("storage hiccup".into()));
         }
         Builtin {
             delay: std::time::Duration::ZERO,
         }
-        .generate(idea)
+        .generate(request)
         .await
     }
 }
@@ -300,13 +307,17 @@ struct Gated {
 
 #[async_trait::async_trait]
 impl Generator for Gated {
-    async fn generate(&self, idea: &Idea) -> Result<Images, GenerateError> {
+    fn name(&self) -> String {
+        "test".into()
+    }
+
+    async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
         self.entered.notify_one();
         self.release.notified().await;
         Builtin {
             delay: std::time::Duration::ZERO,
         }
-        .generate(idea)
+        .generate(request)
         .await
     }
 }

@@ -1,0 +1,80 @@
+//! mannequin's own small protocol, for a model server written to it. For
+//! each model it sends
+//!
+//! ```json
+//! POST <url>
+//! {"prompt": "Full-body studio fashion photograph … <the customer's words> …",
+//!  "negative_prompt": "…", "seed": 1234, "name": "Female Model - Sportswear",
+//!  "idea": {"gender": "female", …}, "width": 640, "height": 960}
+//! ```
+//!
+//! and expects `200` with a PNG, JPEG or WebP body. Failures are classified
+//! like every backend's (see `remote::classify`).
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::json;
+
+use super::remote::{Server, classify};
+use super::{GenerateError, Generator, Made, Request, Settings, intake};
+use crate::error::BoxError;
+
+const LABEL: &str = "the image model";
+
+pub struct Http {
+    server: Server,
+    url: reqwest::Url,
+}
+
+impl Http {
+    pub fn new(settings: &Settings) -> Result<Http, BoxError> {
+        let url = settings
+            .url
+            .as_deref()
+            .ok_or("--generator http needs --generator-url")?;
+        let server = Server::new(LABEL, url, settings.api_key.as_deref(), settings.timeout)?;
+        Ok(Http {
+            url: server.url(""),
+            server,
+        })
+    }
+}
+
+#[async_trait]
+impl Generator for Http {
+    fn name(&self) -> String {
+        "http".to_string()
+    }
+
+    async fn generate(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
+        let body = json!({
+            "prompt": r.prompt,
+            "negative_prompt": r.negative_prompt,
+            "seed": r.seed,
+            "name": r.idea.name(),
+            "idea": r.idea,
+            "width": r.width,
+            "height": r.height,
+        });
+        // The configured URL exactly as given (no trailing slash added).
+        let mut url = self.url.clone();
+        let path = url.path().trim_end_matches('/').to_string();
+        url.set_path(if path.is_empty() { "/" } else { &path });
+        let res = self
+            .server
+            .send(self.server.request(Method::POST, url).json(&body))
+            .await?;
+        let status = res.status();
+        if !status.is_success() {
+            let headers = res.headers().clone();
+            let body = self.server.body(res, 64 * 1024).await?;
+            let detail = String::from_utf8_lossy(&body).into_owned();
+            return Err(classify(LABEL, status, &headers, &body, |_| None, &detail));
+        }
+        let bytes = self
+            .server
+            .body(res, mannequin_render::MAX_INPUT_BYTES)
+            .await?;
+        intake(bytes).await
+    }
+}

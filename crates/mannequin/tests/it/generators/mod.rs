@@ -1,0 +1,298 @@
+//! Each image-server backend against a fake of its server that follows that
+//! API's documented requests and answers, error shapes included: success with
+//! a PNG, a JPEG and a WebP, retry after 429 and 5xx, a refusal, a slow
+//! asynchronous completion, bad image bytes and a misconfiguration; then one
+//! run per backend through the API to `DONE`, credits settled and the audit
+//! clean. The fakes keep what they were sent, so the tests check that the
+//! customer's words reached the prompt.
+
+mod automatic1111;
+mod comfyui;
+mod openai;
+mod replicate;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use mannequin::config::GeneratorKind;
+use mannequin::generator::{self, GenerateError, Generator, Made, Request, Settings};
+use mannequin_domain::Attributes;
+use mannequin_domain::ids::ModelId;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+/// The text every test asks for: its words must reach every server.
+pub const TEXT: &str = "older man, grey beard, business suit";
+
+/// Image formats a server may answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+/// What the fake server does with the next generation it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Image(Format),
+    /// Bytes that are no image.
+    Garbage,
+    /// 429 with `Retry-After` in seconds.
+    Busy(u64),
+    /// A server error.
+    Down,
+    /// The backend's own refusal of the prompt.
+    Refuse,
+    /// Bad credentials.
+    Unauthorized,
+    /// Accepted, then the run fails on the server (asynchronous backends).
+    Crash,
+    /// An image after this many looks (asynchronous backends) or this many
+    /// tenths of a second (synchronous ones).
+    Slow(u32),
+}
+
+/// What a fake server shares with its test.
+#[derive(Clone, Default)]
+pub struct Fake {
+    pub url: String,
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    /// The generation requests' JSON bodies, in order.
+    pub bodies: Arc<Mutex<Vec<Value>>>,
+    /// The `Authorization` header of every request.
+    pub auth: Arc<Mutex<Vec<Option<String>>>>,
+    /// Files the fake serves for download, by name.
+    pub files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    /// What every request answers when the script is empty.
+    pub then: Arc<Mutex<Option<Answer>>>,
+}
+
+impl Fake {
+    pub fn script(&self, answers: &[Answer]) {
+        self.script.lock().unwrap().extend(answers.iter().copied());
+    }
+
+    /// The next answer (an image when nothing is scripted).
+    pub fn next(&self) -> Answer {
+        self.script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .or(*self.then.lock().unwrap())
+            .unwrap_or(Answer::Image(Format::Png))
+    }
+
+    pub fn record(&self, headers: &axum::http::HeaderMap, body: &Value) {
+        self.bodies.lock().unwrap().push(body.clone());
+        self.record_auth(headers);
+    }
+
+    pub fn record_auth(&self, headers: &axum::http::HeaderMap) {
+        self.auth.lock().unwrap().push(
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        );
+    }
+
+    pub fn last_body(&self) -> Value {
+        self.bodies
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request")
+    }
+
+    /// A fake on a loopback port, serving the router `routes` builds for it.
+    pub async fn start(routes: impl FnOnce(Fake) -> axum::Router) -> Fake {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fake = Fake {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            ..Fake::default()
+        };
+        let router = routes(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        fake
+    }
+}
+
+/// `GET /files/{name}`: what the fake stored for download.
+pub async fn files(
+    axum::extract::State(fake): axum::extract::State<Fake>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match fake.files.lock().unwrap().get(&name) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A small picture in `format`: a red-brown rectangle, 64×96.
+pub fn image(format: Format) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 96, image::Rgb([150, 60, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    let f = match format {
+        Format::Png => image::ImageFormat::Png,
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::Webp => image::ImageFormat::WebP,
+    };
+    img.write_to(&mut out, f).unwrap();
+    out.into_inner()
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub const GARBAGE: &[u8] = b"this is not an image at all";
+
+/// A generator of `kind` for the fake at `url`.
+pub fn generator(
+    kind: GeneratorKind,
+    url: &str,
+    change: impl FnOnce(&mut Settings),
+) -> Arc<dyn Generator> {
+    let mut settings = Settings {
+        kind,
+        url: Some(url.to_string()),
+        model: None,
+        api_key: Some("test-key".into()),
+        comfyui_workflow: None,
+        timeout: Duration::from_secs(10),
+        delay: Duration::ZERO,
+    };
+    change(&mut settings);
+    generator::build(&settings).expect("settings accepted")
+}
+
+/// One generation of an idea of [`TEXT`], as the worker would ask for it.
+pub async fn generate(g: &dyn Generator) -> Result<Made, GenerateError> {
+    let idea = Attributes::read(TEXT).ideas(1, 7)[0];
+    let model_id = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+    let prompt = mannequin_domain::prompt::Template::default().render(TEXT, &idea);
+    let request = Request {
+        model_id: &model_id,
+        idea: &idea,
+        preferences: TEXT,
+        prompt: &prompt,
+        negative_prompt: "blurry",
+        seed: idea.seed,
+        width: 832,
+        height: 1216,
+    };
+    tokio::time::timeout(Duration::from_secs(30), g.generate(&request))
+        .await
+        .expect("a generation ends")
+}
+
+/// Walks a backend through every scripted answer and checks what the
+/// generator makes of each. `prompt_of` finds the prompt in a request body.
+pub async fn every_answer(
+    fake: &Fake,
+    g: &dyn Generator,
+    prompt_of: impl Fn(&Value) -> String,
+    refusal: &str,
+) {
+    for (format, content_type) in [
+        (Format::Png, "image/png"),
+        (Format::Jpeg, "image/jpeg"),
+        (Format::Webp, "image/webp"),
+    ] {
+        fake.script(&[Answer::Image(format)]);
+        let made = generate(g).await.expect("an image");
+        assert_eq!(made.content_type, content_type);
+        assert_eq!(made.image, image(format), "the server's bytes are kept");
+        assert_eq!(&made.thumb_jpeg[..3], &[0xFF, 0xD8, 0xFF]);
+        let prompt = prompt_of(&fake.last_body());
+        assert!(
+            prompt.contains(TEXT),
+            "the customer's words reach the server: {prompt}"
+        );
+    }
+    fake.script(&[Answer::Slow(3)]);
+    assert_eq!(
+        generate(g).await.expect("a slow image").content_type,
+        "image/png"
+    );
+
+    fake.script(&[Answer::Busy(3)]);
+    match generate(g).await {
+        Err(GenerateError::RetryAfter(_, after)) => assert_eq!(after, Duration::from_secs(3)),
+        other => panic!("429 is retried after Retry-After, got {other:?}"),
+    }
+    fake.script(&[Answer::Down]);
+    assert!(
+        matches!(generate(g).await, Err(GenerateError::Retryable(_))),
+        "5xx is retried"
+    );
+    fake.script(&[Answer::Garbage]);
+    match generate(g).await {
+        Err(GenerateError::Fatal(r)) => assert!(r.public.contains("unusable image"), "{r:?}"),
+        other => panic!("bad bytes fail the model, got {other:?}"),
+    }
+    fake.script(&[Answer::Refuse]);
+    match generate(g).await {
+        Err(GenerateError::Fatal(r)) | Err(GenerateError::Misconfigured(r)) => {
+            assert!(r.public.contains(refusal), "the backend's reason: {r:?}")
+        }
+        other => panic!("a refusal fails the model, got {other:?}"),
+    }
+    fake.script(&[Answer::Unauthorized]);
+    assert!(
+        matches!(generate(g).await, Err(GenerateError::Misconfigured(_))),
+        "bad credentials are a misconfiguration"
+    );
+}
+
+/// A loopback URL where nothing listens.
+pub async fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// Through the API: a batch of two with `extra` settings becomes two `DONE`
+/// models whose records say what was asked, credits settled, audit clean.
+pub async fn end_to_end(fake: &Fake, extra: &[&str], generator_name: &str) {
+    let app = TestApp::start_with(extra, None).await;
+    app.register_ok(&app.key, TEXT, 2).await;
+    assert_eq!(app.drain().await, 2);
+    let (_, list) = app.list(&app.key, "").await;
+    let models = list["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        assert_eq!(m["status"], "DONE", "{m}");
+        assert_eq!(m["generator"], generator_name, "{m}");
+        assert!(m["prompt"].as_str().unwrap().contains(TEXT), "{m}");
+        let image = app
+            .client
+            .get(m["image"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(image.status(), 200);
+        assert_eq!(image.headers()["content-type"], "image/png");
+        let thumb = app
+            .client
+            .get(m["thumbnail"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    }
+    assert_ne!(
+        models[0]["seed"], models[1]["seed"],
+        "a batch's models differ"
+    );
+    assert_eq!(app.balance(&app.account).await, (980, 0, 20));
+    app.audit().await;
+    assert_eq!(fake.bodies.lock().unwrap().len(), 2);
+}

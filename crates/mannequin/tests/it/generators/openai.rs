@@ -1,0 +1,245 @@
+//! A fake of the OpenAI Images API: `POST /v1/images/generations` answering
+//! `{"data": [{"b64_json"}]}` or `{"data": [{"url"}]}`, errors as
+//! `{"error": {"code", "message", "type"}}`, and `GET /v1/models`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mannequin::config::GeneratorKind;
+use mannequin::generator::GenerateError;
+use serde_json::{Value, json};
+
+use super::{Answer, Fake, Format, GARBAGE, b64, image};
+
+fn error(status: u16, code: &str, message: &str, kind: &str) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        Json(json!({"error": {"code": code, "message": message, "type": kind, "param": null}})),
+    )
+        .into_response()
+}
+
+async fn generations(
+    State(fake): State<Fake>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    fake.record(&headers, &body);
+    assert_eq!(body["n"], 1, "{body}");
+    assert!(
+        body["size"].as_str().is_some_and(|s| s.contains('x')),
+        "{body}"
+    );
+    let data =
+        |item: Value| Json(json!({"created": 1_700_000_000, "data": [item]})).into_response();
+    match fake.next() {
+        // A JPEG comes as a URL to fetch, the others inline.
+        Answer::Image(Format::Jpeg) => {
+            fake.files
+                .lock()
+                .unwrap()
+                .insert("a.jpg".into(), image(Format::Jpeg));
+            data(json!({"url": format!("{}/files/a.jpg", fake.url)}))
+        }
+        Answer::Image(f) => data(json!({"b64_json": b64(&image(f))})),
+        Answer::Slow(n) => {
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(n))).await;
+            data(json!({"b64_json": b64(&image(Format::Png))}))
+        }
+        Answer::Garbage => data(json!({"b64_json": b64(GARBAGE)})),
+        Answer::Busy(s) => {
+            let mut r = error(
+                429,
+                "rate_limit_exceeded",
+                "Rate limit reached for images",
+                "requests",
+            );
+            r.headers_mut()
+                .insert("retry-after", s.to_string().parse().unwrap());
+            r
+        }
+        Answer::Down | Answer::Crash => error(
+            500,
+            "server_error",
+            "The server had an error while processing your request.",
+            "server_error",
+        ),
+        Answer::Refuse => error(
+            400,
+            "moderation_blocked",
+            "Your request was rejected by the safety system.",
+            "image_generation_user_error",
+        ),
+        Answer::Unauthorized => error(
+            401,
+            "invalid_api_key",
+            "Incorrect API key provided.",
+            "invalid_request_error",
+        ),
+    }
+}
+
+async fn models(State(fake): State<Fake>, headers: HeaderMap) -> Response {
+    fake.record_auth(&headers);
+    match *fake.then.lock().unwrap() {
+        Some(Answer::Unauthorized) => error(
+            401,
+            "invalid_api_key",
+            "Incorrect API key provided.",
+            "invalid_request_error",
+        ),
+        _ => Json(json!({"object": "list", "data": [{"id": "gpt-image-1", "object": "model"}]}))
+            .into_response(),
+    }
+}
+
+pub async fn start() -> Fake {
+    Fake::start(|fake| {
+        axum::Router::new()
+            .route("/v1/images/generations", post(generations))
+            .route("/v1/models", get(models))
+            .route("/files/{name}", get(super::files))
+            .with_state(fake)
+    })
+    .await
+}
+
+fn prompt(body: &Value) -> String {
+    body["prompt"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn every_answer_of_the_openai_api_is_understood() {
+    let fake = start().await;
+    let g = super::generator(GeneratorKind::Openai, &fake.url, |_| {});
+    assert_eq!(g.name(), "openai/gpt-image-1");
+    super::every_answer(&fake, g.as_ref(), prompt, "safety system").await;
+    let body = fake.last_body();
+    assert_eq!(body["model"], "gpt-image-1");
+    assert_eq!(body["size"], "832x1216");
+    assert!(
+        body.get("response_format").is_none(),
+        "gpt-image models refuse it"
+    );
+    assert!(
+        fake.auth
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|a| a.as_deref() == Some("Bearer test-key")),
+        "the key goes as a bearer token"
+    );
+    // A base URL that already ends in /v1, as OpenAI-compatible clients often
+    // write it, reaches the same path.
+    let g = super::generator(GeneratorKind::Openai, &format!("{}/v1", fake.url), |s| {
+        s.model = Some("dall-e-3".into())
+    });
+    super::generate(g.as_ref()).await.expect("an image");
+    assert_eq!(fake.last_body()["response_format"], "b64_json");
+}
+
+#[tokio::test]
+async fn an_unreachable_or_refusing_openai_url_is_a_misconfiguration_at_start() {
+    let g = super::generator(GeneratorKind::Openai, &super::closed_url().await, |_| {});
+    assert!(matches!(
+        g.check().await,
+        Err(GenerateError::Misconfigured(_))
+    ));
+    let fake = start().await;
+    let g = super::generator(GeneratorKind::Openai, &fake.url, |_| {});
+    assert!(g.check().await.is_ok());
+    *fake.then.lock().unwrap() = Some(Answer::Unauthorized);
+    assert!(matches!(
+        g.check().await,
+        Err(GenerateError::Misconfigured(_))
+    ));
+}
+
+#[tokio::test]
+async fn openai_models_reach_done_through_the_api() {
+    let fake = start().await;
+    super::end_to_end(
+        &fake,
+        &["--generator", "openai", "--generator-url", &fake.url],
+        "openai/gpt-image-1",
+    )
+    .await;
+    assert_eq!(
+        fake.last_body()["size"],
+        "1024x1536",
+        "the backend's portrait default"
+    );
+}
+
+/// A misconfigured backend must not burn through the queue: the worker
+/// pauses, says so on /readyz, and the model waits, its credits reserved and
+/// no attempt counted; once the backend answers, the model is made.
+#[tokio::test]
+async fn bad_credentials_pause_the_worker_and_the_models_wait() {
+    let fake = start().await;
+    *fake.then.lock().unwrap() = Some(Answer::Unauthorized);
+    let app = crate::helpers::TestApp::start_with(
+        &["--generator", "openai", "--generator-url", &fake.url],
+        None,
+    )
+    .await;
+    app.register_ok(&app.key, super::TEXT, 2).await;
+    let worker = app.running.worker.as_ref().unwrap();
+    app.drain().await;
+    let asked = fake.bodies.lock().unwrap().len();
+    assert!(
+        (1..=2).contains(&asked),
+        "one round at most, not the whole queue: {asked}"
+    );
+    assert_eq!(app.drain().await, 0, "a paused worker takes nothing");
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert!(
+        body["generator"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("API key"),
+        "{body}"
+    );
+    let (_, list) = app.list(&app.key, "").await;
+    for m in list["models"].as_array().unwrap() {
+        assert!(
+            m["status"] == "PENDING" || m["status"] == "PROCESSING",
+            "{m}"
+        );
+        assert!(m.get("failureReason").is_none(), "{m}");
+    }
+    assert_eq!(app.balance(&app.account).await, (980, 20, 0));
+
+    // The operator fixes the key: the next check resumes the worker.
+    *fake.then.lock().unwrap() = None;
+    assert!(worker.check_generator().await);
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(app.drain().await, 2);
+    let (_, list) = app.list(&app.key, "").await;
+    assert!(
+        list["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "DONE")
+    );
+    assert_eq!(app.balance(&app.account).await, (980, 0, 20));
+    app.audit().await;
+}
