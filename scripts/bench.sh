@@ -7,6 +7,9 @@
 #                                         # PostgreSQL + NATS: one API process and
 #                                         # MANNEQUIN_BENCH_WORKERS worker processes
 #   MANNEQUIN_GENERATOR=noop scripts/bench.sh   # the queue and the ledger alone
+#   MANNEQUIN_BENCH_FAKE_IMAGE_MS=2000 MANNEQUIN_GENERATOR_CONCURRENCY=256 scripts/bench.sh
+#                                         # an image server that takes 2 s a model
+#                                         # (`mannequin fake-image-server`, OpenAI's API)
 #   scripts/bench.sh --register-requests 200
 #
 # The scale stack uses the PostgreSQL at MANNEQUIN_BENCH_POSTGRES (default
@@ -39,11 +42,23 @@ if [ "$stack" = scale ]; then
   export MANNEQUIN_DATABASE_URL="$pg/$db" MANNEQUIN_QUEUE=nats MANNEQUIN_NATS_STREAM=mannequin-bench
 fi
 
+if [ -n "${MANNEQUIN_BENCH_FAKE_IMAGE_MS:-}" ]; then
+  fake_port=$((port + 1))
+  $bin fake-image-server --listen "127.0.0.1:$fake_port" --delay-ms "$MANNEQUIN_BENCH_FAKE_IMAGE_MS" >/dev/null &
+  pids+=($!)
+  export MANNEQUIN_GENERATOR=openai MANNEQUIN_GENERATOR_URL="http://127.0.0.1:$fake_port"
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$fake_port/v1/models" >/dev/null && break
+    sleep 0.1
+  done
+fi
+
 account=$($bin admin account create --name bench --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
 key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
 
 if [ "$stack" = scale ]; then
   $bin serve --listen "127.0.0.1:$port" --no-bootstrap --no-worker >/dev/null &
+  server=$!
   pids+=($!)
   for _ in $(seq "${MANNEQUIN_BENCH_WORKERS:-1}"); do
     $bin worker ${MANNEQUIN_WORKER_ARGS:-} >/dev/null &
@@ -51,6 +66,7 @@ if [ "$stack" = scale ]; then
   done
 else
   $bin serve --listen "127.0.0.1:$port" --no-bootstrap ${MANNEQUIN_SERVE_ARGS:-} >/dev/null &
+  server=$!
   pids+=($!)
 fi
 for _ in $(seq 100); do
@@ -60,4 +76,4 @@ done
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 echo "stack: $stack, generator ${MANNEQUIN_GENERATOR:-builtin}, workers ${MANNEQUIN_BENCH_WORKERS:-in-process}"
-$bin bench --url "http://127.0.0.1:$port" --api-key "$key" --server-pid "${pids[0]}" "$@"
+$bin bench --url "http://127.0.0.1:$port" --api-key "$key" --server-pid "$server" "$@"

@@ -335,6 +335,137 @@ const COMMON_WORDS: &[&str] = &[
     "type",
 ];
 
+/// Words that say how someone poses, beyond the poses the renderer draws.
+const POSE_WORDS: &[&str] = &[
+    "sitting",
+    "seated",
+    "sits",
+    "kneeling",
+    "kneels",
+    "lying",
+    "reclining",
+    "jumping",
+    "leaning",
+    "crouching",
+    "squatting",
+    "dancing",
+    "stretching",
+    "twirling",
+    "profile",
+];
+
+/// Words that say what someone wears, beyond the styles the renderer draws.
+const CLOTHING_WORDS: &[&str] = &[
+    "dress",
+    "dresses",
+    "skirt",
+    "skirts",
+    "jacket",
+    "jackets",
+    "coat",
+    "coats",
+    "knitwear",
+    "sweater",
+    "sweaters",
+    "jumper",
+    "cardigan",
+    "shirt",
+    "shirts",
+    "blouse",
+    "trousers",
+    "pants",
+    "shorts",
+    "leggings",
+    "top",
+    "tops",
+    "uniform",
+    "scrubs",
+    "apron",
+    "kimono",
+    "saree",
+    "sari",
+    "abaya",
+    "denim",
+    "leather",
+    "linen",
+    "wool",
+    "woolen",
+    "cashmere",
+    "silk",
+    "knit",
+    "knitted",
+    "jumpsuit",
+    "overalls",
+    "pajamas",
+    "pyjamas",
+    "robe",
+    "vest",
+    "polo",
+    "tracksuit",
+    "maternity",
+    "bridal",
+    "workwear",
+    "costume",
+];
+
+/// Words that say who someone is by origin, which decides skin tone better
+/// than a free choice would.
+const ORIGIN_WORDS: &[&str] = &[
+    "asian",
+    "african",
+    "caucasian",
+    "european",
+    "latina",
+    "latino",
+    "latinx",
+    "hispanic",
+    "indian",
+    "arab",
+    "arabic",
+    "persian",
+    "japanese",
+    "chinese",
+    "korean",
+    "vietnamese",
+    "thai",
+    "filipina",
+    "filipino",
+    "nigerian",
+    "ethiopian",
+    "somali",
+    "scandinavian",
+    "nordic",
+    "mediterranean",
+    "italian",
+    "greek",
+    "turkish",
+    "brazilian",
+    "mexican",
+    "biracial",
+    "multiracial",
+    "indigenous",
+    "pacific",
+    "islander",
+    "middle",
+    "eastern",
+    "south",
+    "east",
+    "west",
+    "north",
+    "black",
+    "white",
+];
+
+/// Attributes the text settles in words the attribute lists do not hold
+/// ("sitting", "red dress", "Asian"): a prompt must not add a free choice
+/// that contradicts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mentioned {
+    pub pose: bool,
+    pub style: bool,
+    pub skin_tone: bool,
+}
+
 /// For each attribute, the values the text allows: empty means "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
@@ -356,6 +487,7 @@ pub struct Attributes {
     /// an article or the frame of the request), in the text's order: what a
     /// generator drawing from attributes alone cannot show.
     pub unread: Vec<String>,
+    pub mentioned: Mentioned,
 }
 
 /// Finds which values of `T` the words name, longest phrase first, so that
@@ -477,6 +609,12 @@ impl Attributes {
         if a.age.iter().any(|age| age.is_minor()) {
             a.age.retain(|age| age.is_minor());
         }
+        let said = |list: &[&str]| w.iter().any(|word| list.contains(word));
+        a.mentioned = Mentioned {
+            pose: said(POSE_WORDS),
+            style: said(CLOTHING_WORDS),
+            skin_tone: said(ORIGIN_WORDS),
+        };
         a.unread = w
             .iter()
             .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word))
@@ -677,7 +815,7 @@ impl Idea {
         if open(fixed.is_some_and(|f| !f.build.is_empty())) {
             out.push(format!("{} build", self.build.label()));
         }
-        if open(fixed.is_some_and(|f| !f.skin_tone.is_empty())) {
+        if open(fixed.is_some_and(|f| !f.skin_tone.is_empty() || f.mentioned.skin_tone)) {
             out.push(format!("{} skin", self.skin_tone.label()));
         }
         let hair_named = fixed.is_some_and(|f| {
@@ -714,10 +852,10 @@ impl Idea {
         if open(fixed.is_some_and(|f| !f.expression.is_empty())) {
             out.push(format!("{} expression", self.expression.label()));
         }
-        if open(fixed.is_some_and(|f| !f.pose.is_empty())) {
+        if open(fixed.is_some_and(|f| !f.pose.is_empty() || f.mentioned.pose)) {
             out.push(format!("{} pose", self.pose.label()));
         }
-        if open(fixed.is_some_and(|f| !f.style.is_empty())) {
+        if open(fixed.is_some_and(|f| !f.style.is_empty() || f.mentioned.style)) {
             out.push(format!("wearing {}", self.style.clothes()));
         }
         out

@@ -154,6 +154,24 @@ mod tests {
     }
 
     #[test]
+    fn details_never_contradict_words_the_reading_does_not_hold() {
+        let text = "Asian woman with glasses, sitting on a stool, red knit dress";
+        for seed in 0..10 {
+            let prompt = Template::default().render(text, &idea(text, seed));
+            assert!(!prompt.contains(" pose"), "{prompt}");
+            assert!(!prompt.contains("wearing "), "{prompt}");
+            let tones = crate::ideas::SkinTone::ALL;
+            assert!(
+                !tones
+                    .iter()
+                    .any(|t| prompt.contains(&format!("{} skin", t.label()))),
+                "{prompt}"
+            );
+            assert!(prompt.contains(text), "{prompt}");
+        }
+    }
+
+    #[test]
     fn templates_must_carry_the_customers_words() {
         assert_eq!(
             Template::parse("a photo"),

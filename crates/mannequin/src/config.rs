@@ -69,6 +69,9 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Render the ideas a text would give, to image files, without a server.
     Preview(PreviewArgs),
+    /// An OpenAI-compatible stand-in image server (a fixed delay, a drawn
+    /// portrait), to try `--generator openai` or measure against.
+    FakeImageServer(crate::fake_image_server::FakeImageServerArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fake_image_server;
 pub mod generator;
 pub mod housekeeping;
 pub mod http;

@@ -1,6 +1,9 @@
 //! `mannequin preview`: renders the ideas a text would give, to files, with the
-//! same reading and renderer the service uses, without a server or database.
+//! same reading and renderer the service uses, without a server or database,
+//! and prints each idea's prompt and seed as an image server would get them
+//! (with the default template).
 
+use mannequin_domain::prompt::Template;
 use serde_json::json;
 
 use crate::config::PreviewArgs;
@@ -12,14 +15,22 @@ pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
     let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
     std::fs::create_dir_all(&args.out)?;
     let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
-    let ideas = mannequin_domain::Attributes::read(prefs.as_str()).ideas(count.get(), seed);
+    let attributes = mannequin_domain::Attributes::read(prefs.as_str());
+    let ideas = attributes.ideas(count.get(), seed);
     for (i, idea) in ideas.iter().enumerate() {
         let r = mannequin_render::render(idea)?;
         std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
         std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
         println!(
             "{}",
-            json!({"file": format!("{}.png", i + 1), "name": idea.name(), "idea": idea.describe()})
+            json!({
+                "file": format!("{}.png", i + 1),
+                "name": idea.name(),
+                "idea": idea.describe(),
+                "seed": idea.seed,
+                "prompt": Template::default().render(prefs.as_str(), idea),
+                "notDrawn": attributes.not_drawn(idea),
+            })
         );
     }
     Ok(())

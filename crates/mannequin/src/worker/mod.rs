@@ -314,11 +314,10 @@ impl Worker {
                 }
             };
             if taken.is_empty() {
-                // A job handed back for an immediate retry may come back
-                // asynchronously: after a round that worked on something, look
-                // once more.
+                // A job handed back for an immediate retry (by this call or
+                // an earlier one) may come back asynchronously: look once more.
                 let latency = self.source.redelivery_latency();
-                if wait.is_zero() && !latency.is_zero() && n > 0 {
+                if wait.is_zero() && !latency.is_zero() {
                     wait = latency;
                     continue;
                 }
