@@ -134,10 +134,12 @@ impl Worker {
     }
 
     /// Stops taking jobs because the generator cannot work as configured.
+    /// Many jobs in flight may report it at once: the pause grows only when
+    /// the worker was not paused yet, or a check while paused fails again.
     fn pause_generator(&self, reason: &Reason) {
-        self.misconfigured.fetch_add(1, Ordering::SeqCst);
         let was = self.paused.send_replace(Some(reason.public.clone()));
         if was.is_none() {
+            self.misconfigured.fetch_add(1, Ordering::SeqCst);
             error!(
                 generator = %self.generator_name,
                 reason = %reason,
@@ -166,6 +168,9 @@ impl Worker {
     pub async fn check_generator(&self) -> bool {
         match self.generator.check().await {
             Err(GenerateError::Misconfigured(reason)) => {
+                if self.paused.borrow().is_some() {
+                    self.misconfigured.fetch_add(1, Ordering::SeqCst);
+                }
                 self.pause_generator(&reason);
                 false
             }

@@ -115,6 +115,14 @@ fn hijab_front(c: &mut Canvas, body: &Body, color: Color) {
     );
     pb.close();
     c.fill(pb.finish(), color);
+    // A fold across the crown, so it reads as cloth.
+    c.quad_line(
+        Pt(CX - rx - 8.0, HEAD_Y - ry * 0.2),
+        Pt(CX, HEAD_Y - ry * 1.45),
+        Pt(CX + rx + 8.0, HEAD_Y - ry * 0.2),
+        shade(color, 0.25),
+        2.5,
+    );
     // The cheeks' edges, down to the chin.
     for side in [-1.0, 1.0] {
         c.limb(
@@ -200,7 +208,7 @@ pub(super) fn head(
     c.ellipse(h, rx, ry, skin);
     let hat_c = rgb(palette.accent_or_main());
     if idea.headwear == Headwear::Hijab {
-        hijab_front(c, body, hat_c);
+        hijab_front(c, body, scarf(idea));
     } else if idea.hair_length != HairLength::Bald {
         // Hair on top.
         let mut pb = PathBuilder::new();

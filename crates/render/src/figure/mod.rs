@@ -49,7 +49,7 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
     );
 
     if idea.headwear == Headwear::Hijab {
-        hijab_back(&mut c, &body, rgb(palette.accent_or_main()));
+        hijab_back(&mut c, &body, scarf(idea));
     } else {
         back_hair(&mut c, idea, &body, hair_c);
     }

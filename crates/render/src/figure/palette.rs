@@ -8,6 +8,11 @@ pub(super) struct Palette {
     pub(super) accent: u32,
 }
 
+/// The headscarf colour of an idea.
+pub(super) fn scarf(idea: &Idea) -> Color {
+    rgb(SCARVES[(idea.palette % mannequin_domain::ideas::PALETTES) as usize])
+}
+
 impl Palette {
     /// A colour for headwear that stands out from both skin and backdrop:
     /// the accent, unless it is near white or near black.
@@ -25,6 +30,11 @@ impl Palette {
         }
     }
 }
+
+/// Headscarf colours, one per palette: fabric tones that never read as hair.
+pub(super) const SCARVES: [u32; mannequin_domain::ideas::PALETTES as usize] = [
+    0x37474f, 0xad1457, 0x00695c, 0x283593, 0x556b2f, 0x7b1f3a, 0x6a1b9a, 0x424242,
+];
 
 pub(super) const PALETTES: [Palette; mannequin_domain::ideas::PALETTES as usize] = [
     Palette {
