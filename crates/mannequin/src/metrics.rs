@@ -24,6 +24,12 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
+/// Upper bounds of the generation-time buckets, in seconds: from a no-op to
+/// an image server's minutes.
+const GENERATION_BUCKETS: [f64; 12] = [
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
 /// Job outcomes a worker reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -32,6 +38,8 @@ pub enum JobOutcome {
     Retried,
     /// Settled already by someone else (a redelivery): nothing changed.
     Duplicate,
+    /// Put back untried: the generator is misconfigured.
+    PutBack,
 }
 
 impl JobOutcome {
@@ -41,6 +49,7 @@ impl JobOutcome {
             JobOutcome::Failed => "failed",
             JobOutcome::Retried => "retried",
             JobOutcome::Duplicate => "duplicate",
+            JobOutcome::PutBack => "put_back",
         }
     }
 }
@@ -55,6 +64,11 @@ struct RequestLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GenerationLabels {
+    result: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -83,6 +97,8 @@ pub struct Metrics {
     queue_depth: Family<StateLabels, Gauge>,
     outbox_depth: Family<NoLabels, Gauge>,
     credits_reserved: Family<NoLabels, Gauge>,
+    generation: Family<GenerationLabels, Histogram, fn() -> Histogram>,
+    generator_paused: Gauge,
     /// One scrape at a time sets the database gauges and encodes them.
     scrape: Mutex<()>,
 }
@@ -104,6 +120,20 @@ impl Metrics {
         let queue_depth = Family::<StateLabels, Gauge>::default();
         let outbox_depth = Family::<NoLabels, Gauge>::default();
         let credits_reserved = Family::<NoLabels, Gauge>::default();
+        let generation: Family<GenerationLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(GENERATION_BUCKETS.iter().copied()));
+        let generator_paused = Gauge::default();
+        registry.register_with_unit(
+            "mannequin_generation_duration",
+            "Time one generation took in this process's worker, by result (ok, retry, fail, misconfigured)",
+            Unit::Seconds,
+            generation.clone(),
+        );
+        registry.register(
+            "mannequin_worker_paused",
+            "1 while this process's worker takes no jobs because its generator is misconfigured",
+            generator_paused.clone(),
+        );
         registry.register(
             "mannequin_http_requests",
             "HTTP requests by route and status",
@@ -149,6 +179,8 @@ impl Metrics {
             queue_depth,
             outbox_depth,
             credits_reserved,
+            generation,
+            generator_paused,
             scrape: Mutex::new(()),
         }
     }
@@ -171,6 +203,17 @@ impl Metrics {
                 outcome: outcome.label(),
             })
             .inc();
+    }
+
+    /// One generation and how it ended: `ok`, `retry`, `fail` or `misconfigured`.
+    pub fn generation(&self, result: &'static str, took: Duration) {
+        self.generation
+            .get_or_create(&GenerationLabels { result })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn generator_paused(&self, paused: bool) {
+        self.generator_paused.set(i64::from(paused));
     }
 
     fn moved(&self, movement: &'static str, n: Credits) {

@@ -138,6 +138,7 @@ impl Worker {
     /// the worker was not paused yet, or a check while paused fails again.
     fn pause_generator(&self, reason: &Reason) {
         let was = self.paused.send_replace(Some(reason.public.clone()));
+        self.metrics.generator_paused(true);
         if was.is_none() {
             self.misconfigured.fetch_add(1, Ordering::SeqCst);
             error!(
@@ -175,6 +176,7 @@ impl Worker {
                 false
             }
             Ok(()) | Err(_) => {
+                self.metrics.generator_paused(false);
                 if self.paused.send_replace(None).is_some() {
                     info!(generator = %self.generator_name, "the generator answers again: taking jobs");
                 }

@@ -69,6 +69,7 @@ impl Worker {
             };
             debug!(prompt = %generation.prompt, seed = generation.seed, "generating");
             let timeout = self.config.generation_timeout;
+            let started = std::time::Instant::now();
             let made = match tokio::time::timeout(timeout, self.generator.generate(&request)).await
             {
                 Ok(made) => made,
@@ -76,6 +77,13 @@ impl Worker {
                     format!("the image server took longer than {}s", timeout.as_secs()).into(),
                 )),
             };
+            let result = match &made {
+                Ok(_) => "ok",
+                Err(GenerateError::Retryable(_) | GenerateError::RetryAfter(..)) => "retry",
+                Err(GenerateError::Fatal(_)) => "fail",
+                Err(GenerateError::Misconfigured(_)) => "misconfigured",
+            };
+            self.metrics.generation(result, started.elapsed());
             if made.is_ok() {
                 self.generator_works();
             }
@@ -248,10 +256,10 @@ impl Worker {
             .put_back_job(job, &self.id, now_ms(), now_ms())
             .await
         {
-            Ok(()) => (JobOutcome::Retried, Verdict::RetryIn(Duration::ZERO)),
+            Ok(()) => (JobOutcome::PutBack, Verdict::RetryIn(Duration::ZERO)),
             Err(e) => {
                 error!(error = %Report(&e), "could not put the job back; its lease will run out");
-                (JobOutcome::Retried, Verdict::Unrecorded)
+                (JobOutcome::PutBack, Verdict::Unrecorded)
             }
         }
     }

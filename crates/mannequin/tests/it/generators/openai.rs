@@ -220,6 +220,24 @@ async fn bad_credentials_pause_the_worker_and_the_models_wait() {
         assert!(m.get("failureReason").is_none(), "{m}");
     }
     assert_eq!(app.balance(&app.account).await, (980, 20, 0));
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("mannequin_worker_paused 1"), "{metrics}");
+    assert!(
+        metrics.contains(r#"mannequin_jobs_total{outcome="put_back"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"mannequin_generation_duration_seconds_count{result="misconfigured"}"#),
+        "{metrics}"
+    );
 
     // The operator fixes the key: the next check resumes the worker.
     *fake.then.lock().unwrap() = None;
