@@ -39,6 +39,8 @@ pub enum RequestError {
     VotingInvalid,
     #[error("'Idempotency-Key' must be 1 to 255 visible ASCII characters.")]
     IdempotencyKeyInvalid,
+    #[error("The path does not name a {kind}: {kind} ids start with '{kind}_'.")]
+    IdInvalid { kind: &'static str },
 }
 
 impl RequestError {
@@ -56,6 +58,7 @@ impl RequestError {
             RequestError::BatchIdInvalid => "invalid_batch_id",
             RequestError::VotingInvalid => "invalid_voting",
             RequestError::IdempotencyKeyInvalid => "invalid_idempotency_key",
+            RequestError::IdInvalid { .. } => "invalid_id",
         }
     }
 }
@@ -190,6 +193,15 @@ impl Cursor {
 /// empty list.
 pub fn parse_batch_id(raw: &str) -> Result<BatchId, RequestError> {
     BatchId::parse(raw).ok_or(RequestError::BatchIdInvalid)
+}
+
+/// An id from a path: well-formed for its kind, or 400.
+pub fn parse_path_id<K: crate::ids::kind::Kind>(
+    raw: &str,
+) -> Result<crate::ids::Id<K>, RequestError> {
+    crate::ids::Id::parse(raw).ok_or(RequestError::IdInvalid {
+        kind: K::PREFIX.trim_end_matches('_'),
+    })
 }
 
 /// Checks a client's `Idempotency-Key` header: 1–255 visible ASCII characters.

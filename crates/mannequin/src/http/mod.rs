@@ -2,6 +2,7 @@
 //! and the shared state handlers see.
 
 pub mod auth;
+mod details;
 pub mod error;
 mod models;
 mod ops;
@@ -69,6 +70,11 @@ pub fn router(state: AppState) -> Router {
             "/api/external/models/register-ideas",
             post(models::register_ideas),
         )
+        .route("/api/external/models/{id}", get(details::get_model))
+        .route("/api/external/batches/{id}", get(details::get_batch))
+        .route("/api/external/orders/{id}", get(details::get_order))
+        .route("/api/external/credits", get(details::get_credits))
+        .route("/api/external/credits/ledger", get(details::get_ledger))
         .route("/api/external/models/{id}/vote", post(models::vote_model))
         .route(
             "/api/external/models/{id}/cancel",

@@ -49,6 +49,27 @@ pub struct ModelItem {
     generator_notes: Option<String>,
 }
 
+impl ModelItem {
+    /// A list item: the contract's six fields and ours, image URLs made absolute.
+    pub(super) fn new(state: &AppState, r: crate::store::ModelRow) -> ModelItem {
+        ModelItem {
+            thumbnail: r.thumb_key.as_deref().map(|k| state.blobs.url(k)),
+            image: r.image_key.as_deref().map(|k| state.blobs.url(k)),
+            id: r.id,
+            name: r.name,
+            status: r.status.as_str(),
+            voting: r.voting.as_str(),
+            created_at: time::format_millis(r.created_at),
+            batch_id: r.batch_id,
+            failure_reason: r.failure_reason,
+            prompt: r.prompt,
+            seed: r.seed,
+            generator: r.generator,
+            generator_notes: r.generator_notes,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelList {
@@ -96,21 +117,7 @@ pub async fn list_models(
     };
     let models: Vec<ModelItem> = rows
         .into_iter()
-        .map(|r| ModelItem {
-            thumbnail: r.thumb_key.as_deref().map(|k| state.blobs.url(k)),
-            image: r.image_key.as_deref().map(|k| state.blobs.url(k)),
-            id: r.id,
-            name: r.name,
-            status: r.status.as_str(),
-            voting: r.voting.as_str(),
-            created_at: time::format_millis(r.created_at),
-            batch_id: r.batch_id,
-            failure_reason: r.failure_reason,
-            prompt: r.prompt,
-            seed: r.seed,
-            generator: r.generator,
-            generator_notes: r.generator_notes,
-        })
+        .map(|r| ModelItem::new(&state, r))
         .collect();
     Ok(Json(ModelList {
         count: models.len(),

@@ -85,8 +85,8 @@ pub static SQLITE: Dialect = Dialect {
         ),
         (
             3,
-            "generation",
-            include_str!("../../migrations/sqlite/0003_generation.sql"),
+            "model record",
+            include_str!("../../migrations/sqlite/0003_model_record.sql"),
         ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
@@ -144,8 +144,8 @@ pub static POSTGRES: Dialect = Dialect {
         ),
         (
             3,
-            "generation",
-            include_str!("../../migrations/postgres/0003_generation.sql"),
+            "model record",
+            include_str!("../../migrations/postgres/0003_model_record.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

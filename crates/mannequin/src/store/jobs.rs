@@ -55,7 +55,7 @@ async fn begin_models(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "UPDATE models SET status = $1, updated_at = $2
+        "UPDATE models SET status = $1, updated_at = $2, started_at = COALESCE(started_at, $2)
          WHERE id IN ({}) AND status IN ({})
          RETURNING id, account_id, idea, price,
              (SELECT preferences FROM batches WHERE batches.id = models.batch_id)",

@@ -5,7 +5,7 @@ use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreR
 use mannequin_domain::ids::{AccountId, BatchId, ModelId};
 use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
 
-fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
+pub(super) fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
     let id = ModelId::trusted(c.text()?);
     let batch_id = BatchId::trusted(c.text()?);
     let name = c.text()?;

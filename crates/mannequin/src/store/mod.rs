@@ -15,6 +15,7 @@
 mod accounts;
 pub mod audit;
 mod db;
+mod details;
 mod dialect;
 mod error;
 mod housekeeping;
@@ -28,6 +29,7 @@ mod register;
 mod settle;
 
 use db::{Pools, Tx};
+pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelDetail};
 pub use dialect::Dialect;
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;

@@ -90,7 +90,7 @@ pub(super) async fn settle_many(
     debug_assert!(outcome.is_terminal());
     let update = format!(
         "UPDATE models SET status = $1, failure_reason = $2, image_key = $3, thumb_key = $4,
-             updated_at = $5, prompt = COALESCE($7, prompt), seed = COALESCE($8, seed),
+             updated_at = $5, finished_at = $5, prompt = COALESCE($7, prompt), seed = COALESCE($8, seed),
              generator = COALESCE($9, generator), generator_notes = COALESCE($10, generator_notes)
          WHERE id = $6 AND status IN ({})
          RETURNING account_id, reservation_id, price",

@@ -562,6 +562,8 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "ALTER TABLE models DROP COLUMN seed",
         "ALTER TABLE models DROP COLUMN generator",
         "ALTER TABLE models DROP COLUMN generator_notes",
+        "ALTER TABLE models DROP COLUMN started_at",
+        "ALTER TABLE models DROP COLUMN finished_at",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }

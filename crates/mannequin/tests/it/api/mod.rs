@@ -2,6 +2,7 @@
 //! on the embedded default or (`MANNEQUIN_TEST_STACK=scale`) the scale-out stack.
 
 mod auth;
+mod details;
 mod jobs;
 mod listing;
 mod register;
