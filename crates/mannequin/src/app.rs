@@ -236,14 +236,16 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     ));
 
     let server = listener.map(|listener| {
+        let limiter = Arc::new(http::auth::RateLimiter::new(
+            args.rate_limit,
+            args.rate_burst,
+        ));
         let state = AppState {
             store: store.clone(),
             blobs,
             metrics,
-            limiter: Arc::new(http::auth::RateLimiter::new(
-                args.rate_limit,
-                args.rate_burst,
-            )),
+            limiter: limiter.clone(),
+            rate_policy: limiter.policy().map(Arc::from),
             wake,
             settings: Arc::new(ApiSettings {
                 terms: crate::batch::Terms {
@@ -252,6 +254,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                     reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
                 },
                 nats_outbox: args.queue == QueueKind::Nats,
+                cors_origins: args.cors_origins.clone(),
             }),
             serve_media: true,
             worker_paused: worker.as_ref().map(|w| w.paused()),

@@ -15,6 +15,29 @@ fn non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
+/// An origin for CORS: `*`, or `scheme://host[:port]` with nothing after.
+fn cors_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(s.to_string());
+    }
+    let ok = s.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https")
+            && !rest.is_empty()
+            && !rest.contains('/')
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an origin: http(s)://host[:port], or *"
+        ))
+    }
+}
+
 /// `WxH` in pixels, each side 64 to 4096 (`--image-size`).
 fn image_size(s: &str) -> Result<(u32, u32), String> {
     let parsed = s
@@ -194,6 +217,10 @@ pub struct ServeArgs {
     /// Requests per second per account (0 turns rate limiting off).
     #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0, value_parser = non_negative)]
     pub rate_limit: f64,
+    /// Browser origins allowed to call the API (`https://shop.example`,
+    /// comma-separated; `*` for any); off when unset.
+    #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origins: Vec<String>,
     /// Requests an account may burst above the rate.
     #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
     pub rate_burst: f64,
@@ -362,4 +389,31 @@ pub struct PreviewArgs {
     /// Seed for the ideas (a batch id plays this part in the service).
     #[arg(long, default_value = "preview")]
     pub seed: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_sizes_and_templates_are_checked_when_read() {
+        assert!(cors_origin("https://shop.example").is_ok());
+        assert!(cors_origin("http://localhost:3000").is_ok());
+        assert!(cors_origin("*").is_ok());
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "ftp://x",
+            "https://",
+        ] {
+            assert!(cors_origin(bad).is_err(), "{bad}");
+        }
+        assert_eq!(image_size("832x1216"), Ok((832, 1216)));
+        assert_eq!(image_size("1024×1536"), Ok((1024, 1536)));
+        for bad in ["832", "0x100", "100x5000", "axb"] {
+            assert!(image_size(bad).is_err(), "{bad}");
+        }
+        assert!(prompt_template("a photo").is_err());
+        assert!(prompt_template("{{preferences}}, studio").is_ok());
+    }
 }

@@ -35,6 +35,8 @@ pub struct ApiSettings {
     pub terms: crate::batch::Terms,
     /// Jobs go to NATS through the outbox (`--queue nats`).
     pub nats_outbox: bool,
+    /// Browser origins allowed by CORS (`*`: any); none when empty.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -43,6 +45,8 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<auth::RateLimiter>,
+    /// `RateLimit-Policy`, when limiting is on.
+    pub rate_policy: Option<Arc<str>>,
     /// Wakes an in-process worker when jobs are queued.
     pub wake: Arc<Notify>,
     pub settings: Arc<ApiSettings>,
@@ -91,10 +95,56 @@ pub fn router(state: AppState) -> Router {
     if state.serve_media {
         api = api.route("/media/{*key}", get(ops::media));
     }
-    api.fallback(|| async { error::ApiError::NotFound })
+    let cors = cors(&state.settings.cors_origins);
+    let router = api
+        .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), envelope))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for browser clients of `origins` (`*`: any); `None` when none is
+/// allowed. Preflights are answered before any key is asked for; answers
+/// expose the headers a client paces and correlates with.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let names = |list: &[&'static str]| -> Vec<HeaderName> {
+        list.iter().map(|n| HeaderName::from_static(n)).collect()
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers(names(&[
+                "authorization",
+                "content-type",
+                "x-api-key",
+                "idempotency-key",
+                "x-correlation-id",
+                "last-event-id",
+            ]))
+            .expose_headers(names(&[
+                "x-correlation-id",
+                "ratelimit",
+                "ratelimit-policy",
+                "retry-after",
+                "idempotent-replayed",
+            ]))
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Runs around every request: assigns the correlation id, opens the span that
@@ -111,6 +161,8 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .unwrap_or_else(crate::clock::new_ulid);
     req.extensions_mut()
         .insert(CorrelationId(correlation_id.clone()));
+    let rate = auth::RateSlot::default();
+    req.extensions_mut().insert(rate.clone());
     // Metric labels stay a small set: any method outside the standard ones is "other".
     let method = match req.method().as_str() {
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_string(),
@@ -154,6 +206,18 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
     }
     if let Ok(v) = HeaderValue::from_str(&correlation_id) {
         res.headers_mut().insert("x-correlation-id", v);
+    }
+    // The limit as the IETF draft's fields: the policy on every answer, what
+    // is left once the caller's account is known.
+    if let Some(policy) = &state.rate_policy
+        && let Ok(v) = HeaderValue::from_str(policy)
+    {
+        res.headers_mut().insert("ratelimit-policy", v);
+    }
+    if let Some(seen) = rate.seen()
+        && let Ok(v) = HeaderValue::from_str(&auth::RateLimiter::header(seen))
+    {
+        res.headers_mut().insert("ratelimit", v);
     }
     let elapsed = started.elapsed();
     state

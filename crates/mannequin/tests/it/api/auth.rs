@@ -158,8 +158,30 @@ async fn accounts_cannot_see_or_touch_each_other() {
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after() {
     let app = TestApp::start_with(&["--rate-limit", "0.01", "--rate-burst", "2"], None).await;
-    assert_eq!(app.list(&app.key, "").await.0, 200);
-    assert_eq!(app.list(&app.key, "").await.0, 200);
+    let get = || async {
+        app.client
+            .get(format!("{}/api/external/models", app.url))
+            .header("X-Api-Key", &app.key)
+            .send()
+            .await
+            .unwrap()
+    };
+    // The limit as the IETF draft's fields: a burst of 2 refills in 200 s.
+    let first = get().await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["ratelimit-policy"], "\"account\";q=2;w=200");
+    assert_eq!(first.headers()["ratelimit"], "\"account\";r=1;t=100");
+    let second = get().await;
+    assert_eq!(second.headers()["ratelimit"], "\"account\";r=0;t=200");
+    // An answer before the key is known carries the policy alone.
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(health.headers().get("ratelimit-policy").is_some());
+    assert!(health.headers().get("ratelimit").is_none());
     let res = app
         .client
         .get(format!("{}/api/external/models", app.url))
@@ -173,6 +195,7 @@ async fn rate_limit_answers_429_with_retry_after() {
         .parse()
         .unwrap();
     assert!(retry >= 1);
+    assert_eq!(res.headers()["ratelimit"], "\"account\";r=0;t=200");
     expect_error(res, 429, "rate_limited").await;
     let (_, other) = app.account(10, &Scope::ALL).await;
     assert_eq!(app.list(&other, "").await.0, 200, "limits are per account");

@@ -250,3 +250,79 @@ async fn the_served_openapi_document_matches_the_routes_and_responses() {
         assert!(err.get(field).is_some(), "error lacks {field}");
     }
 }
+
+#[tokio::test]
+async fn browsers_of_allowed_origins_may_call_and_others_get_no_cors_headers() {
+    let app = TestApp::start_with(
+        &[
+            "--cors-origins",
+            "https://shop.example,http://localhost:3000",
+        ],
+        None,
+    )
+    .await;
+    let url = format!("{}/api/external/models", app.url);
+    // A preflight is answered without a key.
+    let pre = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-api-key")
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "{}", pre.status());
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let allowed = pre.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(allowed.contains("x-api-key"), "{allowed}");
+    // The call itself exposes what a client needs to read.
+    let res = app
+        .client
+        .get(&url)
+        .header("origin", "http://localhost:3000")
+        .header("x-api-key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        exposed.contains("x-correlation-id") && exposed.contains("ratelimit"),
+        "{exposed}"
+    );
+    // Another origin gets nothing it could use.
+    let res = app
+        .client
+        .get(&url)
+        .header("origin", "https://evil.example")
+        .header("x-api-key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    // And without --cors-origins there is no CORS at all.
+    let plain = TestApp::start().await;
+    let res = plain
+        .client
+        .get(format!("{}/api/external/models", plain.url))
+        .header("origin", "https://shop.example")
+        .header("x-api-key", &plain.key)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
