@@ -147,6 +147,12 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         (true, Some(l)) => Some(l),
         (true, None) => Some(TcpListener::bind(args.listen).await?),
     };
+    let limiter = Arc::new(match (&args.redis_url, api) {
+        (Some(url), true) => {
+            http::auth::RateLimiter::shared(args.rate_limit, args.rate_burst, url).await?
+        }
+        _ => http::auth::RateLimiter::new(args.rate_limit, args.rate_burst),
+    });
     let store = open_store(&args.db).await?;
     let bootstrap = if args.no_bootstrap || !api {
         None
@@ -236,10 +242,6 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     ));
 
     let server = listener.map(|listener| {
-        let limiter = Arc::new(http::auth::RateLimiter::new(
-            args.rate_limit,
-            args.rate_burst,
-        ));
         let state = AppState {
             store: store.clone(),
             blobs,

@@ -217,6 +217,10 @@ pub struct ServeArgs {
     /// Requests per second per account (0 turns rate limiting off).
     #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0, value_parser = non_negative)]
     pub rate_limit: f64,
+    /// Redis that holds the rate limits, shared by every API process using
+    /// it (`redis://host:6379`); unset, each process counts its own.
+    #[arg(long, env = "MANNEQUIN_REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Browser origins allowed to call the API (`https://shop.example`,
     /// comma-separated; `*` for any); off when unset.
     #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]

@@ -171,6 +171,30 @@ impl TestApp {
         }
     }
 
+    /// Another API process on this app's database, with `extra` flags (its
+    /// worker built but paused, like this one's).
+    pub async fn another_api(&self, extra: &[&str]) -> Running {
+        let mut flags = vec!["--no-bootstrap".to_string()];
+        if let Some(g) = &self.scale {
+            flags.extend(["--database-url".to_string(), g.db.url.clone()]);
+        }
+        flags.extend(extra.iter().map(|s| s.to_string()));
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let args = serve_args(self.dir.path(), &flags);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        app::start(
+            &args,
+            true,
+            Overrides {
+                generator: None,
+                listener: Some(listener),
+                worker_paused: true,
+            },
+        )
+        .await
+        .expect("a second API process starts")
+    }
+
     /// Runs every ready job to its end.
     pub async fn drain(&self) -> u64 {
         self.running

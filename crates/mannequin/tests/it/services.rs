@@ -1,5 +1,5 @@
-//! The outside services the scale-out tests use: PostgreSQL, NATS JetStream and
-//! an S3-compatible server. Outside CI a missing service skips its tests with a
+//! The outside services the scale-out tests use: PostgreSQL, NATS JetStream,
+//! an S3-compatible server, and Redis for shared rate limits. Outside CI a missing service skips its tests with a
 //! loud message; under CI (`CI=true`) it fails them.
 
 use std::process::{Child, Command, Stdio};
@@ -15,6 +15,26 @@ pub fn postgres_admin_url() -> String {
 
 pub fn nats_url() -> String {
     std::env::var("MANNEQUIN_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Redis for the shared rate limits, when it answers.
+pub async fn redis_url() -> Option<String> {
+    let url = std::env::var("MANNEQUIN_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let addr = url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_string();
+    match tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Some(url),
+        Ok(Err(e)) => missing("Redis", e),
+        Err(_) => missing("Redis", "no answer within 2 s"),
+    }
 }
 
 fn in_ci() -> bool {

@@ -200,3 +200,51 @@ async fn rate_limit_answers_429_with_retry_after() {
     let (_, other) = app.account(10, &Scope::ALL).await;
     assert_eq!(app.list(&other, "").await.0, 200, "limits are per account");
 }
+
+#[tokio::test]
+async fn api_processes_sharing_redis_never_admit_more_than_the_limit_together() {
+    let Some(redis) = crate::services::redis_url().await else {
+        return;
+    };
+    let flags = [
+        "--redis-url",
+        &redis,
+        "--rate-limit",
+        "0.01",
+        "--rate-burst",
+        "4",
+    ];
+    let app = TestApp::start_with(&flags, None).await;
+    let other = app.another_api(&flags).await;
+    let urls = [app.url.clone(), other.base_url()];
+    // Twelve requests at once, half to each process: four pass, together.
+    let answers = futures_util::future::join_all((0..12).map(|i| {
+        let url = format!("{}/api/external/models?limit=1", urls[i % 2]);
+        let req = app.client.get(url).header("X-Api-Key", &app.key);
+        async move { req.send().await.unwrap() }
+    }))
+    .await;
+    let admitted = answers.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(admitted, 4, "the burst, across both processes");
+    for res in answers.iter().filter(|r| r.status() != 200) {
+        assert_eq!(res.status(), 429);
+        assert!(res.headers().get("retry-after").is_some());
+        assert_eq!(res.headers()["ratelimit"], "\"account\";r=0;t=400");
+    }
+    // Another account has its own limit in the same Redis.
+    let (_, key) = app.account(10, &Scope::ALL).await;
+    assert_eq!(app.list(&key, "").await.0, 200);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::services::free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let args = crate::helpers::serve_args(dir.path(), &["--redis-url", &url, "--rate-limit", "1"]);
+    let err = mannequin::app::start(&args, true, Default::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("MANNEQUIN_REDIS_URL"), "{err}");
+}
