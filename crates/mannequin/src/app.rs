@@ -248,6 +248,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             metrics,
             limiter: limiter.clone(),
             rate_policy: limiter.policy().map(Arc::from),
+            openapi: Arc::from(http::openapi_document(&public_url)),
             wake,
             settings: Arc::new(ApiSettings {
                 terms: crate::batch::Terms {

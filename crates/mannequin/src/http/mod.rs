@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod details;
+pub use ops::openapi_document;
 pub mod error;
 mod models;
 mod ops;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<auth::RateLimiter>,
+    /// The API description served, with this instance's public URL.
+    pub openapi: Arc<str>,
     /// `RateLimit-Policy`, when limiting is on.
     pub rate_policy: Option<Arc<str>>,
     /// Wakes an in-process worker when jobs are queued.
@@ -89,6 +92,7 @@ pub fn router(state: AppState) -> Router {
             post(models::cancel_batch),
         )
         .route("/api/external/openapi.json", get(ops::openapi))
+        .route("/docs", get(ops::docs))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));

@@ -10,11 +10,37 @@ use super::AppState;
 use super::error::ApiError;
 use crate::blob;
 
-/// The API description (`docs/openapi.json`), built into the binary.
-pub async fn openapi() -> Response {
+/// The API description (`docs/openapi.json`, built into the binary) with
+/// this instance's public URL as its server.
+pub fn openapi_document(public_url: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/openapi.json"))
+            .expect("docs/openapi.json is JSON (a test reads it)");
+    doc["servers"] = json!([{"url": public_url}]);
+    doc.to_string()
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../../../docs/openapi.json"),
+        state.openapi.to_string(),
+    )
+        .into_response()
+}
+
+/// A page that reads the API description and shows it to people. Everything
+/// it needs is in the binary: it works offline and loads nothing from
+/// elsewhere (its content security policy says so).
+pub async fn docs() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+            ),
+        ],
+        include_str!("docs.html"),
     )
         .into_response()
 }

@@ -326,3 +326,56 @@ async fn browsers_of_allowed_origins_may_call_and_others_get_no_cors_headers() {
         .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn the_docs_page_works_offline_and_the_description_names_this_server() {
+    let app = TestApp::start().await;
+    let page = app
+        .client
+        .get(format!("{}/docs", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let html = page.text().await.unwrap();
+    for outside in ["http://", "https://", "//cdn", "src=\""] {
+        assert!(
+            !html.contains(outside),
+            "the page loads nothing from elsewhere: {outside}"
+        );
+    }
+    assert!(html.contains("/api/external/openapi.json"));
+    let spec: Value = app
+        .client
+        .get(format!("{}/api/external/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["servers"][0]["url"], app.url.as_str());
+    let tags: Vec<&str> = spec["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let tag = op["tags"][0].as_str().unwrap_or_default();
+            assert!(tags.contains(&tag), "{method} {path} has a declared tag");
+        }
+    }
+}
