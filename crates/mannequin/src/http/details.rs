@@ -233,7 +233,7 @@ pub async fn get_ledger(
     let before = params
         .get("cursor")
         .map(|c| match c.parse::<i64>() {
-            Ok(n) if n > 0 && c.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+            Ok(n) if (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
             _ => Err(RequestError::CursorInvalid),
         })
         .transpose()?;

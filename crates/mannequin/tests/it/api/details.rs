@@ -216,7 +216,7 @@ async fn balances_and_the_ledger_page_newest_first() {
     let ids: Vec<Value> = entries.iter().map(|e| e["id"].clone()).collect();
     assert_eq!(seen, ids);
 
-    for bad in ["?cursor=abc", "?cursor=-1", "?limit=0"] {
+    for bad in ["?cursor=abc", "?cursor=-1", "?cursor=+1", "?limit=0"] {
         let res = get(
             &app,
             &app.key,
