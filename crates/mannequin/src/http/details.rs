@@ -89,7 +89,7 @@ pub async fn get_model(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchBody {
+pub(super) struct BatchBody {
     id: String,
     order_id: String,
     reservation_id: String,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod details;
+mod events;
 pub use ops::openapi_document;
 pub mod error;
 mod models;
@@ -79,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/external/models/{id}", get(details::get_model))
         .route("/api/external/batches/{id}", get(details::get_batch))
+        .route(
+            "/api/external/batches/{id}/events",
+            get(events::batch_events),
+        )
         .route("/api/external/orders/{id}", get(details::get_order))
         .route("/api/external/credits", get(details::get_credits))
         .route("/api/external/credits/ledger", get(details::get_ledger))

@@ -66,6 +66,17 @@ pub struct LedgerEntry {
     pub created_at: i64,
 }
 
+/// A model's state as of its last change, for live events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelChange {
+    pub id: ModelId,
+    pub status: ModelStatus,
+    pub thumb_key: Option<String>,
+    pub image_key: Option<String>,
+    pub failure_reason: Option<String>,
+    pub updated_at: i64,
+}
+
 fn opt_count(c: &mut dyn Columns) -> StoreResult<u32> {
     Ok(u32::try_from(c.int()?).unwrap_or(0))
 }
@@ -182,6 +193,38 @@ impl Store {
         }
         batch.finished_at = if open { None } else { last };
         Ok(Some(batch))
+    }
+
+    /// The models of the account's batch changed at or after `since` (ms),
+    /// oldest change first.
+    pub async fn batch_changes(
+        &self,
+        account: &AccountId,
+        batch: &BatchId,
+        since: i64,
+    ) -> StoreResult<Vec<ModelChange>> {
+        self.pools
+            .fetch(
+                "SELECT id, status, thumb_key, image_key, failure_reason, updated_at
+                 FROM models WHERE batch_id = $1 AND account_id = $2 AND updated_at >= $3
+                 ORDER BY updated_at, id",
+                &[Text(batch.as_str()), Text(account.as_str()), Int(since)],
+                |c| {
+                    let id = ModelId::trusted(c.text()?);
+                    let status = c.text()?;
+                    Ok(ModelChange {
+                        id,
+                        status: ModelStatus::parse(&status).ok_or_else(|| {
+                            StoreError::internal(format!("unknown status {status}"))
+                        })?,
+                        thumb_key: c.opt_text()?,
+                        image_key: c.opt_text()?,
+                        failure_reason: c.opt_text()?,
+                        updated_at: c.int()?,
+                    })
+                },
+            )
+            .await
     }
 
     /// The account's ledger, newest first: up to `limit` entries older than

@@ -29,7 +29,7 @@ mod register;
 mod settle;
 
 use db::{Pools, Tx};
-pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelDetail};
+pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelChange, ModelDetail};
 pub use dialect::Dialect;
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod details;
+mod events;
 mod jobs;
 mod listing;
 mod register;
