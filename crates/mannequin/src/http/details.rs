@@ -189,10 +189,16 @@ pub struct LedgerItem {
     id: String,
     kind: &'static str,
     amount: Credits,
+    // What an entry is not about is left out, not null.
+    #[serde(skip_serializing_if = "Option::is_none")]
     model_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reservation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     batch_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     correlation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
     created_at: String,
 }

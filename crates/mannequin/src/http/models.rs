@@ -156,8 +156,10 @@ fn json_object(
     }
 }
 
-/// Reads `preferences` and `count` with the contract's rules. `count` must be a
-/// JSON integer (`10.0` and `"10"` are refused); `null` means the default.
+/// Reads `preferences` and `count` with the contract's rules. `count` must be
+/// an integer: a JSON number without a fractional part, as JSON Schema counts
+/// integers (`3` and `3.0` alike; `2.5` and `"3"` are refused); `null` means
+/// the default.
 pub fn parse_register(
     body: &serde_json::Map<String, Value>,
 ) -> Result<(Preferences, Count), RequestError> {
@@ -173,6 +175,12 @@ pub fn parse_register(
                 .as_i64()
                 .map(i128::from)
                 .or_else(|| n.as_u64().map(i128::from))
+                .or_else(|| {
+                    // 1e3 and 3.0: whole, and far inside i128 once in range.
+                    n.as_f64()
+                        .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30)
+                        .map(|f| f as i128)
+                })
                 .ok_or(RequestError::CountNotInteger)?;
             Count::try_from(n)?
         }

@@ -119,6 +119,19 @@ async fn count_defaults_to_ten_and_price_is_configurable() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["createdRecordIds"].as_array().unwrap().len(), 10);
     assert_eq!(body["creditsReserved"], 70);
+    // A whole number written with a fraction is that integer, as JSON Schema says.
+    let res = app
+        .client
+        .post(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &app.key)
+        .header("content-type", "application/json")
+        .body(r#"{"preferences": "casual", "count": 3.0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["createdRecordIds"].as_array().unwrap().len(), 3);
     app.audit().await;
 }
 
@@ -183,6 +196,16 @@ async fn bad_bodies_answer_400_and_change_nothing() {
             Some("application/json"),
             r#"{"preferences": "a", "count": 1e3}"#.into(),
             "invalid_count",
+        ),
+        (
+            Some("application/json"),
+            r#"{"preferences": "a", "count": true}"#.into(),
+            "invalid_count",
+        ),
+        (
+            Some("application/json"),
+            r#"{"preferences": "a", "count": 2.0e400}"#.into(),
+            "malformed_json",
         ),
         (
             Some("text/plain"),
