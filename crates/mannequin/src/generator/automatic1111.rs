@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Server, classify, decode_base64};
+use super::remote::{Server, decode_base64};
 use super::{GenerateError, Generator, Made, Request, Settings, intake};
 use crate::error::BoxError;
 
@@ -78,16 +78,7 @@ impl Generator for Automatic1111 {
             .map_err(|e| self.server.unreachable_at_start(e))?;
         let status = res.status();
         if !status.is_success() {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 64 * 1024).await.unwrap_or_default();
-            return match classify(
-                LABEL,
-                status,
-                &headers,
-                &body,
-                explain,
-                "listing checkpoints",
-            ) {
+            return match self.server.refused(res).await.classify(LABEL, explain) {
                 GenerateError::Misconfigured(mut r) if status.as_u16() == 404 => {
                     r.public = format!("{LABEL} has no API here: start it with --api");
                     Err(GenerateError::Misconfigured(r))
@@ -144,12 +135,8 @@ impl Generator for Automatic1111 {
             .server
             .send(self.server.request(Method::POST, url).json(&body))
             .await?;
-        let status = res.status();
-        if !status.is_success() {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 256 * 1024).await?;
-            let detail = String::from_utf8_lossy(&body).into_owned();
-            return Err(classify(LABEL, status, &headers, &body, explain, &detail));
+        if !res.status().is_success() {
+            return Err(self.server.refused(res).await.classify(LABEL, explain));
         }
         let answer = self.server.json(res).await?;
         let Some(b64) = answer["images"][0].as_str() else {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Poll, Server, classify, truncate};
+use super::remote::{Poll, Server, truncate};
 use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
 use crate::error::BoxError;
 
@@ -137,18 +137,7 @@ impl ComfyUi {
                 }
                 // A passing hiccup while following a queued prompt: look again.
                 Ok(res) if res.status().is_server_error() => {}
-                Ok(res) => {
-                    let status = res.status();
-                    let body = self.server.body(res, 64 * 1024).await.unwrap_or_default();
-                    return Err(classify(
-                        LABEL,
-                        status,
-                        &Default::default(),
-                        &body,
-                        explain,
-                        "history",
-                    ));
-                }
+                Ok(res) => return Err(self.server.refused(res).await.classify(LABEL, explain)),
                 Err(_) => {}
             }
             poll.wait().await;
@@ -169,19 +158,11 @@ impl Generator for ComfyUi {
             .send(self.server.request(Method::GET, url))
             .await
             .map_err(|e| self.server.unreachable_at_start(e))?;
-        let status = res.status();
-        if !status.is_success() {
-            let body = self.server.body(res, 64 * 1024).await.unwrap_or_default();
-            if let e @ GenerateError::Misconfigured(_) = classify(
-                LABEL,
-                status,
-                &Default::default(),
-                &body,
-                explain,
-                "system_stats",
-            ) {
-                return Err(e);
-            }
+        if !res.status().is_success()
+            && let e @ GenerateError::Misconfigured(_) =
+                self.server.refused(res).await.classify(LABEL, explain)
+        {
+            return Err(e);
         }
         Ok(())
     }
@@ -199,13 +180,10 @@ impl Generator for ComfyUi {
             .await?;
         let status = res.status();
         if !status.is_success() {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 256 * 1024).await?;
-            let detail = String::from_utf8_lossy(&body).into_owned();
             // The workflow is the operator's: a workflow ComfyUI refuses
             // (a missing node or checkpoint) fails every model alike.
             return Err(
-                match classify(LABEL, status, &headers, &body, explain, &detail) {
+                match self.server.refused(res).await.classify(LABEL, explain) {
                     GenerateError::Fatal(r) if status.as_u16() == 400 => {
                         GenerateError::Misconfigured(Reason {
                             public: format!("{LABEL} refused the workflow: {}", r.public),

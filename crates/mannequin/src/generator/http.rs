@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::json;
 
-use super::remote::{Server, classify};
+use super::remote::Server;
 use super::{GenerateError, Generator, Made, Request, Settings, intake};
 use crate::error::BoxError;
 
@@ -64,12 +64,8 @@ impl Generator for Http {
             .server
             .send(self.server.request(Method::POST, url).json(&body))
             .await?;
-        let status = res.status();
-        if !status.is_success() {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 64 * 1024).await?;
-            let detail = String::from_utf8_lossy(&body).into_owned();
-            return Err(classify(LABEL, status, &headers, &body, |_| None, &detail));
+        if !res.status().is_success() {
+            return Err(self.server.refused(res).await.classify(LABEL, |_| None));
         }
         let bytes = self
             .server

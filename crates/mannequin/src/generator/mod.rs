@@ -29,7 +29,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mannequin_domain::Idea;
 use mannequin_domain::ids::ModelId;
-use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
+use mannequin_domain::prompt::Template;
 
 pub use automatic1111::Automatic1111;
 pub use comfyui::ComfyUi;
@@ -171,18 +171,6 @@ pub struct Prompting {
     pub negative: String,
     pub width: u32,
     pub height: u32,
-}
-
-impl Default for Prompting {
-    fn default() -> Prompting {
-        let (width, height) = default_size(GeneratorKind::Builtin);
-        Prompting {
-            template: Template::default(),
-            negative: DEFAULT_NEGATIVE.to_string(),
-            width,
-            height,
-        }
-    }
 }
 
 /// The portrait size each backend is best at by default.

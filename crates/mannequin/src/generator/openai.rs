@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Server, classify};
+use super::remote::{Refusal, Server};
 use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
 use crate::error::BoxError;
 
@@ -52,13 +52,8 @@ impl OpenAi {
         })
     }
 
-    fn failure(
-        &self,
-        status: reqwest::StatusCode,
-        headers: &reqwest::header::HeaderMap,
-        body: &[u8],
-    ) -> GenerateError {
-        let error: Option<Value> = serde_json::from_slice::<Value>(body)
+    fn failure(&self, refusal: &Refusal) -> GenerateError {
+        let error: Option<Value> = serde_json::from_slice::<Value>(&refusal.body)
             .ok()
             .map(|v| v["error"].clone());
         let code = error
@@ -69,7 +64,6 @@ impl OpenAi {
             .as_ref()
             .and_then(|e| e["message"].as_str())
             .unwrap_or_default();
-        let detail = String::from_utf8_lossy(body);
         match code {
             "content_policy_violation" | "moderation_blocked" => GenerateError::Fatal(Reason::new(
                 format!("the image model refused the prompt: {message}"),
@@ -81,14 +75,9 @@ impl OpenAi {
             | "model_not_found" => {
                 GenerateError::Misconfigured(Reason::new(format!("{LABEL}: {message}"), code))
             }
-            _ => classify(
-                LABEL,
-                status,
-                headers,
-                body,
-                |v| v["error"]["message"].as_str().map(str::to_string),
-                &detail,
-            ),
+            _ => refusal.classify(LABEL, |v| {
+                v["error"]["message"].as_str().map(str::to_string)
+            }),
         }
     }
 }
@@ -107,11 +96,8 @@ impl Generator for OpenAi {
             .send(self.server.request(Method::GET, url))
             .await
             .map_err(|e| self.server.unreachable_at_start(e))?;
-        let status = res.status();
-        if matches!(status.as_u16(), 401 | 403) {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 64 * 1024).await.unwrap_or_default();
-            return Err(self.failure(status, &headers, &body));
+        if matches!(res.status().as_u16(), 401 | 403) {
+            return Err(self.failure(&self.server.refused(res).await));
         }
         Ok(())
     }
@@ -135,11 +121,8 @@ impl Generator for OpenAi {
             .server
             .send(self.server.request(Method::POST, url).json(&body))
             .await?;
-        let status = res.status();
-        if !status.is_success() {
-            let headers = res.headers().clone();
-            let body = self.server.body(res, 256 * 1024).await?;
-            return Err(self.failure(status, &headers, &body));
+        if !res.status().is_success() {
+            return Err(self.failure(&self.server.refused(res).await));
         }
         let answer = self.server.json(res).await?;
         let first = &answer["data"][0];

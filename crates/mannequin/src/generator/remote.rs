@@ -149,6 +149,19 @@ impl Server {
         Ok(out)
     }
 
+    /// An unsuccessful answer, its body read up to 256 KiB (what cannot be
+    /// read is left out: the status still says enough).
+    pub(super) async fn refused(&self, res: Response) -> Refusal {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = self.body(res, 256 * 1024).await.unwrap_or_default();
+        Refusal {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// The JSON body of a successful answer.
     pub(super) async fn json(&self, res: Response) -> Result<serde_json::Value, GenerateError> {
         let bytes = self.body(res, JSON_LIMIT).await?;
@@ -169,19 +182,37 @@ impl Server {
             GenerateError::fatal(format!("{} gave an unusable image URL", self.label), e)
         })?;
         let res = self.send(self.request(Method::GET, url)).await?;
-        let status = res.status();
-        if !status.is_success() {
-            let body = self.body(res, JSON_LIMIT).await.unwrap_or_default();
-            return Err(classify(
-                self.label,
-                status,
-                &HeaderMap::new(),
-                &body,
-                |_| None,
-                &format!("downloading the image: {}", String::from_utf8_lossy(&body)),
-            ));
+        if !res.status().is_success() {
+            return Err(self.refused(res).await.classify(self.label, |_| None));
         }
         self.body(res, mannequin_render::MAX_INPUT_BYTES).await
+    }
+}
+
+/// An unsuccessful answer, read (its body bounded) for classification.
+pub(super) struct Refusal {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Refusal {
+    /// What the answer means, by [`classify`]'s rules; `explain` finds the
+    /// server's own message in the body.
+    pub fn classify(
+        &self,
+        label: &str,
+        explain: impl Fn(&serde_json::Value) -> Option<String>,
+    ) -> GenerateError {
+        let detail = String::from_utf8_lossy(&self.body);
+        classify(
+            label,
+            self.status,
+            &self.headers,
+            &self.body,
+            explain,
+            &detail,
+        )
     }
 }
 

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Poll, Server, classify, retry_after, truncate};
+use super::remote::{Poll, Server, retry_after, truncate};
 use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
 use crate::error::BoxError;
 
@@ -124,11 +124,7 @@ impl Replicate {
     }
 
     async fn failure(&self, res: reqwest::Response) -> GenerateError {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = self.server.body(res, 256 * 1024).await.unwrap_or_default();
-        let detail = String::from_utf8_lossy(&body).into_owned();
-        classify(LABEL, status, &headers, &body, explain, &detail)
+        self.server.refused(res).await.classify(LABEL, explain)
     }
 
     /// Follows a prediction on its `urls.get` until it has finished.
