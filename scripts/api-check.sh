@@ -21,7 +21,7 @@ check() {  # label, then extra `serve` flags
   data=$(mktemp -d)
   port=$(free_port)
   MANNEQUIN_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" \
-    --rate-limit 0 --starter-credits 1000000000 --generator noop "$@" >"$data/serve.log" 2>&1 &
+    --rate-limit 0 --starter-credits 1000000000 --generator noop --no-webhook-delivery "$@" >"$data/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

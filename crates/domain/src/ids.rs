@@ -1,4 +1,5 @@
-//! Identifiers: `model_…`, `batch_…`, `order_…`, `res_…`, `job_…`, `acct_…`, and API keys.
+//! Identifiers: `model_…`, `batch_…`, `order_…`, `res_…`, `job_…`, `acct_…`,
+//! `wh_…` (webhook endpoints), `evt_…` (webhook events), and API keys.
 //!
 //! An id is a prefix and a ULID in lowercase Crockford base32: 48 bits of milliseconds
 //! then 80 random bits, so ids sort by creation time and never collide in practice.
@@ -38,6 +39,10 @@ pub mod kind {
     #[derive(Debug)]
     pub enum Batch {}
     #[derive(Debug)]
+    pub enum Endpoint {}
+    #[derive(Debug)]
+    pub enum Event {}
+    #[derive(Debug)]
     pub enum Job {}
     #[derive(Debug)]
     pub enum Model {}
@@ -51,6 +56,12 @@ pub mod kind {
     }
     impl Kind for Batch {
         const PREFIX: &'static str = "batch_";
+    }
+    impl Kind for Endpoint {
+        const PREFIX: &'static str = "wh_";
+    }
+    impl Kind for Event {
+        const PREFIX: &'static str = "evt_";
     }
     impl Kind for Job {
         const PREFIX: &'static str = "job_";
@@ -78,6 +89,8 @@ pub struct Id<K: Kind> {
 
 pub type AccountId = Id<kind::Account>;
 pub type BatchId = Id<kind::Batch>;
+pub type EndpointId = Id<kind::Endpoint>;
+pub type EventId = Id<kind::Event>;
 pub type JobId = Id<kind::Job>;
 pub type ModelId = Id<kind::Model>;
 pub type OrderId = Id<kind::Order>;

@@ -26,6 +26,7 @@ use crate::queue::JobSource;
 use crate::queue::db::DatabaseQueue;
 use crate::queue::nats::{NatsQueue, NatsSettings};
 use crate::store::Store;
+use crate::webhooks::{self, Dispatcher};
 use crate::worker::{Worker, WorkerConfig};
 
 /// Opens the database named by `db` (SQLite by default, PostgreSQL for a
@@ -72,11 +73,14 @@ pub struct Running {
     pub store: Arc<Store>,
     /// The worker, when this process runs one (or was asked to build a paused one).
     pub worker: Option<Arc<Worker>>,
+    /// The webhook dispatcher, wherever a worker is.
+    pub dispatcher: Option<Arc<Dispatcher>>,
     /// The starter account, when this start created it.
     pub bootstrap: Option<Bootstrap>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     worker_task: Option<JoinHandle<()>>,
+    dispatcher_task: Option<JoinHandle<()>>,
     housekeeping: Option<JoinHandle<()>>,
     relay: Option<JoinHandle<()>>,
 }
@@ -105,6 +109,9 @@ impl Running {
         }
         if let Some(w) = self.worker_task.take() {
             let _ = w.await;
+        }
+        if let Some(d) = self.dispatcher_task.take() {
+            let _ = d.await;
         }
         if let Some(h) = self.housekeeping.take() {
             let _ = h.await;
@@ -235,6 +242,26 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         (Some(w), true) => Some(tokio::spawn(w.clone().run(shutdown_rx.clone()))),
         _ => None,
     };
+    // Every process that runs a worker delivers webhooks too, unless told not to.
+    let dispatcher = match &worker {
+        Some(_) if !args.no_webhook_delivery => Some(Arc::new(Dispatcher::new(
+            store.clone(),
+            blobs.clone(),
+            metrics.clone(),
+            webhooks::Settings {
+                allow_private: args.webhook_allow_private,
+                timeout: Duration::from_secs(args.webhook_timeout_secs),
+                schedule: args.webhook_retry_schedule.clone(),
+                disable_after: args.webhook_disable_after,
+                ..webhooks::Settings::default()
+            },
+        )?)),
+        _ => None,
+    };
+    let dispatcher_task = dispatcher
+        .as_ref()
+        .filter(|_| run_worker && !overrides.worker_paused)
+        .map(|d| tokio::spawn(d.clone().run(shutdown_rx.clone())));
     let housekeeping = tokio::spawn(crate::housekeeping::run(
         store.clone(),
         lease,
@@ -258,6 +285,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 },
                 nats_outbox: args.queue == QueueKind::Nats,
                 cors_origins: args.cors_origins.clone(),
+                webhook_allow_private: args.webhook_allow_private,
             }),
             serve_media: true,
             worker_paused: worker.as_ref().map(|w| w.paused()),
@@ -282,10 +310,12 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         addr,
         store,
         worker,
+        dispatcher,
         bootstrap,
         shutdown,
         server,
         worker_task,
+        dispatcher_task,
         housekeeping: Some(housekeeping),
         relay,
     })

@@ -225,6 +225,31 @@ pub struct ServeArgs {
     /// comma-separated; `*` for any); off when unset.
     #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
+    /// Let webhook endpoints name loopback, private, link-local and other
+    /// non-public addresses (refused by default: a customer could otherwise
+    /// make the service call into its own network).
+    #[arg(long, env = "MANNEQUIN_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// This process delivers no webhooks; the events wait for a process that
+    /// does (every worker process does unless told not to).
+    #[arg(long, env = "MANNEQUIN_NO_WEBHOOK_DELIVERY")]
+    pub no_webhook_delivery: bool,
+    /// Seconds one webhook attempt may take, connecting included.
+    #[arg(long, env = "MANNEQUIN_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_secs: u64,
+    /// Waits between webhook attempts (comma-separated, units ms/s/m/h/d):
+    /// after the first attempt fails, one more attempt per entry, each
+    /// wait ±20%.
+    #[arg(long, env = "MANNEQUIN_WEBHOOK_RETRY_SCHEDULE",
+          default_value = crate::webhooks::DEFAULT_SCHEDULE,
+          value_parser = crate::webhooks::parse_schedule)]
+    pub webhook_retry_schedule: std::vec::Vec<std::time::Duration>,
+    /// How long an endpoint may fail every attempt before it is disabled
+    /// (units ms/s/m/h/d).
+    #[arg(long, env = "MANNEQUIN_WEBHOOK_DISABLE_AFTER", default_value = "5d",
+          value_parser = crate::webhooks::parse_duration)]
+    pub webhook_disable_after: std::time::Duration,
     /// Requests an account may burst above the rate.
     #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
     pub rate_burst: f64,

@@ -15,12 +15,16 @@ use crate::store::{Recovered, Store};
 /// How long an `Idempotency-Key` is remembered: a day.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
 
+/// How long webhook attempts, and events delivered or given up, are kept: 30 days.
+pub const WEBHOOK_HISTORY_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// How often housekeeping runs.
 pub const EVERY: Duration = Duration::from_secs(5);
 
 /// Closes reservations past their deadline (failing and refunding their
 /// unfinished models), takes up jobs whose worker was lost (a lease that ran
-/// out more than `lease` ago), and forgets idempotency keys older than a day.
+/// out more than `lease` ago), forgets idempotency keys older than a day and
+/// webhook history older than 30 days.
 pub async fn sweep(store: &Store, lease: Duration) {
     match store.expire_reservations(now_ms()).await {
         Ok(0) => {}
@@ -43,6 +47,9 @@ pub async fn sweep(store: &Store, lease: Duration) {
         .await
     {
         warn!(error = %Report(&e), "could not prune idempotency keys");
+    }
+    if let Err(e) = store.prune_webhooks(now_ms() - WEBHOOK_HISTORY_MS).await {
+        warn!(error = %Report(&e), "could not prune webhook history");
     }
 }
 

@@ -17,15 +17,18 @@ pub enum Scope {
     Read,
     /// The POSTs that spend credits.
     Register,
+    /// Webhook endpoints: create, list, delete, read their deliveries.
+    Webhooks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Read, Scope::Register];
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Register, Scope::Webhooks];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "content.read",
             Scope::Register => "content.register",
+            Scope::Webhooks => "webhooks.manage",
         }
     }
 

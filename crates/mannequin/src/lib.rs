@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod preview;
 pub mod queue;
 pub mod store;
+pub mod webhooks;
 pub mod worker;
 
 /// Installs the process's TLS crypto provider (ring) once. Every TLS client

@@ -99,6 +99,7 @@ pub struct Metrics {
     credits_reserved: Family<NoLabels, Gauge>,
     generation: Family<GenerationLabels, Histogram, fn() -> Histogram>,
     generator_paused: Gauge,
+    webhooks: Family<OutcomeLabels, Counter>,
     /// One scrape at a time sets the database gauges and encodes them.
     scrape: Mutex<()>,
 }
@@ -123,6 +124,12 @@ impl Metrics {
         let generation: Family<GenerationLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(GENERATION_BUCKETS.iter().copied()));
         let generator_paused = Gauge::default();
+        let webhooks = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "mannequin_webhook_attempts",
+            "Webhook deliveries this process attempted, by outcome (delivered, retry, gave_up)",
+            webhooks.clone(),
+        );
         registry.register_with_unit(
             "mannequin_generation_duration",
             "Time one generation took in this process's worker, by result (ok, retry, fail, misconfigured)",
@@ -181,6 +188,7 @@ impl Metrics {
             credits_reserved,
             generation,
             generator_paused,
+            webhooks,
             scrape: Mutex::new(()),
         }
     }
@@ -210,6 +218,13 @@ impl Metrics {
         self.generation
             .get_or_create(&GenerationLabels { result })
             .observe(took.as_secs_f64());
+    }
+
+    /// One webhook attempt and what followed: `delivered`, `retry` or `gave_up`.
+    pub fn webhook_attempt(&self, outcome: &'static str) {
+        self.webhooks
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     pub fn generator_paused(&self, paused: bool) {

@@ -16,8 +16,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::models::ModelItem;
+use crate::blob::BlobStore;
 use crate::keys::Scope;
-use crate::store::{BatchDetail, BatchKey, LedgerEntry};
+use crate::store::{BatchDetail, BatchKey, LedgerEntry, ModelDetail};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,20 +77,27 @@ pub async fn get_model(
         .model_detail(caller.account_id(), &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(ModelDetailBody {
-        order_id: d.order_id.as_str().to_string(),
-        preferences: d.preferences,
-        idea: attributes(&d.idea),
-        attempts: d.attempts,
-        started_at: d.started_at.map(time::format_millis),
-        finished_at: d.finished_at.map(time::format_millis),
-        item: ModelItem::new(&state, d.row),
-    }))
+    Ok(Json(ModelDetailBody::new(state.blobs.as_ref(), d)))
+}
+
+impl ModelDetailBody {
+    /// A model as `GET /models/{id}` and its webhooks show it.
+    pub(crate) fn new(blobs: &dyn BlobStore, d: ModelDetail) -> ModelDetailBody {
+        ModelDetailBody {
+            order_id: d.order_id.as_str().to_string(),
+            preferences: d.preferences,
+            idea: attributes(&d.idea),
+            attempts: d.attempts,
+            started_at: d.started_at.map(time::format_millis),
+            finished_at: d.finished_at.map(time::format_millis),
+            item: ModelItem::new(blobs, d.row),
+        }
+    }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct BatchBody {
+pub(crate) struct BatchBody {
     id: String,
     order_id: String,
     reservation_id: String,
@@ -227,6 +235,15 @@ pub struct LedgerBody {
     next_cursor: Option<String>,
 }
 
+/// A cursor that is the last row's numeric id, as the previous page gave it.
+pub(super) fn row_cursor(raw: Option<&String>) -> Result<Option<i64>, RequestError> {
+    raw.map(|c| match c.parse::<i64>() {
+        Ok(n) if (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(RequestError::CursorInvalid),
+    })
+    .transpose()
+}
+
 /// `GET /api/external/credits/ledger`: newest first, paged like the models list.
 pub async fn get_ledger(
     State(state): State<AppState>,
@@ -235,14 +252,7 @@ pub async fn get_ledger(
 ) -> Result<Json<LedgerBody>, ApiError> {
     caller.require(Scope::Read)?;
     let limit = Limit::parse(params.get("limit").map(String::as_str))?.get();
-    // The cursor is the last entry's id, as the previous page gave it.
-    let before = params
-        .get("cursor")
-        .map(|c| match c.parse::<i64>() {
-            Ok(n) if (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-            _ => Err(RequestError::CursorInvalid),
-        })
-        .transpose()?;
+    let before = row_cursor(params.get("cursor"))?;
     let mut entries = state
         .store
         .ledger_page(caller.account_id(), before, limit + 1)

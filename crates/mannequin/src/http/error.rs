@@ -14,6 +14,21 @@ use crate::store::{RegisterError, StoreError};
 #[derive(Debug)]
 pub enum ApiError {
     Invalid(RequestError),
+    /// Any other refused input: 400 with this code and message.
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    /// Well-formed input this service will not act on: 422.
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
+    /// The request conflicts with what exists: 409.
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     MalformedJson(String),
     UnsupportedContentType,
     Unauthorized,
@@ -79,6 +94,13 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::Invalid(e) => (StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+            ApiError::BadRequest { code, message } => {
+                (StatusCode::BAD_REQUEST, code, message.clone())
+            }
+            ApiError::Unprocessable { code, message } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            }
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
             ApiError::MalformedJson(detail) => (
                 StatusCode::BAD_REQUEST,
                 "malformed_json",

@@ -2,12 +2,13 @@
 //! and the shared state handlers see.
 
 pub mod auth;
-mod details;
+pub(crate) mod details;
 mod events;
 pub use ops::openapi_document;
 pub mod error;
 mod models;
 mod ops;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,6 +40,8 @@ pub struct ApiSettings {
     pub nats_outbox: bool,
     /// Browser origins allowed by CORS (`*`: any); none when empty.
     pub cors_origins: Vec<String>,
+    /// Webhook endpoints may name loopback, private or link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 #[derive(Clone)]
@@ -95,6 +98,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/external/batches/{id}/cancel",
             post(models::cancel_batch),
+        )
+        .route(
+            "/api/external/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/external/webhooks/{id}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route("/api/external/webhooks/{id}/enable", post(webhooks::enable))
+        .route(
+            "/api/external/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
         )
         .route("/api/external/openapi.json", get(ops::openapi))
         .route("/docs", get(ops::docs))

@@ -20,6 +20,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::{AppState, CorrelationId};
 use crate::batch::{self, Order};
+use crate::blob::BlobStore;
 use crate::clock::now_ms;
 use crate::keys::Scope;
 use crate::store::{CancelTarget, ListQuery};
@@ -51,10 +52,10 @@ pub struct ModelItem {
 
 impl ModelItem {
     /// A list item: the contract's six fields and ours, image URLs made absolute.
-    pub(super) fn new(state: &AppState, r: crate::store::ModelRow) -> ModelItem {
+    pub(super) fn new(blobs: &dyn BlobStore, r: crate::store::ModelRow) -> ModelItem {
         ModelItem {
-            thumbnail: r.thumb_key.as_deref().map(|k| state.blobs.url(k)),
-            image: r.image_key.as_deref().map(|k| state.blobs.url(k)),
+            thumbnail: r.thumb_key.as_deref().map(|k| blobs.url(k)),
+            image: r.image_key.as_deref().map(|k| blobs.url(k)),
             id: r.id,
             name: r.name,
             status: r.status.as_str(),
@@ -117,7 +118,7 @@ pub async fn list_models(
     };
     let models: Vec<ModelItem> = rows
         .into_iter()
-        .map(|r| ModelItem::new(&state, r))
+        .map(|r| ModelItem::new(state.blobs.as_ref(), r))
         .collect();
     Ok(Json(ModelList {
         count: models.len(),
@@ -137,7 +138,7 @@ pub struct Registered {
 }
 
 /// Parses a JSON object body after checking its content type.
-fn json_object(
+pub(super) fn json_object(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {

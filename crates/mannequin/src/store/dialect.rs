@@ -28,6 +28,9 @@ pub struct Dialect {
     /// Takes up to `$3` unpublished queued jobs for a relay until `$1` at time
     /// `$2`, oldest first. Returns `id, deliveries`.
     pub claim_outbox: &'static str,
+    /// Takes up to `$3` due webhook deliveries until `$1` at time `$2`, the
+    /// longest due first, counting the attempt. Returns their ids.
+    pub claim_deliveries: &'static str,
     /// `(version, description, SQL)` of each migration, in order. A version
     /// means the same change on every dialect.
     pub migrations: &'static [(i64, &'static str, &'static str)],
@@ -72,6 +75,11 @@ pub static SQLITE: Dialect = Dialect {
                         AND (relay_until IS NULL OR relay_until <= $2)
                       ORDER BY created_at LIMIT $3)
          RETURNING id, deliveries",
+    claim_deliveries: "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM webhook_deliveries
+                      WHERE state = 'pending' AND next_at <= $2
+                      ORDER BY next_at LIMIT $3)
+         RETURNING id",
     migrations: &[
         (
             1,
@@ -87,6 +95,11 @@ pub static SQLITE: Dialect = Dialect {
             3,
             "model record",
             include_str!("../../migrations/sqlite/0003_model_record.sql"),
+        ),
+        (
+            4,
+            "webhooks",
+            include_str!("../../migrations/sqlite/0004_webhooks.sql"),
         ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
@@ -131,6 +144,13 @@ pub static POSTGRES: Dialect = Dialect {
              ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET relay_until = $1 FROM picked WHERE jobs.id = picked.id
          RETURNING jobs.id, jobs.deliveries",
+    claim_deliveries: "WITH picked AS (
+             SELECT id FROM webhook_deliveries
+             WHERE state = 'pending' AND next_at <= $2
+             ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE webhook_deliveries SET next_at = $1, attempts = webhook_deliveries.attempts + 1
+         FROM picked WHERE webhook_deliveries.id = picked.id
+         RETURNING webhook_deliveries.id",
     migrations: &[
         (
             1,
@@ -146,6 +166,11 @@ pub static POSTGRES: Dialect = Dialect {
             3,
             "model record",
             include_str!("../../migrations/postgres/0003_model_record.sql"),
+        ),
+        (
+            4,
+            "webhooks",
+            include_str!("../../migrations/postgres/0004_webhooks.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

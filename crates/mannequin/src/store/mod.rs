@@ -10,7 +10,7 @@
 //!
 //! The methods live by concern: `accounts` (accounts, keys, credits),
 //! `register`, `listing`, `jobs` (claims, leases, retries), `outbox`,
-//! `settle`, `housekeeping`, [`audit`] and `migrate`.
+//! `settle`, `webhooks`, `housekeeping`, [`audit`] and `migrate`.
 
 mod accounts;
 pub mod audit;
@@ -27,6 +27,7 @@ mod outbox;
 mod records;
 mod register;
 mod settle;
+mod webhooks;
 
 use db::{Pools, Tx};
 pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelChange, ModelDetail};
@@ -35,6 +36,7 @@ pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
 pub use outbox::Unpublished;
 pub use records::*;
+pub use webhooks::{Attempt, Due, Endpoint, EndpointState, EventType, Outcome};
 
 /// The database, on either dialect.
 pub struct Store {

@@ -1,18 +1,20 @@
 //! Settling: a model reaches its terminal status and its price is consumed or
 //! refunded, in the same transaction. The model's status is the guard against
 //! settling twice: only a status the domain's status machine allows to become
-//! the outcome is changed.
+//! the outcome is changed. The webhook events a settlement causes are written
+//! in the same transaction.
 
 use std::collections::BTreeMap;
 
 use super::db::{Bind, Int, OptInt, OptText, Text};
 use super::ledger::{self, Entry};
+use super::webhooks::{self, SettledModel};
 use super::{
     ClaimedJob, Completion, Generation, JobState, Settled, Store, StoreError, StoreResult, Tx,
     placeholders,
 };
 use mannequin_domain::credits::LedgerKind;
-use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
+use mannequin_domain::ids::{AccountId, BatchId, ModelId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
 /// One model to settle.
@@ -93,7 +95,7 @@ pub(super) async fn settle_many(
              updated_at = $5, finished_at = $5, prompt = COALESCE($7, prompt), seed = COALESCE($8, seed),
              generator = COALESCE($9, generator), generator_notes = COALESCE($10, generator_notes)
          WHERE id = $6 AND status IN ({})
-         RETURNING account_id, reservation_id, price",
+         RETURNING account_id, reservation_id, price, batch_id",
         settles_from(outcome)
     );
     let mut order: Vec<usize> = (0..items.len()).collect();
@@ -137,11 +139,12 @@ pub(super) async fn settle_many(
                         AccountId::trusted(c.text()?),
                         ReservationId::trusted(c.text()?),
                         Credits::new(c.int()?),
+                        BatchId::trusted(c.text()?),
                     ))
                 },
             )
             .await?;
-        let Some((account, reservation, price)) = row else {
+        let Some((account, reservation, price, batch)) = row else {
             let status = tx
                 .fetch_one(
                     "SELECT status FROM models WHERE id = $1",
@@ -157,7 +160,7 @@ pub(super) async fn settle_many(
             continue;
         };
         sums.add(&account, &reservation, price)?;
-        settled.push((account, reservation, price, i));
+        settled.push((account, reservation, price, i, batch));
     }
     if settled.is_empty() {
         return Ok(results);
@@ -169,7 +172,7 @@ pub(super) async fn settle_many(
     };
     let entries: Vec<Entry<'_>> = settled
         .iter()
-        .map(|(account, reservation, price, i)| Entry {
+        .map(|(account, reservation, price, i, _)| Entry {
             account_id: account,
             kind,
             amount: *price,
@@ -190,7 +193,7 @@ pub(super) async fn settle_many(
         binds.extend(
             chunk
                 .iter()
-                .map(|(_, _, _, i)| Text(items[*i].model_id.as_str())),
+                .map(|(_, _, _, i, _)| Text(items[*i].model_id.as_str())),
         );
         tx.execute(&sql, &binds).await?;
     }
@@ -217,6 +220,16 @@ pub(super) async fn settle_many(
             )));
         }
     }
+    // After the reservations' rows are held: see `record_events`.
+    let models: Vec<SettledModel<'_>> = settled
+        .iter()
+        .map(|(account, _, _, i, batch)| SettledModel {
+            account,
+            batch,
+            model: items[*i].model_id,
+        })
+        .collect();
+    webhooks::record_events(tx, outcome, &models, now).await?;
     Ok(results)
 }
 

@@ -263,3 +263,100 @@ impl S3Server {
         })
     }
 }
+
+/// A Standard Webhooks receiver (`scripts/webhook-receiver.py`, which checks
+/// every signature with the reference `standardwebhooks` library) on
+/// 127.0.0.1, logging what it received.
+pub struct Receiver {
+    pub url: String,
+    secret_file: std::path::PathBuf,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    _service: Service,
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: String,
+    pub kind: String,
+    pub verified: bool,
+    /// What the receiver answered.
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Receiver {
+    /// Starts a receiver that answers its first `fail_first` requests with 500.
+    pub fn start(fail_first: u32) -> Option<Receiver> {
+        use std::io::BufRead;
+        let python = std::env::var("MANNEQUIN_TEST_PYTHON").unwrap_or("python3".into());
+        let what = "the webhook receiver (pip install standardwebhooks)";
+        match Command::new(&python)
+            .args(["-c", "import standardwebhooks"])
+            .status()
+        {
+            Ok(s) if s.success() => {}
+            Ok(s) => return missing(what, s),
+            Err(e) => return missing(what, e),
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let secret_file = dir.path().join("secret");
+        let log = dir.path().join("received.jsonl");
+        std::fs::write(&secret_file, "").unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/webhook-receiver.py"
+        );
+        let mut child = Command::new(&python)
+            .arg(script)
+            .arg("--secret-file")
+            .arg(&secret_file)
+            .arg("--log")
+            .arg(&log)
+            .args(["--fail-first", &fail_first.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let stdout = child.stdout.take().unwrap();
+        let service = Service(child);
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the receiver printed {line:?}"));
+        Some(Receiver {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            secret_file,
+            log,
+            _dir: dir,
+            _service: service,
+        })
+    }
+
+    /// The endpoint's secret, as the API showed it once.
+    pub fn set_secret(&self, secret: &str) {
+        std::fs::write(&self.secret_file, secret).unwrap();
+    }
+
+    /// Every request so far, in the order they came.
+    pub fn received(&self) -> Vec<Received> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                Received {
+                    id: v["id"].as_str().unwrap_or_default().to_string(),
+                    kind: v["type"].as_str().unwrap_or_default().to_string(),
+                    verified: v["verified"] == true,
+                    status: v["status"].as_u64().unwrap() as u16,
+                    body: v["body"].clone(),
+                }
+            })
+            .collect()
+    }
+}

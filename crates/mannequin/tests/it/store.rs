@@ -564,6 +564,11 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "ALTER TABLE models DROP COLUMN generator_notes",
         "ALTER TABLE models DROP COLUMN started_at",
         "ALTER TABLE models DROP COLUMN finished_at",
+        // Nor of version 4's webhooks.
+        "DROP TABLE webhook_attempts",
+        "DROP TABLE webhook_deliveries",
+        "DROP TABLE webhook_events",
+        "DROP TABLE webhook_endpoints",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
@@ -575,7 +580,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     }
     pool.close().await;
     store.migrate().await.unwrap();
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3]);
+    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
     audit_ok(store).await;
@@ -630,7 +635,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
             s
         });
         for s in join_all(opened).await {
-            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2, 3]);
+            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
             s.register_batch(&b, now_ms()).await.unwrap();

@@ -8,6 +8,7 @@ mod jobs;
 mod listing;
 mod register;
 mod service;
+mod webhooks;
 
 /// The contract's example text.
 pub const EXAMPLE: &str = "young female model, athletic build, natural makeup, for sportswear";

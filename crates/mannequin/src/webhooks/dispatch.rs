@@ -1,0 +1,297 @@
+//! The dispatcher: every worker process runs one. It takes due deliveries
+//! from the database (each by one process at a time, for the length of a
+//! lease), fixes each event's body the first time it is sent, signs it, posts
+//! it, and records the attempt with what follows: done, due again after the
+//! schedule's next wait with jitter, or given up; an endpoint that has failed
+//! every attempt for `disable_after` is disabled.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use mannequin_domain::ids::{BatchId, ModelId};
+use mannequin_domain::time;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::{Settings, address, retry_delay, sign};
+use crate::blob::BlobStore;
+use crate::clock::{now_ms, random_unit};
+use crate::error::Report;
+use crate::http::details::{BatchBody, ModelDetailBody};
+use crate::metrics::Metrics;
+use crate::store::{BatchKey, Due, EndpointState, EventType, Outcome, Store, StoreResult};
+
+/// Deliveries one process sends at once.
+const PER_ROUND: u32 = 16;
+
+/// The most of an endpoint's error answer kept in the attempt's record.
+const ERROR_SNIPPET: usize = 200;
+
+pub struct Dispatcher {
+    store: Arc<Store>,
+    blobs: Arc<dyn BlobStore>,
+    metrics: Arc<Metrics>,
+    client: reqwest::Client,
+    settings: Settings,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<Store>,
+        blobs: Arc<dyn BlobStore>,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+    ) -> Result<Dispatcher, reqwest::Error> {
+        let mut client = crate::http_client()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("mannequin-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.allow_private {
+            client = client.dns_resolver(address::GuardedResolver::shared());
+        }
+        Ok(Dispatcher {
+            store,
+            blobs,
+            metrics,
+            client: client.build()?,
+            settings,
+        })
+    }
+
+    /// How long a claimed delivery is this process's: an attempt's time with
+    /// room to record it. A process that dies holding one leaves it due again
+    /// after this.
+    fn lease(&self) -> Duration {
+        self.settings.timeout * 2 + Duration::from_secs(5)
+    }
+
+    /// Delivers until `shutdown`, looking for due deliveries every `poll`
+    /// while there are none. Attempts under way finish before it returns.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let sent = match self.deliver_due().await {
+                Ok(n) => n,
+                Err(e) => {
+                    warn!(error = %Report(&e), "could not take webhook deliveries");
+                    0
+                }
+            };
+            if *shutdown.borrow() {
+                break;
+            }
+            if sent == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                    changed = shutdown.changed() => {
+                        if changed.is_err() || *shutdown.borrow() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One round: takes up to [`PER_ROUND`] due deliveries, attempts them
+    /// together and records each. Returns how many it attempted.
+    pub async fn deliver_due(&self) -> StoreResult<usize> {
+        let now = now_ms();
+        let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
+        let due = self
+            .store
+            .claim_deliveries(PER_ROUND, now, now.saturating_add(lease))
+            .await?;
+        let n = due.len();
+        join_all(due.into_iter().map(|d| self.deliver(d))).await;
+        Ok(n)
+    }
+
+    async fn deliver(&self, due: Due) {
+        let outcome = match self.body(&due).await {
+            Ok(body) => self.attempt(&due, &body).await,
+            Err(e) => {
+                // The body could not be read: the database is out of reach.
+                // Try again later without counting it against the endpoint.
+                warn!(error = %Report(&e), event = %due.event_id.as_str(), "could not build a webhook body");
+                return;
+            }
+        };
+        let label = match (outcome.delivered, outcome.retry_at) {
+            (true, _) => "delivered",
+            (false, Some(_)) => "retry",
+            (false, None) => "gave_up",
+        };
+        self.metrics.webhook_attempt(label);
+        let disable_after =
+            i64::try_from(self.settings.disable_after.as_millis()).unwrap_or(i64::MAX);
+        match self
+            .store
+            .finish_delivery(&due, &outcome, disable_after, now_ms())
+            .await
+        {
+            Ok(EndpointState::Disabled) => warn!(
+                endpoint = %due.endpoint_id.as_str(),
+                "webhook endpoint disabled: every delivery failed for too long"
+            ),
+            Ok(_) if !outcome.delivered => info!(
+                endpoint = %due.endpoint_id.as_str(),
+                event = %due.event_id.as_str(),
+                attempt = due.attempt,
+                error = outcome.error.as_deref().unwrap_or(""),
+                retry = outcome.retry_at.is_some(),
+                "webhook delivery failed"
+            ),
+            Ok(_) => {}
+            // The attempt stays leased and is made again after the lease.
+            Err(e) => warn!(error = %Report(&e), "could not record a webhook attempt"),
+        }
+    }
+
+    /// The event's body: fixed once, the same bytes on every attempt.
+    async fn body(&self, due: &Due) -> StoreResult<String> {
+        if let Some(body) = &due.payload {
+            return Ok(body.clone());
+        }
+        let data = match due.event_type {
+            EventType::BatchCompleted => self
+                .store
+                .batch_detail(
+                    &due.account_id,
+                    &BatchKey::Batch(BatchId::trusted(due.subject_id.clone())),
+                )
+                .await?
+                .map(|b| serde_json::to_value(BatchBody::from(b))),
+            _ => self
+                .store
+                .model_detail(&due.account_id, &ModelId::trusted(due.subject_id.clone()))
+                .await?
+                .map(|m| serde_json::to_value(ModelDetailBody::new(self.blobs.as_ref(), m))),
+        };
+        let data = match data {
+            Some(Ok(v)) => v,
+            _ => json!({ "id": due.subject_id }),
+        };
+        let body = envelope(due.event_type, due.created_at, data);
+        self.store.fix_payload(&due.event_id, &body).await
+    }
+
+    /// Posts the signed body once and judges the answer.
+    async fn attempt(&self, due: &Due, body: &str) -> Outcome {
+        let started = Instant::now();
+        let timestamp = now_ms() / 1000;
+        let result = match self.target(&due.url) {
+            Ok(url) => self
+                .client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("webhook-id", due.event_id.as_str())
+                .header("webhook-timestamp", timestamp.to_string())
+                .header(
+                    "webhook-signature",
+                    sign(&due.secret, due.event_id.as_str(), timestamp, body),
+                )
+                .body(body.to_string())
+                .send()
+                .await
+                .map_err(|e| self.describe(&e)),
+            Err(why) => Err(why),
+        };
+        let (delivered, status_code, error) = match result {
+            Ok(res) if res.status().is_success() => (true, Some(res.status().as_u16()), None),
+            Ok(res) => {
+                let status = res.status();
+                let why = if status.is_redirection() {
+                    let to = res
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("?");
+                    format!("HTTP {status}: redirects are not followed (to {to})")
+                } else {
+                    let text = snippet(res).await;
+                    if text.is_empty() {
+                        format!("HTTP {status}")
+                    } else {
+                        format!("HTTP {status}: {text}")
+                    }
+                };
+                (false, Some(status.as_u16()), Some(why))
+            }
+            Err(why) => (false, None, Some(why)),
+        };
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let retry_at = (!delivered)
+            .then(|| retry_delay(&self.settings.schedule, due.attempt, random_unit()))
+            .flatten()
+            .map(|d| now_ms() + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+        Outcome {
+            delivered,
+            status_code,
+            error,
+            duration_ms,
+            retry_at,
+        }
+    }
+
+    /// The URL to call, unless its host may not be called as written (an
+    /// address literal or a local name); names are checked again as they
+    /// resolve.
+    fn target(&self, raw: &str) -> Result<reqwest::Url, String> {
+        let url = reqwest::Url::parse(raw).map_err(|e| format!("the URL does not parse: {e}"))?;
+        if !self.settings.allow_private
+            && let Some(host) = url.host_str()
+            && let Some(why) = address::refused_host(host)
+        {
+            return Err(format!(
+                "refused: {host} is {why}, which webhooks may not reach"
+            ));
+        }
+        Ok(url)
+    }
+
+    /// A failed request in words, without the URL (it may hold a secret).
+    fn describe(&self, e: &reqwest::Error) -> String {
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = source {
+            if let Some(refused) = s.downcast_ref::<address::Refused>() {
+                return refused.0.clone();
+            }
+            source = s.source();
+        }
+        if e.is_timeout() {
+            format!("timed out after {} s", self.settings.timeout.as_secs_f64())
+        } else if e.is_connect() {
+            "could not connect".into()
+        } else {
+            "the request failed".into()
+        }
+    }
+}
+
+/// The body the specification recommends: `{"type", "timestamp", "data"}`.
+pub fn envelope(event: EventType, created_at: i64, data: Value) -> String {
+    json!({
+        "type": event.as_str(),
+        "timestamp": time::format_millis(created_at),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The start of an error answer, on one line.
+async fn snippet(res: reqwest::Response) -> String {
+    let mut res = res;
+    let mut bytes = Vec::new();
+    while bytes.len() < ERROR_SNIPPET {
+        match res.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(ERROR_SNIPPET)]);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
