@@ -179,6 +179,13 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     if addr.ip().is_unspecified() && args.public_url.is_none() {
         warn!("listening on {addr} without --public-url: image URLs will name {public_url}");
     }
+    let bucket_urls = args.blob_store == BlobStoreKind::S3 && args.s3_public_url.is_some();
+    if !api && args.public_url.is_none() && !bucket_urls {
+        warn!(
+            "a worker without --public-url names images in webhook payloads under {public_url}; \
+             give it the API processes' MANNEQUIN_PUBLIC_URL"
+        );
+    }
     let media_url = format!("{public_url}/media");
     let blobs: Arc<dyn BlobStore> = match args.blob_store {
         BlobStoreKind::Local => {

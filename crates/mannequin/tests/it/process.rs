@@ -242,6 +242,125 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     assert!(second.wait_exit(Duration::from_secs(30)).success());
 }
 
+/// Polls the receiver until `done` holds for what it got, or `limit` passes.
+async fn wait_received(
+    receiver: &crate::services::Receiver,
+    limit: Duration,
+    done: impl Fn(&[crate::services::Received]) -> bool,
+) -> Vec<crate::services::Received> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let got = receiver.received();
+        if done(&got) {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not received in {limit:?}: {got:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_batch_still_announces_each_batch_once() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let Some(receiver) = crate::services::Receiver::start(3) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let flags = [
+        "--generator-delay-ms",
+        "300",
+        "--worker-concurrency",
+        "2",
+        "--lease-ms",
+        "1500",
+        "--webhook-allow-private",
+        "--webhook-timeout-secs",
+        "2",
+        "--webhook-retry-schedule",
+        "0ms,0ms,0ms,0ms,0ms,0ms",
+    ];
+    let client = mannequin::http_client().build().unwrap();
+    let first = Server::start(data, &flags);
+    let key = first.api_key().unwrap();
+    let created: Value = client
+        .post(format!("{}/api/external/webhooks", first.url))
+        .header("X-Api-Key", &key)
+        .json(&json!({"url": receiver.url}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receiver.set_secret(created["secret"].as_str().unwrap());
+    for i in 0..4 {
+        register(&client, &first.url, &key, &format!("casual look {i}"), 3).await;
+    }
+    wait_for(&client, &first.url, &key, Duration::from_secs(30), |m| {
+        count(m, "DONE") >= 1
+    })
+    .await;
+    let mut first = first;
+    first.child.kill().unwrap(); // SIGKILL, mid-run
+    first.wait_exit(Duration::from_secs(10));
+    let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM models WHERE status <> 'DONE'")
+        .fetch_one(&db(data).await)
+        .await
+        .unwrap();
+    assert!(unfinished > 0, "the kill must land while work is in flight");
+
+    let second = Server::start(data, &flags);
+    let all = wait_for(&client, &second.url, &key, Duration::from_secs(60), |m| {
+        m.len() == 12 && count(m, "DONE") == 12
+    })
+    .await;
+    let got = wait_received(&receiver, Duration::from_secs(60), |got| {
+        let delivered = |kind: &str| {
+            got.iter()
+                .filter(|r| r.kind == kind && r.status == 204)
+                .map(|r| r.id.clone())
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        delivered("batch.completed") == 4 && delivered("model.completed") == 12
+    })
+    .await;
+    assert!(got.iter().all(|r| r.verified), "every signature verifies");
+    assert!(
+        got[..3].iter().all(|r| r.status == 500),
+        "the first three failed"
+    );
+
+    // One event per batch and per model, whatever was retried or resent.
+    let mut ids: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for r in &got {
+        let subject = r.body["data"]["id"].as_str().unwrap().to_string();
+        ids.entry((r.kind.clone(), subject))
+            .or_default()
+            .insert(r.id.clone());
+    }
+    assert!(ids.values().all(|set| set.len() == 1), "{ids:#?}");
+    let batches = ids.keys().filter(|(k, _)| k == "batch.completed").count();
+    assert_eq!(batches, 4);
+    let announced: BTreeSet<&str> = ids
+        .keys()
+        .filter(|(k, _)| k == "model.completed")
+        .map(|(_, id)| id.as_str())
+        .collect();
+    let made: BTreeSet<&str> = all.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(announced, made);
+    for r in got.iter().filter(|r| r.kind == "batch.completed") {
+        assert_eq!(r.body["data"]["statuses"]["DONE"], 3);
+        assert_eq!(r.body["data"]["creditsConsumed"], 30);
+    }
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+}
+
 #[tokio::test]
 async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();

@@ -98,6 +98,9 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
     let Some(s3) = services::S3Server::start().await else {
         return;
     };
+    let Some(receiver) = services::Receiver::start(0) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let env: Vec<(String, String)> = [
         ("MANNEQUIN_DATABASE_URL", db.url.as_str()),
@@ -115,6 +118,8 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
         ("MANNEQUIN_LEASE_MS", "3000"),
         ("MANNEQUIN_WORKER_CONCURRENCY", "4"),
         ("MANNEQUIN_GENERATOR_DELAY_MS", "25"),
+        ("MANNEQUIN_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("MANNEQUIN_WEBHOOK_TIMEOUT_SECS", "2"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -160,8 +165,19 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
         Proc::start(&public, &api_args, &data("api1")),
         Proc::start(&env, &api_args, &data("api2")),
     ];
-    let mut worker1 = Proc::start(&env, &["worker"], &data("w1"));
-    let _worker2 = Proc::start(&env, &["worker"], &data("w2"));
+    // The first account hears of its models and batches by webhook. Workers
+    // name images under the second API's URL, as every process should.
+    let created: Value = client_post_json(
+        &format!("{}/api/external/webhooks", apis[0].name),
+        &accounts[0].1,
+        &json!({"url": receiver.url}),
+    )
+    .await;
+    receiver.set_secret(created["secret"].as_str().unwrap());
+    let mut worker_env = env.clone();
+    worker_env.push(("MANNEQUIN_PUBLIC_URL".into(), apis[1].name.clone()));
+    let mut worker1 = Proc::start(&worker_env, &["worker"], &data("w1"));
+    let _worker2 = Proc::start(&worker_env, &["worker"], &data("w2"));
 
     // 26 batches of 20: 520 models, spread over the accounts and both APIs.
     let client = mannequin::http_client().build().unwrap();
@@ -203,7 +219,7 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
     assert!(held > 0, "the kill landed while the worker held jobs");
     let unfinished = scalar(&pool, "SELECT COUNT(*) FROM models WHERE status <> 'DONE'").await;
     assert!(unfinished > 0, "the kill landed mid-run");
-    let _worker1_again = Proc::start(&env, &["worker"], &data("w1"));
+    let _worker1_again = Proc::start(&worker_env, &["worker"], &data("w1"));
 
     wait_count(
         &pool,
@@ -266,4 +282,50 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
         }
         assert_eq!(seen, 520);
     }
+
+    // The first account's 180 models and 9 batches were each announced with
+    // one id, delivered by whichever worker took it, verified by the
+    // receiver. Only what the killed worker was sending may arrive twice.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let got = loop {
+        let got = receiver.received();
+        let delivered: std::collections::BTreeSet<&str> =
+            got.iter().map(|r| r.id.as_str()).collect();
+        if delivered.len() == 189 || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(got.iter().all(|r| r.verified && r.status == 204));
+    let mut ids: std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>> =
+        Default::default();
+    for r in &got {
+        let subject = r.body["data"]["id"].as_str().unwrap().to_string();
+        ids.entry((r.kind.clone(), subject))
+            .or_default()
+            .insert(r.id.clone());
+    }
+    assert!(ids.values().all(|set| set.len() == 1), "one id per event");
+    let kinds = |kind: &str| ids.keys().filter(|(k, _)| k == kind).count();
+    assert_eq!(kinds("model.completed"), 180);
+    assert_eq!(kinds("batch.completed"), 9);
+    assert!(got.len() - 189 <= 16, "{} sent twice", got.len() - 189);
+    let model = got.iter().find(|r| r.kind == "model.completed").unwrap();
+    let image = model.body["data"]["image"].as_str().unwrap();
+    assert!(image.starts_with(&apis[1].name), "{image}");
+    assert_eq!(client.get(image).send().await.unwrap().status(), 200);
+}
+
+async fn client_post_json(url: &str, key: &str, body: &Value) -> Value {
+    let res = mannequin::http_client()
+        .build()
+        .unwrap()
+        .post(url)
+        .header("X-Api-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
 }
