@@ -212,12 +212,39 @@ async fn endpoints_are_managed_per_account_under_their_scope() {
         .await
         .unwrap();
     expect_error(res, 404, "not_found").await;
-    expect_error(
-        get(&app, &app.key, "/api/external/webhooks/model_1").await,
-        400,
-        "invalid_id",
-    )
-    .await;
+    let enable = app
+        .client
+        .post(format!("{}/api/external/webhooks/{id}/enable", app.url))
+        .header("X-Api-Key", &other)
+        .send()
+        .await
+        .unwrap();
+    expect_error(enable, 404, "not_found").await;
+    for path in [
+        "/api/external/webhooks/model_1",
+        "/api/external/webhooks/wh_!/deliveries",
+    ] {
+        expect_error(get(&app, &app.key, path).await, 400, "invalid_id").await;
+    }
+    let res = app
+        .client
+        .post(format!("{}/api/external/webhooks/batch_1/enable", app.url))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 400, "invalid_id").await;
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/external/webhooks/{id}/deliveries?cursor=abc",
+            app.url
+        ))
+        .header("X-Api-Key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 400, "invalid_cursor").await;
 
     // Removed by its owner.
     let res = app
@@ -397,6 +424,20 @@ async fn signed_events_reach_a_receiver_through_its_failures_with_one_id_each() 
         0
     );
     assert_eq!(receiver.received().len(), got.len());
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"mannequin_webhook_attempts_total{outcome="delivered"} 4"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"mannequin_webhook_attempts_total{outcome="retry"} 3"#));
     app.audit().await;
 }
 
@@ -596,4 +637,83 @@ async fn names_that_resolve_to_refused_addresses_are_left_unreachable() {
         err.contains("loopback") && err.contains("localhost"),
         "{err}"
     );
+}
+
+/// The endpoint's newest attempt.
+async fn last_attempt(app: &TestApp, wh: &Value) -> Value {
+    let path = format!(
+        "/api/external/webhooks/{}/deliveries",
+        wh["id"].as_str().unwrap()
+    );
+    let page: Value = get(app, &app.key, &path).await.json().await.unwrap();
+    page["deliveries"][0].clone()
+}
+
+/// Answers every connection with `answer` and counts the connections.
+async fn fixed_server(answer: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = conn.read(&mut buf).await;
+                if !answer.is_empty() {
+                    let _ = conn.write_all(answer.as_bytes()).await;
+                }
+                // Without an answer, hold the connection open past the timeout.
+                let _ = conn.read(&mut buf).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_silent_endpoints_time_out() {
+    let mut flags = AT_ONCE.to_vec();
+    flags.extend(["--webhook-timeout-secs", "1"]);
+    let app = TestApp::start_with(&flags, None).await;
+    let (elsewhere, visited) = fixed_server("HTTP/1.1 204 No Content\r\n\r\n").await;
+    let redirect: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}\r\ncontent-length: 0\r\n\r\n"
+        )
+        .into_boxed_str(),
+    );
+    let (redirecting, _) = fixed_server(redirect).await;
+    let (silent, reached) = fixed_server("").await;
+    let moved = endpoint(&app, &redirecting, Some(json!(["batch.completed"]))).await;
+    let quiet = endpoint(&app, &silent, Some(json!(["batch.completed"]))).await;
+    app.register_ok(&app.key, "woman", 1).await;
+    app.drain().await;
+
+    let dispatcher = app.running.dispatcher.as_ref().unwrap();
+    assert_eq!(dispatcher.deliver_due().await.unwrap(), 2);
+    let moved = last_attempt(&app, &moved).await;
+    assert_eq!(moved["statusCode"], 307);
+    assert_eq!(moved["delivered"], false);
+    assert!(
+        moved["error"]
+            .as_str()
+            .unwrap()
+            .contains("redirects are not followed"),
+        "{moved}"
+    );
+    assert_eq!(
+        visited.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+    let quiet = last_attempt(&app, &quiet).await;
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(quiet.get("statusCode").is_none());
+    assert_eq!(quiet["error"], "timed out after 1 s", "{quiet}");
+    assert!(quiet["durationMs"].as_i64().unwrap() >= 1000);
+    // Both are due again at once (the schedule here has no waits).
+    assert_eq!(dispatcher.deliver_due().await.unwrap(), 2);
 }
