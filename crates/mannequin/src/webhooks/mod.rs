@@ -219,6 +219,12 @@ mod tests {
             "http://localhost:3000/",
             "http://169.254.169.254/latest/meta-data",
             "http://10.1.2.3/",
+            // Spellings of 127.0.0.1 that URL parsers read as that address.
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://127.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[0:0:0:0:0:0:0:1]/",
         ] {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
