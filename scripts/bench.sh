@@ -11,6 +11,10 @@
 #                                         # an image server that takes 2 s a model
 #                                         # (`mannequin fake-image-server`, OpenAI's API)
 #   scripts/bench.sh --register-requests 200
+#   MANNEQUIN_BENCH_WEBHOOK=1 scripts/bench.sh
+#                                         # the account has a webhook endpoint (a local
+#                                         # receiver that verifies every signature):
+#                                         # every model and batch is announced
 #
 # The scale stack uses the PostgreSQL at MANNEQUIN_BENCH_POSTGRES (default
 # postgres://postgres@127.0.0.1:5432; a database of its own, dropped afterwards)
@@ -35,6 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 export MANNEQUIN_LOG=${MANNEQUIN_LOG:-warn} MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0
+[ -z "${MANNEQUIN_BENCH_WEBHOOK:-}" ] || export MANNEQUIN_WEBHOOK_ALLOW_PRIVATE=true
 if [ "$stack" = scale ]; then
   pg=${MANNEQUIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
   db="mannequin_bench_$$"
@@ -74,6 +79,36 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+if [ -n "${MANNEQUIN_BENCH_WEBHOOK:-}" ]; then
+  python3 -c 'import standardwebhooks' 2>/dev/null || python3 -m pip install -q standardwebhooks
+  : >"$data/secret"
+  python3 scripts/webhook-receiver.py --secret-file "$data/secret" --log "$data/received.jsonl" \
+    >"$data/receiver.out" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q listening "$data/receiver.out" 2>/dev/null && break; sleep 0.1; done
+  hook_port=$(sed -n 's/listening on //p' "$data/receiver.out")
+  curl -fs "http://127.0.0.1:$port/api/external/webhooks" -H "X-Api-Key: $key" \
+    -H 'Content-Type: application/json' -d "{\"url\": \"http://127.0.0.1:$hook_port/hooks\"}" |
+    sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$data/secret"
+fi
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 echo "stack: $stack, generator ${MANNEQUIN_GENERATOR:-builtin}, workers ${MANNEQUIN_BENCH_WORKERS:-in-process}"
 $bin bench --url "http://127.0.0.1:$port" --api-key "$key" --server-pid "$server" "$@"
+if [ -n "${MANNEQUIN_BENCH_WEBHOOK:-}" ]; then
+  # Deliveries trail the models by up to a poll: count once the log stops growing.
+  last=-1
+  for _ in $(seq 120); do
+    n=$(wc -l <"$data/received.jsonl")
+    [ "$n" = "$last" ] && break
+    last=$n
+    sleep 1
+  done
+  python3 - "$data/received.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ids = {r["id"] for r in rows}
+bad = sum(1 for r in rows if not r["verified"])
+print(f"webhooks: {len(rows)} received, {len(ids)} distinct events, {bad} failed verification")
+PY
+fi

@@ -522,113 +522,49 @@ impl Store {
         Ok(due)
     }
 
-    /// Fixes the body of an event the first time it is sent and returns the
-    /// body every attempt sends: `payload`, or what another dispatcher fixed
-    /// first.
-    pub async fn fix_payload(&self, event: &EventId, payload: &str) -> StoreResult<String> {
+    /// Fixes the bodies of events the first time they are sent, in one
+    /// transaction, and returns the body each will always be sent with: the
+    /// one given, or the one another dispatcher fixed first.
+    pub async fn fix_payloads(&self, bodies: &[(&EventId, &str)]) -> StoreResult<Vec<String>> {
+        if bodies.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin().await?;
-        tx.execute(
-            "UPDATE webhook_events SET payload = $1 WHERE id = $2 AND payload IS NULL",
-            &[Text(payload), Text(event.as_str())],
-        )
-        .await?;
-        let fixed = tx
-            .fetch_one(
-                "SELECT payload FROM webhook_events WHERE id = $1",
-                &[Text(event.as_str())],
-                |c| c.opt_text(),
-            )
-            .await?
-            .flatten();
+        let mut fixed = Vec::with_capacity(bodies.len());
+        for (event, payload) in bodies {
+            let kept = tx
+                .fetch_one(
+                    "UPDATE webhook_events SET payload = COALESCE(payload, $1) WHERE id = $2
+                     RETURNING payload",
+                    &[Text(payload), Text(event.as_str())],
+                    |c| c.opt_text(),
+                )
+                .await?
+                .flatten();
+            fixed.push(kept.unwrap_or_else(|| payload.to_string()));
+        }
         tx.commit().await?;
-        Ok(fixed.unwrap_or_else(|| payload.to_string()))
+        Ok(fixed)
     }
 
-    /// Records an attempt and what follows from it: the delivery is done, due
-    /// again at `retry_at`, or given up; the endpoint is healthy again, or
-    /// failing, and disabled once it has failed for `disable_after_ms` without
-    /// a success in between (its pending deliveries are given up then).
-    pub async fn finish_delivery(
+    /// Records attempts, in one transaction, and what follows from each (see
+    /// [`finish`]); one endpoint state per attempt, in order.
+    pub async fn finish_deliveries(
         &self,
-        due: &Due,
-        outcome: &Outcome,
+        attempts: &[(&Due, &Outcome)],
         disable_after_ms: i64,
         now: i64,
-    ) -> StoreResult<EndpointState> {
+    ) -> StoreResult<Vec<EndpointState>> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin().await?;
-        let endpoint = due.endpoint_id.as_str();
-        let (state, next_at) = match (outcome.delivered, outcome.retry_at) {
-            (true, _) => ("delivered", now),
-            (false, Some(at)) => ("pending", at),
-            (false, None) => ("failed", now),
-        };
-        tx.execute(
-            "UPDATE webhook_deliveries
-             SET state = $1, next_at = $2,
-                 finished_at = CASE WHEN $1 = 'pending' THEN NULL ELSE $3 END
-             WHERE id = $4 AND state = 'pending'",
-            &[Text(state), Int(next_at), Int(now), Int(due.delivery_id)],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO webhook_attempts (endpoint_id, event_id, event_type, attempt,
-                 status_code, error, duration_ms, attempted_at)
-             SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM webhook_endpoints WHERE id = $1",
-            &[
-                Text(endpoint),
-                Text(due.event_id.as_str()),
-                Text(due.event_type.as_str()),
-                Int(i64::from(due.attempt)),
-                OptInt(outcome.status_code.map(i64::from)),
-                OptText(outcome.error.as_deref()),
-                Int(outcome.duration_ms),
-                Int(now),
-            ],
-        )
-        .await?;
-        let result = if outcome.delivered {
-            tx.execute(
-                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1",
-                &[Text(endpoint)],
-            )
-            .await?;
-            EndpointState::Healthy
-        } else {
-            let since = tx
-                .fetch_one(
-                    "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1)
-                     WHERE id = $2 AND disabled_at IS NULL RETURNING failing_since",
-                    &[Int(now), Text(endpoint)],
-                    |c| c.int(),
-                )
-                .await?;
-            match since {
-                Some(since) if now - since >= disable_after_ms => {
-                    let reason = format!(
-                        "disabled: every delivery failed for {} (since {}); last: {}",
-                        span(now - since),
-                        mannequin_domain::time::format_millis(since),
-                        outcome.error.as_deref().unwrap_or("failed"),
-                    );
-                    tx.execute(
-                        "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2
-                         WHERE id = $3",
-                        &[Int(now), Text(&reason), Text(endpoint)],
-                    )
-                    .await?;
-                    tx.execute(
-                        "UPDATE webhook_deliveries SET state = 'failed', finished_at = $1
-                         WHERE endpoint_id = $2 AND state = 'pending'",
-                        &[Int(now), Text(endpoint)],
-                    )
-                    .await?;
-                    EndpointState::Disabled
-                }
-                _ => EndpointState::Failing,
-            }
-        };
+        let mut states = Vec::with_capacity(attempts.len());
+        for (due, outcome) in attempts {
+            states.push(finish(&mut tx, due, outcome, disable_after_ms, now).await?);
+        }
         tx.commit().await?;
-        Ok(result)
+        Ok(states)
     }
 
     /// Forgets attempts, finished deliveries and their events from before
@@ -653,6 +589,91 @@ impl Store {
         tx.commit().await?;
         Ok(n)
     }
+}
+
+/// Records an attempt and what follows from it: the delivery is done, due
+/// again at `retry_at`, or given up; the endpoint is healthy again, or
+/// failing, and disabled once it has failed for `disable_after_ms` without
+/// a success in between (its pending deliveries are given up then).
+async fn finish(
+    tx: &mut Tx,
+    due: &Due,
+    outcome: &Outcome,
+    disable_after_ms: i64,
+    now: i64,
+) -> StoreResult<EndpointState> {
+    let endpoint = due.endpoint_id.as_str();
+    let (state, next_at) = match (outcome.delivered, outcome.retry_at) {
+        (true, _) => ("delivered", now),
+        (false, Some(at)) => ("pending", at),
+        (false, None) => ("failed", now),
+    };
+    tx.execute(
+        "UPDATE webhook_deliveries
+         SET state = $1, next_at = $2,
+             finished_at = CASE WHEN $1 = 'pending' THEN NULL ELSE $3 END
+         WHERE id = $4 AND state = 'pending'",
+        &[Text(state), Int(next_at), Int(now), Int(due.delivery_id)],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO webhook_attempts (endpoint_id, event_id, event_type, attempt,
+             status_code, error, duration_ms, attempted_at)
+         SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM webhook_endpoints WHERE id = $1",
+        &[
+            Text(endpoint),
+            Text(due.event_id.as_str()),
+            Text(due.event_type.as_str()),
+            Int(i64::from(due.attempt)),
+            OptInt(outcome.status_code.map(i64::from)),
+            OptText(outcome.error.as_deref()),
+            Int(outcome.duration_ms),
+            Int(now),
+        ],
+    )
+    .await?;
+    let result = if outcome.delivered {
+        tx.execute(
+            "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1",
+            &[Text(endpoint)],
+        )
+        .await?;
+        EndpointState::Healthy
+    } else {
+        let since = tx
+            .fetch_one(
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1)
+                 WHERE id = $2 AND disabled_at IS NULL RETURNING failing_since",
+                &[Int(now), Text(endpoint)],
+                |c| c.int(),
+            )
+            .await?;
+        match since {
+            Some(since) if now - since >= disable_after_ms => {
+                let reason = format!(
+                    "disabled: every delivery failed for {} (since {}); last: {}",
+                    span(now - since),
+                    mannequin_domain::time::format_millis(since),
+                    outcome.error.as_deref().unwrap_or("failed"),
+                );
+                tx.execute(
+                    "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2
+                     WHERE id = $3",
+                    &[Int(now), Text(&reason), Text(endpoint)],
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE webhook_deliveries SET state = 'failed', finished_at = $1
+                     WHERE endpoint_id = $2 AND state = 'pending'",
+                    &[Int(now), Text(endpoint)],
+                )
+                .await?;
+                EndpointState::Disabled
+            }
+            _ => EndpointState::Failing,
+        }
+    };
+    Ok(result)
 }
 
 /// A span of milliseconds in words: `5 days`, `3 hours`, `12 minutes`.

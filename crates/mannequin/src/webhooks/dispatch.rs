@@ -8,8 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
-use mannequin_domain::ids::{BatchId, ModelId};
+use std::collections::HashMap;
+
+use futures_util::future::{join_all, try_join_all};
+use mannequin_domain::ids::{BatchId, EventId, ModelId};
 use mannequin_domain::time;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -24,7 +26,7 @@ use crate::metrics::Metrics;
 use crate::store::{BatchKey, Due, EndpointState, EventType, Outcome, Store, StoreResult};
 
 /// Deliveries one process sends at once.
-const PER_ROUND: u32 = 16;
+const PER_ROUND: u32 = 32;
 
 /// The most of an endpoint's error answer kept in the attempt's record.
 const ERROR_SNIPPET: usize = 200;
@@ -96,8 +98,11 @@ impl Dispatcher {
         }
     }
 
-    /// One round: takes up to [`PER_ROUND`] due deliveries, attempts them
-    /// together and records each. Returns how many it attempted.
+    /// One round: takes up to [`PER_ROUND`] due deliveries, fixes the bodies
+    /// of events sent for the first time, attempts them together and records
+    /// every attempt; three write transactions in all. Returns how many it
+    /// attempted. Should the database fail midway, what was taken stays
+    /// leased and is due again after the lease.
     pub async fn deliver_due(&self) -> StoreResult<usize> {
         let now = now_ms();
         let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
@@ -105,57 +110,76 @@ impl Dispatcher {
             .store
             .claim_deliveries(PER_ROUND, now, now.saturating_add(lease))
             .await?;
-        let n = due.len();
-        join_all(due.into_iter().map(|d| self.deliver(d))).await;
-        Ok(n)
-    }
-
-    async fn deliver(&self, due: Due) {
-        let outcome = match self.body(&due).await {
-            Ok(body) => self.attempt(&due, &body).await,
-            Err(e) => {
-                // The body could not be read: the database is out of reach.
-                // Try again later without counting it against the endpoint.
-                warn!(error = %Report(&e), event = %due.event_id.as_str(), "could not build a webhook body");
-                return;
-            }
-        };
-        let label = match (outcome.delivered, outcome.retry_at) {
-            (true, _) => "delivered",
-            (false, Some(_)) => "retry",
-            (false, None) => "gave_up",
-        };
-        self.metrics.webhook_attempt(label);
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let bodies = self.bodies(&due).await?;
+        let outcomes = join_all(due.iter().map(|d| self.attempt(d, &bodies[&d.event_id]))).await;
+        for outcome in &outcomes {
+            self.metrics
+                .webhook_attempt(match (outcome.delivered, outcome.retry_at) {
+                    (true, _) => "delivered",
+                    (false, Some(_)) => "retry",
+                    (false, None) => "gave_up",
+                });
+        }
+        let attempts: Vec<(&Due, &Outcome)> = due.iter().zip(&outcomes).collect();
         let disable_after =
             i64::try_from(self.settings.disable_after.as_millis()).unwrap_or(i64::MAX);
-        match self
+        let states = self
             .store
-            .finish_delivery(&due, &outcome, disable_after, now_ms())
-            .await
-        {
-            Ok(EndpointState::Disabled) => warn!(
-                endpoint = %due.endpoint_id.as_str(),
-                "webhook endpoint disabled: every delivery failed for too long"
-            ),
-            Ok(_) if !outcome.delivered => info!(
-                endpoint = %due.endpoint_id.as_str(),
-                event = %due.event_id.as_str(),
-                attempt = due.attempt,
-                error = outcome.error.as_deref().unwrap_or(""),
-                retry = outcome.retry_at.is_some(),
-                "webhook delivery failed"
-            ),
-            Ok(_) => {}
-            // The attempt stays leased and is made again after the lease.
-            Err(e) => warn!(error = %Report(&e), "could not record a webhook attempt"),
+            .finish_deliveries(&attempts, disable_after, now_ms())
+            .await?;
+        for ((due, outcome), state) in attempts.iter().zip(states) {
+            if state == EndpointState::Disabled {
+                warn!(
+                    endpoint = %due.endpoint_id.as_str(),
+                    "webhook endpoint disabled: every delivery failed for too long"
+                );
+            } else if !outcome.delivered {
+                info!(
+                    endpoint = %due.endpoint_id.as_str(),
+                    event = %due.event_id.as_str(),
+                    attempt = due.attempt,
+                    error = outcome.error.as_deref().unwrap_or(""),
+                    retry = outcome.retry_at.is_some(),
+                    "webhook delivery failed"
+                );
+            }
         }
+        Ok(due.len())
     }
 
-    /// The event's body: fixed once, the same bytes on every attempt.
-    async fn body(&self, due: &Due) -> StoreResult<String> {
-        if let Some(body) = &due.payload {
-            return Ok(body.clone());
+    /// Each event's body by event id: the one fixed when it was first sent,
+    /// or, for events sent for the first time, rendered now and fixed.
+    async fn bodies(&self, due: &[Due]) -> StoreResult<HashMap<EventId, String>> {
+        let mut bodies = HashMap::new();
+        let mut fresh: Vec<&Due> = Vec::new();
+        for d in due {
+            match &d.payload {
+                Some(body) => {
+                    bodies.insert(d.event_id.clone(), body.clone());
+                }
+                None if !fresh.iter().any(|f| f.event_id == d.event_id) => fresh.push(d),
+                None => {}
+            }
         }
+        let rendered = try_join_all(fresh.iter().map(|d| self.render(d))).await?;
+        let drafts: Vec<(&EventId, &str)> = fresh
+            .iter()
+            .zip(&rendered)
+            .map(|(d, body)| (&d.event_id, body.as_str()))
+            .collect();
+        let fixed = self.store.fix_payloads(&drafts).await?;
+        for (d, body) in fresh.iter().zip(fixed) {
+            bodies.insert(d.event_id.clone(), body);
+        }
+        Ok(bodies)
+    }
+
+    /// The body an event is first sent with: `{"type", "timestamp", "data"}`,
+    /// the data being the model or batch as the API shows it now.
+    async fn render(&self, due: &Due) -> StoreResult<String> {
         let data = match due.event_type {
             EventType::BatchCompleted => self
                 .store
@@ -175,8 +199,7 @@ impl Dispatcher {
             Some(Ok(v)) => v,
             _ => json!({ "id": due.subject_id }),
         };
-        let body = envelope(due.event_type, due.created_at, data);
-        self.store.fix_payload(&due.event_id, &body).await
+        Ok(envelope(due.event_type, due.created_at, data))
     }
 
     /// Posts the signed body once and judges the answer.

@@ -503,9 +503,9 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     let due = store.claim_deliveries(1, now, now + 60_000).await.unwrap();
     assert_eq!(due.len(), 1);
     let state = store
-        .finish_delivery(&due[0], &fail(Some(now + day)), disable_after, now)
+        .finish_deliveries(&[(&due[0], &fail(Some(now + day)))], disable_after, now)
         .await
-        .unwrap();
+        .unwrap()[0];
     assert_eq!(state, EndpointState::Failing);
     let shown: Value = get(&app, &app.key, &format!("/api/external/webhooks/{id}"))
         .await
@@ -523,9 +523,9 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
         .unwrap();
     assert_eq!(due.len(), 3, "every event is due again");
     let state = store
-        .finish_delivery(&due[0], &fail(Some(later + day)), disable_after, later)
+        .finish_deliveries(&[(&due[0], &fail(Some(later + day)))], disable_after, later)
         .await
-        .unwrap();
+        .unwrap()[0];
     assert_eq!(state, EndpointState::Disabled);
     let shown: Value = get(&app, &app.key, &format!("/api/external/webhooks/{id}"))
         .await
