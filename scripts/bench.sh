@@ -84,6 +84,7 @@ if [ -n "${MANNEQUIN_BENCH_WEBHOOK:-}" ]; then
   : >"$data/secret"
   python3 scripts/webhook-receiver.py --secret-file "$data/secret" --log "$data/received.jsonl" \
     >"$data/receiver.out" &
+  receiver=$!
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$data/receiver.out" 2>/dev/null && break; sleep 0.1; done
   hook_port=$(sed -n 's/listening on //p' "$data/receiver.out")
@@ -109,6 +110,10 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 ids = {r["id"] for r in rows}
 bad = sum(1 for r in rows if not r["verified"])
-print(f"webhooks: {len(rows)} received, {len(ids)} distinct events, {bad} failed verification")
+span = max(r["at"] for r in rows) - min(r["at"] for r in rows) if rows else 0
+rate = f", {len(rows) / span:.0f}/s over {span:.1f} s" if span else ""
+print(f"webhooks: {len(rows)} received, {len(ids)} distinct events, {bad} failed verification{rate}")
 PY
+  cpu() { awk '{ printf "%.1f", ($14 + $15) / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+  echo "cpu: server $(cpu "$server") s, receiver $(cpu "$receiver") s (the receiver shares these cores)"
 fi

@@ -9,7 +9,7 @@ It listens on 127.0.0.1 (port 0 unless --port), prints `listening on PORT`,
 and appends one JSON line per request to --log: the webhook id, the event type,
 whether the signature verified, the status it answered and the body. The
 secret is read from --secret-file at each request, so it can be written after
-the endpoint is created. With --fail-first N it answers the first N requests
+the endpoint is created. Each line also has `at`, the time it came. With --fail-first N it answers the first N requests
 with 500, as a receiver that is down would.
 """
 
@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -54,6 +55,7 @@ def main():
                 except ValueError:
                     event = None
                 record = {
+                    "at": time.time(),
                     "id": headers.get("webhook-id"),
                     "type": event.get("type") if isinstance(event, dict) else None,
                     "verified": verified,
@@ -69,7 +71,13 @@ def main():
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        # Senders open many connections at once; the default backlog of 5
+        # would drop some and make them wait for a retransmission.
+        request_queue_size = 256
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", args.port), Handler)
     print(f"listening on {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -634,7 +634,8 @@ async fn finish(
     .await?;
     let result = if outcome.delivered {
         tx.execute(
-            "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1",
+            "UPDATE webhook_endpoints SET failing_since = NULL
+             WHERE id = $1 AND failing_since IS NOT NULL",
             &[Text(endpoint)],
         )
         .await?;
