@@ -293,6 +293,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 nats_outbox: args.queue == QueueKind::Nats,
                 cors_origins: args.cors_origins.clone(),
                 webhook_allow_private: args.webhook_allow_private,
+                public_url: public_url.clone(),
             }),
             serve_media: true,
             worker_paused: worker.as_ref().map(|w| w.paused()),

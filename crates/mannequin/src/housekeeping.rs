@@ -24,7 +24,7 @@ pub const EVERY: Duration = Duration::from_secs(5);
 /// Closes reservations past their deadline (failing and refunding their
 /// unfinished models), takes up jobs whose worker was lost (a lease that ran
 /// out more than `lease` ago), forgets idempotency keys older than a day and
-/// webhook history older than 30 days.
+/// webhook history older than 30 days, and console sessions that are over.
 pub async fn sweep(store: &Store, lease: Duration) {
     match store.expire_reservations(now_ms()).await {
         Ok(0) => {}
@@ -50,6 +50,9 @@ pub async fn sweep(store: &Store, lease: Duration) {
     }
     if let Err(e) = store.prune_webhooks(now_ms() - WEBHOOK_HISTORY_MS).await {
         warn!(error = %Report(&e), "could not prune webhook history");
+    }
+    if let Err(e) = store.prune_sessions(now_ms()).await {
+        warn!(error = %Report(&e), "could not prune console sessions");
     }
 }
 

@@ -79,8 +79,15 @@ pub struct Principal {
 /// for refusal looks the same to the caller.
 pub fn verify(record: &KeyRecord, secret: &str, now: i64) -> Option<Principal> {
     let hash_ok: bool = record.secret_hash.ct_eq(&hash_secret(secret)).into();
+    let principal = live(record, now);
+    principal.filter(|_| hash_ok)
+}
+
+/// What a stored key grants now, when it is neither revoked nor expired: for
+/// a console session, which proved the secret when it signed in.
+pub fn live(record: &KeyRecord, now: i64) -> Option<Principal> {
     let live = record.revoked_at.is_none() && record.expires_at.is_none_or(|e| now < e);
-    (hash_ok && live).then(|| Principal {
+    live.then(|| Principal {
         key_id: record.key_id.clone(),
         account_id: record.account_id.clone(),
         scopes: record

@@ -2,6 +2,7 @@
 //! and the shared state handlers see.
 
 pub mod auth;
+pub mod console;
 pub(crate) mod details;
 mod events;
 pub use ops::openapi_document;
@@ -42,6 +43,8 @@ pub struct ApiSettings {
     pub cors_origins: Vec<String>,
     /// Webhook endpoints may name loopback, private or link-local addresses.
     pub webhook_allow_private: bool,
+    /// The base URL clients reach this service at (`--public-url`).
+    pub public_url: String,
 }
 
 #[derive(Clone)]
@@ -122,6 +125,7 @@ pub fn router(state: AppState) -> Router {
     }
     let cors = cors(&state.settings.cors_origins);
     let router = api
+        .merge(console::routes())
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), envelope))
@@ -207,9 +211,15 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
+    // The console's pages explain their errors in words, as HTML.
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let body = match res.extensions_mut().remove::<ErrorBody>() {
         Some(body) => Some(body),
-        None if (status.is_client_error() || status.is_server_error()) && !is_json => {
+        None if (status.is_client_error() || status.is_server_error()) && !is_json && !is_html => {
             Some(framework_error(status))
         }
         None => None,

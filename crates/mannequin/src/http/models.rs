@@ -97,6 +97,8 @@ pub async fn list_models(
         .list_models(
             caller.account_id(),
             &ListQuery {
+                status: None,
+                voting: None,
                 filter,
                 batch_id,
                 cursor,

@@ -101,6 +101,11 @@ pub static SQLITE: Dialect = Dialect {
             "webhooks",
             include_str!("../../migrations/sqlite/0004_webhooks.sql"),
         ),
+        (
+            5,
+            "console sessions",
+            include_str!("../../migrations/sqlite/0005_console_sessions.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -171,6 +176,11 @@ pub static POSTGRES: Dialect = Dialect {
             4,
             "webhooks",
             include_str!("../../migrations/postgres/0004_webhooks.sql"),
+        ),
+        (
+            5,
+            "console sessions",
+            include_str!("../../migrations/postgres/0005_console_sessions.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

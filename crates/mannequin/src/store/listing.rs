@@ -30,6 +30,26 @@ pub(super) fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
     })
 }
 
+/// The query's filters as SQL conditions; the batch id takes the next
+/// placeholder. Statuses and votes are this service's own words, written as
+/// literals so the partial index on approved models serves them.
+fn filters(query: &ListQuery, next: &mut impl FnMut() -> usize) -> String {
+    let mut sql = String::new();
+    if query.filter == StatusFilter::Approved {
+        sql.push_str(&format!(" AND voting = '{}'", Voting::Approved.as_str()));
+    }
+    if query.batch_id.is_some() {
+        sql.push_str(&format!(" AND batch_id = ${}", next()));
+    }
+    if let Some(status) = query.status {
+        sql.push_str(&format!(" AND status = '{}'", status.as_str()));
+    }
+    if let Some(voting) = query.voting {
+        sql.push_str(&format!(" AND voting = '{}'", voting.as_str()));
+    }
+    sql
+}
+
 impl Store {
     /// The account's models, newest first, after the query's cursor.
     pub async fn list_models(
@@ -47,12 +67,7 @@ impl Store {
             n += 1;
             n
         };
-        if query.filter == StatusFilter::Approved {
-            sql.push_str(&format!(" AND voting = '{}'", Voting::Approved.as_str()));
-        }
-        if query.batch_id.is_some() {
-            sql.push_str(&format!(" AND batch_id = ${}", next()));
-        }
+        sql.push_str(&filters(query, &mut next));
         if query.cursor.is_some() {
             let (a, b) = (next(), next());
             sql.push_str(&format!(
@@ -72,6 +87,38 @@ impl Store {
         }
         binds.push(Int(i64::from(query.limit)));
         self.pools.fetch(&sql, &binds, model_row).await
+    }
+
+    /// The model just newer than `here` in the list's order, with the
+    /// query's filters (its cursor and limit aside): the console's "previous".
+    pub async fn newer_model(
+        &self,
+        account: &AccountId,
+        here: &mannequin_domain::request::Cursor,
+        query: &ListQuery,
+    ) -> StoreResult<Option<ModelId>> {
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        let mut sql = String::from("SELECT id FROM models WHERE account_id = $1");
+        sql.push_str(&filters(query, &mut next));
+        let (a, b) = (next(), next());
+        sql.push_str(&format!(
+            " AND (created_at > ${a} OR (created_at = ${a} AND id > ${b}))
+             ORDER BY created_at ASC, id ASC LIMIT 1"
+        ));
+        let mut binds = vec![Text(account.as_str())];
+        if let Some(batch) = &query.batch_id {
+            binds.push(Text(batch.as_str()));
+        }
+        binds.extend([Int(here.created_at_ms), Text(here.id.as_str())]);
+        Ok(self
+            .pools
+            .fetch(&sql, &binds, |c| Ok(ModelId::trusted(c.text()?)))
+            .await?
+            .pop())
     }
 
     /// Sets a model's vote; false when the model is not the account's.

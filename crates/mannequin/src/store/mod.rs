@@ -26,6 +26,7 @@ mod migrate;
 mod outbox;
 mod records;
 mod register;
+mod sessions;
 mod settle;
 mod webhooks;
 
@@ -36,6 +37,7 @@ pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
 pub use outbox::Unpublished;
 pub use records::*;
+pub use sessions::Session;
 pub use webhooks::{Attempt, Due, Endpoint, EndpointState, EventType, Outcome};
 
 /// The database, on either dialect.

@@ -115,6 +115,10 @@ pub struct CancelledModel {
 pub struct ListQuery {
     pub filter: StatusFilter,
     pub batch_id: Option<BatchId>,
+    /// Only models in this status (the console's filter).
+    pub status: Option<ModelStatus>,
+    /// Only models with this vote (the console's filter).
+    pub voting: Option<Voting>,
     pub cursor: Option<Cursor>,
     pub limit: u32,
 }

@@ -4,6 +4,8 @@
 //! and S3 (skipped loudly outside CI when missing, failing under CI).
 
 mod api;
+mod browser;
+mod console;
 mod database;
 mod fuzz_register;
 mod generators;

@@ -1,0 +1,413 @@
+//! The console over HTTP, as a browser speaks to it: sign in with a form,
+//! keep the session cookie, read pages, send forms with their token.
+
+use mannequin::keys::Scope;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+/// A browser-like client: no redirects followed (the tests read them), the
+/// session cookie kept by hand.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: mannequin::http_client()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: app.url.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Signs in and keeps the cookie; returns the Set-Cookie header.
+    async fn sign_in(&mut self, key: &str) -> String {
+        let res = self.post("/console/sign-in", &[("apiKey", key)]).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/console");
+        let set = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        self.cookie = Some(set.split(';').next().unwrap().to_string());
+        set
+    }
+
+    async fn page(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.unwrap()
+    }
+}
+
+/// The value of the first `name="csrf"` field on a page.
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn a_key_signs_in_to_a_session_and_the_gallery_shows_the_accounts_models() {
+    let app = TestApp::start().await;
+    let mut browser = Browser::new(&app);
+    // Not signed in: the sign-in page, with its form field.
+    let page = browser.page("/").await;
+    assert!(page.contains("name=\"apiKey\""));
+    let res = browser.get("/console").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/");
+
+    // A wrong key: words, 401, no session.
+    let last = app.key.chars().last().unwrap();
+    let wrong = format!(
+        "{}{}",
+        &app.key[..app.key.len() - 1],
+        if last == 'a' { 'b' } else { 'a' }
+    );
+    for (key, says) in [
+        (wrong.as_str(), "not valid"),
+        ("mk_live_nope", "not an API key"),
+        ("", "Enter an API key"),
+    ] {
+        let res = browser.post("/console/sign-in", &[("apiKey", key)]).await;
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().get("set-cookie").is_none());
+        let text = res.text().await.unwrap();
+        assert!(text.contains(says), "{text}");
+        assert!(
+            key.is_empty() || !text.contains(key),
+            "the key is not echoed back"
+        );
+    }
+
+    let registered = app.register_ok(&app.key, "woman, casual", 3).await;
+    app.drain().await;
+    let set = browser.sign_in(&app.key).await;
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "http public URL: {set}");
+    assert!(!set.contains(&app.key), "the cookie is not the key");
+
+    let res = browser.get("/console").await;
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let gallery = res.text().await.unwrap();
+    for id in registered["createdRecordIds"].as_array().unwrap() {
+        assert!(gallery.contains(&format!("data-model-id=\"{}\"", id.as_str().unwrap())));
+    }
+    assert!(
+        !gallery.contains(&app.key),
+        "the key never reaches the page"
+    );
+    assert!(
+        gallery.contains("<b>970</b> available"),
+        "credits on every page"
+    );
+
+    // Another account's session sees none of them.
+    let (_, other) = app.account(100, &[Scope::Read]).await;
+    let mut stranger = Browser::new(&app);
+    stranger.sign_in(&other).await;
+    let theirs = stranger.page("/console").await;
+    assert!(!theirs.contains("data-model-id"));
+    let model = registered["createdRecordIds"][0].as_str().unwrap();
+    let res = stranger.get(&format!("/console/models/{model}")).await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn votes_need_the_pages_token_and_text_stays_text() {
+    let app = TestApp::start().await;
+    let attack = "<img src=x onerror=alert(1)> woman";
+    let registered = app.register_ok(&app.key, attack, 2).await;
+    app.drain().await;
+    let ids: Vec<String> = registered["createdRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.key).await;
+    // Newest first: the second model is shown first and links on to the first.
+    let page = browser.page(&format!("/console/models/{}", ids[1])).await;
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt; woman"));
+    assert!(!page.contains("<img src=x"), "the text stays text");
+    assert!(page.contains("data-action=\"approve\"") && page.contains("data-action=\"reject\""));
+    assert!(
+        page.contains(&format!("href=\"/console/models/{}\"", ids[0])),
+        "older link"
+    );
+
+    // Without the token, or with another, nothing changes.
+    let path = format!("/console/models/{}/vote", ids[1]);
+    for token in ["", "forged"] {
+        let res = browser
+            .post(&path, &[("csrf", token), ("voting", "APPROVED")])
+            .await;
+        assert_eq!(res.status(), 403);
+    }
+    let (_, list) = app.list(&app.key, "?statusFilter=approved").await;
+    assert_eq!(list["count"], 0);
+
+    // With it, the vote counts and the reviewer moves on to the next model.
+    let token = csrf(&page);
+    let res = browser
+        .post(
+            &path,
+            &[("csrf", &token), ("voting", "APPROVED"), ("next", &ids[0])],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/console/models/{}", ids[0]).as_str()
+    );
+    let (_, list) = app.list(&app.key, "?statusFilter=approved").await;
+    assert_eq!(list["models"][0]["id"], ids[1].as_str());
+    let gallery = browser.page("/console?voting=APPROVED").await;
+    assert!(
+        gallery.contains(&ids[1]) && !gallery.contains(&format!("data-model-id=\"{}\"", ids[0]))
+    );
+
+    // A read-only key's session may look but not vote.
+    let (_, reader) = {
+        let key = app.key_for(&app.account, &[Scope::Read], None).await;
+        ((), key)
+    };
+    let mut looker = Browser::new(&app);
+    looker.sign_in(&reader).await;
+    let page = looker.page(&format!("/console/models/{}", ids[0])).await;
+    let res = looker
+        .post(
+            &format!("/console/models/{}/vote", ids[0]),
+            &[("csrf", &csrf(&page)), ("voting", "REJECTED")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("content.register"), "{body}");
+}
+
+#[tokio::test]
+async fn sign_out_and_a_revoked_key_end_the_session() {
+    let app = TestApp::start().await;
+    let key = app.key_for(&app.account, &Scope::ALL, None).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&key).await;
+    browser.page("/console").await;
+
+    // Revoking the key ends every session it opened, at once.
+    let key_id = key
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap();
+    assert!(
+        app.running
+            .store
+            .revoke_key(key_id, mannequin::clock::now_ms())
+            .await
+            .unwrap()
+    );
+    let res = browser.get("/console").await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+
+    // Signing out ends the session; the old cookie opens nothing.
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.key).await;
+    let page = browser.page("/console").await;
+    let res = browser
+        .post("/console/sign-out", &[("csrf", "wrong")])
+        .await;
+    assert_eq!(res.status(), 403, "signing out needs the token too");
+    let res = browser
+        .post("/console/sign-out", &[("csrf", &csrf(&page))])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(browser.get("/console").await.status(), 303);
+
+    // A sign-in posted from another site is refused.
+    let res = browser
+        .client
+        .post(format!("{}/console/sign-in", app.url))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("apiKey={}", app.key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("set-cookie").is_none());
+    // The API itself still answers JSON, and the console leaves it alone.
+    let (status, body): (u16, Value) = app.list(&app.key, "").await;
+    assert_eq!(status, 200);
+    assert!(body["models"].is_array());
+}
+
+/// Where to save screenshots for the docs, when asked
+/// (`MANNEQUIN_SCREENSHOTS=docs cargo test console::in_a_browser`).
+fn screenshot_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("MANNEQUIN_SCREENSHOTS").map(std::path::PathBuf::from)
+}
+
+#[tokio::test]
+async fn in_a_browser_a_reviewer_signs_in_votes_with_the_keyboard_and_signs_out() {
+    use crate::browser::Chrome;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    for text in [
+        "young female model, athletic build, natural makeup, for sportswear",
+        "man, business suit, confident, short hair",
+    ] {
+        app.register_ok(&app.key, text, 4).await;
+    }
+    let attack = "<img src=x onerror=alert(1)> woman, evening dress";
+    let last = app.register_ok(&app.key, attack, 2).await;
+    app.drain().await;
+    let mine: Vec<&str> = last["createdRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+
+    // Sign in through the form.
+    chrome.goto(&format!("{}/", app.url)).await;
+    let field = chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&field, &app.key).await;
+    let submit = chrome.try_find("form button[type=submit]").await.unwrap();
+    chrome.click(&submit).await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
+        .await;
+    let cards = chrome.find_all("[data-model-id]").await;
+    assert_eq!(cards.len(), 10, "the grid shows every model");
+    let newest = chrome.attribute(&cards[0], "data-model-id").await.unwrap();
+    let second = chrome.attribute(&cards[1], "data-model-id").await.unwrap();
+    assert!(
+        mine.contains(&newest.as_str()) && mine.contains(&second.as_str()),
+        "newest first"
+    );
+    let credits = chrome
+        .text(&chrome.try_find(".credits").await.unwrap())
+        .await;
+    assert!(credits.contains("900 available"), "{credits}");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-gallery.png")).await;
+    }
+
+    // Open the newest model: the customer's text shows as text, no script ran.
+    let link = chrome.try_find("[data-model-id] a").await.unwrap();
+    chrome.click(&link).await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.contains(&newest))
+        .await;
+    assert_eq!(chrome.alert().await, None, "no script from the text ran");
+    let facts = chrome.text(&chrome.try_find("dl").await.unwrap()).await;
+    assert!(facts.contains(attack), "{facts}");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-model.png")).await;
+    }
+
+    // `a` approves and moves on to the next (older) model; the left arrow
+    // comes back, where the vote shows.
+    chrome.press("a").await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.contains(&second))
+        .await;
+    chrome.press("\u{E012}").await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.contains(&newest))
+        .await;
+    let vote = chrome.text(&chrome.try_find("#vote").await.unwrap()).await;
+    assert_eq!(vote, "Approved");
+    let (_, approved) = app.list(&app.key, "?statusFilter=approved").await;
+    assert_eq!(approved["count"], 1);
+    assert_eq!(approved["models"][0]["id"], newest.as_str());
+    // `r` rejects; the right arrow steps on without voting.
+    chrome.press("\u{E014}").await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.contains(&second))
+        .await;
+    chrome.press("r").await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| !u.contains(&second))
+        .await;
+    let (_, all) = app.list(&app.key, "").await;
+    let voted: Vec<(&str, &str)> = all["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["voting"] != "PENDING")
+        .map(|m| (m["id"].as_str().unwrap(), m["voting"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        voted,
+        vec![(newest.as_str(), "APPROVED"), (second.as_str(), "REJECTED")]
+    );
+
+    // Signing out ends it: the console sends the browser back to sign in.
+    let out = chrome.try_find(".sign-out button").await.unwrap();
+    chrome.click(&out).await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.ends_with('/'))
+        .await;
+    chrome.goto(&format!("{}/console", app.url)).await;
+    chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-sign-in.png")).await;
+    }
+    chrome.quit().await;
+}
