@@ -11,3 +11,6 @@ CREATE TABLE console_sessions (
     ended_at    BIGINT
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+-- The console lists an account's batches newest first (ids sort by time).
+CREATE INDEX batches_account ON batches (account_id, id);

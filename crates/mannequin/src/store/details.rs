@@ -125,6 +125,42 @@ impl Store {
         Ok(rows.into_iter().next())
     }
 
+    /// The account's batch ids, newest first, older than `before`.
+    pub async fn batch_ids(
+        &self,
+        account: &AccountId,
+        before: Option<&BatchId>,
+        limit: u32,
+    ) -> StoreResult<Vec<BatchId>> {
+        // Ids are `batch_` and a ULID: they sort by creation time.
+        let map = |c: &mut dyn Columns| Ok(BatchId::trusted(c.text()?));
+        match before {
+            Some(b) => {
+                self.pools
+                    .fetch(
+                        "SELECT id FROM batches WHERE account_id = $1 AND id < $2
+                         ORDER BY id DESC LIMIT $3",
+                        &[
+                            Text(account.as_str()),
+                            Text(b.as_str()),
+                            Int(i64::from(limit)),
+                        ],
+                        map,
+                    )
+                    .await
+            }
+            None => {
+                self.pools
+                    .fetch(
+                        "SELECT id FROM batches WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+                        &[Text(account.as_str()), Int(i64::from(limit))],
+                        map,
+                    )
+                    .await
+            }
+        }
+    }
+
     /// The account's batch (by its id or its order's), with its counts and
     /// credits, read in one snapshot; `None` when the account has no such batch.
     pub async fn batch_detail(

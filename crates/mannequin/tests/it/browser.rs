@@ -173,6 +173,16 @@ impl Chrome {
         .await;
     }
 
+    /// Empties a field.
+    pub async fn clear(&self, e: &Element) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", e.0),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     pub async fn type_into(&self, e: &Element, text: &str) {
         self.call(
             reqwest::Method::POST,

@@ -411,3 +411,228 @@ async fn in_a_browser_a_reviewer_signs_in_votes_with_the_keyboard_and_signs_out(
     }
     chrome.quit().await;
 }
+
+/// The value of the hidden field `name` on a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).expect("the field") + marker.len();
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn ordering_registers_once_per_form_and_a_402_says_what_is_missing() {
+    let app = TestApp::start().await;
+    let (account, key) = app.account(50, &Scope::ALL).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&key).await;
+    let form = browser.page("/console/order").await;
+    assert!(
+        form.contains("data-per-model=\"10\""),
+        "the price shows before sending"
+    );
+    let (token, once) = (csrf(&form), hidden(&form, "idempotencyKey"));
+
+    // A double click: the same form twice makes one batch.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("idempotencyKey", once.as_str()),
+        ("preferences", "man, denim jacket"),
+        ("count", "3"),
+    ];
+    let first = browser.post("/console/order", &fields).await;
+    assert_eq!(first.status(), 303);
+    let to = first.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/console/batches/batch_"), "{to}");
+    let second = browser.post("/console/order", &fields).await;
+    assert_eq!(second.headers()["location"].to_str().unwrap(), to);
+    assert_eq!(app.balance(&account).await, (20, 30, 0));
+    let page = browser.page(&to).await;
+    assert!(page.contains("0 of 3 finished") && page.contains("data-live=\"true\""));
+
+    // More than the account has: 402, in words, the text kept, nothing held.
+    let again = browser.page("/console/order").await;
+    let res = browser
+        .post(
+            "/console/order",
+            &[
+                ("csrf", token.as_str()),
+                ("idempotencyKey", hidden(&again, "idempotencyKey").as_str()),
+                ("preferences", "woman, <b>bold</b> look"),
+                ("count", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 402);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("this order costs 50, the account has 20 available, 30 short"),
+        "{text}"
+    );
+    assert!(
+        text.contains("woman, &lt;b&gt;bold&lt;/b&gt; look"),
+        "the text is kept, escaped"
+    );
+    assert_eq!(app.balance(&account).await, (20, 30, 0));
+    for (count, says) in [
+        ("0", "from 1 to 20"),
+        ("21", "from 1 to 20"),
+        ("x", "from 1 to 20"),
+    ] {
+        let res = browser
+            .post(
+                "/console/order",
+                &[
+                    ("csrf", token.as_str()),
+                    ("preferences", "man"),
+                    ("count", count),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        assert!(res.text().await.unwrap().contains(says));
+    }
+
+    // The batches page lists it; cancelling refunds what has not started.
+    let list = browser.page("/console/batches").await;
+    let batch = to.trim_start_matches("/console/batches/");
+    assert!(list.contains(&format!("data-batch-id=\"{batch}\"")));
+    assert!(list.contains("data-action=\"cancel\""));
+    let res = browser
+        .post(&format!("{to}/cancel"), &[("csrf", token.as_str())])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.balance(&account).await, (50, 0, 0));
+    let page = browser.page(&to).await;
+    assert!(
+        page.contains("3 of 3 finished") && page.contains("3 cancelled"),
+        "{page}"
+    );
+    assert!(!page.contains("data-action=\"cancel\"") && !page.contains("data-live"));
+    app.audit().await;
+}
+
+#[tokio::test]
+async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
+    use crate::browser::Chrome;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    let (_, key) = app.account(100, &Scope::ALL).await;
+    chrome.goto(&format!("{}/", app.url)).await;
+    let field = chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&field, &key).await;
+    chrome
+        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
+        .await;
+
+    // The form shows the price as the count changes.
+    chrome.goto(&format!("{}/console/order", app.url)).await;
+    let text = chrome
+        .wait_for("#preferences", Duration::from_secs(10))
+        .await;
+    chrome
+        .type_into(
+            &text,
+            "young female model, athletic build, natural makeup, for sportswear",
+        )
+        .await;
+    let count = chrome.try_find("#count").await.unwrap();
+    chrome.clear(&count).await;
+    chrome.type_into(&count, "4").await;
+    let price = chrome.text(&chrome.try_find("#price").await.unwrap()).await;
+    assert_eq!(price, "40");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-order.png")).await;
+    }
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    let batch = chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/batches/batch_")
+        })
+        .await;
+    let progress = chrome
+        .text(&chrome.try_find(".counts").await.unwrap())
+        .await;
+    assert!(progress.starts_with("0 of 4 finished"), "{progress}");
+
+    // The worker makes them; the page follows without a reload.
+    app.drain().await;
+    chrome.wait_for("#finished", Duration::from_secs(15)).await;
+    let progress = chrome
+        .text(&chrome.try_find(".counts").await.unwrap())
+        .await;
+    assert!(progress.starts_with("4 of 4 finished"), "{progress}");
+    assert_eq!(
+        chrome.find_all(".batch [data-status=\"DONE\"]").await.len(),
+        4
+    );
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-batch.png")).await;
+    }
+
+    // Another order, cancelled before it starts: refunded.
+    chrome.goto(&format!("{}/console/order", app.url)).await;
+    let text = chrome
+        .wait_for("#preferences", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&text, "man, suit").await;
+    let count = chrome.try_find("#count").await.unwrap();
+    chrome.clear(&count).await;
+    chrome.type_into(&count, "2").await;
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/batches/batch_") && u != batch
+        })
+        .await;
+    chrome
+        .click(
+            &chrome
+                .wait_for("button[data-action=cancel]", Duration::from_secs(5))
+                .await,
+        )
+        .await;
+    chrome.wait_for("#finished", Duration::from_secs(10)).await;
+    let progress = chrome
+        .text(&chrome.try_find(".counts").await.unwrap())
+        .await;
+    assert!(progress.contains("2 cancelled"), "{progress}");
+    let credits = chrome
+        .text(&chrome.try_find(".credits").await.unwrap())
+        .await;
+    assert!(credits.contains("60 available"), "{credits}");
+
+    // Too many for what is left: the form says so, in words.
+    chrome.goto(&format!("{}/console/order", app.url)).await;
+    let text = chrome
+        .wait_for("#preferences", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&text, "woman, evening dress").await;
+    let count = chrome.try_find("#count").await.unwrap();
+    chrome.clear(&count).await;
+    chrome.type_into(&count, "20").await;
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    let alert = chrome
+        .wait_for(".error[role=alert]", Duration::from_secs(10))
+        .await;
+    let said = chrome.text(&alert).await;
+    assert!(
+        said.contains("costs 200") && said.contains("60 available") && said.contains("140 short"),
+        "{said}"
+    );
+    chrome.quit().await;
+    app.audit().await;
+}

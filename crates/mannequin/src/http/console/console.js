@@ -1,6 +1,6 @@
 // The console's one script. Everything works without it; it adds the
-// keyboard (a / r to vote, arrows to move) and keeps the gallery's first page
-// current while models are being made.
+// keyboard (a / r to vote, arrows to move), the order form's price, and keeps
+// a page's live part (the gallery's first page, a batch being made) current.
 "use strict";
 
 document.addEventListener("keydown", (e) => {
@@ -17,24 +17,45 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "ArrowLeft" || e.key === "ArrowUp" || e.key === "k") press('a[data-key="ArrowLeft"]');
 });
 
-// The gallery's first page: while any model on it is still being made, fetch
-// the page again every few seconds and swap in its grid.
-const grid = document.getElementById("grid");
-if (grid && grid.dataset.live === "true") {
-  const busy = () => grid.querySelector('[data-status="PENDING"], [data-status="PROCESSING"]') !== null;
+// The order form: the price follows the count; a second click sends nothing
+// more (the form's idempotency key would make it harmless anyway).
+const order = document.getElementById("order");
+if (order) {
+  const count = order.querySelector("#count");
+  const price = order.querySelector("#price");
+  const show = () => {
+    const n = Math.max(1, Math.min(20, parseInt(count.value, 10) || 0));
+    price.textContent = String(n * Number(price.dataset.perModel));
+  };
+  count.addEventListener("input", show);
+  show();
+  order.addEventListener("submit", () => {
+    const button = order.querySelector("button[type=submit]");
+    setTimeout(() => { button.disabled = true; button.textContent = "Ordering…"; }, 0);
+  });
+}
+
+// A live part of the page: fetch the page again every few seconds while
+// something in it is still being made, and swap in the new part and balances.
+const live = document.querySelector('[data-live="true"][id]');
+if (live) {
+  let part = live;
+  const busy = () => part.querySelector('[data-status="PENDING"], [data-status="PROCESSING"]') !== null
+    || part.dataset.batchId !== undefined;
   const refresh = async () => {
     try {
       const res = await fetch(location.href, { credentials: "same-origin", cache: "no-store" });
-      if (res.ok && res.redirected === false) {
+      if (res.ok && !res.redirected) {
         const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-        const fresh = doc.getElementById("grid");
+        const fresh = doc.getElementById(part.id);
+        if (fresh) { part.replaceWith(fresh); part = fresh; }
         const credits = doc.querySelector(".credits");
-        if (fresh) grid.replaceChildren(...fresh.childNodes);
         const here = document.querySelector(".credits");
         if (credits && here) here.replaceWith(credits);
+        if (part.dataset.live !== "true") return;  // finished: nothing more will change
       }
     } catch (_) { /* offline for a moment: try again next time */ }
-    setTimeout(refresh, busy() ? 2000 : 10000);
+    setTimeout(refresh, busy() ? 1500 : 10000);
   };
-  setTimeout(refresh, busy() ? 2000 : 10000);
+  setTimeout(refresh, busy() ? 1500 : 10000);
 }
