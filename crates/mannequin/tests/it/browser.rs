@@ -173,6 +173,16 @@ impl Chrome {
         .await;
     }
 
+    /// Resizes the window.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// Empties a field.
     pub async fn clear(&self, e: &Element) {
         self.call(

@@ -357,6 +357,11 @@ async fn in_a_browser_a_reviewer_signs_in_votes_with_the_keyboard_and_signs_out(
     assert!(facts.contains(attack), "{facts}");
     if let Some(dir) = screenshot_dir() {
         chrome.screenshot(&dir.join("console-model.png")).await;
+        chrome.resize(390, 844).await;
+        chrome
+            .screenshot(&dir.join("console-model-phone.png"))
+            .await;
+        chrome.resize(1280, 900).await;
     }
 
     // `a` approves and moves on to the next (older) model; the left arrow
