@@ -638,6 +638,22 @@ async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
         said.contains("costs 200") && said.contains("60 available") && said.contains("140 short"),
         "{said}"
     );
+
+    // The key is revoked elsewhere: the next page is the sign-in form.
+    let key_id = key
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap();
+    app.running
+        .store
+        .revoke_key(key_id, mannequin::clock::now_ms())
+        .await
+        .unwrap();
+    chrome.goto(&format!("{}/console/batches", app.url)).await;
+    chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
     chrome.quit().await;
     app.audit().await;
 }

@@ -571,6 +571,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP TABLE webhook_endpoints",
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
+        "DROP INDEX batches_account",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
