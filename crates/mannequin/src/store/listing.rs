@@ -1,6 +1,6 @@
 //! What clients read and mark: the model list, votes, and the queue's figures.
 
-use super::db::{Columns, Int, Text};
+use super::db::{Bind, Columns, Int, Text};
 use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
 use mannequin_domain::ids::{AccountId, BatchId, ModelId};
 use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
@@ -30,6 +30,41 @@ pub(super) fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
     })
 }
 
+/// The list's statement and its values. The cursor is a row-value
+/// comparison in the index's order, `(created_at, id) < (…, …)`, which both
+/// databases turn into a range of the account's index: a page deep in a large
+/// account costs what the first does.
+fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, Vec<Bind<'a>>) {
+    let mut sql = String::from(
+        "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
+             created_at, prompt, seed, generator, generator_notes
+         FROM models WHERE account_id = $1",
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    sql.push_str(&filters(query, &mut next));
+    if query.cursor.is_some() {
+        let (a, b) = (next(), next());
+        sql.push_str(&format!(" AND (created_at, id) < (${a}, ${b})"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ${}",
+        next()
+    ));
+    let mut binds = vec![Text(account.as_str())];
+    if let Some(batch) = &query.batch_id {
+        binds.push(Text(batch.as_str()));
+    }
+    if let Some(c) = &query.cursor {
+        binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
+    }
+    binds.push(Int(i64::from(query.limit)));
+    (sql, binds)
+}
+
 /// The query's filters as SQL conditions; the batch id takes the next
 /// placeholder. Statuses and votes are this service's own words, written as
 /// literals so the partial index on approved models serves them.
@@ -57,36 +92,36 @@ impl Store {
         account: &AccountId,
         query: &ListQuery,
     ) -> StoreResult<Vec<ModelRow>> {
-        let mut sql = String::from(
-            "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
-                 created_at, prompt, seed, generator, generator_notes
-             FROM models WHERE account_id = $1",
-        );
-        let mut n = 1;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        sql.push_str(&filters(query, &mut next));
-        if query.cursor.is_some() {
-            let (a, b) = (next(), next());
-            sql.push_str(&format!(
-                " AND (created_at < ${a} OR (created_at = ${a} AND id < ${b}))"
-            ));
-        }
-        sql.push_str(&format!(
-            " ORDER BY created_at DESC, id DESC LIMIT ${}",
-            next()
-        ));
-        let mut binds = vec![Text(account.as_str())];
-        if let Some(batch) = &query.batch_id {
-            binds.push(Text(batch.as_str()));
-        }
-        if let Some(c) = &query.cursor {
-            binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
-        }
-        binds.push(Int(i64::from(query.limit)));
+        let (sql, binds) = list_statement(account, query);
         self.pools.fetch(&sql, &binds, model_row).await
+    }
+
+    /// How the database runs the list for `query`: the lines of its plan
+    /// (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` on PostgreSQL with
+    /// sequential scans off, so the plan shows what the indexes can do
+    /// whatever the table's size). For tests and operators.
+    pub async fn list_plan(
+        &self,
+        account: &AccountId,
+        query: &ListQuery,
+    ) -> StoreResult<Vec<String>> {
+        let (sql, binds) = list_statement(account, query);
+        let mut tx = self.begin().await?;
+        let lines = if self.dialect.name == "postgres" {
+            tx.execute("SET LOCAL enable_seqscan = off", &[]).await?;
+            tx.fetch(&format!("EXPLAIN (COSTS OFF) {sql}"), &binds, |c| c.text())
+                .await?
+        } else {
+            tx.fetch(&format!("EXPLAIN QUERY PLAN {sql}"), &binds, |c| {
+                c.int()?;
+                c.int()?;
+                c.int()?;
+                c.text()
+            })
+            .await?
+        };
+        tx.rollback().await?;
+        Ok(lines)
     }
 
     /// The model just newer than `here` in the list's order, with the
@@ -106,8 +141,7 @@ impl Store {
         sql.push_str(&filters(query, &mut next));
         let (a, b) = (next(), next());
         sql.push_str(&format!(
-            " AND (created_at > ${a} OR (created_at = ${a} AND id > ${b}))
-             ORDER BY created_at ASC, id ASC LIMIT 1"
+            " AND (created_at, id) > (${a}, ${b}) ORDER BY created_at ASC, id ASC LIMIT 1"
         ));
         let mut binds = vec![Text(account.as_str())];
         if let Some(batch) = &query.batch_id {

@@ -731,3 +731,67 @@ async fn the_outbox_hands_out_each_job_once_on_every_dialect() {
 async fn a_delivered_job_starts_until_it_is_settled_on_every_dialect() {
     on_every_dialect(a_delivered_job_starts_until_it_is_settled).await;
 }
+
+/// A page deep in an account is a range of the account's index, not a scan
+/// from the newest model with the cursor as a filter: its plan says so on
+/// both databases, for every page and the approved filter, with no sort.
+async fn the_deep_page_is_an_index_range(store: &Store) {
+    let a = account(store, 1000).await;
+    for _ in 0..3 {
+        let b = batch(&a, 5, now_ms() + 60_000);
+        store.register_batch(&b, now_ms()).await.unwrap();
+    }
+    let rows = store.list_models(&a, &newest(15)).await.unwrap();
+    let cursor = mannequin_domain::request::Cursor {
+        created_at_ms: rows[7].created_at,
+        id: rows[7].id.clone(),
+    };
+    let deep = ListQuery {
+        cursor: Some(cursor.clone()),
+        ..newest(5)
+    };
+    let page = store.list_models(&a, &deep).await.unwrap();
+    let expected: Vec<_> = rows[8..13].iter().map(|r| r.id.clone()).collect();
+    assert_eq!(
+        page.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    let approved = ListQuery {
+        filter: StatusFilter::Approved,
+        cursor: Some(cursor),
+        ..newest(5)
+    };
+    for (query, index) in [
+        (&deep, "models_account_newest"),
+        (&approved, "models_account_approved"),
+    ] {
+        let plan = store.list_plan(&a, query).await.unwrap().join("\n");
+        if store.dialect().name == "postgres" {
+            assert!(
+                plan.contains(index)
+                    && plan.contains("Index Cond")
+                    && plan.contains("ROW(created_at, id) < ROW("),
+                "{plan}"
+            );
+            assert!(!plan.contains("Filter: ((created_at"), "{plan}");
+            assert!(!plan.contains("Sort"), "{plan}");
+        } else {
+            assert!(
+                plan.contains(index) && plan.contains("(created_at,id)<(?,?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+    let first = store.list_plan(&a, &newest(5)).await.unwrap().join("\n");
+    assert!(first.contains("models_account_newest"), "{first}");
+    assert!(
+        !first.contains("Sort") && !first.contains("TEMP B-TREE"),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+async fn the_deep_page_is_an_index_range_on_every_dialect() {
+    on_every_dialect(the_deep_page_is_an_index_range).await;
+}
