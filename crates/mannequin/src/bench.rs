@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// PID of the server, to report its peak memory (Linux).
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Also list a page this many models into the account (`limit=100` with a
+    /// cursor found by walking pages of 1000) and the approved models.
+    #[arg(long)]
+    pub deep_after: Option<u64>,
     /// Give up waiting for the queue to drain after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub drain_timeout_secs: u64,
@@ -219,6 +223,37 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         p.report();
     }
 
+    if let Some(skip) = args.deep_after {
+        let cursor = walk(&client, &url, &args.api_key, skip).await?;
+        let deep = format!("?limit=100&cursor={cursor}");
+        for (label, query) in [
+            ("list models (deep, limit=100)", deep.as_str()),
+            (
+                "list approved (limit=100)",
+                "?limit=100&statusFilter=approved",
+            ),
+        ] {
+            let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
+            let query = query.to_string();
+            let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
+                let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), query.clone());
+                async move {
+                    match c
+                        .get(format!("{u}/api/external/models{q}"))
+                        .header("X-Api-Key", k)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    }
+                }
+            })
+            .await;
+            p.report();
+        }
+    }
+
     if let Some(pid) = args.server_pid {
         match peak_rss_mib(pid) {
             Some(m) => println!(
@@ -228,5 +263,56 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             None => println!("server memory: could not read /proc/{pid}/status"),
         }
     }
+    Ok(())
+}
+
+/// The cursor `skip` models into the account, found by walking its pages.
+async fn walk(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    skip: u64,
+) -> Result<String, BoxError> {
+    let mut cursor = String::new();
+    let mut seen = 0;
+    while seen < skip {
+        let limit = (skip - seen).min(1000);
+        let mut query = format!("?limit={limit}");
+        if !cursor.is_empty() {
+            query.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: serde_json::Value = client
+            .get(format!("{url}/api/external/models{query}"))
+            .header("X-Api-Key", key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        seen += page["count"].as_u64().unwrap_or(0);
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => return Err(format!("the account holds only {seen} models").into()),
+        }
+    }
+    Ok(cursor)
+}
+
+/// `mannequin bench-fill`: adds settled models to an account straight
+/// through the store.
+pub async fn fill(args: &crate::config::BenchFillArgs) -> Result<(), BoxError> {
+    let store = crate::app::open_store(&args.db).await?;
+    let account = mannequin_domain::ids::AccountId::parse(&args.account)
+        .ok_or("--account is not an account id")?;
+    let started = Instant::now();
+    let n = store
+        .fill_account(&account, args.models, crate::clock::now_ms())
+        .await?;
+    println!(
+        "filled {} with {n} models in {:.1} s",
+        account.as_str(),
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
     Ok(())
 }

@@ -90,6 +90,10 @@ pub enum Command {
     Models(crate::client::ClientArgs),
     /// Measure a running server: request rates, latency percentiles, models/s.
     Bench(crate::bench::BenchArgs),
+    /// Fill an account with N settled models straight through the store, for
+    /// listing benchmarks at scale (not for accounts people use).
+    #[command(hide = true)]
+    BenchFill(BenchFillArgs),
     /// Render the ideas a text would give, to image files, without a server.
     Preview(PreviewArgs),
     /// An OpenAI-compatible stand-in image server (a fixed delay, a drawn
@@ -404,6 +408,18 @@ pub enum CreditsCommand {
         #[arg(long)]
         account: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFillArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The account to fill.
+    #[arg(long)]
+    pub account: String,
+    /// How many models to add.
+    #[arg(long)]
+    pub models: u64,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,10 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
+        Command::BenchFill(args) => match mannequin::bench::fill(&args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
         Command::Preview(args) => match mannequin::preview::preview(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),

@@ -18,6 +18,7 @@ mod db;
 mod details;
 mod dialect;
 mod error;
+mod fill;
 mod housekeeping;
 mod jobs;
 mod ledger;

@@ -795,3 +795,27 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
 async fn the_deep_page_is_an_index_range_on_every_dialect() {
     on_every_dialect(the_deep_page_is_an_index_range).await;
 }
+
+/// The benchmark's fill writes what the list reads, newest first, one in a
+/// hundred approved.
+async fn an_account_filled_for_benchmarks_lists_like_any(store: &Store) {
+    let a = account(store, 0).await;
+    assert_eq!(
+        store.fill_account(&a, 2_500, now_ms()).await.unwrap(),
+        2_500
+    );
+    let page = store.list_models(&a, &newest(1000)).await.unwrap();
+    assert_eq!(page.len(), 1000);
+    assert!(page.windows(2).all(|w| w[0].created_at > w[1].created_at));
+    assert!(page.iter().all(|m| m.status == ModelStatus::Done));
+    let approved = ListQuery {
+        filter: StatusFilter::Approved,
+        ..newest(1000)
+    };
+    assert_eq!(store.list_models(&a, &approved).await.unwrap().len(), 25);
+}
+
+#[tokio::test]
+async fn an_account_filled_for_benchmarks_lists_like_any_on_every_dialect() {
+    on_every_dialect(an_account_filled_for_benchmarks_lists_like_any).await;
+}
