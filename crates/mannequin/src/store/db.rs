@@ -70,10 +70,27 @@ impl Pools {
                 .max_connections(n)
                 .acquire_timeout(Duration::from_secs(15))
         };
-        Ok(Pools::Sqlite {
-            write: pool(1).connect_with(options.clone()).await?,
-            read: pool(readers.max(1)).connect_with(options).await?,
-        })
+        // Processes opening a new file at once race to switch it to WAL, and
+        // SQLite answers the loser "locked" without waiting: try again.
+        let mut tries = 0;
+        loop {
+            let opened = async {
+                Ok::<_, sqlx::Error>(Pools::Sqlite {
+                    write: pool(1).connect_with(options.clone()).await?,
+                    read: pool(readers.max(1)).connect_with(options.clone()).await?,
+                })
+            }
+            .await;
+            match opened {
+                Err(sqlx::Error::Database(e))
+                    if tries < 50 && e.code().is_some_and(|c| (dialect::SQLITE.transient)(&c)) =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     pub(super) async fn postgres(url: &str, connections: u32) -> StoreResult<Pools> {
