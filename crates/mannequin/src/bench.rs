@@ -203,24 +203,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         ("list models (limit=100)", "?limit=100"),
         ("list models (default, 1000)", ""),
     ] {
-        let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
-        let query = query.to_string();
-        let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
-            let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), query.clone());
-            async move {
-                match c
-                    .get(format!("{u}/api/external/models{q}"))
-                    .header("X-Api-Key", k)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                    _ => false,
-                }
-            }
-        })
-        .await;
-        p.report();
+        list_phase(&client, &url, &args, label, query).await;
     }
 
     if let Some(skip) = args.deep_after {
@@ -233,24 +216,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
                 "?limit=100&statusFilter=approved",
             ),
         ] {
-            let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
-            let query = query.to_string();
-            let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
-                let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), query.clone());
-                async move {
-                    match c
-                        .get(format!("{u}/api/external/models{q}"))
-                        .header("X-Api-Key", k)
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                        _ => false,
-                    }
-                }
-            })
-            .await;
-            p.report();
+            list_phase(&client, &url, &args, label, query).await;
         }
     }
 
@@ -264,6 +230,39 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         }
     }
     Ok(())
+}
+
+/// Lists the account's models with `query`, `list_requests` times, and
+/// reports the phase.
+async fn list_phase(
+    client: &reqwest::Client,
+    url: &str,
+    args: &BenchArgs,
+    label: &str,
+    query: &str,
+) {
+    let (c, u, k, q) = (
+        client.clone(),
+        url.to_string(),
+        args.api_key.clone(),
+        query.to_string(),
+    );
+    let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
+        let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), q.clone());
+        async move {
+            match c
+                .get(format!("{u}/api/external/models{q}"))
+                .header("X-Api-Key", k)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    p.report();
 }
 
 /// The cursor `skip` models into the account, found by walking its pages.

@@ -66,6 +66,55 @@ pub struct AppState {
     pub worker_paused: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
+impl AppState {
+    /// Plans and registers an order, as register-ideas and the console's
+    /// order form both do: one transaction; then, unless it replayed an
+    /// earlier call, the credits are counted and the worker or relay woken.
+    pub(crate) async fn register(
+        &self,
+        order: crate::batch::Order<'_>,
+    ) -> Result<crate::store::Registration, crate::store::RegisterError> {
+        let now = crate::clock::now_ms();
+        let count = order.count.get();
+        let batch = crate::batch::plan(order, &self.settings.terms, now);
+        let registration = self.store.register_batch(&batch, now).await?;
+        if registration.replayed {
+            info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
+        } else {
+            self.metrics.credits_reserved(registration.credits_reserved);
+            self.wake.notify_one();
+            info!(batch_id = %registration.batch_id, count, credits = %registration.credits_reserved, "ideas registered");
+        }
+        Ok(registration)
+    }
+
+    /// Cancels the account's PENDING models of `target` and refunds them, as
+    /// the API's cancel routes and the console's cancel button both do:
+    /// the models cancelled and the credits refunded; `None` when the account
+    /// has no such model or batch.
+    pub(crate) async fn cancel(
+        &self,
+        account: &mannequin_domain::ids::AccountId,
+        target: crate::store::CancelTarget,
+    ) -> Result<
+        Option<(Vec<crate::store::CancelledModel>, mannequin_domain::Credits)>,
+        crate::store::StoreError,
+    > {
+        let Some(cancelled) = self
+            .store
+            .cancel_pending(account, &target, crate::clock::now_ms())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let refunded = mannequin_domain::Credits::sum(cancelled.iter().map(|m| m.price))
+            .ok_or_else(|| crate::store::StoreError::internal("refunds overflow"))?;
+        self.metrics.credits_refunded(refunded);
+        info!(?target, models = cancelled.len(), credits = %refunded, "cancelled");
+        Ok(Some((cancelled, refunded)))
+    }
+}
+
 /// The request's correlation id, as a request extension.
 #[derive(Debug, Clone)]
 pub struct CorrelationId(pub String);

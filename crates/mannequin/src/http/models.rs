@@ -14,12 +14,11 @@ use mannequin_domain::{
 };
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{AppState, CorrelationId};
-use crate::batch::{self, Order};
+use crate::batch::Order;
 use crate::blob::BlobStore;
 use crate::clock::now_ms;
 use crate::keys::Scope;
@@ -206,25 +205,15 @@ pub async fn register_ideas(
         .transpose()?;
     let body = json_object(&headers, &body)?;
     let (preferences, count) = parse_register(&body)?;
-    let now = now_ms();
-    let order = Order {
-        account: caller.account_id(),
-        preferences: &preferences,
-        count,
-        correlation_id: &correlation_id,
-        idempotency_key,
-    };
-    let batch = batch::plan(order, &state.settings.terms, now);
-    let registration = state.store.register_batch(&batch, now).await?;
-    if registration.replayed {
-        info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
-    } else {
-        state
-            .metrics
-            .credits_reserved(registration.credits_reserved);
-        state.wake.notify_one();
-        info!(batch_id = %registration.batch_id, count = count.get(), credits = %registration.credits_reserved, "ideas registered");
-    }
+    let registration = state
+        .register(Order {
+            account: caller.account_id(),
+            preferences: &preferences,
+            count,
+            correlation_id: &correlation_id,
+            idempotency_key,
+        })
+        .await?;
     let replayed = registration.replayed;
     let mut res = Json(Registered {
         created_record_ids: registration.model_ids,
@@ -283,20 +272,10 @@ async fn cancel(
     target: CancelTarget,
 ) -> Result<Cancelled, ApiError> {
     caller.require(Scope::Register)?;
-    let cancelled = state
-        .store
-        .cancel_pending(caller.account_id(), &target, now_ms())
+    let (cancelled, credits_refunded) = state
+        .cancel(caller.account_id(), target)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let credits_refunded = Credits::sum(cancelled.iter().map(|m| m.price))
-        .ok_or_else(|| crate::store::StoreError::internal("refunds overflow"))?;
-    state.metrics.credits_refunded(credits_refunded);
-    info!(
-        ?target,
-        models = cancelled.len(),
-        credits = %credits_refunded,
-        "cancelled"
-    );
     Ok(Cancelled {
         cancelled_record_ids: cancelled.into_iter().map(|m| m.id).collect(),
         credits_refunded,

@@ -179,7 +179,22 @@ async fn endpoints_are_managed_per_account_under_their_scope() {
         .await
         .unwrap();
     assert_eq!(listed["count"], 2);
-    assert_eq!(listed["webhooks"][0]["id"], id.as_str());
+    // Oldest first: by id, which starts with the creation time (two created
+    // in one millisecond may come in either order).
+    let ids: Vec<&str> = listed["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let mine = listed["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == id.as_str())
+        .expect("the first endpoint is listed")
+        .clone();
     for w in listed["webhooks"].as_array().unwrap() {
         assert!(w.get("secret").is_none(), "the secret is shown once: {w}");
     }
@@ -188,7 +203,7 @@ async fn endpoints_are_managed_per_account_under_their_scope() {
         .json()
         .await
         .unwrap();
-    assert_eq!(one, listed["webhooks"][0]);
+    assert_eq!(one, mine);
 
     // Another account sees none of it and can remove none of it.
     let (_, other) = app.account(0, &Scope::ALL).await;

@@ -1,0 +1,203 @@
+//! Reviewing: the gallery, one model, and votes.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use mannequin_domain::ids::{ModelId, kind};
+use mannequin_domain::request::parse_path_id;
+use mannequin_domain::{ModelStatus, Voting};
+
+use super::{Signed, forged, form, pages, unavailable};
+use crate::clock::now_ms;
+use crate::http::AppState;
+use crate::keys::Scope;
+
+/// The gallery's filters, as the query string carries them.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub status: Option<ModelStatus>,
+    pub voting: Option<Voting>,
+    pub batch: Option<mannequin_domain::ids::BatchId>,
+}
+
+impl Filters {
+    pub(super) fn read(params: &HashMap<String, String>) -> Filters {
+        Filters {
+            status: params
+                .get("status")
+                .and_then(|s| ModelStatus::parse(&s.to_ascii_uppercase())),
+            voting: params
+                .get("voting")
+                .and_then(|s| Voting::parse(&s.to_ascii_uppercase())),
+            batch: params
+                .get("batch")
+                .filter(|b| !b.is_empty())
+                .and_then(|b| mannequin_domain::ids::BatchId::parse(b.trim())),
+        }
+    }
+
+    /// The filters as query pairs, for links that keep them.
+    pub fn query(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(s) = self.status {
+            pairs.push(("status", s.as_str().to_string()));
+        }
+        if let Some(v) = self.voting {
+            pairs.push(("voting", v.as_str().to_string()));
+        }
+        if let Some(b) = &self.batch {
+            pairs.push(("batch", b.as_str().to_string()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// Models on one gallery page.
+pub const PAGE: u32 = 60;
+
+/// `GET /console`: the account's models, newest first, filtered and paged.
+pub(super) async fn gallery(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let filters = Filters::read(&params);
+    let cursor = params
+        .get("cursor")
+        .and_then(|c| mannequin_domain::request::Cursor::parse(c).ok());
+    let query = crate::store::ListQuery {
+        filter: mannequin_domain::StatusFilter::All,
+        batch_id: filters.batch.clone(),
+        status: filters.status,
+        voting: filters.voting,
+        cursor: cursor.clone(),
+        limit: PAGE + 1,
+    };
+    let account = &signed.principal.account_id;
+    let (rows, balances) = match tokio::try_join!(
+        state.store.list_models(account, &query),
+        state.store.balances(account)
+    ) {
+        Ok(found) => found,
+        Err(e) => return unavailable(e),
+    };
+    pages::gallery(&state, &signed, balances, rows, &filters, cursor.is_some())
+}
+
+/// `GET /console/models/{id}`: one model to review.
+pub(super) async fn model(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Ok(id) = parse_path_id::<kind::Model>(&id) else {
+        return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
+    };
+    let filters = Filters::read(&params);
+    let account = &signed.principal.account_id;
+    let detail = match state.store.model_detail(account, &id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return pages::problem(StatusCode::NOT_FOUND, "There is no such model."),
+        Err(e) => return unavailable(e),
+    };
+    let neighbours = neighbours(&state, account, &detail.row, &filters).await;
+    let balances = match state.store.balances(account).await {
+        Ok(b) => b,
+        Err(e) => return unavailable(e),
+    };
+    pages::model(&state, &signed, balances, detail, &filters, neighbours)
+}
+
+/// The models before and after this one in the gallery's order, with the
+/// same filters: `(newer, older)`.
+async fn neighbours(
+    state: &AppState,
+    account: &mannequin_domain::ids::AccountId,
+    row: &crate::store::ModelRow,
+    filters: &Filters,
+) -> (Option<ModelId>, Option<ModelId>) {
+    let here = mannequin_domain::request::Cursor {
+        created_at_ms: row.created_at,
+        id: row.id.clone(),
+    };
+    let query = crate::store::ListQuery {
+        filter: mannequin_domain::StatusFilter::All,
+        batch_id: filters.batch.clone(),
+        status: filters.status,
+        voting: filters.voting,
+        cursor: Some(here.clone()),
+        limit: 1,
+    };
+    let older = state
+        .store
+        .list_models(account, &query)
+        .await
+        .ok()
+        .and_then(|mut r| r.pop())
+        .map(|r| r.id);
+    let newer = state
+        .store
+        .newer_model(account, &here, &query)
+        .await
+        .ok()
+        .flatten();
+    (newer, older)
+}
+
+/// `POST /console/models/{id}/vote`: `voting` (`APPROVED`, `REJECTED` or
+/// `PENDING`), then on to `next` (a model id) or back to this one.
+pub(super) async fn vote(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    if forged(&signed, &fields) {
+        return pages::problem(StatusCode::FORBIDDEN, pages::FORGED);
+    }
+    if !signed.principal.scopes.contains(&Scope::Register) {
+        return pages::problem(
+            StatusCode::FORBIDDEN,
+            "This key may look but not vote: it lacks the content.register scope.",
+        );
+    }
+    let Ok(id) = parse_path_id::<kind::Model>(&id) else {
+        return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
+    };
+    let Some(voting) = fields
+        .get("voting")
+        .and_then(|v| Voting::parse(&v.to_ascii_uppercase()))
+    else {
+        return pages::problem(StatusCode::BAD_REQUEST, "Choose approve or reject.");
+    };
+    match state
+        .store
+        .set_voting(&signed.principal.account_id, &id, voting, now_ms())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return pages::problem(StatusCode::NOT_FOUND, "There is no such model."),
+        Err(e) => return unavailable(e),
+    }
+    // The gallery's filters ride along, rebuilt from what they parse to.
+    let filters = Filters::read(
+        &serde_urlencoded::from_str(fields.get("filters").map(String::as_str).unwrap_or(""))
+            .unwrap_or_default(),
+    )
+    .query();
+    let to = fields
+        .get("next")
+        .and_then(|n| ModelId::parse(n))
+        .unwrap_or(id);
+    let suffix = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("?{filters}")
+    };
+    Redirect::to(&format!("/console/models/{}{suffix}", to.as_str())).into_response()
+}
