@@ -4,17 +4,47 @@
 
 /// Formats `ms` since the epoch as `2026-03-20T14:00:00.000Z`.
 pub fn format_millis(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )
+    Millis(ms).to_string()
+}
+
+/// A time in milliseconds since the epoch, displayed as RFC 3339 in UTC with
+/// milliseconds (`2026-11-29T08:17:16.784Z`), written without allocating: for
+/// serializers that write many (`serializer.collect_str(&Millis(ms))`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Millis(pub i64);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.div_euclid(1000);
+        let millis = self.0.rem_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        if !(0..=9999).contains(&y) {
+            return write!(
+                f,
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+                sod / 3600,
+                (sod / 60) % 60,
+                sod % 60
+            );
+        }
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut n: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, sod / 3600);
+        put(14, 2, (sod / 60) % 60);
+        put(17, 2, sod % 60);
+        put(20, 3, millis);
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 /// Parses an RFC 3339 timestamp (`Z` or a `±HH:MM` offset, optional fraction) to
@@ -123,6 +153,22 @@ mod tests {
         assert_eq!(format_millis(ms), "2026-03-20T14:00:00.000Z");
         assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        // The digits written in place agree with formatting them.
+        let slow = |ms: i64| {
+            let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+            let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let (h, mi, s) = (sod / 3600, (sod / 60) % 60, sod % 60);
+            format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{millis:03}Z")
+        };
+        let mut ms: i64 = -62_167_219_200_000; // year 0
+        while ms < 253_402_300_800_000 {
+            assert_eq!(format_millis(ms), slow(ms));
+            ms += 7_777_777_777_777;
+        }
+        for ms in [-1, 999, 1_000, 253_402_300_799_999, 253_402_300_800_000] {
+            assert_eq!(format_millis(ms), slow(ms));
+        }
     }
 
     #[test]

@@ -38,8 +38,15 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
     /// The bytes under `key`, if any; for stores the API serves itself.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Writes the absolute URL that serves `key`.
+    fn write_url(&self, key: &str, out: &mut dyn std::fmt::Write) -> std::fmt::Result;
+
     /// The absolute URL that serves `key`.
-    fn url(&self, key: &str) -> String;
+    fn url(&self, key: &str) -> String {
+        let mut url = String::new();
+        let _ = self.write_url(key, &mut url);
+        url
+    }
 }
 
 /// Content type by file extension, for the keys this service writes.

@@ -102,7 +102,9 @@ impl BlobStore for S3 {
         }
     }
 
-    fn url(&self, key: &str) -> String {
-        format!("{}/{}", self.base_url, key)
+    fn write_url(&self, key: &str, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        out.write_str(&self.base_url)?;
+        out.write_char('/')?;
+        out.write_str(key)
     }
 }

@@ -19,14 +19,15 @@ use super::models::ModelItem;
 use crate::blob::BlobStore;
 use crate::keys::Scope;
 use crate::store::{BatchDetail, BatchKey, LedgerEntry, ModelDetail};
+use axum::response::{IntoResponse, Response};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ModelDetailBody {
+pub struct ModelDetailBody<'a> {
     #[serde(flatten)]
-    item: ModelItem,
-    order_id: String,
-    preferences: String,
+    item: ModelItem<'a>,
+    order_id: &'a str,
+    preferences: &'a str,
     /// The attributes the idea decided (gender, age, build, …).
     idea: Map<String, Value>,
     attempts: u32,
@@ -69,7 +70,7 @@ pub async fn get_model(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<ModelDetailBody>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
     let id = parse_path_id::<kind::Model>(&id)?;
     let d = state
@@ -77,20 +78,20 @@ pub async fn get_model(
         .model_detail(caller.account_id(), &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(ModelDetailBody::new(state.blobs.as_ref(), d)))
+    Ok(Json(ModelDetailBody::new(state.blobs.as_ref(), &d)).into_response())
 }
 
-impl ModelDetailBody {
+impl<'a> ModelDetailBody<'a> {
     /// A model as `GET /models/{id}` and its webhooks show it.
-    pub(crate) fn new(blobs: &dyn BlobStore, d: ModelDetail) -> ModelDetailBody {
+    pub(crate) fn new(blobs: &'a dyn BlobStore, d: &'a ModelDetail) -> ModelDetailBody<'a> {
         ModelDetailBody {
-            order_id: d.order_id.as_str().to_string(),
-            preferences: d.preferences,
+            order_id: d.order_id.as_str(),
+            preferences: &d.preferences,
             idea: attributes(&d.idea),
             attempts: d.attempts,
             started_at: d.started_at.map(time::format_millis),
             finished_at: d.finished_at.map(time::format_millis),
-            item: ModelItem::new(blobs, d.row),
+            item: ModelItem::new(blobs, d.row.as_ref()),
         }
     }
 }

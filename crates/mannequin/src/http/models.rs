@@ -22,67 +22,91 @@ use crate::batch::Order;
 use crate::blob::BlobStore;
 use crate::clock::now_ms;
 use crate::keys::Scope;
-use crate::store::{CancelTarget, ListQuery};
+use crate::store::{CancelTarget, ListQuery, ModelRef};
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelItem {
-    id: ModelId,
-    name: String,
-    thumbnail: Option<String>,
-    status: &'static str,
-    voting: &'static str,
-    created_at: String,
-    batch_id: BatchId,
-    image: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_reason: Option<String>,
-    /// What the generator was asked, once the model has settled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prompt: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seed: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generator: Option<String>,
-    /// What the generator could not follow.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generator_notes: Option<String>,
+/// A model as lists, `GET /models/{id}` and webhooks show it: the contract's
+/// six fields, then ours. Serialized from the row as read, image URLs and the
+/// time written straight into the output.
+pub struct ModelItem<'a> {
+    blobs: &'a dyn BlobStore,
+    row: ModelRef<'a>,
 }
 
-impl ModelItem {
-    /// A list item: the contract's six fields and ours, image URLs made absolute.
-    pub(super) fn new(blobs: &dyn BlobStore, r: crate::store::ModelRow) -> ModelItem {
-        ModelItem {
-            thumbnail: r.thumb_key.as_deref().map(|k| blobs.url(k)),
-            image: r.image_key.as_deref().map(|k| blobs.url(k)),
-            id: r.id,
-            name: r.name,
-            status: r.status.as_str(),
-            voting: r.voting.as_str(),
-            created_at: time::format_millis(r.created_at),
-            batch_id: r.batch_id,
-            failure_reason: r.failure_reason,
-            prompt: r.prompt,
-            seed: r.seed,
-            generator: r.generator,
-            generator_notes: r.generator_notes,
-        }
+impl<'a> ModelItem<'a> {
+    pub(super) fn new(blobs: &'a dyn BlobStore, row: ModelRef<'a>) -> ModelItem<'a> {
+        ModelItem { blobs, row }
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelList {
-    models: Vec<ModelItem>,
-    count: usize,
-    next_cursor: Option<String>,
+/// An image's absolute URL, written where it is serialized.
+struct MediaUrl<'a>(&'a dyn BlobStore, &'a str);
+
+impl std::fmt::Display for MediaUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.write_url(self.1, f)
+    }
 }
 
+impl Serialize for MediaUrl<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+struct Timestamp(i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&time::Millis(self.0))
+    }
+}
+
+impl<'a> Serialize for ModelItem<'a> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let r = &self.row;
+        let url = |key: Option<&'a str>| key.map(|k| MediaUrl(self.blobs, k));
+        let mut out = s.serialize_struct("ModelItem", 13)?;
+        out.serialize_field("id", r.id)?;
+        out.serialize_field("name", r.name)?;
+        out.serialize_field("thumbnail", &url(r.thumb_key))?;
+        out.serialize_field("status", r.status.as_str())?;
+        out.serialize_field("voting", r.voting.as_str())?;
+        out.serialize_field("createdAt", &Timestamp(r.created_at))?;
+        out.serialize_field("batchId", r.batch_id)?;
+        out.serialize_field("image", &url(r.image_key))?;
+        let mut optional = |name: &'static str, value: Option<&str>| match value {
+            Some(v) => out.serialize_field(name, v),
+            None => out.skip_field(name),
+        };
+        optional("failureReason", r.failure_reason)?;
+        // What the generator was asked, once the model has settled.
+        optional("prompt", r.prompt)?;
+        match r.seed {
+            Some(seed) => out.serialize_field("seed", &seed)?,
+            None => out.skip_field("seed")?,
+        }
+        let mut optional = |name: &'static str, value: Option<&str>| match value {
+            Some(v) => out.serialize_field(name, v),
+            None => out.skip_field(name),
+        };
+        optional("generator", r.generator)?;
+        // What the generator could not follow.
+        optional("generatorNotes", r.generator_notes)?;
+        out.end()
+    }
+}
+
+/// Bytes a list item takes, about, to size a page's buffer once.
+const ITEM_BYTES: usize = 720;
+
+/// `GET /api/external/models`: the page is written into one buffer as the
+/// rows are read, `{"models":[…],"count":n,"nextCursor":…}`.
 pub async fn list_models(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<ModelList>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
     let filter = StatusFilter::parse(params.get("statusFilter").map(String::as_str))?;
     let limit = Limit::parse(params.get("limit").map(String::as_str))?.get();
@@ -91,41 +115,65 @@ pub async fn list_models(
         .get("batchId")
         .map(|b| parse_batch_id(b))
         .transpose()?;
-    let mut rows = state
-        .store
-        .list_models(
-            caller.account_id(),
-            &ListQuery {
-                status: None,
-                voting: None,
-                filter,
-                batch_id,
-                cursor,
-                limit: limit + 1,
-            },
-        )
-        .await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                created_at_ms: r.created_at,
-                id: r.id.clone(),
-            }
-            .encode()
-        })
-    } else {
-        None
+    let query = ListQuery {
+        status: None,
+        voting: None,
+        filter,
+        batch_id,
+        cursor,
+        // One more than the page: whether there is a next one.
+        limit: limit + 1,
     };
-    let models: Vec<ModelItem> = rows
-        .into_iter()
-        .map(|r| ModelItem::new(state.blobs.as_ref(), r))
-        .collect();
-    Ok(Json(ModelList {
-        count: models.len(),
-        models,
-        next_cursor,
-    }))
+    let blobs = state.blobs.as_ref();
+    let mut body = Vec::with_capacity(64 + ITEM_BYTES * limit as usize);
+    body.extend_from_slice(b"{\"models\":[");
+    let (mut count, mut more) = (0u32, false);
+    let mut last = (0, String::new());
+    let mut failed = None;
+    state
+        .store
+        .each_model(caller.account_id(), &query, |row| {
+            if count == limit {
+                more = true;
+                return;
+            }
+            if count > 0 {
+                body.push(b',');
+            }
+            if let Err(e) = serde_json::to_writer(&mut body, &ModelItem::new(blobs, row)) {
+                failed = Some(e);
+            }
+            count += 1;
+            last.0 = row.created_at;
+            last.1.clear();
+            last.1.push_str(row.id);
+        })
+        .await?;
+    if let Some(e) = failed {
+        tracing::error!(error = %e, "a page of models did not serialize");
+        return Err(ApiError::Internal);
+    }
+    body.extend_from_slice(format!("],\"count\":{count},\"nextCursor\":").as_bytes());
+    if more {
+        let next = Cursor {
+            created_at_ms: last.0,
+            id: ModelId::trusted(last.1),
+        };
+        body.push(b'"');
+        body.extend_from_slice(next.encode().as_bytes());
+        body.push(b'"');
+    } else {
+        body.extend_from_slice(b"null");
+    }
+    body.push(b'}');
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Serialize)]

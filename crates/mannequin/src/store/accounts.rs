@@ -130,8 +130,13 @@ impl Store {
         tx.commit().await
     }
 
-    /// The key with this id; every request looks one up.
+    /// The key with this id; every request looks one up. Read from the
+    /// database at most once a second per key (see [`super::KEY_TTL`]).
     pub async fn find_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
+        if let Some(record) = self.keys.get(key_id) {
+            return Ok(Some(record));
+        }
+        let read_at = std::time::Instant::now();
         let found = self
             .pools
             .fetch(
@@ -150,7 +155,11 @@ impl Store {
                 },
             )
             .await?;
-        Ok(found.into_iter().next())
+        let found = found.into_iter().next();
+        if let Some(record) = &found {
+            self.keys.put(record, read_at);
+        }
+        Ok(found)
     }
 
     /// Revokes a key; false when there is no such key.
@@ -169,6 +178,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.keys.forget(key_id);
         Ok(found.is_some())
     }
 }

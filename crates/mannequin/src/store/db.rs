@@ -4,7 +4,8 @@
 //! in order. Each operation is one generic function instantiated for both
 //! databases, so the two cannot drift; the enums only pick the instance.
 //! (sqlx's `Any` driver does the same with a copy of every value of every row,
-//! which cost the model list a quarter of its throughput.)
+//! which cost the model list a quarter of its throughput.) SQLite's reads
+//! outside transactions go to [`Readers`] instead, which run them in place.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use sqlx::{
 };
 
 use super::dialect::{self, Dialect};
+use super::readers::Readers;
 use super::{StoreError, StoreResult};
 
 /// A value bound to a statement's next `$n`.
@@ -31,22 +33,31 @@ pub(super) enum Bind<'a> {
 
 pub(super) use Bind::{Bytes, Int, OptInt, OptText, Text};
 
-/// The columns of one row, read in order.
-pub(super) trait Columns {
+/// The columns of one row, read in order; `'r` is the row's.
+pub(super) trait Columns<'r> {
     fn text(&mut self) -> StoreResult<String>;
     fn opt_text(&mut self) -> StoreResult<Option<String>>;
+    /// The text where the row holds it, for a caller that writes it out.
+    fn str(&mut self) -> StoreResult<&'r str>;
+    fn opt_str(&mut self) -> StoreResult<Option<&'r str>>;
     fn int(&mut self) -> StoreResult<i64>;
     fn opt_int(&mut self) -> StoreResult<Option<i64>>;
     fn bytes(&mut self) -> StoreResult<Vec<u8>>;
 }
 
+/// What a caller does with each row of a read.
+pub(super) type Each<'a> = dyn FnMut(&mut dyn Columns) -> StoreResult<()> + Send + 'a;
+
 /// The connections of one store.
 pub(super) enum Pools {
     /// One writer (writers queue in the process instead of spinning on the
-    /// file lock) and readers that run alongside it in WAL mode.
+    /// file lock) and readers that run alongside it in WAL mode: `read` for
+    /// snapshots, `fast` for single statements (none for a database in
+    /// memory, which other connections cannot open).
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        fast: Option<Readers>,
     },
     Postgres(PgPool),
 }
@@ -75,10 +86,10 @@ impl Pools {
         let mut tries = 0;
         loop {
             let opened = async {
-                Ok::<_, sqlx::Error>(Pools::Sqlite {
-                    write: pool(1).connect_with(options.clone()).await?,
-                    read: pool(readers.max(1)).connect_with(options.clone()).await?,
-                })
+                Ok::<_, sqlx::Error>((
+                    pool(1).connect_with(options.clone()).await?,
+                    pool(readers.max(1)).connect_with(options.clone()).await?,
+                ))
             }
             .await;
             match opened {
@@ -88,7 +99,13 @@ impl Pools {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                other => return Ok(other?),
+                other => {
+                    let (write, read) = other?;
+                    let path = options.get_filename();
+                    let fast = (path.as_os_str() != ":memory:" && !path.as_os_str().is_empty())
+                        .then(|| Readers::new(path.to_path_buf()));
+                    return Ok(Pools::Sqlite { write, read, fast });
+                }
             }
         }
     }
@@ -133,11 +150,34 @@ impl Pools {
         &self,
         sql: &str,
         binds: &[Bind<'_>],
-        map: impl Fn(&mut dyn Columns) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>> {
+        map: impl Fn(&mut dyn Columns) -> StoreResult<T> + Send + Sync,
+    ) -> StoreResult<Vec<T>>
+    where
+        T: Send,
+    {
+        let mut rows = Vec::new();
+        self.each(sql, binds, &mut |c| {
+            rows.push(map(c)?);
+            Ok(())
+        })
+        .await?;
+        Ok(rows)
+    }
+
+    /// Reads rows outside a transaction, from the readers, and hands each
+    /// to `each` in order without keeping them.
+    pub(super) async fn each(
+        &self,
+        sql: &str,
+        binds: &[Bind<'_>],
+        each: &mut Each<'_>,
+    ) -> StoreResult<()> {
         match self {
-            Pools::Sqlite { read, .. } => fetch(read, sql, binds, map).await,
-            Pools::Postgres(pool) => fetch(pool, sql, binds, map).await,
+            Pools::Sqlite {
+                fast: Some(fast), ..
+            } => fast.each(sql, binds, each),
+            Pools::Sqlite { read, .. } => for_each(read, sql, binds, each).await,
+            Pools::Postgres(pool) => for_each(pool, sql, binds, each).await,
         }
     }
 
@@ -158,7 +198,10 @@ impl Pools {
 
     pub(super) async fn close(&self) {
         match self {
-            Pools::Sqlite { write, read } => {
+            Pools::Sqlite { write, read, fast } => {
+                if let Some(fast) = fast {
+                    fast.close();
+                }
                 write.close().await;
                 read.close().await;
             }
@@ -273,32 +316,42 @@ struct Cursor<'r, R> {
     next: usize,
 }
 
-impl<R: Row> Cursor<'_, R>
+impl<'r, R: Row> Cursor<'r, R>
 where
     usize: ColumnIndex<R>,
 {
-    fn get<'r, T>(&'r mut self) -> StoreResult<T>
+    fn get<T>(&mut self) -> StoreResult<T>
     where
         T: Decode<'r, R::Database> + Type<R::Database>,
     {
         let i = self.next;
         self.next += 1;
-        Ok(self.row.try_get(i)?)
+        let row: &'r R = self.row;
+        Ok(row.try_get(i)?)
     }
 }
 
-impl<R: Row> Columns for Cursor<'_, R>
+impl<'r, R: Row> Columns<'r> for Cursor<'r, R>
 where
     usize: ColumnIndex<R>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'a> String: Decode<'a, R::Database> + Type<R::Database>,
+    for<'a> &'a str: Decode<'a, R::Database> + Type<R::Database>,
+    for<'a> i64: Decode<'a, R::Database> + Type<R::Database>,
+    for<'a> Vec<u8>: Decode<'a, R::Database> + Type<R::Database>,
 {
     fn text(&mut self) -> StoreResult<String> {
         self.get()
     }
 
     fn opt_text(&mut self) -> StoreResult<Option<String>> {
+        self.get()
+    }
+
+    fn str(&mut self) -> StoreResult<&'r str> {
+        self.get()
+    }
+
+    fn opt_str(&mut self) -> StoreResult<Option<&'r str>> {
         self.get()
     }
 
@@ -364,7 +417,7 @@ where
     E: Executor<'e, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     usize: ColumnIndex<DB::Row>,
-    for<'a> &'a str: Encode<'a, DB> + Type<DB>,
+    for<'a> &'a str: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
     for<'a> Option<&'a str>: Encode<'a, DB> + Type<DB>,
     for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
     for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
@@ -378,6 +431,30 @@ where
         .collect()
 }
 
+async fn for_each<'e, DB, E>(
+    executor: E,
+    sql: &str,
+    binds: &[Bind<'_>],
+    each: &mut Each<'_>,
+) -> StoreResult<()>
+where
+    DB: Database,
+    E: Executor<'e, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'a> &'a str: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
+    for<'a> Option<&'a str>: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
+    for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
+    for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Decode<'a, DB> + Type<DB>,
+    for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
+{
+    let rows = query::<DB>(sql, binds).fetch_all(executor).await?;
+    rows.iter()
+        .try_for_each(|row| each(&mut Cursor { row, next: 0 }))
+}
+
 async fn fetch_optional<'e, DB, E, T>(
     executor: E,
     sql: &str,
@@ -389,7 +466,7 @@ where
     E: Executor<'e, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     usize: ColumnIndex<DB::Row>,
-    for<'a> &'a str: Encode<'a, DB> + Type<DB>,
+    for<'a> &'a str: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
     for<'a> Option<&'a str>: Encode<'a, DB> + Type<DB>,
     for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
     for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,

@@ -1,32 +1,37 @@
 //! What clients read and mark: the model list, votes, and the queue's figures.
 
 use super::db::{Bind, Columns, Int, Text};
-use super::{JobState, ListQuery, ModelRow, QueueStats, Store, StoreError, StoreResult};
-use mannequin_domain::ids::{AccountId, BatchId, ModelId};
+use super::{JobState, ListQuery, ModelRef, ModelRow, QueueStats, Store, StoreError, StoreResult};
+use mannequin_domain::ids::{AccountId, ModelId};
 use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
 
 pub(super) fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
-    let id = ModelId::trusted(c.text()?);
-    let batch_id = BatchId::trusted(c.text()?);
-    let name = c.text()?;
-    let status = c.text()?;
-    let voting = c.text()?;
-    Ok(ModelRow {
+    Ok(model_ref(c)?.to_row())
+}
+
+/// The list's columns, in order, borrowed from the row.
+fn model_ref<'r>(c: &mut dyn Columns<'r>) -> StoreResult<ModelRef<'r>> {
+    let id = c.str()?;
+    let batch_id = c.str()?;
+    let name = c.str()?;
+    let status = c.str()?;
+    let voting = c.str()?;
+    Ok(ModelRef {
         id,
         batch_id,
         name,
-        status: ModelStatus::parse(&status)
+        status: ModelStatus::parse(status)
             .ok_or_else(|| StoreError::internal(format!("unknown status {status}")))?,
-        voting: Voting::parse(&voting)
+        voting: Voting::parse(voting)
             .ok_or_else(|| StoreError::internal(format!("unknown voting {voting}")))?,
-        thumb_key: c.opt_text()?,
-        image_key: c.opt_text()?,
-        failure_reason: c.opt_text()?,
+        thumb_key: c.opt_str()?,
+        image_key: c.opt_str()?,
+        failure_reason: c.opt_str()?,
         created_at: c.int()?,
-        prompt: c.opt_text()?,
+        prompt: c.opt_str()?,
         seed: c.opt_int()?,
-        generator: c.opt_text()?,
-        generator_notes: c.opt_text()?,
+        generator: c.opt_str()?,
+        generator_notes: c.opt_str()?,
     })
 }
 
@@ -94,6 +99,23 @@ impl Store {
     ) -> StoreResult<Vec<ModelRow>> {
         let (sql, binds) = list_statement(account, query);
         self.pools.fetch(&sql, &binds, model_row).await
+    }
+
+    /// The same models as [`Store::list_models`], each handed to `each` as
+    /// it is read, borrowed from the row: for a caller that writes them out.
+    pub async fn each_model(
+        &self,
+        account: &AccountId,
+        query: &ListQuery,
+        mut each: impl FnMut(ModelRef<'_>) + Send,
+    ) -> StoreResult<()> {
+        let (sql, binds) = list_statement(account, query);
+        self.pools
+            .each(&sql, &binds, &mut |c| {
+                each(model_ref(c)?);
+                Ok(())
+            })
+            .await
     }
 
     /// How the database runs the list for `query`: the lines of its plan

@@ -21,10 +21,12 @@ mod error;
 mod fill;
 mod housekeeping;
 mod jobs;
+mod key_cache;
 mod ledger;
 mod listing;
 mod migrate;
 mod outbox;
+mod readers;
 mod records;
 mod register;
 mod sessions;
@@ -36,6 +38,7 @@ pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelChange, ModelDetail};
 pub use dialect::Dialect;
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
+pub use key_cache::KEY_TTL;
 pub use outbox::Unpublished;
 pub use records::*;
 pub use sessions::Session;
@@ -47,6 +50,7 @@ pub struct Store {
     dialect: &'static Dialect,
     /// The URL it was opened with; it may hold a password.
     url: String,
+    keys: key_cache::KeyCache,
 }
 
 impl Store {
@@ -90,6 +94,7 @@ impl Store {
             dialect: pools.dialect(),
             pools,
             url: url.to_string(),
+            keys: key_cache::KeyCache::default(),
         }
     }
 

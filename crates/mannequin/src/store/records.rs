@@ -141,6 +141,66 @@ pub struct ModelRow {
     pub generator_notes: Option<String>,
 }
 
+/// A model as the list shows it, borrowing its text from where it was read:
+/// what a page writes out without copying it first.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelRef<'a> {
+    pub id: &'a str,
+    pub batch_id: &'a str,
+    pub name: &'a str,
+    pub status: ModelStatus,
+    pub voting: Voting,
+    pub thumb_key: Option<&'a str>,
+    pub image_key: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+    pub created_at: i64,
+    pub prompt: Option<&'a str>,
+    pub seed: Option<i64>,
+    pub generator: Option<&'a str>,
+    pub generator_notes: Option<&'a str>,
+}
+
+impl ModelRow {
+    pub fn as_ref(&self) -> ModelRef<'_> {
+        ModelRef {
+            id: self.id.as_str(),
+            batch_id: self.batch_id.as_str(),
+            name: &self.name,
+            status: self.status,
+            voting: self.voting,
+            thumb_key: self.thumb_key.as_deref(),
+            image_key: self.image_key.as_deref(),
+            failure_reason: self.failure_reason.as_deref(),
+            created_at: self.created_at,
+            prompt: self.prompt.as_deref(),
+            seed: self.seed,
+            generator: self.generator.as_deref(),
+            generator_notes: self.generator_notes.as_deref(),
+        }
+    }
+}
+
+impl ModelRef<'_> {
+    pub fn to_row(&self) -> ModelRow {
+        let own = |s: Option<&str>| s.map(str::to_owned);
+        ModelRow {
+            id: ModelId::trusted(self.id.to_owned()),
+            batch_id: BatchId::trusted(self.batch_id.to_owned()),
+            name: self.name.to_owned(),
+            status: self.status,
+            voting: self.voting,
+            thumb_key: own(self.thumb_key),
+            image_key: own(self.image_key),
+            failure_reason: own(self.failure_reason),
+            created_at: self.created_at,
+            prompt: own(self.prompt),
+            seed: self.seed,
+            generator: own(self.generator),
+            generator_notes: own(self.generator_notes),
+        }
+    }
+}
+
 /// The state of a job row: the queue's view of a model's work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {

@@ -193,7 +193,7 @@ impl Dispatcher {
                 .store
                 .model_detail(&due.account_id, &ModelId::trusted(due.subject_id.clone()))
                 .await?
-                .map(|m| serde_json::to_value(ModelDetailBody::new(self.blobs.as_ref(), m))),
+                .map(|m| serde_json::to_value(ModelDetailBody::new(self.blobs.as_ref(), &m))),
         };
         let data = match data {
             Some(Ok(v)) => v,

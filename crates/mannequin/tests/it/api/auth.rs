@@ -248,3 +248,65 @@ async fn an_unreachable_redis_stops_the_start_with_a_clear_message() {
         .expect("refused");
     assert!(err.to_string().contains("MANNEQUIN_REDIS_URL"), "{err}");
 }
+
+/// Keys are kept for a second after they are read: a key revoked by the
+/// process serving it is refused at once, one revoked by another process
+/// (here a statement from outside, as `mannequin admin key revoke` runs)
+/// within two seconds.
+#[tokio::test]
+async fn a_revoked_key_is_refused_at_once_here_and_within_two_seconds_elsewhere() {
+    let app = TestApp::start().await;
+    let (account, _) = app.account(100, &Scope::ALL).await;
+    let url = format!("{}/api/external/models", app.url);
+    let status = |key: String| {
+        let req = app.client.get(&url).header("X-Api-Key", key);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let key_id = |key: &str| {
+        key.trim_start_matches("mk_live_")
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+
+    let here = app.key_for(&account, &Scope::ALL, None).await;
+    assert_eq!(status(here.clone()).await, 200, "read and kept");
+    let now = mannequin::clock::now_ms();
+    assert!(
+        app.running
+            .store
+            .revoke_key(&key_id(&here), now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        status(here).await,
+        401,
+        "refused at once by the revoking process"
+    );
+
+    let elsewhere = app.key_for(&account, &Scope::ALL, None).await;
+    assert_eq!(status(elsewhere.clone()).await, 200, "read and kept");
+    let pool = app.sql().await;
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(key_id(&elsewhere))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let revoked = std::time::Instant::now();
+    loop {
+        let code = status(elsewhere.clone()).await;
+        if code == 401 {
+            break;
+        }
+        assert_eq!(code, 200);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(2),
+            "still served 2 s after another process revoked it"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert!(revoked.elapsed() <= mannequin::store::KEY_TTL + std::time::Duration::from_millis(500));
+}

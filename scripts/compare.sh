@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The model list beside a bare axum server returning the same bytes, over the
+# same loopback with the same client (wrk, one thread), interleaved rounds.
+#
+#   scripts/compare.sh                       # 10,000 models, SQLite, 3 rounds of 5 s
+#   MANNEQUIN_COMPARE_MODELS=100000 MANNEQUIN_COMPARE_ROUNDS=2 scripts/compare.sh
+#   MANNEQUIN_BENCH_STACK=scale scripts/compare.sh   # PostgreSQL (a database of its own)
+#
+# The reference (`crates/bare`, `mannequin-bare`) answers every GET with the
+# page the service served, which it holds as typed items and serializes with
+# serde on each request: the least a server returning that page from its data
+# does. `floor` is the same bytes sent as they are (axum and the loopback
+# alone). The account is filled straight through the store
+# (`mannequin bench-fill`: settled models with a prompt, seed and generator).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+cargo build --release --quiet -p mannequin -p mannequin-bare
+bin=target/release/mannequin
+bare=target/release/mannequin-bare
+port=${MANNEQUIN_BENCH_PORT:-18210}
+stack=${MANNEQUIN_BENCH_STACK:-embedded}
+pg=${MANNEQUIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+models=${MANNEQUIN_COMPARE_MODELS:-10000}
+rounds=${MANNEQUIN_COMPARE_ROUNDS:-3}
+secs=${MANNEQUIN_COMPARE_SECONDS:-5}
+data=$(mktemp -d)
+db="mannequin_compare_$$"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "$stack" != scale ] || psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+export MANNEQUIN_LOG=warn MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0
+if [ "$stack" = scale ]; then
+  psql -q "$pg/postgres" -c "CREATE DATABASE $db"
+  export MANNEQUIN_DATABASE_URL="$pg/$db"
+fi
+account=$($bin admin account create --name compare --credits 0 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
+$bin bench-fill --account "$account" --models "$models" >/dev/null
+[ "$stack" != scale ] || psql -q "$MANNEQUIN_DATABASE_URL" -c "ANALYZE"
+
+up() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/$2" >/dev/null && return; sleep 0.1; done; }
+$bin serve --listen "127.0.0.1:$port" --no-bootstrap --no-worker >/dev/null &
+pids+=($!)
+up "$port" readyz
+list="http://127.0.0.1:$port/api/external/models"
+curl -fs -H "X-Api-Key: $key" "$list?limit=100" >"$data/page100.json"
+curl -fs -H "X-Api-Key: $key" "$list" >"$data/page1000.json"
+$bare "127.0.0.1:$((port + 1))" "$data/page100.json" >/dev/null &
+pids+=($!)
+$bare "127.0.0.1:$((port + 2))" "$data/page1000.json" >/dev/null &
+pids+=($!)
+$bare "127.0.0.1:$((port + 3))" "$data/page100.json" --static >/dev/null &
+pids+=($!)
+for p in 1 2 3; do up $((port + p)) ""; done
+
+# One wrk run: requests a second and p99 in ms.
+measure() {
+  wrk -t1 -c"$1" -d"${secs}s" --latency -H "X-Api-Key: $key" "$2" 2>&1 | awk '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+                  p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
+    END { printf "%.0f %.2f\n", rps, p99 }'
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+echo "stack: $stack; account of $models models; wrk 1 thread, ${secs} s a run, $rounds interleaved rounds"
+results="$data/results"
+: >"$results"
+for round in $(seq "$rounds"); do
+  for conns in 32 64; do
+    for page in 100 1000; do
+      query=$([ "$page" = 100 ] && echo "?limit=100" || echo "")
+      ref=$([ "$page" = 100 ] && echo 1 || echo 2)
+      echo "$conns $page mannequin $(measure "$conns" "$list$query")" >>"$results"
+      echo "$conns $page bare $(measure "$conns" "http://127.0.0.1:$((port + ref))/api/external/models$query")" >>"$results"
+    done
+    echo "$conns 100 floor $(measure "$conns" "http://127.0.0.1:$((port + 3))/")" >>"$results"
+  done
+  echo "round $round done" >&2
+done
+
+# Medians over the rounds, then the ratios the issue asks about.
+python3 - "$results" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    conns, page, who, rps, p99 = line.split()
+    rows.setdefault((int(conns), int(page), who), []).append((float(rps), float(p99)))
+med = {k: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for k, v in rows.items()}
+print(f"{'page':>5} {'conns':>5} | {'mannequin req/s':>15} {'p99 ms':>7} | {'bare req/s':>10} {'p99 ms':>7} | {'ratio':>5} {'p99 x':>5} | {'floor req/s':>11}")
+for conns in (32, 64):
+    for page in (100, 1000):
+        m, b = med[(conns, page, "mannequin")], med[(conns, page, "bare")]
+        floor = med.get((conns, page, "floor"))
+        f = f"{floor[0]:>11.0f}" if floor else f"{'':>11}"
+        print(f"{page:>5} {conns:>5} | {m[0]:>15.0f} {m[1]:>7.2f} | {b[0]:>10.0f} {b[1]:>7.2f} | {m[0] / b[0]:>5.2f} {m[1] / b[1]:>5.1f} | {f}")
+PY
