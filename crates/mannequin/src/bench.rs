@@ -23,9 +23,20 @@ pub struct BenchArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub url: String,
-    /// An API key of an account with enough credits (register-requests × 10 × price).
-    #[arg(long, env = "MANNEQUIN_API_KEY")]
-    pub api_key: String,
+    /// An API key of an account with enough credits (register-requests × 10 ×
+    /// price). Several, separated by commas: register calls go to each
+    /// account in turn (lists use the first).
+    #[arg(
+        long,
+        env = "MANNEQUIN_API_KEY",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub api_key: Vec<String>,
+    /// Only the register calls: no waiting for the queue, no lists (for a
+    /// server without workers).
+    #[arg(long)]
+    pub register_only: bool,
     /// register-ideas calls (count 10 each): 1000 gives the account 10,000 models.
     #[arg(long, default_value_t = 1000)]
     pub register_requests: u64,
@@ -151,15 +162,23 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     let client = crate::http_client()
         .pool_max_idle_per_host(args.concurrency as usize * 2)
         .build()?;
+    let lists = if args.register_only {
+        "no lists".to_string()
+    } else {
+        format!("{} lists per page size", args.list_requests)
+    };
     println!(
-        "mannequin bench against {url}: {} register-ideas (count 10), {} lists per page size, concurrency {}",
-        args.register_requests, args.list_requests, args.concurrency
+        "mannequin bench against {url}: {} register-ideas (count 10) across {} account(s), {lists}, concurrency {}",
+        args.register_requests,
+        args.api_key.len(),
+        args.concurrency
     );
 
     let started = Instant::now();
-    let (c, u, k) = (client.clone(), url.clone(), args.api_key.clone());
+    let (c, u, keys) = (client.clone(), url.clone(), args.api_key.clone());
     let mut reg = phase("register-ideas (count 10)", args.register_requests, args.concurrency, move |i| {
-        let (c, u, k) = (c.clone(), u.clone(), k.clone());
+        let (c, u) = (c.clone(), u.clone());
+        let k = keys[i as usize % keys.len()].clone();
         async move {
             let body = json!({"preferences": format!("model {i}, casual, natural makeup"), "count": 10});
             matches!(
@@ -175,6 +194,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     .await;
     reg.report();
     let registered_models = (reg.latencies.len() as u64 - reg.errors) * 10;
+    if args.register_only {
+        return Ok(());
+    }
 
     let deadline = Instant::now() + Duration::from_secs(args.drain_timeout_secs);
     loop {
@@ -207,7 +229,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     }
 
     if let Some(skip) = args.deep_after {
-        let cursor = walk(&client, &url, &args.api_key, skip).await?;
+        let cursor = walk(&client, &url, &args.api_key[0], skip).await?;
         let deep = format!("?limit=100&cursor={cursor}");
         for (label, query) in [
             ("list models (deep, limit=100)", deep.as_str()),
@@ -244,7 +266,7 @@ async fn list_phase(
     let (c, u, k, q) = (
         client.clone(),
         url.to_string(),
-        args.api_key.clone(),
+        args.api_key[0].clone(),
         query.to_string(),
     );
     let mut p = phase(label, args.list_requests, args.concurrency, move |_| {

@@ -43,6 +43,7 @@ pub(super) trait Columns<'r> {
     fn int(&mut self) -> StoreResult<i64>;
     fn opt_int(&mut self) -> StoreResult<Option<i64>>;
     fn bytes(&mut self) -> StoreResult<Vec<u8>>;
+    fn opt_bytes(&mut self) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// What a caller does with each row of a read.
@@ -364,6 +365,10 @@ where
     }
 
     fn bytes(&mut self) -> StoreResult<Vec<u8>> {
+        self.get()
+    }
+
+    fn opt_bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
         self.get()
     }
 }

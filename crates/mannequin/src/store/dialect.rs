@@ -16,10 +16,10 @@ pub struct Dialect {
     /// Run first in the migration transaction, so processes starting together
     /// apply each migration once.
     pub lock_migrations: Option<&'static str>,
-    /// Run with `$1` = account id and `$2` = key before looking an idempotency
-    /// key up, so two calls with one key run one after the other and the second
-    /// finds the first's batch instead of failing on the key's unique index.
-    pub lock_idempotency_key: Option<&'static str>,
+    /// Whether register-ideas is one call of `mannequin_register` (migration
+    /// 6: one round trip, the account row locked only from the reserve to the
+    /// commit) rather than statements in a transaction.
+    pub register_in_one_call: bool,
     /// Takes up to `$4` ready jobs for worker `$1` until `$2` at time `$3`:
     /// expired leases first (a dead worker's jobs must not wait behind a
     /// backlog), then due jobs in time order. Jobs whose deliveries are used up
@@ -54,8 +54,10 @@ pub static SQLITE: Dialect = Dialect {
     begin_snapshot: "BEGIN",
     // `BEGIN IMMEDIATE` already holds the database's one write lock.
     lock_migrations: None,
-    // Write transactions are serial already.
-    lock_idempotency_key: None,
+    // Writes go through one connection in the process: round trips cost
+    // nothing, and write transactions are serial (two calls with one
+    // idempotency key run one after the other).
+    register_in_one_call: false,
     // One writer at a time: no two workers can pick the same row.
     claim_jobs: "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
              deliveries = deliveries + 1, updated_at = $3
@@ -106,6 +108,11 @@ pub static SQLITE: Dialect = Dialect {
             "console sessions",
             include_str!("../../migrations/sqlite/0005_console_sessions.sql"),
         ),
+        (
+            6,
+            "register in one call",
+            include_str!("../../migrations/sqlite/0006_register_in_one_call.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -121,9 +128,7 @@ pub static POSTGRES: Dialect = Dialect {
     begin_write: "BEGIN",
     begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     lock_migrations: Some("SELECT pg_advisory_xact_lock(120265231983985)"),
-    lock_idempotency_key: Some(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || $2, 0))",
-    ),
+    register_in_one_call: true,
     // Rows another worker is claiming right now are skipped, not waited for.
     claim_jobs: "WITH expired AS (
              SELECT id, 0 AS k, lease_expires_at AS t FROM jobs
@@ -181,6 +186,11 @@ pub static POSTGRES: Dialect = Dialect {
             5,
             "console sessions",
             include_str!("../../migrations/postgres/0005_console_sessions.sql"),
+        ),
+        (
+            6,
+            "register in one call",
+            include_str!("../../migrations/postgres/0006_register_in_one_call.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

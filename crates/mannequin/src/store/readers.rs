@@ -191,4 +191,12 @@ impl<'a> Columns<'a> for RowColumns<'a, '_> {
             other => Err(mismatch("a blob", other)),
         }
     }
+
+    fn opt_bytes(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        match self.value()? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Blob(b) => Ok(Some(b.to_vec())),
+            other => Err(mismatch("a blob or null", other)),
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! Registering a batch: the reservation, the order, the models and their jobs,
 //! all in one transaction or not at all; and cancelling what has not started.
 
-use mannequin_domain::credits::LedgerKind;
+use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
-use super::db::{Bind, Bytes, Int, Text};
+use super::db::{Bind, Bytes, Int, OptText, Text};
 use super::ledger::{self, Entry};
 use super::settle::{self, ToSettle};
 use super::{
@@ -33,12 +33,11 @@ impl Store {
             .price_per_model
             .times(count)
             .ok_or_else(|| StoreError::internal("the batch's price overflows"))?;
+        if self.dialect.register_in_one_call {
+            return self.register_in_one_call(b, required, now).await;
+        }
         let mut tx = self.begin().await?;
         if let Some(idem) = &b.idempotency {
-            if let Some(lock) = self.dialect.lock_idempotency_key {
-                tx.execute(lock, &[Text(b.account_id.as_str()), Text(&idem.key)])
-                    .await?;
-            }
             let seen = tx
                 .fetch_one(
                     "SELECT request_hash, batch_id FROM idempotency_keys
@@ -89,14 +88,104 @@ impl Store {
             });
         }
         tx.commit().await?;
-        Ok(Registration {
-            batch_id: b.batch_id.clone(),
-            order_id: b.order_id.clone(),
-            reservation_id: b.reservation_id.clone(),
-            model_ids: b.models.iter().map(|m| m.id.clone()).collect(),
-            credits_reserved: required,
-            replayed: false,
-        })
+        Ok(registered(b, required))
+    }
+
+    /// [`Store::register_batch`] on PostgreSQL: one call of
+    /// `mannequin_register` (migration 6), one round trip, with the account
+    /// row locked only from the reserve to the commit. A call that raced
+    /// another for the idempotency key or the credits wrote nothing and is
+    /// made again; it then finds the other's batch, or what is left.
+    async fn register_in_one_call(
+        &self,
+        b: &NewBatch,
+        required: Credits,
+        now: i64,
+    ) -> Result<Registration, RegisterError> {
+        let models = b
+            .models
+            .iter()
+            .map(|m| {
+                Ok(serde_json::json!({
+                    "id": m.id.as_str(),
+                    "job": m.job_id.as_str(),
+                    "name": m.idea.name(),
+                    "idea": serde_json::to_string(&m.idea)?,
+                }))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .and_then(|models| serde_json::to_string(&models))
+            .map_err(StoreError::from)?;
+        let d = Balances::delta(LedgerKind::Reserve, required)
+            .ok_or_else(|| StoreError::internal("the batch's price overflows"))?;
+        let (idem_key, idem_hash) = match &b.idempotency {
+            Some(i) => (Some(i.key.as_str()), i.request_hash.as_slice()),
+            None => (None, &[][..]),
+        };
+        let binds = [
+            Text(b.account_id.as_str()),
+            Text(b.batch_id.as_str()),
+            Text(b.order_id.as_str()),
+            Text(b.reservation_id.as_str()),
+            Text(&b.preferences),
+            Text(&b.correlation_id),
+            Int(required.get()),
+            Int(b.deadline),
+            Int(b.price_per_model.get()),
+            Int(i64::from(b.max_attempts)),
+            Text(&models),
+            OptText(idem_key),
+            Bytes(idem_hash),
+            Text(ModelStatus::Pending.as_str()),
+            Text(JobState::Queued.as_str()),
+            Text(LedgerKind::Reserve.as_str()),
+            Int(d.available.get()),
+            Int(d.reserved.get()),
+            Int(d.consumed.get()),
+            Int(now),
+        ];
+        let sql = "SELECT outcome, seen_batch, seen_hash, available FROM mannequin_register(
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CAST($11 AS JSON), $12, $13, $14, $15,
+                $16, $17, $18, $19, $20)";
+        let mut tries = 0;
+        let (outcome, seen_batch, seen_hash, available) = loop {
+            let answer = self
+                .pools
+                .fetch(sql, &binds, |c| {
+                    Ok((c.text()?, c.opt_text()?, c.opt_bytes()?, c.opt_int()?))
+                })
+                .await;
+            match answer {
+                Err(e) if tries < 5 && raced(&e) => tries += 1,
+                other => {
+                    break other?
+                        .pop()
+                        .ok_or_else(|| StoreError::internal("mannequin_register said nothing"))?;
+                }
+            }
+        };
+        match (outcome.as_str(), seen_batch, seen_hash, available) {
+            ("registered", ..) => Ok(registered(b, required)),
+            ("seen", Some(batch), Some(hash), _) => {
+                if Some(hash.as_slice())
+                    != b.idempotency.as_ref().map(|i| i.request_hash.as_slice())
+                {
+                    return Err(RegisterError::IdempotencyKeyReused);
+                }
+                let mut tx = self.pools.snapshot().await?;
+                let replayed = replay(&mut tx, BatchId::trusted(batch)).await?;
+                tx.rollback().await?;
+                Ok(replayed)
+            }
+            ("unknown", ..) => Err(RegisterError::UnknownAccount),
+            ("insufficient", _, _, Some(available)) => Err(RegisterError::InsufficientCredits {
+                required,
+                available: Credits::new(available),
+            }),
+            (other, ..) => {
+                Err(StoreError::internal(format!("mannequin_register said {other}")).into())
+            }
+        }
     }
 
     /// Cancels the target's models that no worker has started (`PENDING`),
@@ -154,6 +243,31 @@ impl Store {
                 .map(|((id, price, _), _)| CancelledModel { id, price })
                 .collect(),
         ))
+    }
+}
+
+/// What a registration that wrote `b` returns.
+fn registered(b: &NewBatch, required: Credits) -> Registration {
+    Registration {
+        batch_id: b.batch_id.clone(),
+        order_id: b.order_id.clone(),
+        reservation_id: b.reservation_id.clone(),
+        model_ids: b.models.iter().map(|m| m.id.clone()).collect(),
+        credits_reserved: required,
+        replayed: false,
+    }
+}
+
+/// Whether `e` is `mannequin_register` saying another call raced this one.
+fn raced(e: &StoreError) -> bool {
+    let StoreError::Internal(cause) = e else {
+        return false;
+    };
+    match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(d)) => {
+            d.code().as_deref() == Some("P0001") && d.message() == "mannequin: raced"
+        }
+        _ => false,
     }
 }
 

@@ -546,6 +546,49 @@ async fn lost_jobs_are_requeued_then_failed_when_lost_too_often(store: &Store) {
     audit_ok(store).await;
 }
 
+/// Registrations racing each other: eight with one idempotency key make one
+/// batch and all answer it; twelve for an account that can pay for five make
+/// exactly five, and the rest are told what is left. (On PostgreSQL each is
+/// one call that, having raced, is made again.)
+async fn racing_registrations_charge_once_and_never_overdraw(store: &Store) {
+    let a = account(store, 100).await;
+    let same = (0..8).map(|_| {
+        let mut b = batch(&a, 2, now_ms() + 60_000);
+        b.idempotency = Some(mannequin::store::Idempotency {
+            key: "race".into(),
+            request_hash: b"h".to_vec(),
+        });
+        async move { store.register_batch(&b, now_ms()).await.unwrap() }
+    });
+    let answers = join_all(same).await;
+    assert_eq!(
+        answers.iter().filter(|r| !r.replayed).count(),
+        1,
+        "one made it"
+    );
+    assert!(answers.iter().all(|r| r.batch_id == answers[0].batch_id));
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved), (c(80), c(20)), "charged once");
+
+    let poor = account(store, 50).await;
+    let many = (0..12).map(|_| {
+        let b = batch(&poor, 1, now_ms() + 60_000);
+        async move { store.register_batch(&b, now_ms()).await }
+    });
+    let answers = join_all(many).await;
+    let made = answers.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(made, 5, "each costs 10 of the 50");
+    for refused in answers.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(refused, RegisterError::InsufficientCredits { available, .. } if *available == c(0)),
+            "{refused:?}"
+        );
+    }
+    let b = store.balances(&poor).await.unwrap().unwrap();
+    assert_eq!((b.available, b.reserved), (c(0), c(50)));
+    audit_ok(store).await;
+}
+
 /// A database migrated by an earlier release (its history in
 /// `schema_migrations`) is adopted, not migrated again.
 async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
@@ -575,6 +618,19 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
+    if store.dialect().name == "postgres" {
+        // Nor of version 6's function and keys.
+        for sql in [
+            "DROP FUNCTION mannequin_register",
+            "ALTER TABLE models DROP CONSTRAINT models_batch_account_fkey,
+                 ADD FOREIGN KEY (account_id) REFERENCES accounts (id)",
+            "ALTER TABLE reservations DROP CONSTRAINT reservations_batch_account_fkey,
+                 ADD FOREIGN KEY (account_id) REFERENCES accounts (id)",
+            "ALTER TABLE batches DROP CONSTRAINT batches_id_account",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    }
     if store.dialect().name == "sqlite" {
         sqlx::query("INSERT INTO schema_migrations VALUES (2, 'outbox', 0)")
             .execute(&pool)
@@ -585,7 +641,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -643,7 +699,10 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
             s
         });
         for s in join_all(opened).await {
-            assert_eq!(s.applied_migrations().await.unwrap(), vec![1, 2, 3, 4, 5]);
+            assert_eq!(
+                s.applied_migrations().await.unwrap(),
+                vec![1, 2, 3, 4, 5, 6]
+            );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
             s.register_batch(&b, now_ms()).await.unwrap();
@@ -700,6 +759,11 @@ async fn expired_reservations_refund_only_unfinished_models_on_every_dialect() {
 #[tokio::test]
 async fn a_repeated_idempotency_key_returns_the_first_batch_on_every_dialect() {
     on_every_dialect(a_repeated_idempotency_key_returns_the_first_batch).await;
+}
+
+#[tokio::test]
+async fn racing_registrations_charge_once_and_never_overdraw_on_every_dialect() {
+    on_every_dialect(racing_registrations_charge_once_and_never_overdraw).await;
 }
 
 #[tokio::test]
