@@ -75,25 +75,26 @@ impl<'a> Serialize for ModelItem<'a> {
         out.serialize_field("createdAt", &Timestamp(r.created_at))?;
         out.serialize_field("batchId", r.batch_id)?;
         out.serialize_field("image", &url(r.image_key))?;
-        let mut optional = |name: &'static str, value: Option<&str>| match value {
-            Some(v) => out.serialize_field(name, v),
-            None => out.skip_field(name),
-        };
-        optional("failureReason", r.failure_reason)?;
+        present(&mut out, "failureReason", r.failure_reason)?;
         // What the generator was asked, once the model has settled.
-        optional("prompt", r.prompt)?;
-        match r.seed {
-            Some(seed) => out.serialize_field("seed", &seed)?,
-            None => out.skip_field("seed")?,
-        }
-        let mut optional = |name: &'static str, value: Option<&str>| match value {
-            Some(v) => out.serialize_field(name, v),
-            None => out.skip_field(name),
-        };
-        optional("generator", r.generator)?;
+        present(&mut out, "prompt", r.prompt)?;
+        present(&mut out, "seed", r.seed.as_ref())?;
+        present(&mut out, "generator", r.generator)?;
         // What the generator could not follow.
-        optional("generatorNotes", r.generator_notes)?;
+        present(&mut out, "generatorNotes", r.generator_notes)?;
         out.end()
+    }
+}
+
+/// A field written when it has a value and left out when not.
+fn present<S: serde::ser::SerializeStruct, T: Serialize + ?Sized>(
+    out: &mut S,
+    name: &'static str,
+    value: Option<&T>,
+) -> Result<(), S::Error> {
+    match value {
+        Some(v) => out.serialize_field(name, v),
+        None => out.skip_field(name),
     }
 }
 
@@ -356,4 +357,46 @@ pub async fn cancel_batch(
     Ok(Json(
         cancel(&state, &caller, CancelTarget::Batch(id)).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mannequin_domain::{ModelStatus, Voting};
+
+    fn row<'a>(prompt: Option<&'a str>, seed: Option<i64>) -> ModelRef<'a> {
+        ModelRef {
+            id: "model_1",
+            batch_id: "batch_1",
+            name: "Quote \" and \\ back",
+            status: ModelStatus::Done,
+            voting: Voting::Approved,
+            thumb_key: Some("m/1.thumb.jpg"),
+            image_key: None,
+            failure_reason: None,
+            created_at: 1_764_403_036_784,
+            prompt,
+            seed,
+            generator: prompt.map(|_| "builtin"),
+            generator_notes: None,
+        }
+    }
+
+    /// The item's bytes: the contract's fields in order (absent images as
+    /// null), ours only when they hold something, strings escaped.
+    #[test]
+    fn an_item_is_written_in_the_contracts_order_leaving_out_what_is_absent() {
+        let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media");
+        let bare = serde_json::to_string(&ModelItem::new(&blobs, row(None, None))).unwrap();
+        assert_eq!(
+            bare,
+            r#"{"id":"model_1","name":"Quote \" and \\ back","thumbnail":"http://h/media/m/1.thumb.jpg","status":"DONE","voting":"APPROVED","createdAt":"2025-11-29T07:57:16.784Z","batchId":"batch_1","image":null}"#
+        );
+        let made =
+            serde_json::to_string(&ModelItem::new(&blobs, row(Some("a\nb"), Some(7)))).unwrap();
+        assert!(
+            made.ends_with(r#""image":null,"prompt":"a\nb","seed":7,"generator":"builtin"}"#),
+            "{made}"
+        );
+    }
 }
