@@ -177,8 +177,9 @@ impl Pools {
             Pools::Sqlite {
                 fast: Some(fast), ..
             } => fast.each(sql, binds, each),
-            Pools::Sqlite { read, .. } => for_each(read, sql, binds, each).await,
-            Pools::Postgres(pool) => for_each(pool, sql, binds, each).await,
+            // The rows are `()`: a Vec of them never allocates.
+            Pools::Sqlite { read, .. } => fetch(read, sql, binds, each).await.map(drop),
+            Pools::Postgres(pool) => fetch(pool, sql, binds, each).await.map(drop),
         }
     }
 
@@ -415,7 +416,7 @@ async fn fetch<'e, DB, E, T>(
     executor: E,
     sql: &str,
     binds: &[Bind<'_>],
-    map: impl Fn(&mut dyn Columns) -> StoreResult<T>,
+    mut map: impl FnMut(&mut dyn Columns) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>>
 where
     DB: Database,
@@ -434,30 +435,6 @@ where
     rows.iter()
         .map(|row| map(&mut Cursor { row, next: 0 }))
         .collect()
-}
-
-async fn for_each<'e, DB, E>(
-    executor: E,
-    sql: &str,
-    binds: &[Bind<'_>],
-    each: &mut Each<'_>,
-) -> StoreResult<()>
-where
-    DB: Database,
-    E: Executor<'e, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    usize: ColumnIndex<DB::Row>,
-    for<'a> &'a str: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
-    for<'a> Option<&'a str>: Encode<'a, DB> + Type<DB>,
-    for<'a> i64: Encode<'a, DB> + Type<DB> + Decode<'a, DB>,
-    for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
-    for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
-    for<'a> String: Decode<'a, DB> + Type<DB>,
-    for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
-{
-    let rows = query::<DB>(sql, binds).fetch_all(executor).await?;
-    rows.iter()
-        .try_for_each(|row| each(&mut Cursor { row, next: 0 }))
 }
 
 async fn fetch_optional<'e, DB, E, T>(

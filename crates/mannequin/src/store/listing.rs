@@ -97,8 +97,10 @@ impl Store {
         account: &AccountId,
         query: &ListQuery,
     ) -> StoreResult<Vec<ModelRow>> {
-        let (sql, binds) = list_statement(account, query);
-        self.pools.fetch(&sql, &binds, model_row).await
+        let mut rows = Vec::new();
+        self.each_model(account, query, |row| rows.push(row.to_row()))
+            .await?;
+        Ok(rows)
     }
 
     /// The same models as [`Store::list_models`], each handed to `each` as
