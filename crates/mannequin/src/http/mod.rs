@@ -7,6 +7,7 @@ pub(crate) mod details;
 mod events;
 pub use ops::openapi_document;
 pub mod error;
+mod json;
 mod models;
 mod ops;
 mod webhooks;

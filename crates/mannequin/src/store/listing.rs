@@ -55,9 +55,13 @@ fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, 
         let (a, b) = (next(), next());
         sql.push_str(&format!(" AND (created_at, id) < (${a}, ${b})"));
     }
+    // The limit is written into the statement, not bound: SQLite plans with
+    // a bound limit's value, so binding it (even to the same value) expires
+    // the prepared statement and every page was parsed and planned again.
+    // Statements are kept per text, one for each limit in use.
     sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT ${}",
-        next()
+        " ORDER BY created_at DESC, id DESC LIMIT {}",
+        query.limit
     ));
     let mut binds = vec![Text(account.as_str())];
     if let Some(batch) = &query.batch_id {
@@ -66,7 +70,6 @@ fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, 
     if let Some(c) = &query.cursor {
         binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
     }
-    binds.push(Int(i64::from(query.limit)));
     (sql, binds)
 }
 

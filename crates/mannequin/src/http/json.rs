@@ -1,0 +1,176 @@
+//! JSON strings written straight into a buffer, escaped exactly as serde_json
+//! escapes them (the bytes are the same; a test compares them), eight bytes
+//! at a time: a page of models is mostly long prompts with nothing to escape,
+//! and serde_json looks at each byte on its own.
+
+use std::fmt;
+
+/// Eight copies of the byte `b`.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+const ONES: u64 = splat(0x01);
+const HIGHS: u64 = splat(0x80);
+
+/// The high bit set in each byte of `w` that is zero; bits above the lowest
+/// such byte may be set wrongly, the lowest is exact.
+const fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The high bit set in each byte of `w` that JSON must escape: a control
+/// character (below 0x20), `"` or `\`. The lowest set byte is exact.
+const fn needs_escape(w: u64) -> u64 {
+    let control = w.wrapping_sub(splat(0x20)) & !w & HIGHS;
+    control | zero_bytes(w ^ splat(b'"')) | zero_bytes(w ^ splat(b'\\'))
+}
+
+/// Appends `s` as a JSON string, quotes included.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    write_contents(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends `bytes` (UTF-8) escaped, without quotes: the runs between bytes
+/// to escape are copied whole.
+fn write_contents(out: &mut Vec<u8>, mut bytes: &[u8]) {
+    loop {
+        let at = first_to_escape(bytes);
+        out.extend_from_slice(&bytes[..at]);
+        let Some(&b) = bytes.get(at) else { return };
+        escape(out, b);
+        bytes = &bytes[at + 1..];
+    }
+}
+
+/// The index of the first byte of `bytes` JSON must escape, or its length.
+fn first_to_escape(bytes: &[u8]) -> usize {
+    let word = |i: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&bytes[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut i = 0;
+    // Four words a round while nothing is found, then word by word to the
+    // exact byte.
+    while i + 32 <= bytes.len() {
+        let found = needs_escape(word(i))
+            | needs_escape(word(i + 8))
+            | needs_escape(word(i + 16))
+            | needs_escape(word(i + 24));
+        if found != 0 {
+            break;
+        }
+        i += 32;
+    }
+    while i + 8 <= bytes.len() {
+        let found = needs_escape(word(i));
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    if i == bytes.len() {
+        return i;
+    }
+    if bytes.len() >= 8 {
+        // The last word, overlapping bytes already found clean.
+        let last = bytes.len() - 8;
+        let found = needs_escape(word(last));
+        return if found == 0 {
+            bytes.len()
+        } else {
+            last + (found.trailing_zeros() / 8) as usize
+        };
+    }
+    bytes
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .unwrap_or(bytes.len())
+}
+
+/// serde_json's escape of one byte that needs it.
+fn escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xf)],
+        ]),
+    }
+}
+
+/// Writes what is formatted into it as the contents of a JSON string.
+pub struct Escaping<'a>(pub &'a mut Vec<u8>);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_contents(self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Appends `value`'s `Display` as a JSON string, quotes included.
+pub fn write_display(out: &mut Vec<u8>, value: &dyn fmt::Display) {
+    use fmt::Write;
+    out.push(b'"');
+    // Writing into a Vec does not fail; a Display that fails leaves what it wrote.
+    let _ = write!(Escaping(out), "{value}");
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ours(s: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_byte_is_escaped_as_serde_json_escapes_it() {
+        // Each character below 0x80 alone, at every offset within a word.
+        for c in 0u8..0x80 {
+            for pad in 0..10 {
+                let s = format!("{}{}{}", "x".repeat(pad), c as char, "y".repeat(9));
+                assert_eq!(
+                    ours(&s),
+                    serde_json::to_string(&s).unwrap(),
+                    "{c:#x} at {pad}"
+                );
+            }
+        }
+        // Beyond ASCII, and DEL, pass through as they are.
+        assert_eq!(ours("é\u{7f}\u{1f}\"\\"), "\"é\u{7f}\\u001f\\\"\\\\\"");
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_written_as_serde_json_writes_it(s in "(\\PC|[\\x00-\\x1f\"\\\\]){0,80}") {
+            prop_assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
+        }
+
+        #[test]
+        fn a_display_is_written_as_serde_json_collects_it(s in ".{0,40}") {
+            let mut out = Vec::new();
+            write_display(&mut out, &s);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+    }
+}
