@@ -25,6 +25,10 @@ pub struct Dialect {
     /// backlog), then due jobs in time order. Jobs whose deliveries are used up
     /// are left to housekeeping. Returns the job rows.
     pub claim_jobs: &'static str,
+    /// Whether a claim and its models' move to PROCESSING are one statement
+    /// (`claim_jobs` nested in a data-modifying `WITH`) rather than two in a
+    /// transaction.
+    pub claim_in_one_statement: bool,
     /// Takes up to `$3` unpublished queued jobs for a relay until `$1` at time
     /// `$2`, oldest first. Returns `id, deliveries`.
     pub claim_outbox: &'static str,
@@ -58,6 +62,8 @@ pub static SQLITE: Dialect = Dialect {
     // nothing, and write transactions are serial (two calls with one
     // idempotency key run one after the other).
     register_in_one_call: false,
+    // SQLite has no data-modifying WITH; the transaction costs no round trip.
+    claim_in_one_statement: false,
     // One writer at a time: no two workers can pick the same row.
     claim_jobs: "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
              deliveries = deliveries + 1, updated_at = $3
@@ -129,6 +135,7 @@ pub static POSTGRES: Dialect = Dialect {
     begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     lock_migrations: Some("SELECT pg_advisory_xact_lock(120265231983985)"),
     register_in_one_call: true,
+    claim_in_one_statement: true,
     // Rows another worker is claiming right now are skipped, not waited for.
     claim_jobs: "WITH expired AS (
              SELECT id, 0 AS k, lease_expires_at AS t FROM jobs

@@ -67,7 +67,6 @@ async fn begin_models(
         Int(now),
     ];
     binds.extend(jobs.iter().map(|j| Text(j.model_id.as_str())));
-    type Begun = (AccountId, Idea, Credits, String);
     let mut models: HashMap<String, Begun> = tx
         .fetch(&sql, &binds, |c| {
             let id = c.text()?;
@@ -79,39 +78,53 @@ async fn begin_models(
         .await?
         .into_iter()
         .collect();
-    let closed: Vec<Bind<'_>> = jobs
+    let closed: Vec<&JobRow> = jobs
         .iter()
         .filter(|j| !models.contains_key(j.model_id.as_str()))
-        .map(|j| Text(j.job_id.as_str()))
         .collect();
-    if !closed.is_empty() {
-        let sql = format!(
-            "UPDATE jobs SET state = $1, lease_owner = NULL WHERE id IN ({})",
-            placeholders(2, closed.len())
-        );
-        let mut binds = vec![Text(JobState::Done.as_str())];
-        binds.extend(closed);
-        tx.execute(&sql, &binds).await?;
-    }
+    close_jobs(tx, &closed).await?;
     Ok(jobs
         .into_iter()
         .map(|job| {
             models
                 .remove(job.model_id.as_str())
-                .map(|(account_id, idea, price, preferences)| ClaimedJob {
-                    job_id: job.job_id,
-                    model_id: job.model_id,
-                    account_id,
-                    correlation_id: job.correlation_id,
-                    attempts: job.attempts,
-                    max_attempts: job.max_attempts,
-                    deliveries: job.deliveries,
-                    price,
-                    idea,
-                    preferences,
-                })
+                .map(|begun| claimed(job, begun))
         })
         .collect())
+}
+
+/// What a claim reads of a job's model: its account, idea, price and its
+/// batch's preferences.
+type Begun = (AccountId, Idea, Credits, String);
+
+fn claimed(job: JobRow, (account_id, idea, price, preferences): Begun) -> ClaimedJob {
+    ClaimedJob {
+        job_id: job.job_id,
+        model_id: job.model_id,
+        account_id,
+        correlation_id: job.correlation_id,
+        attempts: job.attempts,
+        max_attempts: job.max_attempts,
+        deliveries: job.deliveries,
+        price,
+        idea,
+        preferences,
+    }
+}
+
+/// Closes claimed jobs whose models were settled meanwhile.
+async fn close_jobs(tx: &mut Tx, jobs: &[&JobRow]) -> StoreResult<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE jobs SET state = $1, lease_owner = NULL WHERE id IN ({})",
+        placeholders(2, jobs.len())
+    );
+    let mut binds = vec![Text(JobState::Done.as_str())];
+    binds.extend(jobs.iter().map(|j| Text(j.job_id.as_str())));
+    tx.execute(&sql, &binds).await?;
+    Ok(())
 }
 
 impl Store {
@@ -127,22 +140,76 @@ impl Store {
         if max == 0 {
             return Ok(Vec::new());
         }
+        let binds = [
+            Text(worker),
+            Int(lease_until),
+            Int(now),
+            Int(i64::from(max)),
+        ];
+        if self.dialect.claim_in_one_statement {
+            return self.claim_in_one_statement(&binds).await;
+        }
         let mut tx = self.begin().await?;
-        let rows = tx
-            .fetch(
-                self.dialect.claim_jobs,
-                &[
-                    Text(worker),
-                    Int(lease_until),
-                    Int(now),
-                    Int(i64::from(max)),
-                ],
-                job_row,
-            )
-            .await?;
+        let rows = tx.fetch(self.dialect.claim_jobs, &binds, job_row).await?;
         let started = begin_models(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(started.into_iter().flatten().collect())
+    }
+
+    /// [`Store::claim_jobs`] on PostgreSQL: the claim and the models' move to
+    /// PROCESSING in one statement, one round trip (a worker's claims are one
+    /// after the other: their round trips bound its rate). A job whose model
+    /// was settled meanwhile is closed by a second statement.
+    async fn claim_in_one_statement(&self, binds: &[Bind<'_>]) -> StoreResult<Vec<ClaimedJob>> {
+        let sql = format!(
+            "WITH claimed AS ({claim}),
+             begun AS (
+                 UPDATE models SET status = '{processing}', updated_at = $3,
+                     started_at = COALESCE(started_at, $3)
+                 FROM claimed WHERE models.id = claimed.model_id AND models.status IN ({unsettled})
+                 RETURNING models.id, models.account_id, models.idea, models.price,
+                     (SELECT preferences FROM batches WHERE batches.id = models.batch_id) AS preferences)
+             SELECT claimed.id, claimed.model_id, claimed.correlation_id, claimed.attempts,
+                 claimed.max_attempts, claimed.deliveries,
+                 begun.account_id, begun.idea, begun.price, begun.preferences
+             FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id",
+            claim = self.dialect.claim_jobs,
+            processing = mannequin_domain::ModelStatus::Processing.as_str(),
+            unsettled = super::settle::unsettled(),
+        );
+        let rows = self
+            .pools
+            .fetch_fresh(&sql, binds, |c| {
+                let job = job_row(c)?;
+                let Some(account_id) = c.opt_text()? else {
+                    return Ok(Err(job));
+                };
+                let idea: Idea = serde_json::from_str(&c.text()?)?;
+                Ok(Ok(claimed(
+                    job,
+                    (
+                        AccountId::trusted(account_id),
+                        idea,
+                        Credits::new(c.int()?),
+                        c.text()?,
+                    ),
+                )))
+            })
+            .await?;
+        let mut begun = Vec::with_capacity(rows.len());
+        let mut closed = Vec::new();
+        for row in rows {
+            match row {
+                Ok(job) => begun.push(job),
+                Err(job) => closed.push(job),
+            }
+        }
+        if !closed.is_empty() {
+            let mut tx = self.begin().await?;
+            close_jobs(&mut tx, &closed.iter().collect::<Vec<_>>()).await?;
+            tx.commit().await?;
+        }
+        Ok(begun)
     }
 
     /// Starts jobs a queue delivered (the NATS queue), in one transaction: each

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
@@ -214,7 +214,12 @@ impl Worker {
         let concurrency = self.config.concurrency;
         let watcher = tokio::spawn(self.clone().watch_generator());
         let mut paused = self.paused.subscribe();
+        // A slot is a generation at once; a job gives it back when the
+        // generator answers and is held, storing its images and waiting for
+        // its group to be recorded, under a permit of `held` until it ends.
         let slots = Arc::new(Semaphore::new(concurrency as usize));
+        let held_max = concurrency + settle::GROUP as u32;
+        let held = Arc::new(Semaphore::new(held_max as usize));
         // The heartbeat runs until every job in progress has finished or been
         // handed back, shutdown grace included, so no lease runs out under a
         // job that is still being worked on.
@@ -242,12 +247,15 @@ impl Worker {
                 continue;
             }
             let first = tokio::select! {
-                p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+                p = both(&slots, &held) => p,
                 _ = shutdown.changed() => break,
             };
             let mut permits = vec![first];
-            while let Ok(p) = slots.clone().try_acquire_owned() {
-                permits.push(p);
+            while let (Ok(slot), Ok(hold)) = (
+                slots.clone().try_acquire_owned(),
+                held.clone().try_acquire_owned(),
+            ) {
+                permits.push((slot, hold));
             }
             let taken = self
                 .source
@@ -261,11 +269,11 @@ impl Worker {
             match taken {
                 Ok(taken) => {
                     for t in taken {
-                        let permit = permits.pop().expect("took no more than free slots");
+                        let (slot, hold) = permits.pop().expect("took no more than free slots");
                         let me = self.clone();
                         tokio::spawn(async move {
-                            me.work(t).await;
-                            drop(permit);
+                            me.work(t, Some(slot)).await;
+                            drop(hold);
                         });
                     }
                 }
@@ -280,7 +288,7 @@ impl Worker {
             }
         }
         info!(worker = %self.id, "worker stopping: finishing jobs in progress");
-        let all = tokio::time::timeout(self.config.grace, slots.acquire_many(concurrency)).await;
+        let all = tokio::time::timeout(self.config.grace, held.acquire_many(held_max)).await;
         heartbeat.abort();
         watcher.abort();
         if all.is_err() {
@@ -334,7 +342,7 @@ impl Worker {
             let mut set = JoinSet::new();
             for t in taken {
                 let me = self.clone();
-                set.spawn(async move { me.work(t).await });
+                set.spawn(async move { me.work(t, None).await });
                 n += 1;
             }
             while set.join_next().await.is_some() {}
@@ -343,9 +351,9 @@ impl Worker {
 
     /// Works on one taken job: reports progress to its queue while it runs,
     /// and tells the queue the outcome once it is recorded.
-    async fn work(self: Arc<Self>, taken: Taken) {
+    async fn work(self: Arc<Self>, taken: Taken, slot: Option<OwnedSemaphorePermit>) {
         let Taken { job, ticket } = taken;
-        let work = self.process(job, ticket.is_last());
+        let work = self.process(job, ticket.is_last(), slot);
         tokio::pin!(work);
         let mut hand_back = self.hand_back.subscribe();
         let handed_back = async move {
@@ -371,6 +379,19 @@ impl Worker {
             None => ticket.retry_later(Duration::ZERO).await,
         }
     }
+}
+
+/// A slot and a permit to hold a job, waited for in that order.
+async fn both(
+    slots: &Arc<Semaphore>,
+    held: &Arc<Semaphore>,
+) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
+    let slot = slots.clone().acquire_owned().await;
+    let hold = held.clone().acquire_owned().await;
+    (
+        slot.expect("semaphore is never closed"),
+        hold.expect("semaphore is never closed"),
+    )
 }
 
 #[cfg(test)]

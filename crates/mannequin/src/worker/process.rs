@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use mannequin_domain::ModelStatus;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::{Worker, backoff};
@@ -41,8 +42,15 @@ fn seed(job: &ClaimedJob) -> u32 {
 
 impl Worker {
     /// Generates, stores and settles one job. `last` is true when no delivery
-    /// follows this one, so a retryable failure fails the model now.
-    pub(super) async fn process(&self, job: ClaimedJob, last: bool) -> Verdict {
+    /// follows this one, so a retryable failure fails the model now. `slot`
+    /// (a place among the generations at once) is given back as soon as the
+    /// generator has answered: storing and recording do not load it.
+    pub(super) async fn process(
+        &self,
+        job: ClaimedJob,
+        last: bool,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Verdict {
         let span = info_span!(
             "job",
             correlation_id = %job.correlation_id,
@@ -77,6 +85,7 @@ impl Worker {
                     format!("the image server took longer than {}s", timeout.as_secs()).into(),
                 )),
             };
+            drop(slot);
             let result = match &made {
                 Ok(_) => "ok",
                 Err(GenerateError::Retryable(_) | GenerateError::RetryAfter(..)) => "retry",

@@ -10,7 +10,7 @@ use crate::clock::now_ms;
 use crate::store::{ClaimedJob, Completion, Generation, Settled, Store, StoreError, StoreResult};
 
 /// Most models recorded in one transaction.
-const GROUP: usize = 128;
+pub(super) const GROUP: usize = 128;
 
 /// A finished model waiting to be recorded, and who waits for the result.
 struct Finished {
