@@ -255,7 +255,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
 }
 
 /// Lists the account's models with `query`, `list_requests` times, and
-/// reports the phase.
+/// reports the phase. One untimed request per connection goes first, so
+/// that no timed request waits for a connection to open.
 async fn list_phase(
     client: &reqwest::Client,
     url: &str,
@@ -269,7 +270,7 @@ async fn list_phase(
         args.api_key[0].clone(),
         query.to_string(),
     );
-    let mut p = phase(label, args.list_requests, args.concurrency, move |_| {
+    let list = move |_| {
         let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), q.clone());
         async move {
             match c
@@ -282,8 +283,9 @@ async fn list_phase(
                 _ => false,
             }
         }
-    })
-    .await;
+    };
+    phase("warm-up", args.concurrency, args.concurrency, list.clone()).await;
+    let mut p = phase(label, args.list_requests, args.concurrency, list).await;
     p.report();
 }
 
