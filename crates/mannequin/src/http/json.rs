@@ -1,9 +1,14 @@
-//! JSON strings written straight into a buffer, escaped exactly as serde_json
-//! escapes them (the bytes are the same; a test compares them), eight bytes
-//! at a time: a page of models is mostly long prompts with nothing to escape,
-//! and serde_json looks at each byte on its own.
+//! JSON in and out. Strings are written straight into a buffer, escaped
+//! exactly as serde_json escapes them (the bytes are the same; a test compares
+//! them), eight bytes at a time: a page of models is mostly long prompts with
+//! nothing to escape, and serde_json looks at each byte on its own. Request
+//! bodies are read as serde_json reads them, refusing a key named twice.
 
 use std::fmt;
+
+use serde::Deserializer;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 
 /// Eight copies of the byte `b`.
 const fn splat(b: u8) -> u64 {
@@ -132,10 +137,107 @@ pub fn write_display(out: &mut Vec<u8>, value: &dyn fmt::Display) {
     out.push(b'"');
 }
 
+/// Parses JSON text as serde_json does, but refuses an object that names a
+/// key twice (anywhere in the value): which of the two a reader keeps is not
+/// said by JSON, so a request holding both is ambiguous.
+pub fn parse_unique(text: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let value = de.deserialize_any(UniqueKeys)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Builds a `Value`, refusing duplicate keys.
+struct UniqueKeys;
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(UniqueKeys)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(UniqueKeys)?;
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!("the key {key:?} appears twice")));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_key_named_twice_anywhere_is_refused_and_the_rest_parses_as_serde_json_does() {
+        for text in [
+            r#"{"count": 1, "count": 2}"#,
+            r#"{"a": {"b": 1, "b": 1}}"#,
+            r#"[{"x": null, "x": null}]"#,
+        ] {
+            let e = parse_unique(text.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("appears twice"), "{text}: {e}");
+        }
+        for text in [
+            r#"{"preferences": "é \u00e9", "count": 3.0, "n": [1, -2, 1e3, true, null, {"a": {}}]}"#,
+            "[]",
+            "  7 ",
+            r#"{"a": 1, "b": {"a": 2}}"#,
+        ] {
+            let ours = parse_unique(text.as_bytes()).unwrap();
+            assert_eq!(ours, serde_json::from_str::<Value>(text).unwrap(), "{text}");
+        }
+        for bad in ["{", r#"{"a": 1} x"#, "", r#"{"a" 1}"#] {
+            assert!(parse_unique(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
 
     fn ours(s: &str) -> String {
         let mut out = Vec::new();

@@ -251,7 +251,7 @@ pub(super) fn json_object(
     if !json_type {
         return Err(ApiError::UnsupportedContentType);
     }
-    match serde_json::from_slice::<Value>(body) {
+    match json::parse_unique(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::MalformedJson("expected a JSON object".into())),
         Err(e) => Err(ApiError::MalformedJson(e.to_string())),
@@ -260,8 +260,8 @@ pub(super) fn json_object(
 
 /// Reads `preferences` and `count` with the contract's rules. `count` must be
 /// an integer: a JSON number without a fractional part, as JSON Schema counts
-/// integers (`3` and `3.0` alike; `2.5` and `"3"` are refused); `null` means
-/// the default.
+/// integers (`3` and `3.0` alike; `2.5`, `"3"` and `null` are refused);
+/// absent means the default.
 pub fn parse_register(
     body: &serde_json::Map<String, Value>,
 ) -> Result<(Preferences, Count), RequestError> {
@@ -271,7 +271,7 @@ pub fn parse_register(
         Some(_) => return Err(RequestError::PreferencesNotString),
     };
     let count = match body.get("count") {
-        None | Some(Value::Null) => Count::DEFAULT,
+        None => Count::DEFAULT,
         Some(Value::Number(n)) => {
             let n = n
                 .as_i64()

@@ -202,6 +202,23 @@ async fn bad_bodies_answer_400_and_change_nothing() {
             r#"{"preferences": "a", "count": true}"#.into(),
             "invalid_count",
         ),
+        // A field that is present must be a number: null is not "absent".
+        (
+            Some("application/json"),
+            r#"{"preferences": "a", "count": null}"#.into(),
+            "invalid_count",
+        ),
+        // Which of two values a reader keeps is not said by JSON.
+        (
+            Some("application/json"),
+            r#"{"preferences": "a", "count": 2, "count": 3}"#.into(),
+            "malformed_json",
+        ),
+        (
+            Some("application/json"),
+            r#"{"preferences": "a", "preferences": "a"}"#.into(),
+            "malformed_json",
+        ),
         (
             Some("application/json"),
             r#"{"preferences": "a", "count": 2.0e400}"#.into(),
@@ -355,12 +372,10 @@ async fn a_retried_post_with_an_idempotency_key_is_charged_once() {
     )
     .await;
     assert!(body["error"].as_str().unwrap().contains("Idempotency-Key"));
-    expect_error(
-        post("has spaces", 1).await.unwrap(),
-        400,
-        "invalid_idempotency_key",
-    )
-    .await;
+    // An empty key is refused like one of spaces, not taken as no key.
+    for bad in ["has spaces", "", " "] {
+        expect_error(post(bad, 1).await.unwrap(), 400, "invalid_idempotency_key").await;
+    }
     assert_eq!(
         app.list(&key, "").await.1["count"],
         3,
