@@ -13,8 +13,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn init_logs(format: LogFormat) {
     let filter = EnvFilter::try_from_env("MANNEQUIN_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(terminal, std::env::var_os("NO_COLOR").as_deref()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -24,6 +26,12 @@ fn init_logs(format: LogFormat) {
             .with_span_list(true)
             .init(),
     }
+}
+
+/// Whether text logs are coloured: only on a terminal, and not when
+/// `NO_COLOR` holds anything (no-color.org). A file or a pipe gets plain text.
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 fn fail(e: impl std::fmt::Display) -> ExitCode {
@@ -115,4 +123,21 @@ async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
     running.begin_shutdown();
     running.wait().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(
+            colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+    }
 }

@@ -646,6 +646,29 @@ async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
     }
 }
 
+/// Text logs written to a file (not a terminal) hold no colour codes.
+#[tokio::test]
+async fn text_logs_to_a_file_are_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let data = dir.path().join("data");
+    let mut server = Server::start_logging(&data, &[], Some(&log));
+    let key = server.api_key().unwrap();
+    let client = mannequin::http_client().build().unwrap();
+    let res = client
+        .get(format!("{}/api/external/models", server.url))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    server.signal("-TERM");
+    assert!(server.wait_exit(Duration::from_secs(30)).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("request"), "the request was logged: {text}");
+    assert!(!text.contains('\u{1b}'), "colour codes in a file: {text:?}");
+}
+
 #[tokio::test]
 async fn an_api_process_and_separate_worker_processes_share_one_database() {
     let dir = tempfile::tempdir().unwrap();
