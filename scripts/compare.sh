@@ -10,7 +10,7 @@
 #             credits settled) beside graphile-worker draining the same number
 #             of no-op jobs (benches/graphile-worker, from npm).
 #
-#   scripts/compare.sh                       # both; the list on SQLite, 3 rounds of 5 s
+#   scripts/compare.sh                       # all three; the list on SQLite, 3 rounds of 5 s
 #   scripts/compare.sh list                  # one part
 #   MANNEQUIN_COMPARE_MODELS=100000 MANNEQUIN_COMPARE_ROUNDS=2 scripts/compare.sh list
 #   MANNEQUIN_BENCH_STACK=scale scripts/compare.sh list   # the list on PostgreSQL

@@ -68,13 +68,7 @@ async fn begin_models(
     ];
     binds.extend(jobs.iter().map(|j| Text(j.model_id.as_str())));
     let mut models: HashMap<String, Begun> = tx
-        .fetch(&sql, &binds, |c| {
-            let id = c.text()?;
-            let account = AccountId::trusted(c.text()?);
-            let idea: Idea = serde_json::from_str(&c.text()?)?;
-            let price = Credits::new(c.int()?);
-            Ok((id, (account, idea, price, c.text()?)))
-        })
+        .fetch(&sql, &binds, |c| Ok((c.text()?, begun(c)?)))
         .await?
         .into_iter()
         .collect();
@@ -96,6 +90,13 @@ async fn begin_models(
 /// What a claim reads of a job's model: its account, idea, price and its
 /// batch's preferences.
 type Begun = (AccountId, Idea, Credits, String);
+
+/// Reads [`Begun`]'s columns, in its order.
+fn begun(c: &mut dyn Columns) -> StoreResult<Begun> {
+    let account = AccountId::trusted(c.text()?);
+    let idea: Idea = serde_json::from_str(&c.text()?)?;
+    Ok((account, idea, Credits::new(c.int()?), c.text()?))
+}
 
 fn claimed(job: JobRow, (account_id, idea, price, preferences): Begun) -> ClaimedJob {
     ClaimedJob {
@@ -171,7 +172,7 @@ impl Store {
                      (SELECT preferences FROM batches WHERE batches.id = models.batch_id) AS preferences)
              SELECT claimed.id, claimed.model_id, claimed.correlation_id, claimed.attempts,
                  claimed.max_attempts, claimed.deliveries,
-                 begun.account_id, begun.idea, begun.price, begun.preferences
+                 begun.id, begun.account_id, begun.idea, begun.price, begun.preferences
              FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id",
             claim = self.dialect.claim_jobs,
             processing = mannequin_domain::ModelStatus::Processing.as_str(),
@@ -181,19 +182,11 @@ impl Store {
             .pools
             .fetch_fresh(&sql, binds, |c| {
                 let job = job_row(c)?;
-                let Some(account_id) = c.opt_text()? else {
+                // No model begun: its columns are null.
+                if c.opt_text()?.is_none() {
                     return Ok(Err(job));
-                };
-                let idea: Idea = serde_json::from_str(&c.text()?)?;
-                Ok(Ok(claimed(
-                    job,
-                    (
-                        AccountId::trusted(account_id),
-                        idea,
-                        Credits::new(c.int()?),
-                        c.text()?,
-                    ),
-                )))
+                }
+                Ok(Ok(claimed(job, begun(c)?)))
             })
             .await?;
         let mut begun = Vec::with_capacity(rows.len());

@@ -85,13 +85,13 @@ type Moved = (AccountId, ReservationId, Credits, BatchId);
 
 /// Moves the models `chunk` picks from `items` to `outcome`, in one
 /// statement, where their status allows it; returns the moved ones by id.
-async fn update_models<'a>(
+async fn update_models(
     tx: &mut Tx,
     outcome: ModelStatus,
-    items: &[ToSettle<'a>],
+    items: &[ToSettle<'_>],
     chunk: &[usize],
     now: i64,
-) -> StoreResult<HashMap<&'a ModelId, Moved>> {
+) -> StoreResult<Vec<(String, Moved)>> {
     let sql = format!(
         "WITH v (id, reason, image, thumb, prompt, seed, generator, notes) AS (VALUES {})
          UPDATE models SET status = '{}', failure_reason = v.reason, image_key = v.image,
@@ -122,38 +122,26 @@ async fn update_models<'a>(
         ]);
     }
     binds.push(Int(now));
-    let by_id: HashMap<&str, &'a ModelId> = chunk
-        .iter()
-        .map(|&i| (items[i].model_id.as_str(), items[i].model_id))
-        .collect();
-    let rows = tx
-        .fetch(&sql, &binds, |c| {
-            let id = c.text()?;
-            let moved = (
-                AccountId::trusted(c.text()?),
-                ReservationId::trusted(c.text()?),
-                Credits::new(c.int()?),
-                BatchId::trusted(c.text()?),
-            );
-            Ok((id, moved))
-        })
-        .await?;
-    rows.into_iter()
-        .map(|(id, moved)| {
-            let id = by_id.get(id.as_str()).ok_or_else(|| {
-                StoreError::internal(format!("moved a model not asked for: {id}"))
-            })?;
-            Ok((*id, moved))
-        })
-        .collect()
+    tx.fetch(&sql, &binds, |c| {
+        let id = c.text()?;
+        let moved = (
+            AccountId::trusted(c.text()?),
+            ReservationId::trusted(c.text()?),
+            Credits::new(c.int()?),
+            BatchId::trusted(c.text()?),
+        );
+        Ok((id, moved))
+    })
+    .await
 }
 
 /// Moves models to the terminal status `outcome` and settles their prices, in
 /// `tx`; returns one result per item, in order.
 ///
-/// Locks are taken in one order everywhere: jobs, models (by id), reservations
-/// (by id), then accounts (by id) last, each once per transaction with the
-/// summed amount. Concurrent settles and claims therefore do not deadlock, and
+/// Locks are taken in one order everywhere: jobs, models (one statement, listed
+/// by id; whoever holds their jobs holds them), reservations (by id), then
+/// accounts (by id) last, each once per transaction with the summed amount.
+/// Concurrent settles and claims therefore do not deadlock, and
 /// the hot account row is held only from its update to the commit.
 pub(super) async fn settle_many(
     tx: &mut Tx,
@@ -182,7 +170,7 @@ pub(super) async fn settle_many(
             tx.execute(&sql, &binds).await?;
         }
     }
-    let mut moved = HashMap::new();
+    let mut moved: HashMap<String, Moved> = HashMap::new();
     for chunk in order.chunks(MODELS_PER_UPDATE) {
         moved.extend(update_models(tx, outcome, items, chunk, now).await?);
     }
@@ -191,7 +179,8 @@ pub(super) async fn settle_many(
     let mut settled = Vec::new();
     for i in order {
         let item = &items[i];
-        let Some((account, reservation, price, batch)) = moved.remove(item.model_id) else {
+        let Some((account, reservation, price, batch)) = moved.remove(item.model_id.as_str())
+        else {
             let status = tx
                 .fetch_one(
                     "SELECT status FROM models WHERE id = $1",
