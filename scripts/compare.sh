@@ -15,6 +15,7 @@
 #   MANNEQUIN_COMPARE_MODELS=100000 MANNEQUIN_COMPARE_ROUNDS=2 scripts/compare.sh list
 #   MANNEQUIN_BENCH_STACK=scale scripts/compare.sh list   # the list on PostgreSQL
 #   MANNEQUIN_COMPARE_JOBS=20000 scripts/compare.sh pipeline
+#   MANNEQUIN_COMPARE_MEDIA=/var/tmp scripts/compare.sh pipeline  # the images on that disk
 #   MANNEQUIN_COMPARE_BIN=/tmp/older/mannequin scripts/compare.sh register
 #                                            # another build of the service (the bench
 #                                            # client stays this one), for before/after
@@ -40,6 +41,7 @@ models=${MANNEQUIN_COMPARE_MODELS:-10000}
 rounds=${MANNEQUIN_COMPARE_ROUNDS:-3}
 secs=${MANNEQUIN_COMPARE_SECONDS:-5}
 data=$(mktemp -d)
+media=""
 db="mannequin_compare_$$"
 pids=()
 stop() {
@@ -52,7 +54,7 @@ cleanup() {
   for d in "$db" "${db}_gw" "${db}_pipe" "${db}_reg"; do
     psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" 2>/dev/null || true
   done
-  rm -rf "$data"
+  rm -rf "$data" ${media:+"$media"}
 }
 trap cleanup EXIT
 export MANNEQUIN_LOG=warn MANNEQUIN_RATE_LIMIT=0
@@ -133,15 +135,21 @@ PY
 # not timed); mannequin registers JOBS/10 orders of 10 models through the API
 # (16 in flight) and one worker process makes them with the no-op generator at
 # concurrency 10, timed from the first request to the last model DONE.
+# The images go to a fresh folder in MANNEQUIN_COMPARE_MEDIA (/dev/shm where
+# it exists): graphile-worker's jobs write no files, and on an ext4 disk that
+# just deleted a previous run's 40,000 files, creating new ones (the inode
+# search skips recently deleted inodes) took most of the worker's CPU time.
 pipeline_part() {
   jobs=${MANNEQUIN_COMPARE_JOBS:-20000}
+  media_parent=${MANNEQUIN_COMPARE_MEDIA:-$([ -d /dev/shm ] && echo /dev/shm || echo "$data")}
+  media=$(mktemp -d "$media_parent/mannequin-media.XXXXXX")
   (cd benches/graphile-worker && { [ -d node_modules/graphile-worker ] || npm install --silent --no-audit --no-fund; })
   psql -q "$pg/postgres" -c "CREATE DATABASE ${db}_gw"
   gw=$(DATABASE_URL="$pg/${db}_gw" node benches/graphile-worker/bench.mjs "$jobs" 10)
   psql -q "$pg/postgres" -c "DROP DATABASE ${db}_gw WITH (FORCE)"
   psql -q "$pg/postgres" -c "CREATE DATABASE ${db}_pipe"
   (
-    export MANNEQUIN_DATABASE_URL="$pg/${db}_pipe" MANNEQUIN_DATA_DIR="$data/pipe"
+    export MANNEQUIN_DATABASE_URL="$pg/${db}_pipe" MANNEQUIN_DATA_DIR="$media"
     account=$($bin admin account create --name pipeline --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
     key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
     $bin serve --listen "127.0.0.1:$((port + 4))" --no-bootstrap --no-worker >/dev/null &
@@ -154,6 +162,7 @@ pipeline_part() {
       --register-requests $((jobs / 10)) --list-requests 0 | grep 'register → DONE' >"$data/pipe.out"
     kill -TERM "$api" "$worker"; wait "$api" "$worker" 2>/dev/null || true
   )
+  rm -rf "$media"
   ours=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "models/s") print $(i-1) }' "$data/pipe.out")
   echo "pipeline on PostgreSQL, $jobs jobs:"
   echo "  $gw"

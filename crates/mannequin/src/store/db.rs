@@ -213,12 +213,6 @@ impl Pools {
 }
 
 impl Tx {
-    /// Whether rows are locked one by one, as on PostgreSQL; a SQLite write
-    /// transaction holds the whole database.
-    pub(super) fn locks_rows(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
-    }
-
     /// Runs a statement; returns the rows it changed.
     pub(super) async fn execute(&mut self, sql: &str, binds: &[Bind<'_>]) -> StoreResult<u64> {
         match self {

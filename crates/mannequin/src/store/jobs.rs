@@ -161,6 +161,12 @@ impl Store {
     /// PROCESSING in one statement, one round trip (a worker's claims are one
     /// after the other: their round trips bound its rate). A job whose model
     /// was settled meanwhile is closed by a second statement.
+    ///
+    /// The statement commits without waiting for the disk
+    /// (`synchronous_commit` off for its own transaction): a claim is a lease,
+    /// not money. Should the database crash before writing it, the job is
+    /// queued again and its model PENDING, and the job runs again; a settle's
+    /// commit waits for the disk and makes every claim before it durable.
     async fn claim_in_one_statement(&self, binds: &[Bind<'_>]) -> StoreResult<Vec<ClaimedJob>> {
         let sql = format!(
             "WITH claimed AS ({claim}),
@@ -173,7 +179,8 @@ impl Store {
              SELECT claimed.id, claimed.model_id, claimed.correlation_id, claimed.attempts,
                  claimed.max_attempts, claimed.deliveries,
                  begun.id, begun.account_id, begun.idea, begun.price, begun.preferences
-             FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id",
+             FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id
+             CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS lease_only",
             claim = self.dialect.claim_jobs,
             processing = mannequin_domain::ModelStatus::Processing.as_str(),
             unsettled = super::settle::unsettled(),

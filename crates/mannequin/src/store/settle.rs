@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::db::{Bind, Int, OptInt, OptText, Text};
+use super::db::{Int, OptInt, OptText, Text};
 use super::ledger::{self, Entry};
 use super::webhooks::{self, SettledModel};
 use super::{
@@ -152,23 +152,23 @@ pub(super) async fn settle_many(
     debug_assert!(outcome.is_terminal());
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| items[i].model_id);
-    // The models' jobs are locked first, as claims lock them (job, then
-    // model): a claim skips a job being settled instead of deadlocking with
-    // the settle on PostgreSQL (an UPDATE: `SELECT … FOR UPDATE` measured
-    // slower in the pipeline). SQLite's write transaction holds the whole
-    // database already.
-    if tx.locks_rows() {
-        for chunk in order.chunks(500) {
-            let sql = format!(
-                "UPDATE jobs SET updated_at = updated_at WHERE model_id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let binds: Vec<Bind<'_>> = chunk
-                .iter()
-                .map(|&i| Text(items[i].model_id.as_str()))
-                .collect();
-            tx.execute(&sql, &binds).await?;
-        }
+    // The models' jobs are closed first, which locks them as claims do (job,
+    // then model): a claim skips a job being settled instead of deadlocking
+    // with the settle. Only open jobs change: a settled model's job was
+    // closed by the transaction that settled it, so the jobs closed here are
+    // exactly those of the models moved below.
+    for chunk in order.chunks(500) {
+        let sql = format!(
+            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,
+                 updated_at = $2
+             WHERE model_id IN ({}) AND state IN ('{}', '{}')",
+            placeholders(3, chunk.len()),
+            JobState::Queued.as_str(),
+            JobState::Running.as_str(),
+        );
+        let mut binds = vec![Text(JobState::settled(outcome).as_str()), Int(now)];
+        binds.extend(chunk.iter().map(|&i| Text(items[i].model_id.as_str())));
+        tx.execute(&sql, &binds).await?;
     }
     let mut moved: HashMap<String, Moved> = HashMap::new();
     for chunk in order.chunks(MODELS_PER_UPDATE) {
@@ -219,20 +219,6 @@ pub(super) async fn settle_many(
         })
         .collect();
     ledger::append(tx, &entries, now).await?;
-    for chunk in settled.chunks(500) {
-        let sql = format!(
-            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-             WHERE model_id IN ({})",
-            placeholders(3, chunk.len())
-        );
-        let mut binds = vec![Text(JobState::settled(outcome).as_str()), Int(now)];
-        binds.extend(
-            chunk
-                .iter()
-                .map(|(_, _, _, i, _)| Text(items[*i].model_id.as_str())),
-        );
-        tx.execute(&sql, &binds).await?;
-    }
     let column = match kind {
         LedgerKind::Consume => "consumed",
         _ => "refunded",
