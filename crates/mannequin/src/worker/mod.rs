@@ -276,6 +276,11 @@ impl Worker {
                             drop(hold);
                         });
                     }
+                    // Let the jobs just spawned start before counting free
+                    // slots again: otherwise each claim finds the previous
+                    // claim's jobs still holding their slots, and a fast
+                    // generator's claims settle at half the slots each.
+                    tokio::task::yield_now().await;
                 }
                 Err(e) => {
                     drop(permits);
