@@ -1,10 +1,11 @@
 //! Images on local disk, written atomically (temporary file, then rename).
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{BlobError, BlobStore, valid_key};
+use super::{BlobError, BlobStore, Object, valid_key};
 
 pub struct LocalDisk {
     root: PathBuf,
@@ -28,25 +29,40 @@ impl LocalDisk {
     }
 }
 
+/// Writes `bytes` to a temporary file beside `path` (named with `suffix`),
+/// then renames it over `path`: a reader sees the old file or the new one.
+fn write_atomically(path: &Path, suffix: [u8; 6], bytes: &[u8]) -> Result<(), BlobError> {
+    let dir = path.parent().ok_or_else(|| BlobError("no parent".into()))?;
+    std::fs::create_dir_all(dir).map_err(|e| BlobError(e.to_string()))?;
+    let mut extension = String::from("tmp");
+    for b in suffix {
+        let _ = write!(extension, "{b:02x}");
+    }
+    let tmp = path.with_extension(extension);
+    std::fs::write(&tmp, bytes).map_err(|e| BlobError(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| BlobError(e.to_string()))
+}
+
 #[async_trait]
 impl BlobStore for LocalDisk {
-    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), BlobError> {
-        let path = self.path(key)?;
-        let mut suffix = [0u8; 6];
-        crate::clock::random_bytes(&mut suffix);
-        // One trip to the blocking pool for the whole write, not one per call.
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError> {
+        self.put_all(vec![(key, bytes, content_type)]).await
+    }
+
+    /// One trip to the blocking pool for all the objects: each is written to
+    /// a temporary file in its folder, then renamed over its key.
+    async fn put_all(&self, objects: Vec<Object<'_>>) -> Result<(), BlobError> {
+        let mut writes = Vec::with_capacity(objects.len());
+        for (key, bytes, _) in objects {
+            let mut suffix = [0u8; 6];
+            crate::clock::random_bytes(&mut suffix);
+            writes.push((self.path(key)?, suffix, bytes));
+        }
         tokio::task::spawn_blocking(move || {
-            let dir = path.parent().ok_or_else(|| BlobError("no parent".into()))?;
-            std::fs::create_dir_all(dir).map_err(|e| BlobError(e.to_string()))?;
-            let tmp = path.with_extension(format!(
-                "tmp{}",
-                suffix
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            ));
-            std::fs::write(&tmp, bytes).map_err(|e| BlobError(e.to_string()))?;
-            std::fs::rename(&tmp, &path).map_err(|e| BlobError(e.to_string()))
+            for (path, suffix, bytes) in writes {
+                write_atomically(&path, suffix, &bytes)?;
+            }
+            Ok(())
         })
         .await
         .map_err(|e| BlobError(e.to_string()))?

@@ -29,11 +29,22 @@ pub fn image_keys(model: &ModelId, extension: &str) -> (String, String) {
     )
 }
 
+/// An object to store: its key, bytes and content type.
+pub type Object<'a> = (&'a str, Vec<u8>, &'a str);
+
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Stores `bytes` under `key` (for example `models/en/<id>.thumb.jpg`), replacing
     /// what was there: a retried job writes the same bytes again.
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
+    /// Stores each `(key, bytes, content type)` as [`BlobStore::put`] does; by
+    /// default one after the other. A model's images are stored together.
+    async fn put_all(&self, objects: Vec<Object<'_>>) -> Result<(), BlobError> {
+        for (key, bytes, content_type) in objects {
+            self.put(key, bytes, content_type).await?;
+        }
+        Ok(())
+    }
     /// Removes `key`; removing what is not there is not an error.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
     /// The bytes under `key`, if any; for stores the API serves itself.

@@ -10,7 +10,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 
-use super::{BlobError, BlobStore, valid_key};
+use super::{BlobError, BlobStore, Object, valid_key};
 
 /// Where the bucket is and how to reach it.
 #[derive(Debug, Clone)]
@@ -84,6 +84,17 @@ impl BlobStore for S3 {
             .put_opts(&Self::path(key)?, PutPayload::from(bytes), options)
             .await
             .map_err(blob_err)?;
+        Ok(())
+    }
+
+    /// The uploads run at once.
+    async fn put_all(&self, objects: Vec<Object<'_>>) -> Result<(), BlobError> {
+        futures_util::future::try_join_all(
+            objects
+                .into_iter()
+                .map(|(key, bytes, content_type)| self.put(key, bytes, content_type)),
+        )
+        .await?;
         Ok(())
     }
 

@@ -127,15 +127,13 @@ impl Worker {
         last: bool,
     ) -> (JobOutcome, Verdict) {
         let (full_key, thumb_key) = image_keys(&job.model_id, made.extension);
-        let stored = async {
-            self.blobs
-                .put(&full_key, made.image, made.content_type)
-                .await?;
-            self.blobs
-                .put(&thumb_key, made.thumb_jpeg, "image/jpeg")
-                .await
-        }
-        .await;
+        let stored = self
+            .blobs
+            .put_all(vec![
+                (&full_key, made.image, made.content_type),
+                (&thumb_key, made.thumb_jpeg, "image/jpeg"),
+            ])
+            .await;
         match stored {
             Ok(()) => {
                 self.complete(job, &full_key, &thumb_key, generation, last)
