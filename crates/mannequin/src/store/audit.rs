@@ -122,7 +122,8 @@ impl Store {
                 &format!(
                     "SELECT r.id, r.amount, r.consumed, r.refunded,
                         CAST(COALESCE((SELECT SUM(price) FROM models m
-                                       WHERE m.reservation_id = r.id
+                                       WHERE m.batch_id = r.batch_id
+                                         AND m.reservation_id = r.id
                                          AND m.status IN ({open})), 0) AS BIGINT),
                         CAST(COALESCE((SELECT SUM(amount) FROM ledger l
                                        WHERE l.reservation_id = r.id

@@ -119,6 +119,11 @@ pub static SQLITE: Dialect = Dialect {
             "register in one call",
             include_str!("../../migrations/sqlite/0006_register_in_one_call.sql"),
         ),
+        (
+            7,
+            "models' status unindexed",
+            include_str!("../../migrations/sqlite/0007_models_status_unindexed.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -198,6 +203,11 @@ pub static POSTGRES: Dialect = Dialect {
             6,
             "register in one call",
             include_str!("../../migrations/postgres/0006_register_in_one_call.sql"),
+        ),
+        (
+            7,
+            "models' status unindexed",
+            include_str!("../../migrations/postgres/0007_models_status_unindexed.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

@@ -23,20 +23,22 @@ impl Store {
         let mut tx = self.begin().await?;
         let expired = tx
             .fetch(
-                "SELECT id FROM reservations WHERE closed_at IS NULL AND deadline <= $1 LIMIT $2",
+                "SELECT id, batch_id FROM reservations
+                 WHERE closed_at IS NULL AND deadline <= $1 LIMIT $2",
                 &[Int(now), Int(PER_PASS)],
-                |c| Ok(ReservationId::trusted(c.text()?)),
+                |c| Ok((ReservationId::trusted(c.text()?), c.text()?)),
             )
             .await?;
         let open_models = format!(
             "SELECT m.id, b.correlation_id FROM models m JOIN batches b ON b.id = m.batch_id
-             WHERE m.reservation_id = $1 AND m.status IN ({})",
+             WHERE m.batch_id = $1 AND m.reservation_id = $2 AND m.status IN ({})",
             settle::unsettled()
         );
         let mut failed = 0;
-        for reservation in expired {
+        for (reservation, batch) in expired {
+            let binds = [Text(&batch), Text(reservation.as_str())];
             let open = tx
-                .fetch(&open_models, &[Text(reservation.as_str())], |c| {
+                .fetch(&open_models, &binds, |c| {
                     Ok((ModelId::trusted(c.text()?), c.text()?))
                 })
                 .await?;
