@@ -264,6 +264,9 @@ async fn list_phase(
     label: &str,
     query: &str,
 ) {
+    if args.list_requests == 0 {
+        return;
+    }
     let (c, u, k, q) = (
         client.clone(),
         url.to_string(),
