@@ -124,6 +124,11 @@ pub static SQLITE: Dialect = Dialect {
             "models' status unindexed",
             include_str!("../../migrations/sqlite/0007_models_status_unindexed.sql"),
         ),
+        (
+            8,
+            "register many",
+            include_str!("../../migrations/sqlite/0008_register_many.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -208,6 +213,11 @@ pub static POSTGRES: Dialect = Dialect {
             7,
             "models' status unindexed",
             include_str!("../../migrations/postgres/0007_models_status_unindexed.sql"),
+        ),
+        (
+            8,
+            "register many",
+            include_str!("../../migrations/postgres/0008_register_many.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

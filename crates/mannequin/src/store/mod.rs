@@ -9,7 +9,7 @@
 //! the row already terminal changes nothing.
 //!
 //! The methods live by concern: `accounts` (accounts, keys, credits),
-//! `register`, `listing`, `jobs` (claims, leases, retries), `outbox`,
+//! `register` (and its `lanes`), `listing`, `jobs` (claims, leases, retries), `outbox`,
 //! `settle`, `webhooks`, `housekeeping`, [`audit`] and `migrate`.
 
 mod accounts;
@@ -22,6 +22,7 @@ mod fill;
 mod housekeeping;
 mod jobs;
 mod key_cache;
+mod lanes;
 mod ledger;
 mod listing;
 mod migrate;
@@ -46,11 +47,13 @@ pub use webhooks::{Attempt, Due, Endpoint, EndpointState, EventType, Outcome};
 
 /// The database, on either dialect.
 pub struct Store {
-    pools: Pools,
+    pools: std::sync::Arc<Pools>,
     dialect: &'static Dialect,
     /// The URL it was opened with; it may hold a password.
     url: String,
     keys: key_cache::KeyCache,
+    /// Registrations waiting for their account's turn (PostgreSQL).
+    lanes: std::sync::Arc<lanes::Lanes>,
 }
 
 impl Store {
@@ -92,9 +95,10 @@ impl Store {
     fn with(pools: Pools, url: &str) -> Store {
         Store {
             dialect: pools.dialect(),
-            pools,
+            pools: std::sync::Arc::new(pools),
             url: url.to_string(),
             keys: key_cache::KeyCache::default(),
+            lanes: std::sync::Arc::default(),
         }
     }
 

@@ -5,7 +5,7 @@ use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
-use super::db::{Bind, Bytes, Int, OptText, Text};
+use super::db::{Bind, Bytes, Int, Text};
 use super::ledger::{self, Entry};
 use super::settle::{self, ToSettle};
 use super::{
@@ -93,16 +93,18 @@ impl Store {
 
     /// [`Store::register_batch`] on PostgreSQL: one call of
     /// `mannequin_register` (migration 6), one round trip, with the account
-    /// row locked only from the reserve to the commit. A call that raced
-    /// another for the idempotency key or the credits wrote nothing and is
-    /// made again; it then finds the other's batch, or what is left.
+    /// row locked only from the reserve to the commit; registrations of the
+    /// account that wait meanwhile are made together (see `lanes`). A call
+    /// that raced another for the idempotency key or the credits wrote
+    /// nothing and is made again; it then finds the other's batch, or what is
+    /// left.
     async fn register_in_one_call(
         &self,
         b: &NewBatch,
         required: Credits,
         now: i64,
     ) -> Result<Registration, RegisterError> {
-        let models = b
+        let models: Vec<serde_json::Value> = b
             .models
             .iter()
             .map(|m| {
@@ -113,55 +115,48 @@ impl Store {
                     "idea": serde_json::to_string(&m.idea)?,
                 }))
             })
-            .collect::<Result<Vec<_>, serde_json::Error>>()
-            .and_then(|models| serde_json::to_string(&models))
+            .collect::<Result<_, serde_json::Error>>()
             .map_err(StoreError::from)?;
         let d = Balances::delta(LedgerKind::Reserve, required)
             .ok_or_else(|| StoreError::internal("the batch's price overflows"))?;
         let (idem_key, idem_hash) = match &b.idempotency {
-            Some(i) => (Some(i.key.as_str()), i.request_hash.as_slice()),
-            None => (None, &[][..]),
+            Some(i) => (Some(i.key.as_str()), hex(&i.request_hash)),
+            None => (None, String::new()),
         };
-        let binds = [
-            Text(b.account_id.as_str()),
-            Text(b.batch_id.as_str()),
-            Text(b.order_id.as_str()),
-            Text(b.reservation_id.as_str()),
-            Text(&b.preferences),
-            Text(&b.correlation_id),
-            Int(required.get()),
-            Int(b.deadline),
-            Int(b.price_per_model.get()),
-            Int(i64::from(b.max_attempts)),
-            Text(&models),
-            OptText(idem_key),
-            Bytes(idem_hash),
-            Text(ModelStatus::Pending.as_str()),
-            Text(JobState::Queued.as_str()),
-            Text(LedgerKind::Reserve.as_str()),
-            Int(d.available.get()),
-            Int(d.reserved.get()),
-            Int(d.consumed.get()),
-            Int(now),
-        ];
-        let sql = "SELECT outcome, seen_batch, seen_hash, available FROM mannequin_register(
-                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CAST($11 AS JSON), $12, $13, $14, $15,
-                $16, $17, $18, $19, $20)";
+        // The arguments of `mannequin_register`, by the names
+        // `mannequin_register_many` reads them.
+        let item = serde_json::json!({
+            "account": b.account_id.as_str(),
+            "batch": b.batch_id.as_str(),
+            "order": b.order_id.as_str(),
+            "reservation": b.reservation_id.as_str(),
+            "preferences": b.preferences,
+            "correlation": b.correlation_id,
+            "required": required.get(),
+            "deadline": b.deadline,
+            "price": b.price_per_model.get(),
+            "maxAttempts": b.max_attempts,
+            "models": models,
+            "idemKey": idem_key,
+            "idemHash": idem_hash,
+            "modelStatus": ModelStatus::Pending.as_str(),
+            "jobState": JobState::Queued.as_str(),
+            "ledgerKind": LedgerKind::Reserve.as_str(),
+            "dAvailable": d.available.get(),
+            "dReserved": d.reserved.get(),
+            "dConsumed": d.consumed.get(),
+            "now": now,
+        })
+        .to_string();
         let mut tries = 0;
         let (outcome, seen_batch, seen_hash, available) = loop {
             let answer = self
-                .pools
-                .fetch(sql, &binds, |c| {
-                    Ok((c.text()?, c.opt_text()?, c.opt_bytes()?, c.opt_int()?))
-                })
+                .lanes
+                .register(&self.pools, b.account_id.as_str(), item.clone())
                 .await;
             match answer {
                 Err(e) if tries < 5 && raced(&e) => tries += 1,
-                other => {
-                    break other?
-                        .pop()
-                        .ok_or_else(|| StoreError::internal("mannequin_register said nothing"))?;
-                }
+                other => break other?,
             }
         };
         match (outcome.as_str(), seen_batch, seen_hash, available) {
@@ -256,6 +251,16 @@ fn registered(b: &NewBatch, required: Credits) -> Registration {
         credits_reserved: required,
         replayed: false,
     }
+}
+
+/// Bytes as lowercase hexadecimal, as PostgreSQL's `decode(…, 'hex')` reads them.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 /// Whether `e` is `mannequin_register` saying another call raced this one.

@@ -570,6 +570,30 @@ async fn racing_registrations_charge_once_and_never_overdraw(store: &Store) {
     let b = store.balances(&a).await.unwrap().unwrap();
     assert_eq!((b.available, b.reserved), (c(80), c(20)), "charged once");
 
+    // Registrations that wait together (on PostgreSQL, made in one call):
+    // a key reused with another request is refused alone.
+    let keyed = [("k1", "one"), ("k2", "two"), ("k1", "other")].map(|(key, hash)| {
+        let mut b = batch(&a, 1, now_ms() + 60_000);
+        b.idempotency = Some(mannequin::store::Idempotency {
+            key: key.into(),
+            request_hash: hash.as_bytes().to_vec(),
+        });
+        async move { store.register_batch(&b, now_ms()).await }
+    });
+    let answers = join_all(keyed).await;
+    let reused = answers
+        .iter()
+        .filter(|r| matches!(r, Err(RegisterError::IdempotencyKeyReused)))
+        .count();
+    assert_eq!(reused, 1, "{answers:?}");
+    assert!(answers[1].is_ok(), "{:?}", answers[1]);
+    let b = store.balances(&a).await.unwrap().unwrap();
+    assert_eq!(
+        (b.available, b.reserved),
+        (c(60), c(40)),
+        "two more charged"
+    );
+
     let poor = account(store, 50).await;
     let many = (0..12).map(|_| {
         let b = batch(&poor, 1, now_ms() + 60_000);
@@ -622,8 +646,9 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
     if store.dialect().name == "postgres" {
-        // Nor of version 6's function and keys.
+        // Nor of version 6's function and keys, nor of version 8's function.
         for sql in [
+            "DROP FUNCTION mannequin_register_many",
             "DROP FUNCTION mannequin_register",
             "ALTER TABLE models DROP CONSTRAINT models_batch_account_fkey,
                  ADD FOREIGN KEY (account_id) REFERENCES accounts (id)",
@@ -644,7 +669,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7]
+        vec![1, 2, 3, 4, 5, 6, 7, 8]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -704,7 +729,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7]
+                vec![1, 2, 3, 4, 5, 6, 7, 8]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
