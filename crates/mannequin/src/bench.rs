@@ -1,8 +1,8 @@
 //! `mannequin bench`: measures a running server over HTTP.
 //!
 //! The bench registers ideas (count 10) until the account holds the models it
-//! needs, waits for the queue to drain to measure models per second through the
-//! whole pipeline, then lists the models with `limit=100` and with the default
+//! needs, waits until they are all settled (nothing reserved is left) to
+//! measure models per second through the whole pipeline, then lists the models with `limit=100` and with the default
 //! page on the now quiet server.
 
 use std::sync::Arc;
@@ -136,18 +136,25 @@ where
     p
 }
 
-async fn queue_depth(client: &reqwest::Client, url: &str) -> Result<i64, BoxError> {
-    let text = client
-        .get(format!("{url}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    Ok(text
-        .lines()
-        .filter(|l| l.starts_with("mannequin_queue_depth{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
-        .sum())
+/// The credits the accounts of `keys` still hold reserved: zero once every
+/// model registered on them is settled. One row read per account, so waiting
+/// for it loads the server far less than counting the queue would.
+async fn reserved(client: &reqwest::Client, url: &str, keys: &[String]) -> Result<i64, BoxError> {
+    let mut sum = 0;
+    for key in keys {
+        let credits: serde_json::Value = client
+            .get(format!("{url}/api/external/credits"))
+            .header("X-Api-Key", key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        sum += credits["reserved"]
+            .as_i64()
+            .ok_or("GET /credits gave no reserved credits")?;
+    }
+    Ok(sum)
 }
 
 fn peak_rss_mib(pid: u32) -> Option<f64> {
@@ -198,20 +205,22 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         return Ok(());
     }
 
+    // Every model registered is settled (DONE, or FAILED and refunded) once
+    // its account holds nothing reserved.
     let deadline = Instant::now() + Duration::from_secs(args.drain_timeout_secs);
     loop {
-        let depth = queue_depth(&client, &url).await?;
-        if depth == 0 {
+        let held = reserved(&client, &url, &args.api_key).await?;
+        if held == 0 {
             break;
         }
         if Instant::now() > deadline {
             return Err(format!(
-                "the queue still holds {depth} jobs after {}s",
+                "{held} credits are still reserved after {}s",
                 args.drain_timeout_secs
             )
             .into());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let pipeline = started.elapsed();
     println!(
