@@ -127,6 +127,25 @@ pub fn valid_correlation_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// `path` with whatever follows an API key's prefix (`mk_live_`), up to the
+/// next `/`, replaced: a key sent by mistake in a URL never reaches the logs.
+fn redact_keys(path: &str) -> std::borrow::Cow<'_, str> {
+    use mannequin_domain::ids::KEY_PREFIX;
+    if !path.contains(KEY_PREFIX) {
+        return path.into();
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find(KEY_PREFIX) {
+        let after = &rest[at + KEY_PREFIX.len()..];
+        out.push_str(&rest[..at + KEY_PREFIX.len()]);
+        out.push_str("[redacted]");
+        rest = &after[after.find('/').unwrap_or(after.len())..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
         .route("/api/external/models", get(models::list_models))
@@ -252,7 +271,7 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let span = info_span!("request", correlation_id = %correlation_id, method = %method, path = %req.uri().path());
+    let span = info_span!("request", correlation_id = %correlation_id, method = %method, path = %redact_keys(req.uri().path()));
     let mut res = next.run(req).instrument(span.clone()).await;
 
     let status = res.status();
@@ -317,4 +336,26 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         }
     });
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_keys;
+
+    #[test]
+    fn keys_in_a_path_are_redacted_and_the_rest_kept() {
+        let key = "mk_live_0123456789abcdef.S3cretS3cretS3cretS3cretS3cretS3cret0000";
+        assert_eq!(
+            redact_keys(&format!("/api/external/models/{key}")),
+            "/api/external/models/mk_live_[redacted]"
+        );
+        assert_eq!(
+            redact_keys(&format!("/a/{key}/b/{key}")),
+            "/a/mk_live_[redacted]/b/mk_live_[redacted]"
+        );
+        assert_eq!(redact_keys("/x/mk_live_"), "/x/mk_live_[redacted]");
+        let plain = "/api/external/models/model_01m8kxj8qxr5147s0c8ahfvh2m";
+        assert_eq!(redact_keys(plain), plain);
+        assert!(matches!(redact_keys(plain), std::borrow::Cow::Borrowed(_)));
+    }
 }

@@ -648,7 +648,7 @@ async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
 
 /// Text logs written to a file (not a terminal) hold no colour codes.
 #[tokio::test]
-async fn text_logs_to_a_file_are_plain_text() {
+async fn text_logs_to_a_file_are_plain_text_and_hold_no_api_key() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
     let data = dir.path().join("data");
@@ -662,11 +662,28 @@ async fn text_logs_to_a_file_are_plain_text() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // A key pasted into the URL by mistake is refused and not logged.
+    let res = client
+        .get(format!("{}/api/external/models/{key}", server.url))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
     server.signal("-TERM");
     assert!(server.wait_exit(Duration::from_secs(30)).success());
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("request"), "the request was logged: {text}");
     assert!(!text.contains('\u{1b}'), "colour codes in a file: {text:?}");
+    let secret = key.split_once('.').unwrap().1;
+    assert!(
+        !text.contains(secret),
+        "the key's secret was logged: {text}"
+    );
+    assert!(
+        text.contains("/api/external/models/mk_live_[redacted]"),
+        "the path is logged, redacted: {text}"
+    );
 }
 
 #[tokio::test]
