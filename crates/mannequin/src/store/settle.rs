@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::db::{Int, OptInt, OptText, Text};
+use super::db::{Bind, Int, OptInt, OptText, Text};
 use super::ledger::{self, Entry};
 use super::webhooks::{self, SettledModel};
 use super::{
@@ -135,6 +135,30 @@ async fn update_models(
     .await
 }
 
+/// Closes the open (queued or running) jobs of the models `ids` with the job
+/// state that matches the models' `outcome`.
+async fn close_open_jobs(
+    tx: &mut Tx,
+    ids: &[&str],
+    outcome: ModelStatus,
+    now: i64,
+) -> StoreResult<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,
+                 updated_at = $2
+             WHERE model_id IN ({}) AND state IN ('{}', '{}')",
+            placeholders(3, chunk.len()),
+            JobState::Queued.as_str(),
+            JobState::Running.as_str(),
+        );
+        let mut binds = vec![Text(JobState::settled(outcome).as_str()), Int(now)];
+        binds.extend(chunk.iter().map(|id| Text(id)));
+        tx.execute(&sql, &binds).await?;
+    }
+    Ok(())
+}
+
 /// Moves models to the terminal status `outcome` and settles their prices, in
 /// `tx`; returns one result per item, in order.
 ///
@@ -152,23 +176,30 @@ pub(super) async fn settle_many(
     debug_assert!(outcome.is_terminal());
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| items[i].model_id);
-    // The models' jobs are closed first, which locks them as claims do (job,
-    // then model): a claim skips a job being settled instead of deadlocking
-    // with the settle. Only open jobs change: a settled model's job was
-    // closed by the transaction that settled it, so the jobs closed here are
-    // exactly those of the models moved below.
-    for chunk in order.chunks(500) {
-        let sql = format!(
-            "UPDATE jobs SET state = $1, lease_owner = NULL, lease_expires_at = NULL,
-                 updated_at = $2
-             WHERE model_id IN ({}) AND state IN ('{}', '{}')",
-            placeholders(3, chunk.len()),
-            JobState::Queued.as_str(),
-            JobState::Running.as_str(),
-        );
-        let mut binds = vec![Text(JobState::settled(outcome).as_str()), Int(now)];
-        binds.extend(chunk.iter().map(|&i| Text(items[i].model_id.as_str())));
-        tx.execute(&sql, &binds).await?;
+    // The models' jobs are taken first, as claims take them (job, then
+    // model): a claim skips a job being settled instead of deadlocking with
+    // the settle. When every open status may become the outcome (DONE,
+    // FAILED), taking them is closing them, in one statement: a settled
+    // model's job was closed by the transaction that settled it, so the open
+    // jobs are exactly those of the models moved below. A cancel moves only
+    // PENDING models: it locks the jobs, and closes those of the models it
+    // moved afterwards.
+    let closes_first = ModelStatus::ALL
+        .into_iter()
+        .filter(|s| !s.is_terminal())
+        .all(|s| s.can_become(outcome));
+    let ids: Vec<&str> = order.iter().map(|&i| items[i].model_id.as_str()).collect();
+    if closes_first {
+        close_open_jobs(tx, &ids, outcome, now).await?;
+    } else {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE jobs SET updated_at = updated_at WHERE model_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let binds: Vec<Bind<'_>> = chunk.iter().map(|id| Text(id)).collect();
+            tx.execute(&sql, &binds).await?;
+        }
     }
     let mut moved: HashMap<String, Moved> = HashMap::new();
     for chunk in order.chunks(MODELS_PER_UPDATE) {
@@ -219,6 +250,13 @@ pub(super) async fn settle_many(
         })
         .collect();
     ledger::append(tx, &entries, now).await?;
+    if !closes_first {
+        let moved: Vec<&str> = settled
+            .iter()
+            .map(|(_, _, _, i, _)| items[*i].model_id.as_str())
+            .collect();
+        close_open_jobs(tx, &moved, outcome, now).await?;
+    }
     let column = match kind {
         LedgerKind::Consume => "consumed",
         _ => "refunded",

@@ -422,6 +422,42 @@ async fn cancels_racing_claims_settle_each_model_once(store: &Store) {
     audit_ok(store).await;
 }
 
+/// Cancelling a batch cancels only its PENDING models: the job of a model a
+/// worker has started stays running under its lease, and the worker settles it.
+async fn a_cancel_leaves_started_jobs_running(store: &Store) {
+    let a = account(store, 100).await;
+    let b = batch(&a, 3, now_ms() + 60_000);
+    store.register_batch(&b, now_ms()).await.unwrap();
+    let started = claim(store, "w", 1, 60_000).await;
+    assert_eq!(started.len(), 1);
+    let cancelled = store
+        .cancel_pending(&a, &CancelTarget::Batch(b.batch_id.clone()), now_ms())
+        .await
+        .unwrap()
+        .expect("the account's batch");
+    assert_eq!(cancelled.len(), 2);
+    let stats = store.queue_stats().await.unwrap();
+    assert_eq!(
+        (stats.queued, stats.running),
+        (0, 1),
+        "the started job runs on"
+    );
+    assert_eq!(
+        store.extend_leases("w", now_ms() + 60_000).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .complete_model(&started[0], "f", "t", now_ms())
+            .await
+            .unwrap(),
+        Settled::Now
+    );
+    let stats = store.queue_stats().await.unwrap();
+    assert_eq!((stats.queued, stats.running), (0, 0));
+    audit_ok(store).await;
+}
+
 /// The outbox hands each unpublished job to one relay at a time, and forgets
 /// it once published.
 async fn the_outbox_hands_out_each_job_once(store: &Store) {
@@ -782,6 +818,11 @@ async fn registering_is_all_or_nothing_on_every_dialect() {
 #[tokio::test]
 async fn expired_reservations_refund_only_unfinished_models_on_every_dialect() {
     on_every_dialect(expired_reservations_refund_only_unfinished_models).await;
+}
+
+#[tokio::test]
+async fn a_cancel_leaves_started_jobs_running_on_every_dialect() {
+    on_every_dialect(a_cancel_leaves_started_jobs_running).await;
 }
 
 #[tokio::test]
