@@ -40,3 +40,13 @@ pub fn http_client() -> reqwest::ClientBuilder {
     install_crypto();
     reqwest::Client::builder()
 }
+
+/// Bytes as lowercase hexadecimal (as PostgreSQL's `decode(…, 'hex')` reads them).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

@@ -1,6 +1,5 @@
 //! Images on local disk, written atomically (temporary file, then rename).
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -34,11 +33,7 @@ impl LocalDisk {
 fn write_atomically(path: &Path, suffix: [u8; 6], bytes: &[u8]) -> Result<(), BlobError> {
     let dir = path.parent().ok_or_else(|| BlobError("no parent".into()))?;
     std::fs::create_dir_all(dir).map_err(|e| BlobError(e.to_string()))?;
-    let mut extension = String::from("tmp");
-    for b in suffix {
-        let _ = write!(extension, "{b:02x}");
-    }
-    let tmp = path.with_extension(extension);
+    let tmp = path.with_extension(format!("tmp{}", crate::hex(&suffix)));
     std::fs::write(&tmp, bytes).map_err(|e| BlobError(e.to_string()))?;
     std::fs::rename(&tmp, path).map_err(|e| BlobError(e.to_string()))
 }

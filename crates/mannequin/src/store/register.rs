@@ -120,7 +120,7 @@ impl Store {
         let d = Balances::delta(LedgerKind::Reserve, required)
             .ok_or_else(|| StoreError::internal("the batch's price overflows"))?;
         let (idem_key, idem_hash) = match &b.idempotency {
-            Some(i) => (Some(i.key.as_str()), hex(&i.request_hash)),
+            Some(i) => (Some(i.key.as_str()), crate::hex(&i.request_hash)),
             None => (None, String::new()),
         };
         // The arguments of `mannequin_register`, by the names
@@ -251,16 +251,6 @@ fn registered(b: &NewBatch, required: Credits) -> Registration {
         credits_reserved: required,
         replayed: false,
     }
-}
-
-/// Bytes as lowercase hexadecimal, as PostgreSQL's `decode(…, 'hex')` reads them.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Whether `e` is `mannequin_register` saying another call raced this one.
