@@ -20,7 +20,7 @@ check() {  # label, then extra `serve` flags
   local data port pid key status=0
   data=$(mktemp -d)
   port=$(free_port)
-  MANNEQUIN_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" \
+  MANNEQUIN_LOG=warn MANNEQUIN_METRICS_LISTEN=off "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" \
     --rate-limit 0 --starter-credits 1000000000 --generator noop --no-webhook-delivery "$@" >"$data/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do

@@ -39,6 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 export MANNEQUIN_LOG=${MANNEQUIN_LOG:-warn} MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0
+export MANNEQUIN_METRICS_LISTEN=${MANNEQUIN_METRICS_LISTEN:-off}
 [ -z "${MANNEQUIN_BENCH_WEBHOOK:-}" ] || export MANNEQUIN_WEBHOOK_ALLOW_PRIVATE=true
 if [ "$stack" = scale ]; then
   pg=${MANNEQUIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}

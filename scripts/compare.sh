@@ -57,7 +57,7 @@ cleanup() {
   rm -rf "$data" ${media:+"$media"}
 }
 trap cleanup EXIT
-export MANNEQUIN_LOG=warn MANNEQUIN_RATE_LIMIT=0
+export MANNEQUIN_LOG=warn MANNEQUIN_RATE_LIMIT=0 MANNEQUIN_METRICS_LISTEN=off
 up() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/$2" >/dev/null && return; sleep 0.1; done; }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 

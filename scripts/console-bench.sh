@@ -15,7 +15,7 @@ trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf
 export MANNEQUIN_LOG=warn MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0 MANNEQUIN_GENERATOR=noop
 account=$($bin admin account create --name console --credits 1000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
 key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
-$bin serve --listen "127.0.0.1:$port" --no-bootstrap >/dev/null &
+$bin serve --listen "127.0.0.1:$port" --no-bootstrap --metrics-listen off >/dev/null &
 server=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done

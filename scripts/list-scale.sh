@@ -28,7 +28,7 @@ for n in ${MANNEQUIN_LIST_SIZES:-1000 10000 100000 1000000}; do
   key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
   $bin bench-fill --account "$account" --models "$n"
   [ "$stack" != scale ] || psql -q "$MANNEQUIN_DATABASE_URL" -c "ANALYZE"
-  $bin serve --listen "127.0.0.1:$port" --no-bootstrap --no-worker >/dev/null &
+  $bin serve --listen "127.0.0.1:$port" --no-bootstrap --no-worker --metrics-listen off >/dev/null &
   server=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   echo "== $n models"

@@ -70,6 +70,8 @@ pub struct Bootstrap {
 /// A running service. Dropping it does not stop it; call [`Running::stop`].
 pub struct Running {
     pub addr: SocketAddr,
+    /// The operator listener's address (`/metrics`, `/healthz`, `/readyz`).
+    pub metrics_addr: Option<SocketAddr>,
     pub store: Arc<Store>,
     /// The worker, when this process runs one (or was asked to build a paused one).
     pub worker: Option<Arc<Worker>>,
@@ -79,6 +81,7 @@ pub struct Running {
     pub bootstrap: Option<Bootstrap>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
+    operator: Option<JoinHandle<()>>,
     worker_task: Option<JoinHandle<()>>,
     dispatcher_task: Option<JoinHandle<()>>,
     housekeeping: Option<JoinHandle<()>>,
@@ -104,7 +107,10 @@ impl Running {
 
     /// Waits until the service has stopped (after a signal or `begin_shutdown`).
     pub async fn wait(&mut self) {
-        if let Some(s) = self.server.take() {
+        for s in [self.server.take(), self.operator.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = s.await;
         }
         if let Some(w) = self.worker_task.take() {
@@ -130,6 +136,8 @@ pub struct Overrides {
     pub generator: Option<Arc<dyn Generator>>,
     /// Use this listener instead of binding `--listen`.
     pub listener: Option<TcpListener>,
+    /// Use this listener instead of binding `--metrics-listen`.
+    pub metrics_listener: Option<TcpListener>,
     /// Build the worker (for `run_ready`) but do not start its loop, nor the
     /// NATS relay (`run_ready` relays).
     pub worker_paused: bool,
@@ -154,6 +162,18 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         (true, Some(l)) => Some(l),
         (true, None) => Some(TcpListener::bind(args.listen).await?),
     };
+    let operator_listener = match (api, overrides.metrics_listener, args.metrics_listen.0) {
+        (false, ..) => None,
+        (true, Some(l), _) => Some(l),
+        (true, None, None) => None,
+        (true, None, Some(addr)) => Some(TcpListener::bind(addr).await.map_err(|e| {
+            format!("cannot listen on {addr} for /metrics (--metrics-listen; `off` for none): {e}")
+        })?),
+    };
+    let metrics_addr = operator_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
     let limiter = Arc::new(match (&args.redis_url, api) {
         (Some(url), true) => {
             http::auth::RateLimiter::shared(args.rate_limit, args.rate_burst, url).await?
@@ -294,38 +314,58 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 cors_origins: args.cors_origins.clone(),
                 webhook_allow_private: args.webhook_allow_private,
                 public_url: public_url.clone(),
+                metrics_token: args.metrics_token.clone(),
             }),
             serve_media: true,
             worker_paused: worker.as_ref().map(|w| w.paused()),
         };
+        let operator = operator_listener.map(|l| {
+            info!(addr = %metrics_addr.unwrap_or(addr), "operator listener: /metrics, /healthz, /readyz");
+            serve_until(l, http::operator_router(state.clone()), shutdown_rx.clone())
+        });
         let router = http::router(state);
-        let mut rx = shutdown_rx.clone();
         info!(%addr, %public_url, "listening");
-        tokio::spawn(async move {
-            let stopped = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, router)
-                .with_graceful_shutdown(stopped)
-                .await
-            {
-                warn!(error = %e, "server stopped with an error");
-            }
-        })
+        (serve_until(listener, router, shutdown_rx.clone()), operator)
     });
+    let (server, operator) = match server {
+        Some((s, o)) => (Some(s), o),
+        None => (None, None),
+    };
 
     Ok(Running {
         addr,
+        metrics_addr,
         store,
         worker,
         dispatcher,
         bootstrap,
         shutdown,
         server,
+        operator,
         worker_task,
         dispatcher_task,
         housekeeping: Some(housekeeping),
         relay,
+    })
+}
+
+/// Serves `router` on `listener` until `shutdown` turns true, letting open
+/// requests finish.
+fn serve_until(
+    listener: TcpListener,
+    router: axum::Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            warn!(error = %e, "server stopped with an error");
+        }
     })
 }
 

@@ -179,6 +179,15 @@ pub struct ServeArgs {
     /// Base of image URLs; default `http://<listen address>`.
     #[arg(long, env = "MANNEQUIN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The operator listener: `/metrics`, `/healthz` and `/readyz`, apart from
+    /// the API (keep it off the internet); `off` for none.
+    #[arg(long, env = "MANNEQUIN_METRICS_LISTEN", default_value = "127.0.0.1:9464",
+          value_parser = parse_metrics_listen)]
+    pub metrics_listen: MetricsListen,
+    /// A bearer token `/metrics` asks for (`Authorization: Bearer …`); with
+    /// it, the API's listener serves `/metrics` too.
+    #[arg(long, env = "MANNEQUIN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Run the API only, without the in-process worker.
     #[arg(long, env = "MANNEQUIN_NO_WORKER")]
     pub no_worker: bool,
@@ -461,4 +470,17 @@ mod tests {
         assert!(prompt_template("a photo").is_err());
         assert!(prompt_template("{{preferences}}, studio").is_ok());
     }
+}
+
+/// `--metrics-listen`: the operator listener's address, `None` for `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsListen(pub Option<SocketAddr>);
+
+fn parse_metrics_listen(s: &str) -> Result<MetricsListen, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(MetricsListen(None));
+    }
+    s.parse()
+        .map(|a| MetricsListen(Some(a)))
+        .map_err(|e| format!("{e}: an address such as 127.0.0.1:9464, or off"))
 }

@@ -113,6 +113,9 @@ async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
         println!("    {}", b.api_key);
         println!();
     }
+    if let Some(addr) = running.metrics_addr {
+        println!("Metrics for operators: http://{addr}/metrics");
+    }
     if api {
         println!("mannequin is listening on {}", running.base_url());
     } else if let Some(w) = &running.worker {

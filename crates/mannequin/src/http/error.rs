@@ -32,6 +32,8 @@ pub enum ApiError {
     MalformedJson(String),
     UnsupportedContentType,
     Unauthorized,
+    /// `/metrics` without its bearer token: 401.
+    MetricsToken,
     MissingScope(Scope),
     NotFound,
     InsufficientCredits {
@@ -115,6 +117,11 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Missing or invalid API key.".into(),
+            ),
+            ApiError::MetricsToken => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing or invalid metrics token (Authorization: Bearer …).".into(),
             ),
             ApiError::MissingScope(s) => (
                 StatusCode::FORBIDDEN,

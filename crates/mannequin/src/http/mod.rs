@@ -46,6 +46,9 @@ pub struct ApiSettings {
     pub webhook_allow_private: bool,
     /// The base URL clients reach this service at (`--public-url`).
     pub public_url: String,
+    /// The bearer token `/metrics` asks for; with it, the API serves
+    /// `/metrics` too.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -146,6 +149,18 @@ fn redact_keys(path: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// The operator listener's routes: `/metrics`, `/healthz` and `/readyz`, with
+/// the API's error bodies (and its token for `/metrics`, if one is set).
+pub fn operator_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), envelope))
+        .with_state(state)
+}
+
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
         .route("/api/external/models", get(models::list_models))
@@ -187,8 +202,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/external/openapi.json", get(ops::openapi))
         .route("/docs", get(ops::docs))
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+        .route("/readyz", get(ops::readyz));
+    // Without a token, `/metrics` is only on the operator listener.
+    if state.settings.metrics_token.is_some() {
+        api = api.route("/metrics", get(ops::metrics));
+    }
     if state.serve_media {
         api = api.route("/media/{*key}", get(ops::media));
     }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -71,7 +71,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError>
     })
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.settings.metrics_token
+        && !bearer_matches(&headers, token)
+    {
+        return ApiError::MetricsToken.into_response();
+    }
     let stats = state.store.queue_stats().await.ok();
     let outbox = state.settings.nats_outbox;
     let mut res = state.metrics.render(stats, outbox).into_response();
@@ -80,6 +85,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     res
+}
+
+/// Whether the request's `Authorization: Bearer …` is `token` (compared in
+/// constant time).
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    sent.len() == token.len() && bool::from(sent.as_bytes().ct_eq(token.as_bytes()))
 }
 
 /// Images by key. Keys hold the model id, so the bytes under a key never change:

@@ -97,6 +97,8 @@ pub struct TestApp {
     pub dir: TempDir,
     scale: Option<ScaleGuards>,
     pub url: String,
+    /// The operator listener (`/metrics`), `http://127.0.0.1:…`.
+    pub metrics_url: String,
     pub client: reqwest::Client,
     /// The starter account and its key (all scopes, 1000 credits).
     pub account: AccountId,
@@ -113,7 +115,12 @@ pub fn serve_args(dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
         "127.0.0.1:0".into(),
         "--no-worker".into(),
     ];
-    for (flag, value) in [("--rate-limit", "0"), ("--retry-base-ms", "0")] {
+    for (flag, value) in [
+        ("--rate-limit", "0"),
+        ("--retry-base-ms", "0"),
+        // Any free port: tests run many servers at once.
+        ("--metrics-listen", "127.0.0.1:0"),
+    ] {
         if !extra.contains(&flag) {
             argv.extend([flag.to_string(), value.to_string()]);
         }
@@ -152,6 +159,7 @@ impl TestApp {
                 generator,
                 listener: Some(listener),
                 worker_paused: true,
+                ..Default::default()
             },
         )
         .await
@@ -162,6 +170,10 @@ impl TestApp {
             .expect("a fresh database bootstraps");
         TestApp {
             url: running.base_url(),
+            metrics_url: format!(
+                "http://{}",
+                running.metrics_addr.expect("an operator listener")
+            ),
             account: boot.account_id,
             key: boot.api_key,
             running,
@@ -189,6 +201,7 @@ impl TestApp {
                 generator: None,
                 listener: Some(listener),
                 worker_paused: true,
+                ..Default::default()
             },
         )
         .await

@@ -60,7 +60,7 @@ async fn unpublished(app: &TestApp) -> i64 {
         .unwrap();
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.url))
+        .get(format!("{}/metrics", app.metrics_url))
         .send()
         .await
         .unwrap()

@@ -35,6 +35,8 @@ impl Server {
                 "127.0.0.1:0",
                 "--rate-limit",
                 "0",
+                "--metrics-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(data)
@@ -644,6 +646,51 @@ async fn json_logs_carry_the_correlation_id_and_never_a_secret() {
     {
         assert!(l.to_string().contains("trace-me-1"), "{l}");
     }
+}
+
+/// `/metrics` is served on the operator listener the process announces, not
+/// on the API's; a taken operator address stops the start with a clear error.
+#[tokio::test]
+async fn metrics_are_on_the_operator_listener_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[]);
+    let metrics = server
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Metrics for operators: "))
+        .expect("the operator listener is announced")
+        .to_string();
+    let client = mannequin::http_client().build().unwrap();
+    let res = client.get(&metrics).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("mannequin_queue_depth"));
+    let res = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "not on the API's listener");
+
+    let taken = metrics
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_string();
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            &taken,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("other"))
+        .env("MANNEQUIN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--metrics-listen"), "{err}");
 }
 
 /// Text logs written to a file (not a terminal) hold no colour codes.

@@ -160,7 +160,14 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
         std::fs::create_dir_all(&d).unwrap();
         d
     };
-    let api_args = ["serve", "--no-worker", "--listen", "127.0.0.1:0"];
+    let api_args = [
+        "serve",
+        "--no-worker",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ];
     let apis = [
         Proc::start(&public, &api_args, &data("api1")),
         Proc::start(&env, &api_args, &data("api2")),

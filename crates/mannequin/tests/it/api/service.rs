@@ -180,6 +180,15 @@ async fn health_readiness_and_metrics() {
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
     assert_eq!(ready["status"], "ready");
+    // Metrics are on the operator listener, not the API's.
+    let not_here = get("/metrics").await.unwrap();
+    assert_eq!(not_here.status(), 404);
+    let body: Value = not_here.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+    let get = |p: &str| app.client.get(format!("{}{p}", app.metrics_url)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
     let text = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(text.contains(r#"mannequin_http_requests_total{method="POST",route="/api/external/models/register-ideas",status="200"} 1"#), "{text}");
     assert!(text.contains("mannequin_http_request_duration_seconds_bucket"));
@@ -193,6 +202,35 @@ async fn health_readiness_and_metrics() {
     assert!(text.contains(r#"mannequin_queue_depth{state="queued"} 0"#));
     assert!(text.contains(r#"mannequin_jobs_total{outcome="done"} 2"#));
     assert!(text.contains(r#"mannequin_credits_total{movement="consumed"} 20"#));
+}
+
+#[tokio::test]
+async fn a_metrics_token_guards_metrics_on_both_listeners() {
+    let app = TestApp::start_with(&["--metrics-token", "t0ken-for-prometheus"], None).await;
+    for base in [&app.url, &app.metrics_url] {
+        let get = |auth: Option<&'static str>| {
+            let mut req = app.client.get(format!("{base}/metrics"));
+            if let Some(a) = auth {
+                req = req.header("Authorization", a);
+            }
+            req.send()
+        };
+        for refused in [
+            None,
+            Some("Bearer wrong"),
+            Some("Bearer t0ken-for-prometheu"),
+            Some("t0ken-for-prometheus"),
+        ] {
+            let res = get(refused).await.unwrap();
+            assert_eq!(res.status(), 401, "{base} {refused:?}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "unauthorized", "{base}");
+        }
+        let res = get(Some("Bearer t0ken-for-prometheus")).await.unwrap();
+        assert_eq!(res.status(), 200, "{base}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains("mannequin_queue_depth"), "{text}");
+    }
 }
 
 #[tokio::test]

@@ -441,7 +441,7 @@ async fn signed_events_reach_a_receiver_through_its_failures_with_one_id_each() 
     assert_eq!(receiver.received().len(), got.len());
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.url))
+        .get(format!("{}/metrics", app.metrics_url))
         .send()
         .await
         .unwrap()

@@ -222,7 +222,7 @@ async fn bad_credentials_pause_the_worker_and_the_models_wait() {
     assert_eq!(app.balance(&app.account).await, (980, 20, 0));
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.url))
+        .get(format!("{}/metrics", app.metrics_url))
         .send()
         .await
         .unwrap()
