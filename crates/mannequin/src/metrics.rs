@@ -10,11 +10,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use mannequin_domain::Credits;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::store::QueueStats;
@@ -177,6 +182,15 @@ impl Metrics {
             "Credits currently held by open reservations",
             credits_reserved.clone(),
         );
+        registry.register(
+            "mannequin_build",
+            "The running build",
+            Info::new(vec![(
+                "version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            )]),
+        );
+        registry.register_collector(Box::new(ProcessCollector));
         Metrics {
             registry,
             requests,
@@ -328,5 +342,165 @@ mod tests {
         assert!(text.contains("mannequin_credits_reserved 40"), "{text}");
         let text = m.render(Some(stats), false);
         assert!(!text.contains("mannequin_outbox_depth 2"), "{text}");
+    }
+}
+
+/// The process's own figures, read from `/proc/self` at each scrape under the
+/// names Prometheus' client libraries use: CPU time, resident memory, open
+/// and allowed file descriptors, start time. Nothing where `/proc` is not.
+#[derive(Debug)]
+struct ProcessCollector;
+
+/// Clock ticks per second in `/proc/<pid>/stat` (`USER_HZ`, fixed at 100 in
+/// Linux's interface to user space).
+const TICKS: f64 = 100.0;
+
+/// What `/proc/self` tells.
+#[derive(Debug, Default, PartialEq)]
+struct ProcessFigures {
+    cpu_seconds: f64,
+    resident_bytes: i64,
+    start_time_seconds: f64,
+    open_fds: i64,
+    max_fds: i64,
+}
+
+impl ProcessFigures {
+    /// Reads `/proc/self`; `None` where it cannot be read.
+    fn read() -> Option<ProcessFigures> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let uptime_base = std::fs::read_to_string("/proc/stat").ok()?;
+        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+        let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count() as i64;
+        Self::parse(&stat, &status, &uptime_base, &limits, open_fds)
+    }
+
+    fn parse(
+        stat: &str,
+        status: &str,
+        proc_stat: &str,
+        limits: &str,
+        open_fds: i64,
+    ) -> Option<ProcessFigures> {
+        // The fields after the command's name, which is in parentheses and
+        // may hold spaces: the state is field 3, utime 14, stime 15,
+        // starttime 22.
+        let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+        let field = |n: usize| fields.get(n - 3)?.parse::<f64>().ok();
+        let boot: f64 = proc_stat
+            .lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()?;
+        let resident_kb: i64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        let max_fds = limits
+            .lines()
+            .find_map(|l| l.strip_prefix("Max open files"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .unwrap_or(i64::MAX);
+        Some(ProcessFigures {
+            cpu_seconds: (field(14)? + field(15)?) / TICKS,
+            resident_bytes: resident_kb * 1024,
+            start_time_seconds: boot + field(22)? / TICKS,
+            open_fds,
+            max_fds,
+        })
+    }
+}
+
+impl Collector for ProcessCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(p) = ProcessFigures::read() else {
+            return Ok(());
+        };
+        let cpu = ConstCounter::new(p.cpu_seconds);
+        cpu.encode(encoder.encode_descriptor(
+            "process_cpu",
+            "User and system CPU time spent",
+            Some(&Unit::Seconds),
+            cpu.metric_type(),
+        )?)?;
+        let gauges = [
+            (
+                "process_resident_memory",
+                "Resident memory size",
+                Some(Unit::Bytes),
+                p.resident_bytes as f64,
+            ),
+            (
+                "process_start_time",
+                "Start time of the process since the Unix epoch",
+                Some(Unit::Seconds),
+                p.start_time_seconds,
+            ),
+            (
+                "process_open_fds",
+                "Open file descriptors",
+                None,
+                p.open_fds as f64,
+            ),
+            (
+                "process_max_fds",
+                "The most file descriptors the process may open",
+                None,
+                p.max_fds as f64,
+            ),
+        ];
+        for (name, help, unit, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(
+                name,
+                help,
+                unit.as_ref(),
+                gauge.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod process_tests {
+    use super::ProcessFigures;
+
+    #[test]
+    fn proc_files_are_read_by_field() {
+        let stat = "4242 (tokio rt (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 75 0 0 20 0 \
+                    9 0 123400 1000000 5000 18446744073709551615";
+        let status = "Name:\tmannequin\nVmRSS:\t   20480 kB\nThreads:\t9\n";
+        let proc_stat = "cpu  1 2 3\nbtime 1764400000\nprocesses 10\n";
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max open files            1024                 524288               files\n";
+        assert_eq!(
+            ProcessFigures::parse(stat, status, proc_stat, limits, 17),
+            Some(ProcessFigures {
+                cpu_seconds: 3.25,
+                resident_bytes: 20480 * 1024,
+                start_time_seconds: 1764400000.0 + 1234.0,
+                open_fds: 17,
+                max_fds: 1024,
+            })
+        );
+        assert_eq!(
+            ProcessFigures::parse("garbage", status, proc_stat, limits, 1),
+            None
+        );
+    }
+
+    #[test]
+    fn this_process_can_be_read() {
+        let p = ProcessFigures::read().expect("/proc/self on Linux");
+        assert!(p.resident_bytes > 0 && p.open_fds > 0 && p.max_fds >= p.open_fds);
+        assert!(p.start_time_seconds > 1.0e9);
     }
 }

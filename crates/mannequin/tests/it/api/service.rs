@@ -197,6 +197,25 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains(r#"mannequin_credits_total{movement="reserved"} 20"#));
+    assert!(
+        text.contains(&format!(
+            r#"mannequin_build_info{{version="{}"}} 1"#,
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(value("process_resident_memory_bytes") > 1e6);
+    assert!(value("process_open_fds") >= 3.0);
+    assert!(value("process_max_fds") >= value("process_open_fds"));
+    assert!(value("process_cpu_seconds_total") > 0.0);
+    assert!(value("process_start_time_seconds") > 1.7e9);
     app.drain().await;
     let text = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(text.contains(r#"mannequin_queue_depth{state="queued"} 0"#));
