@@ -162,11 +162,10 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         (true, Some(l)) => Some(l),
         (true, None) => Some(TcpListener::bind(args.listen).await?),
     };
-    let operator_listener = match (api, overrides.metrics_listener, args.metrics_listen.0) {
-        (false, ..) => None,
-        (true, Some(l), _) => Some(l),
-        (true, None, None) => None,
-        (true, None, Some(addr)) => Some(TcpListener::bind(addr).await.map_err(|e| {
+    let operator_listener = match (overrides.metrics_listener, args.operator_addr(api)) {
+        (Some(l), _) => Some(l),
+        (None, None) => None,
+        (None, Some(addr)) => Some(TcpListener::bind(addr).await.map_err(|e| {
             format!("cannot listen on {addr} for /metrics (--metrics-listen; `off` for none): {e}")
         })?),
     };
@@ -295,42 +294,39 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         shutdown_rx.clone(),
     ));
 
-    let server = listener.map(|listener| {
-        let state = AppState {
-            store: store.clone(),
-            blobs,
-            metrics,
-            limiter: limiter.clone(),
-            rate_policy: limiter.policy().map(Arc::from),
-            openapi: Arc::from(http::openapi_document(&public_url)),
-            wake,
-            settings: Arc::new(ApiSettings {
-                terms: crate::batch::Terms {
-                    price_per_model: Credits::new(args.credits_per_model),
-                    max_attempts: args.max_attempts,
-                    reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
-                },
-                nats_outbox: args.queue == QueueKind::Nats,
-                cors_origins: args.cors_origins.clone(),
-                webhook_allow_private: args.webhook_allow_private,
-                public_url: public_url.clone(),
-                metrics_token: args.metrics_token.clone(),
-            }),
-            serve_media: true,
-            worker_paused: worker.as_ref().map(|w| w.paused()),
-        };
-        let operator = operator_listener.map(|l| {
-            info!(addr = %metrics_addr.unwrap_or(addr), "operator listener: /metrics, /healthz, /readyz");
-            serve_until(l, http::operator_router(state.clone()), shutdown_rx.clone())
-        });
-        let router = http::router(state);
-        info!(%addr, %public_url, "listening");
-        (serve_until(listener, router, shutdown_rx.clone()), operator)
-    });
-    let (server, operator) = match server {
-        Some((s, o)) => (Some(s), o),
-        None => (None, None),
+    let state = AppState {
+        store: store.clone(),
+        blobs,
+        metrics,
+        limiter: limiter.clone(),
+        rate_policy: limiter.policy().map(Arc::from),
+        openapi: Arc::from(http::openapi_document(&public_url)),
+        wake,
+        settings: Arc::new(ApiSettings {
+            terms: crate::batch::Terms {
+                price_per_model: Credits::new(args.credits_per_model),
+                max_attempts: args.max_attempts,
+                reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+            },
+            nats_outbox: args.queue == QueueKind::Nats,
+            cors_origins: args.cors_origins.clone(),
+            webhook_allow_private: args.webhook_allow_private,
+            public_url: public_url.clone(),
+            metrics_token: args.metrics_token.clone(),
+        }),
+        serve_media: true,
+        worker_paused: worker.as_ref().map(|w| w.paused()),
     };
+    // The operator listener: `/metrics`, `/healthz`, `/readyz`, for an API
+    // process and for a worker alike.
+    let operator = operator_listener.map(|l| {
+        info!(addr = ?metrics_addr, "operator listener: /metrics, /healthz, /readyz");
+        serve_until(l, http::operator_router(state.clone()), shutdown_rx.clone())
+    });
+    let server = listener.map(|listener| {
+        info!(%addr, %public_url, "listening");
+        serve_until(listener, http::router(state), shutdown_rx.clone())
+    });
 
     Ok(Running {
         addr,

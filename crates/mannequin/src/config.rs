@@ -180,10 +180,10 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// The operator listener: `/metrics`, `/healthz` and `/readyz`, apart from
-    /// the API (keep it off the internet); `off` for none.
-    #[arg(long, env = "MANNEQUIN_METRICS_LISTEN", default_value = "127.0.0.1:9464",
-          value_parser = parse_metrics_listen)]
-    pub metrics_listen: MetricsListen,
+    /// the API (keep it off the internet); `off` for none. Default:
+    /// 127.0.0.1:9464 for `serve`, 127.0.0.1:9465 for `worker`.
+    #[arg(long, env = "MANNEQUIN_METRICS_LISTEN", value_parser = parse_metrics_listen)]
+    pub metrics_listen: Option<MetricsListen>,
     /// A bearer token `/metrics` asks for (`Authorization: Bearer …`); with
     /// it, the API's listener serves `/metrics` too.
     #[arg(long, env = "MANNEQUIN_METRICS_TOKEN", hide_env_values = true)]
@@ -469,6 +469,18 @@ mod tests {
         }
         assert!(prompt_template("a photo").is_err());
         assert!(prompt_template("{{preferences}}, studio").is_ok());
+    }
+}
+
+impl ServeArgs {
+    /// Where the operator listener listens, if anywhere: `--metrics-listen`,
+    /// or the default of `serve` (`api`) or of `worker`.
+    pub fn operator_addr(&self, api: bool) -> Option<SocketAddr> {
+        match self.metrics_listen {
+            Some(MetricsListen(addr)) => addr,
+            None if api => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9465))),
+        }
     }
 }
 

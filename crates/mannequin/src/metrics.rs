@@ -104,6 +104,8 @@ pub struct Metrics {
     credits_reserved: Family<NoLabels, Gauge>,
     generation: Family<GenerationLabels, Histogram, fn() -> Histogram>,
     generator_paused: Gauge,
+    jobs_in_flight: Gauge,
+    leases_extended: Counter,
     webhooks: Family<OutcomeLabels, Counter>,
     /// One scrape at a time sets the database gauges and encodes them.
     scrape: Mutex<()>,
@@ -129,7 +131,19 @@ impl Metrics {
         let generation: Family<GenerationLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(GENERATION_BUCKETS.iter().copied()));
         let generator_paused = Gauge::default();
+        let jobs_in_flight = Gauge::default();
+        let leases_extended = Counter::default();
         let webhooks = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "mannequin_jobs_in_flight",
+            "Jobs this process's worker holds: taken and not yet finished",
+            jobs_in_flight.clone(),
+        );
+        registry.register(
+            "mannequin_lease_extensions",
+            "Job leases this process's worker extended (one per job per heartbeat)",
+            leases_extended.clone(),
+        );
         registry.register(
             "mannequin_webhook_attempts",
             "Webhook deliveries this process attempted, by outcome (delivered, retry, gave_up)",
@@ -202,6 +216,8 @@ impl Metrics {
             credits_reserved,
             generation,
             generator_paused,
+            jobs_in_flight,
+            leases_extended,
             webhooks,
             scrape: Mutex::new(()),
         }
@@ -239,6 +255,16 @@ impl Metrics {
         self.webhooks
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    /// A job was taken (`+1`) or finished, handed back or put back (`-1`).
+    pub fn jobs_in_flight(&self, change: i64) {
+        self.jobs_in_flight.inc_by(change);
+    }
+
+    /// A heartbeat extended `n` jobs' leases.
+    pub fn leases_extended(&self, n: u64) {
+        self.leases_extended.inc_by(n);
     }
 
     pub fn generator_paused(&self, paused: bool) {

@@ -229,8 +229,9 @@ impl Worker {
                 let mut tick = tokio::time::interval(me.config.lease / 3);
                 loop {
                     tick.tick().await;
-                    if let Err(e) = me.store.extend_leases(&me.id, me.lease_until()).await {
-                        warn!(error = %Report(&e), "could not extend leases");
+                    match me.store.extend_leases(&me.id, me.lease_until()).await {
+                        Ok(n) => me.metrics.leases_extended(n),
+                        Err(e) => warn!(error = %Report(&e), "could not extend leases"),
                     }
                 }
             })
@@ -271,8 +272,11 @@ impl Worker {
                     for t in taken {
                         let (slot, hold) = permits.pop().expect("took no more than free slots");
                         let me = self.clone();
+                        let metrics = me.metrics.clone();
+                        metrics.jobs_in_flight(1);
                         tokio::spawn(async move {
                             me.work(t, Some(slot)).await;
+                            metrics.jobs_in_flight(-1);
                             drop(hold);
                         });
                     }

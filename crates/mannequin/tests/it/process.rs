@@ -739,24 +739,32 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
     let data = dir.path();
     let api = Server::start(data, &["--no-worker"]);
     let key = api.api_key().unwrap();
-    let mut workers: Vec<Child> = (0..2)
+    // Each worker announces its operator listener, then that it runs.
+    let (mut workers, operators): (Vec<Child>, Vec<String>) = (0..2)
         .map(|_| {
             let mut child = Command::new(BIN)
-                .args(["worker", "--data-dir"])
+                .args(["worker", "--metrics-listen", "127.0.0.1:0", "--data-dir"])
                 .arg(data)
                 .env("MANNEQUIN_LOG", "warn")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
+            let mut out = BufReader::new(child.stdout.take().unwrap());
             let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
+            out.read_line(&mut line).unwrap();
+            let metrics = line
+                .trim()
+                .strip_prefix("Metrics for operators: ")
+                .unwrap_or_else(|| panic!("{line}"))
+                .trim_end_matches("/metrics")
+                .to_string();
+            line.clear();
+            out.read_line(&mut line).unwrap();
             assert!(line.starts_with("mannequin worker "), "{line}");
-            child
+            (child, metrics)
         })
-        .collect();
+        .unzip();
     let client = mannequin::http_client().build().unwrap();
     for i in 0..3 {
         register(&client, &api.url, &key, &format!("streetwear {i}"), 5).await;
@@ -772,6 +780,30 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
         .await
         .unwrap();
     assert_eq!(left, 0, "every job finished exactly as its model");
+    // Every worker is observable on its operator listener: alive, ready, and
+    // the jobs it finished, which add up to all of them.
+    let mut done_by_workers = 0.0;
+    for base in &operators {
+        let get = |path: &str| client.get(format!("{base}{path}")).send();
+        assert_eq!(get("/healthz").await.unwrap().status(), 200);
+        let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
+        assert_eq!(ready["status"], "ready");
+        let text = get("/metrics").await.unwrap().text().await.unwrap();
+        let value = |name: &str| -> Option<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .map(|v| v.parse().unwrap())
+        };
+        assert_eq!(value("mannequin_jobs_in_flight"), Some(0.0), "{text}");
+        assert!(value("process_open_fds").is_some_and(|n| n > 0.0), "{text}");
+        assert!(
+            text.contains("mannequin_generation_duration_seconds_bucket"),
+            "{text}"
+        );
+        assert!(text.contains("mannequin_lease_extensions_total"), "{text}");
+        done_by_workers += value(r#"mannequin_jobs_total{outcome="done"}"#).unwrap_or(0.0);
+    }
+    assert_eq!(done_by_workers, 15.0);
     for w in &mut workers {
         Command::new("kill")
             .args(["-TERM", &w.id().to_string()])

@@ -30,6 +30,8 @@ impl Proc {
             .arg(data)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("MANNEQUIN_LOG", "warn")
+            // Any free port: several processes run at once.
+            .env("MANNEQUIN_METRICS_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
