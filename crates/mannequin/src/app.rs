@@ -320,7 +320,9 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     // The operator listener: `/metrics`, `/healthz`, `/readyz`, for an API
     // process and for a worker alike.
     let operator = operator_listener.map(|l| {
-        info!(addr = ?metrics_addr, "operator listener: /metrics, /healthz, /readyz");
+        if let Some(addr) = metrics_addr {
+            info!(%addr, "operator listener: /metrics, /healthz, /readyz");
+        }
         serve_until(l, http::operator_router(state.clone()), shutdown_rx.clone())
     });
     let server = listener.map(|listener| {
