@@ -316,6 +316,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         }),
         serve_media: true,
         worker_paused: worker.as_ref().map(|w| w.paused()),
+        worker_queue: nats.clone().filter(|_| worker.is_some()),
     };
     // The operator listener: `/metrics`, `/healthz`, `/readyz`, for an API
     // process and for a worker alike.

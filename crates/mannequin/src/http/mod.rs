@@ -68,6 +68,9 @@ pub struct AppState {
     pub serve_media: bool,
     /// Why this process's worker is paused, when it runs one.
     pub worker_paused: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// The queue this process's worker pulls from, when it is NATS (the API
+    /// hands jobs over through the outbox and does not need it to be up).
+    pub worker_queue: Option<Arc<crate::queue::nats::NatsQueue>>,
 }
 
 impl AppState {

@@ -51,9 +51,20 @@ pub async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// The database answers and, when this process runs a worker, its generator
-/// works as configured (a paused worker answers 503 with the reason).
+/// works as configured (a paused worker answers 503 with the reason) and,
+/// with NATS, the worker's queue is connected.
 pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.store.ping().await?;
+    if state.worker_queue.as_ref().is_some_and(|q| !q.connected()) {
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not ready",
+                "queue": {"status": "unreachable", "reason": "NATS does not answer"},
+            })),
+        )
+            .into_response());
+    }
     let paused = state
         .worker_paused
         .as_ref()

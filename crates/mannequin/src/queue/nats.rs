@@ -41,6 +41,7 @@ pub struct NatsSettings {
 }
 
 pub struct NatsQueue {
+    client: async_nats::Client,
     js: jetstream::Context,
     settings: NatsSettings,
     subject: String,
@@ -58,7 +59,7 @@ struct Delivery {
 }
 
 impl NatsQueue {
-    /// Connects without waiting for NATS: if it is down, the client keeps
+    /// Connects without depending on NATS: if it is down, the client keeps
     /// trying in the background and every call fails until it is back.
     pub async fn connect(
         settings: NatsSettings,
@@ -73,9 +74,14 @@ impl NatsQueue {
             .connect(settings.url.as_str())
             .await
             .map_err(QueueError::nats)?;
-        let mut js = jetstream::new(client);
+        // Up to half a second for the first connection, so that a process
+        // whose NATS is up is ready when it starts; one whose NATS is down
+        // starts all the same and says so on `/readyz`.
+        let _ = tokio::time::timeout(Duration::from_millis(500), client.flush()).await;
+        let mut js = jetstream::new(client.clone());
         js.set_timeout(Duration::from_secs(5));
         Ok(NatsQueue {
+            client,
             js,
             subject: format!("{}.jobs", settings.stream),
             settings,
@@ -83,6 +89,11 @@ impl NatsQueue {
             store,
             metrics,
         })
+    }
+
+    /// Whether the connection to NATS is up now.
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
     }
 
     pub fn max_deliver(&self) -> i64 {

@@ -693,6 +693,45 @@ async fn metrics_are_on_the_operator_listener_only() {
     assert!(err.contains("--metrics-listen"), "{err}");
 }
 
+/// A worker whose NATS does not answer starts all the same and says so on its
+/// operator listener's `/readyz`.
+#[tokio::test]
+async fn a_worker_without_its_queue_is_alive_but_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nats_url = format!("nats://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut child = Command::new(BIN)
+        .args(["worker", "--queue", "nats", "--nats-url", &nats_url])
+        .args(["--metrics-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("MANNEQUIN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("Metrics for operators: ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .trim_end_matches("/metrics")
+        .to_string();
+    let client = mannequin::http_client().build().unwrap();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["queue"]["status"], "unreachable", "{body}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Text logs written to a file (not a terminal) hold no colour codes.
 #[tokio::test]
 async fn text_logs_to_a_file_are_plain_text_and_hold_no_api_key() {
