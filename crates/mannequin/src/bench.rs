@@ -136,20 +136,29 @@ where
     p
 }
 
+/// `GET url` with the API key `key`: the JSON body of a success.
+async fn get_json(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+) -> Result<serde_json::Value, BoxError> {
+    Ok(client
+        .get(url)
+        .header("X-Api-Key", key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 /// The credits the accounts of `keys` still hold reserved: zero once every
 /// model registered on them is settled. One row read per account, so waiting
 /// for it loads the server far less than counting the queue would.
 async fn reserved(client: &reqwest::Client, url: &str, keys: &[String]) -> Result<i64, BoxError> {
     let mut sum = 0;
     for key in keys {
-        let credits: serde_json::Value = client
-            .get(format!("{url}/api/external/credits"))
-            .header("X-Api-Key", key)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let credits = get_json(client, &format!("{url}/api/external/credits"), key).await?;
         sum += credits["reserved"]
             .as_i64()
             .ok_or("GET /credits gave no reserved credits")?;
@@ -316,14 +325,7 @@ async fn walk(
         if !cursor.is_empty() {
             query.push_str(&format!("&cursor={cursor}"));
         }
-        let page: serde_json::Value = client
-            .get(format!("{url}/api/external/models{query}"))
-            .header("X-Api-Key", key)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let page = get_json(client, &format!("{url}/api/external/models{query}"), key).await?;
         seen += page["count"].as_u64().unwrap_or(0);
         match page["nextCursor"].as_str() {
             Some(c) => cursor = c.to_string(),

@@ -330,3 +330,11 @@ pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Va
     assert_eq!(body["correlationId"], header_cid.as_str());
     body
 }
+
+/// The value of the sample `name` (with its labels, if any) in OpenMetrics
+/// text, if it is there.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+}

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::helpers::metric;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mannequin");
 
 struct Server {
@@ -87,6 +89,47 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// A `mannequin worker` process on its own operator listener (any free port).
+struct Worker {
+    child: Child,
+    /// The operator listener, `http://127.0.0.1:…`.
+    operator: String,
+}
+
+impl Worker {
+    /// Starts a worker on `data` with `extra` flags and waits until it runs.
+    fn start(data: &Path, extra: &[&str]) -> Worker {
+        let mut child = Command::new(BIN)
+            .args(["worker", "--metrics-listen", "127.0.0.1:0"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(data)
+            .env("MANNEQUIN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        // It announces its operator listener, then that it runs.
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = out.next().expect("a first line").unwrap();
+        let operator = line
+            .strip_prefix("Metrics for operators: ")
+            .unwrap_or_else(|| panic!("{line}"))
+            .trim_end_matches("/metrics")
+            .to_string();
+        let line = out.next().expect("a second line").unwrap();
+        assert!(line.starts_with("mannequin worker "), "{line}");
+        Worker { child, operator }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -702,25 +745,8 @@ async fn a_worker_without_its_queue_is_alive_but_not_ready() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let nats_url = format!("nats://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut child = Command::new(BIN)
-        .args(["worker", "--queue", "nats", "--nats-url", &nats_url])
-        .args(["--metrics-listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("MANNEQUIN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("Metrics for operators: ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .trim_end_matches("/metrics")
-        .to_string();
+    let worker = Worker::start(dir.path(), &["--queue", "nats", "--nats-url", &nats_url]);
+    let base = &worker.operator;
     let client = mannequin::http_client().build().unwrap();
     let health = client.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
@@ -728,8 +754,6 @@ async fn a_worker_without_its_queue_is_alive_but_not_ready() {
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["queue"]["status"], "unreachable", "{body}");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Text logs written to a file (not a terminal) hold no colour codes.
@@ -778,32 +802,7 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
     let data = dir.path();
     let api = Server::start(data, &["--no-worker"]);
     let key = api.api_key().unwrap();
-    // Each worker announces its operator listener, then that it runs.
-    let (mut workers, operators): (Vec<Child>, Vec<String>) = (0..2)
-        .map(|_| {
-            let mut child = Command::new(BIN)
-                .args(["worker", "--metrics-listen", "127.0.0.1:0", "--data-dir"])
-                .arg(data)
-                .env("MANNEQUIN_LOG", "warn")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let mut out = BufReader::new(child.stdout.take().unwrap());
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            let metrics = line
-                .trim()
-                .strip_prefix("Metrics for operators: ")
-                .unwrap_or_else(|| panic!("{line}"))
-                .trim_end_matches("/metrics")
-                .to_string();
-            line.clear();
-            out.read_line(&mut line).unwrap();
-            assert!(line.starts_with("mannequin worker "), "{line}");
-            (child, metrics)
-        })
-        .unzip();
+    let mut workers: Vec<Worker> = (0..2).map(|_| Worker::start(data, &[])).collect();
     let client = mannequin::http_client().build().unwrap();
     for i in 0..3 {
         register(&client, &api.url, &key, &format!("streetwear {i}"), 5).await;
@@ -822,17 +821,13 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
     // Every worker is observable on its operator listener: alive, ready, and
     // the jobs it finished, which add up to all of them.
     let mut done_by_workers = 0.0;
-    for base in &operators {
-        let get = |path: &str| client.get(format!("{base}{path}")).send();
+    for w in &workers {
+        let get = |path: &str| client.get(format!("{}{path}", w.operator)).send();
         assert_eq!(get("/healthz").await.unwrap().status(), 200);
         let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
         assert_eq!(ready["status"], "ready");
         let text = get("/metrics").await.unwrap().text().await.unwrap();
-        let value = |name: &str| -> Option<f64> {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-                .map(|v| v.parse().unwrap())
-        };
+        let value = |name: &str| metric(&text, name);
         assert_eq!(value("mannequin_jobs_in_flight"), Some(0.0), "{text}");
         assert!(value("process_open_fds").is_some_and(|n| n > 0.0), "{text}");
         assert!(
@@ -843,15 +838,15 @@ async fn an_api_process_and_separate_worker_processes_share_one_database() {
         done_by_workers += value(r#"mannequin_jobs_total{outcome="done"}"#).unwrap_or(0.0);
     }
     assert_eq!(done_by_workers, 15.0);
-    for w in &mut workers {
+    for w in &workers {
         Command::new("kill")
-            .args(["-TERM", &w.id().to_string()])
+            .args(["-TERM", &w.child.id().to_string()])
             .status()
             .unwrap();
     }
     for w in &mut workers {
         assert!(
-            w.wait().unwrap().success(),
+            w.child.wait().unwrap().success(),
             "workers exit cleanly on SIGTERM"
         );
     }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error};
+use crate::helpers::{TestApp, expect_error, metric};
 
 #[tokio::test]
 async fn framework_errors_are_json_too() {
@@ -204,13 +204,7 @@ async fn health_readiness_and_metrics() {
         )),
         "{text}"
     );
-    let value = |name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("no {name} in {text}"))
-            .parse()
-            .unwrap()
-    };
+    let value = |name: &str| metric(&text, name).unwrap_or_else(|| panic!("no {name} in {text}"));
     assert!(value("process_resident_memory_bytes") > 1e6);
     assert!(value("process_open_fds") >= 3.0);
     assert!(value("process_max_fds") >= value("process_open_fds"));
