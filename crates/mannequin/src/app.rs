@@ -318,17 +318,28 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         worker_paused: worker.as_ref().map(|w| w.paused()),
         worker_queue: nats.clone().filter(|_| worker.is_some()),
     };
+    let limits = args.connections.limits();
     // The operator listener: `/metrics`, `/healthz`, `/readyz`, for an API
     // process and for a worker alike.
     let operator = operator_listener.map(|l| {
         if let Some(addr) = metrics_addr {
             info!(%addr, "operator listener: /metrics, /healthz, /readyz");
         }
-        serve_until(l, http::operator_router(state.clone()), shutdown_rx.clone())
+        tokio::spawn(http::server::serve(
+            l,
+            http::operator_router(state.clone()),
+            limits,
+            shutdown_rx.clone(),
+        ))
     });
     let server = listener.map(|listener| {
         info!(%addr, %public_url, "listening");
-        serve_until(listener, http::router(state), shutdown_rx.clone())
+        tokio::spawn(http::server::serve(
+            listener,
+            http::router(state),
+            limits,
+            shutdown_rx.clone(),
+        ))
     });
 
     Ok(Running {
@@ -345,26 +356,6 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         dispatcher_task,
         housekeeping: Some(housekeeping),
         relay,
-    })
-}
-
-/// Serves `router` on `listener` until `shutdown` turns true, letting open
-/// requests finish.
-fn serve_until(
-    listener: TcpListener,
-    router: axum::Router,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let stopped = async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            warn!(error = %e, "server stopped with an error");
-        }
     })
 }
 

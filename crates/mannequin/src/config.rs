@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
 use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
@@ -188,6 +189,8 @@ pub struct ServeArgs {
     /// it, the API's listener serves `/metrics` too.
     #[arg(long, env = "MANNEQUIN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    #[command(flatten)]
+    pub connections: ConnArgs,
     /// Run the API only, without the in-process worker.
     #[arg(long, env = "MANNEQUIN_NO_WORKER")]
     pub no_worker: bool,
@@ -469,6 +472,58 @@ mod tests {
         }
         assert!(prompt_template("a photo").is_err());
         assert!(prompt_template("{{preferences}}, studio").is_ok());
+    }
+}
+
+/// How long clients may take and how many may be connected (both listeners).
+#[derive(Debug, Clone, Args)]
+pub struct ConnArgs {
+    /// How long a client may take to send a request's line and headers,
+    /// from its first byte or from connecting (then 408 and closed).
+    #[arg(long, env = "MANNEQUIN_HEADER_TIMEOUT", default_value = "10s", value_parser = timeout)]
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, from its first
+    /// read (then 408 and closed).
+    #[arg(long, env = "MANNEQUIN_BODY_TIMEOUT", default_value = "30s", value_parser = timeout)]
+    pub body_timeout: Duration,
+    /// How long a connection may stay open between requests, or make no
+    /// progress taking its answer, before it is closed.
+    #[arg(long, env = "MANNEQUIN_IDLE_TIMEOUT", default_value = "60s", value_parser = timeout)]
+    pub idle_timeout: Duration,
+    /// Connections open at once; at the limit the one idle longest is closed
+    /// to make room. Default and most: the open-file limit (raised to its
+    /// hard limit at start) less a quarter of it (at most 1024), at most
+    /// 65536.
+    #[arg(long, env = "MANNEQUIN_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+}
+
+impl ConnArgs {
+    pub fn limits(&self) -> crate::http::server::Limits {
+        let mut limits = crate::http::server::Limits::defaults();
+        limits.header_timeout = self.header_timeout;
+        limits.body_timeout = self.body_timeout;
+        limits.idle_timeout = self.idle_timeout;
+        match self.max_connections.map(|n| n as usize) {
+            Some(n) if n > limits.max_connections => tracing::warn!(
+                "--max-connections {n} is more than {} open files allow \
+                 (connections are files, and the database and images need some); \
+                 using {}",
+                crate::http::server::open_file_limit(),
+                limits.max_connections
+            ),
+            Some(n) => limits.max_connections = n,
+            None => {}
+        }
+        limits
+    }
+}
+
+/// A timeout setting: a duration with a unit (ms, s, m, h), above zero.
+fn timeout(s: &str) -> Result<Duration, String> {
+    match crate::webhooks::parse_duration(s)? {
+        d if d.is_zero() => Err(format!("'{s}' must be longer than zero")),
+        d => Ok(d),
     }
 }
 

@@ -98,6 +98,8 @@ async fn main() -> ExitCode {
 
 async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
     init_logs(args.db.log_format);
+    // Connections are files: take all the process may have.
+    mannequin::http::server::raise_open_file_limit();
     let stop = app::shutdown_signal();
     let mut running = match app::start(&args, api, Overrides::default()).await {
         Ok(r) => r,

@@ -195,6 +195,14 @@ pub fn framework_error(status: StatusCode) -> ErrorBody {
             "payload_too_large",
             "Request body too large (limit 64 KiB).",
         ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "The request's body did not arrive in time.",
+        ),
+        StatusCode::URI_TOO_LONG => (
+            "uri_too_long",
+            "The request's URI is too long (at most 8 KiB).",
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "unsupported_content_type",
             "Content-Type must be application/json.",

@@ -10,6 +10,7 @@ pub mod error;
 mod json;
 mod models;
 mod ops;
+pub mod server;
 mod webhooks;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -293,7 +294,18 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let span = info_span!("request", correlation_id = %correlation_id, method = %method, path = %redact_keys(req.uri().path()));
-    let mut res = next.run(req).instrument(span.clone()).await;
+    let body_clock = req.extensions().get::<server::BodyClock>().cloned();
+    let mut res = match refuse_early(&req) {
+        Some(status) => status.into_response(),
+        None => next.run(req).instrument(span.clone()).await,
+    };
+    if body_clock.is_some_and(|c| c.ran_out()) {
+        // The body did not arrive in time: whatever the handler made of the
+        // broken body, the answer is 408, and the connection closes.
+        res = StatusCode::REQUEST_TIMEOUT.into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
 
     let status = res.status();
     let is_json = res
@@ -357,6 +369,28 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         }
     });
     res
+}
+
+/// The longest request URI (path and query) served: beyond it, 414.
+pub const MAX_URI: usize = 8 * 1024;
+
+/// What is refused from the request's head alone, before its route runs: a
+/// URI over `MAX_URI`, a body announced larger than `BODY_LIMIT` (answered at
+/// once, not after reading it).
+fn refuse_early(req: &Request) -> Option<StatusCode> {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI {
+        return Some(StatusCode::URI_TOO_LONG);
+    }
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Some(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod api;
 mod browser;
+mod connections;
 mod console;
 mod database;
 mod fuzz_register;
