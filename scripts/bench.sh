@@ -59,7 +59,7 @@ if [ -n "${MANNEQUIN_BENCH_FAKE_IMAGE_MS:-}" ]; then
   done
 fi
 
-account=$($bin admin account create --name bench --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+account=$($bin admin account create --create --name bench --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
 key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
 
 if [ "$stack" = scale ]; then

@@ -13,7 +13,7 @@ data=$(mktemp -d)
 port=${MANNEQUIN_BENCH_PORT:-18191}
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
 export MANNEQUIN_LOG=warn MANNEQUIN_DATA_DIR="$data" MANNEQUIN_RATE_LIMIT=0 MANNEQUIN_GENERATOR=noop
-account=$($bin admin account create --name console --credits 1000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+account=$($bin admin account create --create --name console --credits 1000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
 key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
 $bin serve --listen "127.0.0.1:$port" --no-bootstrap --metrics-listen off >/dev/null &
 server=$!

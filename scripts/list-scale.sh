@@ -24,7 +24,7 @@ for n in ${MANNEQUIN_LIST_SIZES:-1000 10000 100000 1000000}; do
     psql -q "$pg/postgres" -c "CREATE DATABASE $db"
     export MANNEQUIN_DATABASE_URL="$pg/$db"
   fi
-  account=$($bin admin account create --name list --credits 0 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+  account=$($bin admin account create --create --name list --credits 0 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
   key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
   $bin bench-fill --account "$account" --models "$n"
   [ "$stack" != scale ] || psql -q "$MANNEQUIN_DATABASE_URL" -c "ANALYZE"

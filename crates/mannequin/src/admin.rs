@@ -4,18 +4,74 @@ use mannequin_domain::Credits;
 use mannequin_domain::ids::AccountId;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
 use crate::app::open_store;
 use crate::clock::{new_id, now_ms};
-use crate::config::{AccountCommand, AdminCommand, CreditsCommand, KeyCommand};
+use crate::config::{AccountCommand, AdminCommand, AdminDb, CreditsCommand, KeyCommand};
 use crate::error::BoxError;
 use crate::keys::{self, Scope};
+use crate::store::Store;
+
+/// The database named holds no mannequin schema and `--create` was not given:
+/// the process exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} holds no mannequin database; check --data-dir or --database-url \
+     (MANNEQUIN_DATA_DIR, MANNEQUIN_DATABASE_URL), or add --create to make a new one"
+)]
+pub struct NoSchema(String);
+
+/// Whether the SQLite file at `path` exists and holds mannequin's tables; a
+/// file that is not a database holds none.
+fn sqlite_has_schema(path: &str) -> bool {
+    use rusqlite::OpenFlags;
+    let Ok(conn) = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts'",
+        [],
+        |_| Ok(()),
+    )
+    .is_ok()
+}
+
+/// Opens the database an admin command names: one that holds mannequin's
+/// tables (migrated forward if older), or, with `--create`, any.
+async fn open(target: &AdminDb) -> Result<Arc<Store>, BoxError> {
+    if !target.create {
+        let url = target.db.database_url();
+        let shown = match &target.db.database_url {
+            Some(_) => crate::app::redact(&url),
+            None => target.db.data_dir.display().to_string(),
+        };
+        let found = match url.strip_prefix("sqlite://") {
+            // Read-only: opening a SQLite file to write would create it or
+            // change it.
+            Some(path) => sqlite_has_schema(path.split('?').next().unwrap_or(path)),
+            None => {
+                Store::open(&url, 1)
+                    .await
+                    .map_err(|e| format!("cannot open {shown}: {}", crate::error::Report(&e)))?
+                    .has_schema()
+                    .await?
+            }
+        };
+        if !found {
+            return Err(NoSchema(shown).into());
+        }
+    }
+    open_store(&target.db).await
+}
 
 /// Runs one admin command. `Ok((json, success))`: the JSON to print and whether
 /// the command succeeded (the audit prints its report either way).
 pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
     match cmd {
         AdminCommand::Account(AccountCommand::List { db }) => {
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let accounts = store.list_accounts().await?;
             Ok((json!({"accounts": accounts}), true))
         }
@@ -27,12 +83,57 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             if name.is_empty() {
                 return Err("--name must not be empty".into());
             }
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let id: AccountId = new_id();
             store
                 .create_account(&id, name, Credits::new(credits), now_ms())
                 .await?;
             Ok((json!({"accountId": id}), true))
+        }
+        AdminCommand::Account(AccountCommand::Disable { db, account }) => {
+            let store = open(&db).await?;
+            let account = known_account(&store, &account).await?;
+            let now = now_ms();
+            store.set_account_disabled(&account, Some(now)).await?;
+            // Servers keep a key they read for up to KEY_TTL: once that has
+            // passed twice over, none takes new work for the account, and
+            // what it had queued is cancelled.
+            tokio::time::sleep(crate::store::KEY_TTL * 2).await;
+            let cancelled = store
+                .cancel_all_pending(&account, "the account was disabled", now_ms())
+                .await?;
+            let refunded =
+                Credits::sum(cancelled.iter().map(|m| m.price)).ok_or("refunds overflow")?;
+            Ok((
+                json!({
+                    "accountId": account,
+                    "disabled": true,
+                    "cancelledModels": cancelled.len(),
+                    "refundedCredits": refunded,
+                }),
+                true,
+            ))
+        }
+        AdminCommand::Account(AccountCommand::Enable { db, account }) => {
+            let store = open(&db).await?;
+            let account = known_account(&store, &account).await?;
+            store.set_account_disabled(&account, None).await?;
+            Ok((json!({"accountId": account, "disabled": false}), true))
+        }
+        AdminCommand::Key(KeyCommand::List { db, account }) => {
+            let store = open(&db).await?;
+            let account = known_account(&store, &account).await?;
+            let keys = store.list_keys(&account).await?;
+            Ok((json!({"accountId": account, "keys": keys}), true))
+        }
+        AdminCommand::Ledger { db, account, limit } => {
+            let store = open(&db).await?;
+            let account = known_account(&store, &account).await?;
+            let entries = store.ledger_page(&account, None, limit).await?;
+            // The same entries the API's `/credits/ledger` shows.
+            let entries: Vec<crate::http::details::LedgerItem> =
+                entries.into_iter().map(Into::into).collect();
+            Ok((json!({"accountId": account, "entries": entries}), true))
         }
         AdminCommand::Key(KeyCommand::Create {
             db,
@@ -58,7 +159,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
                         .ok_or_else(|| format!("--expires-at is not RFC 3339: {e:?}"))
                 })
                 .transpose()?;
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let account = known_account(&store, &account).await?;
             let minted = keys::mint(&account, &scopes, expires_at);
             store.create_key(&minted.record, now_ms()).await?;
@@ -68,7 +169,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             ))
         }
         AdminCommand::Key(KeyCommand::Revoke { db, key_id }) => {
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             if !store.revoke_key(&key_id, now_ms()).await? {
                 return Err(format!("no key {key_id}").into());
             }
@@ -79,7 +180,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             account,
             amount,
         }) => {
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let account = known_account(&store, &account).await?;
             let balance = store
                 .grant_credits(&account, Credits::new(amount), "admin grant", now_ms())
@@ -88,7 +189,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             Ok((serde_json::to_value(balance)?, true))
         }
         AdminCommand::Credits(CreditsCommand::Show { db, account }) => {
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let account = known_account(&store, &account).await?;
             let balance = store
                 .balances(&account)
@@ -97,7 +198,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             Ok((serde_json::to_value(balance)?, true))
         }
         AdminCommand::Audit(db) => {
-            let store = open_store(&db).await?;
+            let store = open(&db).await?;
             let report = store.audit(now_ms()).await?;
             let ok = report.ok;
             Ok((serde_json::to_value(report)?, ok))

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use crate::blob::BlobStore;
 use crate::blob::local::LocalDisk;
 use crate::blob::s3::{S3, S3Settings};
+use crate::blob::signing::MediaSigner;
 use crate::clock::{new_id, now_ms};
 use crate::config::{BlobStoreKind, DbArgs, GeneratorKind, QueueKind, ServeArgs};
 use crate::error::BoxError;
@@ -52,7 +53,7 @@ pub async fn open_store(db: &DbArgs) -> Result<Arc<Store>, BoxError> {
 }
 
 /// A URL with any password replaced, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
         _ => url.to_string(),
@@ -148,7 +149,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     crate::install_crypto();
     // Everything that can refuse the settings comes before the bootstrap, which
     // shows its key only once.
-    let run_worker = !api || !args.no_worker;
+    let run_worker = !api || !args.api.no_worker;
     let generator = if run_worker || overrides.worker_paused {
         Some(match overrides.generator.clone() {
             Some(g) => g,
@@ -160,7 +161,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let listener = match (api, overrides.listener) {
         (false, _) => None,
         (true, Some(l)) => Some(l),
-        (true, None) => Some(TcpListener::bind(args.listen).await?),
+        (true, None) => Some(TcpListener::bind(args.api.listen).await?),
     };
     let operator_listener = match (overrides.metrics_listener, args.operator_addr(api)) {
         (Some(l), _) => Some(l),
@@ -173,21 +174,21 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         .as_ref()
         .map(TcpListener::local_addr)
         .transpose()?;
-    let limiter = Arc::new(match (&args.redis_url, api) {
+    let limiter = Arc::new(match (&args.api.redis_url, api) {
         (Some(url), true) => {
-            http::auth::RateLimiter::shared(args.rate_limit, args.rate_burst, url).await?
+            http::auth::RateLimiter::shared(args.api.rate_limit, args.api.rate_burst, url).await?
         }
-        _ => http::auth::RateLimiter::new(args.rate_limit, args.rate_burst),
+        _ => http::auth::RateLimiter::new(args.api.rate_limit, args.api.rate_burst),
     });
     let store = open_store(&args.db).await?;
-    let bootstrap = if args.no_bootstrap || !api {
+    let bootstrap = if args.api.no_bootstrap || !api {
         None
     } else {
-        bootstrap(store.as_ref(), args.starter_credits).await?
+        bootstrap(store.as_ref(), args.api.starter_credits).await?
     };
     let addr = match &listener {
         Some(l) => l.local_addr()?,
-        None => args.listen,
+        None => args.api.listen,
     };
     let public_url = args
         .public_url
@@ -206,11 +207,21 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         );
     }
     let media_url = format!("{public_url}/media");
+    let media_signer = args
+        .media_signing_key
+        .as_deref()
+        .map(|key| MediaSigner::new(key, args.media_url_ttl));
     let blobs: Arc<dyn BlobStore> = match args.blob_store {
-        BlobStoreKind::Local => {
-            Arc::new(LocalDisk::new(args.db.data_dir.join("media"), &media_url))
-        }
-        BlobStoreKind::S3 => Arc::new(S3::new(&s3_settings(args)?, &media_url)?),
+        BlobStoreKind::Local => Arc::new(LocalDisk::new(
+            args.db.data_dir.join("media"),
+            &media_url,
+            media_signer.clone(),
+        )),
+        BlobStoreKind::S3 => Arc::new(S3::new(
+            &s3_settings(args)?,
+            &media_url,
+            media_signer.clone(),
+        )?),
     };
     let lease = Duration::from_millis(args.lease_ms);
     let metrics = Arc::new(Metrics::default());
@@ -304,17 +315,18 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         wake,
         settings: Arc::new(ApiSettings {
             terms: crate::batch::Terms {
-                price_per_model: Credits::new(args.credits_per_model),
+                price_per_model: Credits::new(args.api.credits_per_model),
                 max_attempts: args.max_attempts,
-                reservation_ttl: Duration::from_secs(args.reservation_ttl_secs),
+                reservation_ttl: Duration::from_secs(args.api.reservation_ttl_secs),
             },
             nats_outbox: args.queue == QueueKind::Nats,
-            cors_origins: args.cors_origins.clone(),
+            cors_origins: args.api.cors_origins.clone(),
             webhook_allow_private: args.webhook_allow_private,
             public_url: public_url.clone(),
             metrics_token: args.metrics_token.clone(),
         }),
         serve_media: true,
+        media_signer,
         worker_paused: worker.as_ref().map(|w| w.paused()),
         worker_queue: nats.clone().filter(|_| worker.is_some()),
     };

@@ -81,7 +81,7 @@ pub enum Command {
     /// Run the HTTP API and, unless --no-worker, an in-process worker.
     Serve(ServeArgs),
     /// Run only the worker.
-    Worker(ServeArgs),
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
     /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
@@ -170,13 +170,92 @@ impl DbArgs {
     }
 }
 
+/// `mannequin serve`: the API's settings and a worker's.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub process: WorkerArgs,
+}
+
+/// A worker's settings are `serve`'s too.
+impl std::ops::Deref for ServeArgs {
+    type Target = WorkerArgs;
+    fn deref(&self) -> &WorkerArgs {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for ServeArgs {
+    fn deref_mut(&mut self) -> &mut WorkerArgs {
+        &mut self.process
+    }
+}
+
+impl ServeArgs {
+    /// A worker process's settings, with the API's at their defaults (or
+    /// their environment variables: one environment file may serve both).
+    pub fn for_worker(process: WorkerArgs) -> ServeArgs {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            api: ApiArgs,
+        }
+        ServeArgs {
+            api: Defaults::parse_from(["mannequin"]).api,
+            process,
+        }
+    }
+}
+
+/// What only an API process uses: its address, prices, limits, bootstrap.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
     /// Address the API listens on.
     #[arg(long, env = "MANNEQUIN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Run the API only, without the in-process worker.
+    #[arg(long, env = "MANNEQUIN_NO_WORKER")]
+    pub no_worker: bool,
+    /// Price of one model in credits.
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10,
+          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
+    pub credits_per_model: i64,
+    /// Do not create the starter account on an empty database.
+    #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
+    pub no_bootstrap: bool,
+    /// Credits of the starter account.
+    #[arg(long, env = "MANNEQUIN_STARTER_CREDITS", default_value_t = 1000,
+          value_parser = value_parser!(i64).range(0..))]
+    pub starter_credits: i64,
+    /// Seconds a reservation may stay open before its unfinished models fail.
+    #[arg(long, env = "MANNEQUIN_RESERVATION_TTL_SECS", default_value_t = 3600,
+          value_parser = value_parser!(u64).range(1..=366 * 24 * 3600))]
+    pub reservation_ttl_secs: u64,
+    /// Requests per second per account (0 turns rate limiting off).
+    #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0, value_parser = non_negative)]
+    pub rate_limit: f64,
+    /// Redis that holds the rate limits, shared by every API process using
+    /// it (`redis://host:6379`); unset, each process counts its own.
+    #[arg(long, env = "MANNEQUIN_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Browser origins allowed to call the API (`https://shop.example`,
+    /// comma-separated; `*` for any); off when unset.
+    #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origins: Vec<String>,
+    /// Requests an account may burst above the rate.
+    #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
+    pub rate_burst: f64,
+}
+
+/// What every process uses (`mannequin worker` takes these alone): the
+/// database, the queue, the images, the generator, webhooks, the operator
+/// listener.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
     /// Base of image URLs; default `http://<listen address>`.
     #[arg(long, env = "MANNEQUIN_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -191,9 +270,6 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub connections: ConnArgs,
-    /// Run the API only, without the in-process worker.
-    #[arg(long, env = "MANNEQUIN_NO_WORKER")]
-    pub no_worker: bool,
     /// Generations in flight per worker process; default: the number of
     /// cores for the built-in renderer, 8 for an image server.
     #[arg(long, env = "MANNEQUIN_GENERATOR_CONCURRENCY",
@@ -203,25 +279,10 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_WORKER_CONCURRENCY", hide = true,
           value_parser = value_parser!(u32).range(1..=10_000))]
     pub worker_concurrency: Option<u32>,
-    /// Price of one model in credits.
-    #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10,
-          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
-    pub credits_per_model: i64,
-    /// Do not create the starter account on an empty database.
-    #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
-    pub no_bootstrap: bool,
-    /// Credits of the starter account.
-    #[arg(long, env = "MANNEQUIN_STARTER_CREDITS", default_value_t = 1000,
-          value_parser = value_parser!(i64).range(0..))]
-    pub starter_credits: i64,
     /// Attempts per model before it fails and is refunded.
     #[arg(long, env = "MANNEQUIN_MAX_ATTEMPTS", default_value_t = 3,
           value_parser = value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
-    /// Seconds a reservation may stay open before its unfinished models fail.
-    #[arg(long, env = "MANNEQUIN_RESERVATION_TTL_SECS", default_value_t = 3600,
-          value_parser = value_parser!(u64).range(1..=366 * 24 * 3600))]
-    pub reservation_ttl_secs: u64,
     /// Milliseconds a worker's claim on a job lasts unless extended.
     #[arg(long, env = "MANNEQUIN_LEASE_MS", default_value_t = 30_000,
           value_parser = value_parser!(u64).range(300..=3_600_000))]
@@ -230,17 +291,6 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_RETRY_BASE_MS", default_value_t = 1000,
           value_parser = value_parser!(u64).range(0..=3_600_000))]
     pub retry_base_ms: u64,
-    /// Requests per second per account (0 turns rate limiting off).
-    #[arg(long, env = "MANNEQUIN_RATE_LIMIT", default_value_t = 50.0, value_parser = non_negative)]
-    pub rate_limit: f64,
-    /// Redis that holds the rate limits, shared by every API process using
-    /// it (`redis://host:6379`); unset, each process counts its own.
-    #[arg(long, env = "MANNEQUIN_REDIS_URL")]
-    pub redis_url: Option<String>,
-    /// Browser origins allowed to call the API (`https://shop.example`,
-    /// comma-separated; `*` for any); off when unset.
-    #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
-    pub cors_origins: Vec<String>,
     /// Let webhook endpoints name loopback, private, link-local and other
     /// non-public addresses (refused by default: a customer could otherwise
     /// make the service call into its own network).
@@ -266,9 +316,6 @@ pub struct ServeArgs {
     #[arg(long, env = "MANNEQUIN_WEBHOOK_DISABLE_AFTER", default_value = "5d",
           value_parser = crate::webhooks::parse_duration)]
     pub webhook_disable_after: std::time::Duration,
-    /// Requests an account may burst above the rate.
-    #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
-    pub rate_burst: f64,
     /// Which generator makes the images.
     #[arg(
         long,
@@ -348,57 +395,145 @@ pub struct ServeArgs {
     /// CDN); unset: images are served through the API's `/media/` route.
     #[arg(long, env = "MANNEQUIN_S3_PUBLIC_URL")]
     pub s3_public_url: Option<String>,
+    /// Sign image URLs so that they expire: a secret of 32 characters or more,
+    /// the same on every process. `/media/` URLs then carry an HMAC; images
+    /// in S3 get presigned bucket URLs. Unset: image URLs are unguessable but
+    /// public, for good.
+    #[arg(long, env = "MANNEQUIN_MEDIA_SIGNING_KEY", hide_env_values = true, value_parser = signing_key)]
+    pub media_signing_key: Option<String>,
+    /// How long a signed image URL works, at least (units s, m, h, d; at most 7d).
+    #[arg(long, env = "MANNEQUIN_MEDIA_URL_TTL", default_value = "1h", value_parser = url_ttl)]
+    pub media_url_ttl: Duration,
+}
+
+fn signing_key(s: &str) -> Result<String, String> {
+    if s.chars().count() < 32 {
+        return Err(
+            "a signing key needs 32 characters or more (for example `openssl rand -hex 32`)".into(),
+        );
+    }
+    Ok(s.to_string())
+}
+
+fn url_ttl(s: &str) -> Result<Duration, String> {
+    match timeout(s)? {
+        d if d < Duration::from_secs(60) => Err(format!("'{s}' is under a minute")),
+        // Presigned S3 URLs last a week at most.
+        d if d > Duration::from_secs(7 * 86_400) => Err(format!("'{s}' is longer than 7 days")),
+        d => Ok(d),
+    }
+}
+
+/// The database an admin command works on. It must hold mannequin's tables
+/// already unless `--create` is given, so that a mistyped `--data-dir` or URL
+/// is refused (exit code 2) instead of answered from a new, empty database.
+#[derive(Debug, Clone, Args)]
+pub struct AdminDb {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Create the database and its tables if it holds none yet (as `serve`
+    /// and `migrate` do).
+    #[arg(long)]
+    pub create: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Accounts.
+    /// Accounts: list, create, disable, enable.
     #[command(subcommand)]
     Account(AccountCommand),
-    /// API keys.
+    /// API keys: create, list, revoke.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Credits.
+    /// Credits: grant (or remove), show.
     #[command(subcommand)]
     Credits(CreditsCommand),
+    /// An account's ledger, newest entry first.
+    Ledger {
+        #[command(flatten)]
+        db: AdminDb,
+        /// The account (`acct_…`).
+        #[arg(long)]
+        account: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
     /// Check the credit invariants over the whole database; exit 0 only if they hold.
-    Audit(DbArgs),
+    Audit(AdminDb),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Every account with its balance.
+    /// Every account with its balance (and when it was disabled, if it was).
     List {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
     },
+    /// Create an account; prints its id. Give it a key with `admin key create`.
     Create {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
+        /// A name for people (the console shows it).
         #[arg(long)]
         name: String,
+        /// Credits granted at creation.
         #[arg(long, default_value_t = 0)]
         credits: i64,
+    },
+    /// Disable an account: its keys are refused (401) by every server within
+    /// about a second, then its models no worker has started are cancelled
+    /// and refunded. Models already generating finish.
+    Disable {
+        #[command(flatten)]
+        db: AdminDb,
+        /// The account (`acct_…`).
+        #[arg(long)]
+        account: String,
+    },
+    /// Enable a disabled account: its keys that are not revoked or expired
+    /// work again.
+    Enable {
+        #[command(flatten)]
+        db: AdminDb,
+        /// The account (`acct_…`).
+        #[arg(long)]
+        account: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
+    /// Mint a key for an account; prints it once (only its hash is stored).
     Create {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
+        /// The account (`acct_…`).
         #[arg(long)]
         account: String,
-        /// content.read or content.register; repeat for both (default: both).
+        /// content.read, content.register or webhooks.manage; repeat for
+        /// several (default: all).
         #[arg(long = "scope")]
         scopes: Vec<String>,
         /// RFC 3339 time after which the key stops working.
         #[arg(long)]
         expires_at: Option<String>,
     },
+    /// An account's keys: ids, scopes, creation, expiry and revocation (never
+    /// the secrets).
+    List {
+        #[command(flatten)]
+        db: AdminDb,
+        /// The account (`acct_…`).
+        #[arg(long)]
+        account: String,
+    },
+    /// Revoke a key: running servers refuse it within about a second.
     Revoke {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
+        /// The key's id (`keyId` when it was created: the part of the key
+        /// between `mk_live_` and the dot).
         key_id: String,
     },
 }
@@ -408,15 +543,18 @@ pub enum CreditsCommand {
     /// Add credits (a negative amount is an adjustment that removes them).
     Grant {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
+        /// The account (`acct_…`).
         #[arg(long)]
         account: String,
         #[arg(long, allow_hyphen_values = true)]
         amount: i64,
     },
+    /// An account's balances: available, reserved and consumed.
     Show {
         #[command(flatten)]
-        db: DbArgs,
+        db: AdminDb,
+        /// The account (`acct_…`).
         #[arg(long)]
         account: String,
     },
@@ -527,7 +665,7 @@ fn timeout(s: &str) -> Result<Duration, String> {
     }
 }
 
-impl ServeArgs {
+impl WorkerArgs {
     /// Where the operator listener listens, if anywhere: `--metrics-listen`,
     /// or the default of `serve` (`api`) or of `worker`.
     pub fn operator_addr(&self, api: bool) -> Option<SocketAddr> {

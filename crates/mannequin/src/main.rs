@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args, true).await,
-        Command::Worker(args) => serve(args, false).await,
+        Command::Worker(args) => serve(mannequin::config::ServeArgs::for_worker(args), false).await,
         Command::Migrate(db) => {
             init_logs(db.log_format);
             match app::open_store(&db).await {
@@ -70,7 +70,14 @@ async fn main() -> ExitCode {
             }
             Err(e) => {
                 println!("{}", serde_json::json!({"error": e.to_string()}));
-                fail(e)
+                // A database without mannequin's tables: a usage error.
+                match e.downcast_ref::<mannequin::admin::NoSchema>() {
+                    Some(_) => {
+                        eprintln!("mannequin: {e}");
+                        ExitCode::from(2)
+                    }
+                    None => fail(e),
+                }
             }
         },
         Command::Models(args) => match mannequin::client::run(args).await {

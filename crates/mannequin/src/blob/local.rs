@@ -4,19 +4,23 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
+use super::signing::MediaSigner;
 use super::{BlobError, BlobStore, Object, valid_key};
 
 pub struct LocalDisk {
     root: PathBuf,
     /// Base of the URLs, such as `http://127.0.0.1:8080/media`.
     base_url: String,
+    /// Signs URLs so that they expire (`--media-signing-key`).
+    signer: Option<MediaSigner>,
 }
 
 impl LocalDisk {
-    pub fn new(root: PathBuf, base_url: &str) -> LocalDisk {
+    pub fn new(root: PathBuf, base_url: &str, signer: Option<MediaSigner>) -> LocalDisk {
         LocalDisk {
             root,
             base_url: base_url.trim_end_matches('/').to_string(),
+            signer,
         }
     }
 
@@ -83,6 +87,10 @@ impl BlobStore for LocalDisk {
     fn write_url(&self, key: &str, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
         out.write_str(&self.base_url)?;
         out.write_char('/')?;
-        out.write_str(key)
+        out.write_str(key)?;
+        match &self.signer {
+            Some(signer) => signer.write_query(key, crate::clock::now_ms() / 1000, out),
+            None => Ok(()),
+        }
     }
 }

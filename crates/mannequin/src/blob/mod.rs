@@ -6,6 +6,7 @@
 
 pub mod local;
 pub mod s3;
+pub mod signing;
 
 use async_trait::async_trait;
 

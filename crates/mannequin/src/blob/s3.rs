@@ -10,6 +10,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 
+use super::signing::{MediaSigner, Presigner};
 use super::{BlobError, BlobStore, Object, valid_key};
 
 /// Where the bucket is and how to reach it.
@@ -28,6 +29,9 @@ pub struct S3Settings {
 pub struct S3 {
     store: AmazonS3,
     base_url: String,
+    /// The API's `/media` signer (for URLs through the API) and, with it,
+    /// presigned bucket URLs.
+    signed: Option<(MediaSigner, Presigner)>,
 }
 
 fn blob_err(e: object_store::Error) -> BlobError {
@@ -39,7 +43,11 @@ impl S3 {
     /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, or an
     /// instance role). `api_media_url` is the API's `/media` base, used when the
     /// settings name no public URL.
-    pub fn new(settings: &S3Settings, api_media_url: &str) -> Result<S3, BlobError> {
+    pub fn new(
+        settings: &S3Settings,
+        api_media_url: &str,
+        signer: Option<MediaSigner>,
+    ) -> Result<S3, BlobError> {
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&settings.bucket)
             .with_region(&settings.region)
@@ -56,7 +64,25 @@ impl S3 {
             .unwrap_or(api_media_url)
             .trim_end_matches('/')
             .to_string();
-        Ok(S3 { store, base_url })
+        let signed = match signer {
+            Some(signer) => {
+                if settings.public_url.is_some() {
+                    return Err(BlobError(
+                        "--s3-public-url serves a public bucket; with --media-signing-key images \
+                         get presigned URLs of the bucket itself: set one or the other"
+                            .into(),
+                    ));
+                }
+                let presigner = presigner(settings, signer.ttl)?;
+                Some((signer, presigner))
+            }
+            None => None,
+        };
+        Ok(S3 {
+            store,
+            base_url,
+            signed,
+        })
     }
 
     fn path(key: &str) -> Result<Path, BlobError> {
@@ -114,8 +140,49 @@ impl BlobStore for S3 {
     }
 
     fn write_url(&self, key: &str, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        if let Some((_, presigner)) = &self.signed {
+            return presigner.write_url(key, crate::clock::now_ms() / 1000, out);
+        }
         out.write_str(&self.base_url)?;
         out.write_char('/')?;
         out.write_str(key)
     }
+}
+
+/// The presigner for the bucket: static credentials from the environment
+/// (presigning needs them at hand), the bucket's origin as the settings name it.
+fn presigner(settings: &S3Settings, ttl: std::time::Duration) -> Result<Presigner, BlobError> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(access_key_id), Some(secret_access_key)) =
+        (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+    else {
+        return Err(BlobError(
+            "presigned image URLs (--media-signing-key) need AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY in the environment"
+                .into(),
+        ));
+    };
+    let endpoint = settings
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", settings.region));
+    let endpoint = endpoint.trim_end_matches('/');
+    let (origin, prefix) = if settings.path_style {
+        (endpoint.to_string(), format!("/{}", settings.bucket))
+    } else {
+        let (scheme, host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+        (
+            format!("{scheme}://{}.{host}", settings.bucket),
+            String::new(),
+        )
+    };
+    Ok(Presigner {
+        access_key_id,
+        secret_access_key,
+        session_token: var("AWS_SESSION_TOKEN"),
+        region: settings.region.clone(),
+        origin,
+        prefix,
+        ttl,
+    })
 }

@@ -35,6 +35,8 @@ pub enum ApiError {
     /// `/metrics` without its bearer token: 401.
     MetricsToken,
     MissingScope(Scope),
+    /// A signed image URL without its signature, or past its expiry: 403.
+    MediaLink(crate::blob::signing::Refused),
     NotFound,
     InsufficientCredits {
         required: Credits,
@@ -127,6 +129,16 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "missing_scope",
                 format!("Missing required scope: '{}'.", s.as_str()),
+            ),
+            ApiError::MediaLink(crate::blob::signing::Refused::BadSignature) => (
+                StatusCode::FORBIDDEN,
+                "invalid_signature",
+                "This image URL is not signed, or its signature does not match.".into(),
+            ),
+            ApiError::MediaLink(crate::blob::signing::Refused::Expired) => (
+                StatusCode::FORBIDDEN,
+                "link_expired",
+                "This image URL has expired; read the model again for a fresh one.".into(),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".into()),
             ApiError::InsufficientCredits {

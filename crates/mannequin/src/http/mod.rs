@@ -67,6 +67,8 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// Whether `/media/` serves images from the blob store.
     pub serve_media: bool,
+    /// With `--media-signing-key`: `/media/` asks for a URL's signature.
+    pub media_signer: Option<crate::blob::signing::MediaSigner>,
     /// Why this process's worker is paused, when it runs one.
     pub worker_paused: Option<tokio::sync::watch::Receiver<Option<String>>>,
     /// The queue this process's worker pulls from, when it is NATS (the API

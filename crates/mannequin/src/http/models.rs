@@ -438,7 +438,7 @@ mod tests {
     /// null), ours only when they hold something, strings escaped.
     #[test]
     fn an_item_is_written_in_the_contracts_order_leaving_out_what_is_absent() {
-        let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media");
+        let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media", None);
         let bare = serde_json::to_string(&ModelItem::new(&blobs, row(None, None))).unwrap();
         assert_eq!(
             bare,
@@ -469,7 +469,7 @@ mod tests {
             seed in proptest::option::of(any::<i64>()),
             created_at in 0i64..253_402_300_799_999,
         ) {
-            let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media");
+            let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media", None);
             let row = ModelRef {
                 name: &name,
                 thumb_key: thumb.as_deref(),

@@ -1,7 +1,7 @@
 //! Health, readiness, metrics and media.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -110,15 +110,40 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
     sent.len() == token.len() && bool::from(sent.as_bytes().ct_eq(token.as_bytes()))
 }
 
+/// A signed image URL's query.
+#[derive(serde::Deserialize)]
+pub struct MediaQuery {
+    expires: Option<String>,
+    signature: Option<String>,
+}
+
 /// Images by key. Keys hold the model id, so the bytes under a key never change:
 /// clients and CDNs may cache them for good.
+///
+/// With `--media-signing-key`, a URL works only with its `expires` and
+/// `signature` and until then, and may be cached only that long.
 pub async fn media(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    Query(query): Query<MediaQuery>,
 ) -> Result<Response, ApiError> {
     if !blob::valid_key(&key) {
         return Err(ApiError::NotFound);
     }
+    let cache = match &state.media_signer {
+        None => "public, max-age=31536000, immutable".to_string(),
+        Some(signer) => {
+            let left = signer
+                .check(
+                    &key,
+                    query.expires.as_deref(),
+                    query.signature.as_deref(),
+                    crate::clock::now_ms() / 1000,
+                )
+                .map_err(ApiError::MediaLink)?;
+            format!("private, max-age={left}")
+        }
+    };
     let bytes = state
         .blobs
         .get(&key)
@@ -132,7 +157,7 @@ pub async fn media(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, blob::content_type(&key)),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::CACHE_CONTROL, cache.as_str()),
         ],
         bytes,
     )

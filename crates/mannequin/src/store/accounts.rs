@@ -6,7 +6,8 @@ use mannequin_domain::ids::AccountId;
 
 use super::db::{Bytes, Columns, Int, OptInt, Text};
 use super::ledger::{self, Entry};
-use super::{AccountSummary, KeyRecord, NewKey, Store, StoreError, StoreResult, Tx};
+use super::{AccountSummary, KeyRecord, KeySummary, NewKey, Store, StoreError, StoreResult, Tx};
+use mannequin_domain::time::format_millis;
 
 impl Store {
     /// Creates an account, granting `credits` through the ledger.
@@ -61,7 +62,7 @@ impl Store {
     pub async fn list_accounts(&self) -> StoreResult<Vec<AccountSummary>> {
         self.pools
             .fetch(
-                "SELECT id, name, available, reserved, consumed FROM accounts
+                "SELECT id, name, available, reserved, consumed, disabled_at FROM accounts
                  ORDER BY created_at, id",
                 &[],
                 |c| {
@@ -69,6 +70,7 @@ impl Store {
                         account_id: AccountId::trusted(c.text()?),
                         name: c.text()?,
                         balances: balances(c)?,
+                        disabled_at: c.opt_int()?.map(format_millis),
                     })
                 },
             )
@@ -140,8 +142,10 @@ impl Store {
         let found = self
             .pools
             .fetch(
-                "SELECT id, account_id, secret_hash, scopes, expires_at, revoked_at
-                 FROM api_keys WHERE id = $1",
+                // A disabled account's keys read as revoked when it was disabled.
+                "SELECT k.id, k.account_id, k.secret_hash, k.scopes, k.expires_at,
+                     COALESCE(k.revoked_at, a.disabled_at)
+                 FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = $1",
                 &[Text(key_id)],
                 |c| {
                     Ok(KeyRecord {
@@ -160,6 +164,53 @@ impl Store {
             self.keys.put(record, read_at);
         }
         Ok(found)
+    }
+
+    /// The account's keys, oldest first, without their secrets.
+    pub async fn list_keys(&self, account: &AccountId) -> StoreResult<Vec<KeySummary>> {
+        self.pools
+            .fetch(
+                "SELECT id, scopes, created_at, expires_at, revoked_at FROM api_keys
+                 WHERE account_id = $1 ORDER BY created_at, id",
+                &[Text(account.as_str())],
+                |c| {
+                    Ok(KeySummary {
+                        key_id: c.text()?,
+                        scopes: c.text()?.split_whitespace().map(str::to_string).collect(),
+                        created_at: format_millis(c.int()?),
+                        expires_at: c.opt_int()?.map(format_millis),
+                        revoked_at: c.opt_int()?.map(format_millis),
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Disables the account (`Some(now)`: its keys are refused from then on)
+    /// or enables it again (`None`); false for an unknown account. Keys other
+    /// processes read stay good for up to [`super::KEY_TTL`].
+    pub async fn set_account_disabled(
+        &self,
+        account: &AccountId,
+        disabled_at: Option<i64>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let found = tx
+            .fetch_one(
+                "SELECT id FROM accounts WHERE id = $1",
+                &[Text(account.as_str())],
+                |_| Ok(()),
+            )
+            .await?;
+        // Disabling twice keeps the first time.
+        let sql = match disabled_at {
+            Some(_) => "UPDATE accounts SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2",
+            None => "UPDATE accounts SET disabled_at = $1 WHERE id = $2",
+        };
+        tx.execute(sql, &[OptInt(disabled_at), Text(account.as_str())])
+            .await?;
+        tx.commit().await?;
+        Ok(found.is_some())
     }
 
     /// Revokes a key; false when there is no such key.

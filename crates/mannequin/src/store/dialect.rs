@@ -129,6 +129,11 @@ pub static SQLITE: Dialect = Dialect {
             "register many",
             include_str!("../../migrations/sqlite/0008_register_many.sql"),
         ),
+        (
+            9,
+            "account disabled",
+            include_str!("../../migrations/sqlite/0009_account_disabled.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -218,6 +223,11 @@ pub static POSTGRES: Dialect = Dialect {
             8,
             "register many",
             include_str!("../../migrations/postgres/0008_register_many.sql"),
+        ),
+        (
+            9,
+            "account disabled",
+            include_str!("../../migrations/postgres/0009_account_disabled.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

@@ -116,6 +116,17 @@ impl Store {
         self.pools.begin().await
     }
 
+    /// Whether the database holds mannequin's tables (a migrated database).
+    pub async fn has_schema(&self) -> StoreResult<bool> {
+        let found = self
+            .pools
+            .fetch(self.dialect.table_exists, &[db::Text("accounts")], |_| {
+                Ok(())
+            })
+            .await?;
+        Ok(!found.is_empty())
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> StoreResult<()> {
         self.pools.fetch("SELECT 1", &[], |_| Ok(())).await?;

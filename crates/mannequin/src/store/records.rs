@@ -14,6 +14,20 @@ pub struct AccountSummary {
     pub name: String,
     #[serde(flatten)]
     pub balances: Balances,
+    /// When an operator disabled the account (its keys are refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+}
+
+/// A key as an operator sees it: never its secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySummary {
+    pub key_id: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
 }
 
 /// What a stored key says about itself; the caller checks the secret and times.

@@ -196,23 +196,60 @@ impl Store {
             CancelTarget::Model(id) => ("id", id.as_str()),
             CancelTarget::Batch(id) => ("batch_id", id.as_str()),
         };
+        let sql = format!(
+            "SELECT m.id, m.price, b.correlation_id
+             FROM models m JOIN batches b ON b.id = m.batch_id
+             WHERE m.account_id = $1 AND m.{column} = $2 ORDER BY m.position"
+        );
+        let cancelled = self
+            .cancel_where(
+                &sql,
+                &[Text(account.as_str()), Text(id)],
+                "cancelled by the client",
+                now,
+            )
+            .await?;
+        Ok(cancelled)
+    }
+
+    /// Cancels every model of the account that no worker has started, with
+    /// `reason`, refunding each, in one transaction.
+    pub async fn cancel_all_pending(
+        &self,
+        account: &AccountId,
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<Vec<CancelledModel>> {
+        let sql = format!(
+            "SELECT m.id, m.price, b.correlation_id
+             FROM models m JOIN batches b ON b.id = m.batch_id
+             WHERE m.account_id = $1 AND m.status = '{}' ORDER BY m.created_at, m.position",
+            ModelStatus::Pending.as_str()
+        );
+        let cancelled = self
+            .cancel_where(&sql, &[Text(account.as_str())], reason, now)
+            .await?;
+        Ok(cancelled.unwrap_or_default())
+    }
+
+    /// Cancels the models `sql` selects (id, price, correlation id) that are
+    /// still PENDING; `None` when it selects none.
+    async fn cancel_where(
+        &self,
+        sql: &str,
+        params: &[super::db::Bind<'_>],
+        reason: &str,
+        now: i64,
+    ) -> StoreResult<Option<Vec<CancelledModel>>> {
         let mut tx = self.begin().await?;
         let models = tx
-            .fetch(
-                &format!(
-                    "SELECT m.id, m.price, b.correlation_id
-                     FROM models m JOIN batches b ON b.id = m.batch_id
-                     WHERE m.account_id = $1 AND m.{column} = $2 ORDER BY m.position"
-                ),
-                &[Text(account.as_str()), Text(id)],
-                |c| {
-                    Ok((
-                        ModelId::trusted(c.text()?),
-                        Credits::new(c.int()?),
-                        c.text()?,
-                    ))
-                },
-            )
+            .fetch(sql, params, |c| {
+                Ok((
+                    ModelId::trusted(c.text()?),
+                    Credits::new(c.int()?),
+                    c.text()?,
+                ))
+            })
             .await?;
         if models.is_empty() {
             return Ok(None);
@@ -222,7 +259,7 @@ impl Store {
             .iter()
             .map(|(model_id, _, correlation_id)| ToSettle {
                 model_id,
-                reason: Some("cancelled by the client"),
+                reason: Some(reason),
                 images: None,
                 correlation_id,
                 generation: None,

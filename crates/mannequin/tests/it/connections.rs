@@ -373,6 +373,16 @@ fn serve_under_1024_files(
     (child, url, key.expect("a starter key"))
 }
 
+/// A child process that a failing assertion does not leave running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// One plain request on a connection of its own: the status line.
 fn credits_status(addr: &str, key: &str) -> String {
     use std::io::{Read, Write};
@@ -394,7 +404,8 @@ fn under_an_open_file_limit_of_1024_idle_connections_starve_no_one() {
     for extra in [&[][..], &["--max-connections", "5000"][..]] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
-        let (mut child, addr, key) = serve_under_1024_files(dir.path(), &log, extra);
+        let (child, addr, key) = serve_under_1024_files(dir.path(), &log, extra);
+        let mut child = KillOnDrop(child);
         let idle: Vec<_> = (0..1100)
             .map(|_| std::net::TcpStream::connect(&addr).unwrap())
             .collect();
@@ -402,8 +413,8 @@ fn under_an_open_file_limit_of_1024_idle_connections_starve_no_one() {
         // process may open: the idlest were closed to make room.
         assert_eq!(credits_status(&addr, &key), "HTTP/1.1 200 OK", "{extra:?}");
         assert_eq!(credits_status(&addr, &key), "HTTP/1.1 200 OK", "{extra:?}");
-        let _ = child.kill();
-        let _ = child.wait();
+        let _ = child.0.kill();
+        let _ = child.0.wait();
         drop(idle);
         let log = std::fs::read_to_string(&log).unwrap();
         // The limit leaves files to spare: accepting never failed.

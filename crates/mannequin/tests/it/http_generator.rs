@@ -132,7 +132,7 @@ async fn refused_settings_do_not_use_up_the_starter_bootstrap() {
     };
     // The API with an in-process worker whose generator is misconfigured.
     let mut bad = crate::helpers::serve_args(dir.path(), &["--generator", "http"]);
-    bad.no_worker = false;
+    bad.api.no_worker = false;
     assert!(
         mannequin::app::start(&bad, true, overrides().await)
             .await

@@ -3,6 +3,7 @@
 //! every backend. `helpers` starts apps; `services` reaches PostgreSQL, NATS
 //! and S3 (skipped loudly outside CI when missing, failing under CI).
 
+mod admin;
 mod api;
 mod browser;
 mod connections;

@@ -12,15 +12,15 @@ use crate::helpers::metric;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mannequin");
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     /// What the server printed on stdout before it listened.
     banner: Vec<String>,
 }
 
 impl Server {
-    fn start(data: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(data: &Path, extra: &[&str]) -> Server {
         Self::start_logging(data, extra, None)
     }
 
@@ -60,7 +60,7 @@ impl Server {
         Server { child, url, banner }
     }
 
-    fn api_key(&self) -> Option<String> {
+    pub(crate) fn api_key(&self) -> Option<String> {
         self.banner
             .iter()
             .map(|l| l.trim())
@@ -152,7 +152,7 @@ async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &
     assert_eq!(res.status(), 200);
 }
 
-fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
+pub(crate) fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
     let out = Command::new(BIN)
         .arg("admin")
         .args(args)
@@ -452,6 +452,7 @@ async fn admin_commands_manage_accounts_keys_and_credits() {
             "Studio North",
             "--credits",
             "50",
+            "--create",
         ],
     );
     assert!(ok);

@@ -675,6 +675,8 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
         "DROP INDEX batches_account",
+        // Nor of version 9's disabled accounts.
+        "ALTER TABLE accounts DROP COLUMN disabled_at",
         // And it still had the index on open models that version 7 drops.
         "CREATE INDEX models_reservation_open ON models (reservation_id)
              WHERE status IN ('PENDING', 'PROCESSING')",
@@ -705,7 +707,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -765,7 +767,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7, 8]
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);

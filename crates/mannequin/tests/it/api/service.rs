@@ -430,3 +430,77 @@ async fn the_docs_page_works_offline_and_the_description_names_this_server() {
         }
     }
 }
+
+#[tokio::test]
+async fn signed_image_urls_work_until_they_expire_and_not_otherwise() {
+    let app = TestApp::start_with(
+        &[
+            "--media-signing-key",
+            "0123456789abcdef0123456789abcdef",
+            "--media-url-ttl",
+            "1h",
+        ],
+        None,
+    )
+    .await;
+    app.register_ok(&app.key, "woman, casual", 1).await;
+    app.drain().await;
+    let (_, list) = app.list(&app.key, "").await;
+    let thumb = list["models"][0]["thumbnail"].as_str().unwrap().to_string();
+    let fetch = |url: String| {
+        let c = app.client.clone();
+        async move { c.get(url).send().await.unwrap() }
+    };
+    let res = fetch(thumb.clone()).await;
+    assert_eq!(res.status(), 200, "{thumb}");
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    if !thumb.contains("/media/") {
+        // On S3 the URL is the bucket's own, presigned.
+        assert!(thumb.contains("X-Amz-Signature="), "{thumb}");
+        return;
+    }
+    let cache = res.headers()["cache-control"].to_str().unwrap().to_string();
+    let age: u64 = cache
+        .strip_prefix("private, max-age=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3600..=3600 + 900).contains(&age), "{cache}");
+    let (path, query) = thumb.split_once('?').unwrap();
+    assert!(
+        query.starts_with("expires=") && query.contains("&signature="),
+        "{query}"
+    );
+    // Without the signature, with another one, with a later expiry, for
+    // another image: refused.
+    expect_error(fetch(path.to_string()).await, 403, "invalid_signature").await;
+    let (expires, signature) = query.split_once("&signature=").unwrap();
+    let flipped = format!(
+        "{}{}",
+        if signature.starts_with('0') { "1" } else { "0" },
+        &signature[1..]
+    );
+    expect_error(
+        fetch(format!("{path}?{expires}&signature={flipped}")).await,
+        403,
+        "invalid_signature",
+    )
+    .await;
+    let at: i64 = expires.trim_start_matches("expires=").parse().unwrap();
+    expect_error(
+        fetch(format!("{path}?expires={}&signature={signature}", at + 900)).await,
+        403,
+        "invalid_signature",
+    )
+    .await;
+    let image = list["models"][0]["image"].as_str().unwrap();
+    let other_path = image.split_once('?').unwrap().0;
+    expect_error(
+        fetch(format!("{other_path}?{query}")).await,
+        403,
+        "invalid_signature",
+    )
+    .await;
+    // The full image's own URL works.
+    assert_eq!(fetch(image.to_string()).await.status(), 200);
+}

@@ -610,6 +610,7 @@ async fn a_dispatcher_refuses_loopback_targets_unless_allowed() {
         Arc::new(LocalDisk::new(
             app.dir.path().join("media"),
             "http://127.0.0.1/media",
+            None,
         )),
         Arc::new(Metrics::default()),
         webhooks::Settings::default(),
