@@ -67,7 +67,8 @@ list_part() {
     psql -q "$pg/postgres" -c "CREATE DATABASE $db"
     export MANNEQUIN_DATABASE_URL="$pg/$db"
   fi
-  account=$($bin admin account create --create --name compare --credits 0 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+  $bin migrate >/dev/null   # an older binary's admin has no --create
+  account=$($bin admin account create --name compare --credits 0 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
   key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
   $bin bench-fill --account "$account" --models "$models" >/dev/null
   [ "$stack" != scale ] || psql -q "$MANNEQUIN_DATABASE_URL" -c "ANALYZE"
@@ -150,7 +151,8 @@ pipeline_part() {
   psql -q "$pg/postgres" -c "CREATE DATABASE ${db}_pipe"
   (
     export MANNEQUIN_DATABASE_URL="$pg/${db}_pipe" MANNEQUIN_DATA_DIR="$media"
-    account=$($bin admin account create --create --name pipeline --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+    $bin migrate >/dev/null   # an older binary's admin has no --create
+    account=$($bin admin account create --name pipeline --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
     key=$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')
     $bin serve --listen "127.0.0.1:$((port + 4))" --no-bootstrap --no-worker >/dev/null &
     api=$!
@@ -186,7 +188,8 @@ register_part() {
       export MANNEQUIN_DATA_DIR="$dir"
       if [ -n "$url" ]; then export MANNEQUIN_DATABASE_URL="$url"; else unset MANNEQUIN_DATABASE_URL; fi
       for _ in $(seq "$2"); do
-        account=$($bin admin account create --create --name register --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
+        $bin migrate >/dev/null   # an older binary's admin has no --create
+        account=$($bin admin account create --name register --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
         keys="$keys${keys:+,}$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')"
       done
       $bin serve --listen "127.0.0.1:$((port + 5))" --no-bootstrap --no-worker >/dev/null &

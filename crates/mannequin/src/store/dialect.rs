@@ -74,7 +74,7 @@ pub static SQLITE: Dialect = Dialect {
                              ORDER BY lease_expires_at LIMIT $4)
              UNION ALL
              SELECT id FROM (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3
-                             ORDER BY run_at LIMIT $4)
+                             ORDER BY fair_at LIMIT $4)
              LIMIT $4)
          RETURNING id, model_id, correlation_id, attempts, max_attempts, deliveries",
     claim_outbox: "UPDATE jobs SET relay_until = $1
@@ -134,6 +134,11 @@ pub static SQLITE: Dialect = Dialect {
             "account disabled",
             include_str!("../../migrations/sqlite/0009_account_disabled.sql"),
         ),
+        (
+            10,
+            "fair queue",
+            include_str!("../../migrations/sqlite/0010_fair_queue.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -158,9 +163,9 @@ pub static POSTGRES: Dialect = Dialect {
                AND deliveries < max_attempts + 5
              ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED),
          due AS (
-             SELECT id, 1 AS k, run_at AS t FROM jobs
+             SELECT id, 1 AS k, fair_at AS t FROM jobs
              WHERE state = 'queued' AND run_at <= $3
-             ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+             ORDER BY fair_at LIMIT $4 FOR UPDATE SKIP LOCKED),
          picked AS (
              SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM due) both_kinds
              ORDER BY k, t LIMIT $4)
@@ -228,6 +233,11 @@ pub static POSTGRES: Dialect = Dialect {
             9,
             "account disabled",
             include_str!("../../migrations/postgres/0009_account_disabled.sql"),
+        ),
+        (
+            10,
+            "fair queue",
+            include_str!("../../migrations/postgres/0010_fair_queue.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

@@ -348,6 +348,26 @@ async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
     })
 }
 
+/// The first fair tag of a registration of `account` (start-time fair
+/// queuing): not before the account's own next tag, nor before the tag at
+/// the head of the queue (the highest handed out, when nothing is queued).
+/// Claims take jobs by tag, so accounts with work queued take turns.
+async fn fair_start(tx: &mut Tx, account: &str, now: i64) -> StoreResult<i64> {
+    let (own, head, highest) = tx
+        .fetch_one(
+            "SELECT queue_tag,
+                 (SELECT fair_at FROM jobs WHERE state = $2 AND run_at <= $3
+                  ORDER BY fair_at LIMIT 1),
+                 (SELECT MAX(queue_tag) FROM accounts)
+             FROM accounts WHERE id = $1",
+            &[Text(account), Text(JobState::Queued.as_str()), Int(now)],
+            |c| Ok((c.int()?, c.opt_int()?, c.opt_int()?)),
+        )
+        .await?
+        .unwrap_or_default();
+    Ok(own.max(head.or(highest).unwrap_or(0)))
+}
+
 /// Writes the batch, its reservation, models, jobs and idempotency key.
 async fn insert_batch(
     tx: &mut Tx,
@@ -420,8 +440,9 @@ async fn insert_batch(
     )
     .await?;
     let max_attempts = i64::from(b.max_attempts);
-    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 8);
-    for m in &b.models {
+    let start = fair_start(tx, account, now).await?;
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 9);
+    for (i, m) in b.models.iter().enumerate() {
         binds.extend([
             Text(m.job_id.as_str()),
             Text(m.id.as_str()),
@@ -431,16 +452,22 @@ async fn insert_batch(
             Int(now),
             Int(now),
             Int(now),
+            Int(start + i as i64),
         ]);
     }
     tx.execute(
         &format!(
             "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at,
-                 created_at, updated_at)
+                 created_at, updated_at, fair_at)
              VALUES {}",
-            values_rows("(?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
         ),
         &binds,
+    )
+    .await?;
+    tx.execute(
+        "UPDATE accounts SET queue_tag = $1 WHERE id = $2 AND queue_tag < $1",
+        &[Int(start + b.models.len() as i64), Text(account)],
     )
     .await?;
     if let Some(idem) = &b.idempotency {

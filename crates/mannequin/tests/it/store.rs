@@ -675,8 +675,13 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
         "DROP INDEX batches_account",
-        // Nor of version 9's disabled accounts.
+        // Nor of version 9's disabled accounts, nor of version 10's fair queue.
         "ALTER TABLE accounts DROP COLUMN disabled_at",
+        "DROP INDEX jobs_fair",
+        "DROP INDEX accounts_queue_tag",
+        "ALTER TABLE jobs DROP COLUMN fair_at",
+        "ALTER TABLE accounts DROP COLUMN queue_tag",
+        "CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'queued'",
         // And it still had the index on open models that version 7 drops.
         "CREATE INDEX models_reservation_open ON models (reservation_id)
              WHERE status IN ('PENDING', 'PROCESSING')",
@@ -707,7 +712,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -767,7 +772,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
@@ -953,4 +958,71 @@ async fn an_account_filled_for_benchmarks_lists_like_any(store: &Store) {
 #[tokio::test]
 async fn an_account_filled_for_benchmarks_lists_like_any_on_every_dialect() {
     on_every_dialect(an_account_filled_for_benchmarks_lists_like_any).await;
+}
+
+/// One account's backlog does not hold back another's work: A queues 2,000
+/// models, then B 20; claiming in rounds of 8 (a worker's slots), every one
+/// of B's is claimed before A's 500th.
+async fn a_backlog_does_not_hold_back_another_account(store: &Store) {
+    let a = account(store, 20_100).await;
+    let b = account(store, 200).await;
+    let deadline = now_ms() + 3_600_000;
+    for _ in 0..100 {
+        store
+            .register_batch(&batch(&a, 20, deadline), now_ms())
+            .await
+            .unwrap();
+    }
+    // Some of A's work is under way when B arrives.
+    let mut claimed_a = claim(store, "w", 40, 60_000).await.len();
+    assert_eq!(claimed_a, 40);
+    store
+        .register_batch(&batch(&b, 20, deadline), now_ms())
+        .await
+        .unwrap();
+    let mut claimed_b = 0;
+    while claimed_b < 20 {
+        let round = claim(store, "w", 8, 60_000).await;
+        assert!(!round.is_empty());
+        for job in round {
+            if job.account_id == b {
+                claimed_b += 1;
+            } else {
+                assert_eq!(job.account_id, a);
+                claimed_a += 1;
+            }
+        }
+    }
+    assert!(claimed_a < 500, "B's 20 took until A's {claimed_a}th");
+    // Turns, not precedence: A kept going meanwhile, about one for one.
+    assert!(claimed_a >= 40 + 15, "A waited: {claimed_a}");
+
+    // An account that queued a lot before, with nothing queued now, is not
+    // held back for it: a newcomer and it take turns again.
+    let rest = claim(store, "w", 5000, 60_000).await;
+    assert_eq!(claimed_a + rest.len(), 2000);
+    let c = account(store, 200).await;
+    store
+        .register_batch(&batch(&c, 10, deadline), now_ms())
+        .await
+        .unwrap();
+    store
+        .register_batch(&batch(&a, 10, deadline), now_ms())
+        .await
+        .unwrap();
+    let next: Vec<AccountId> = claim(store, "w", 10, 60_000)
+        .await
+        .into_iter()
+        .map(|j| j.account_id)
+        .collect();
+    let from_a = next.iter().filter(|x| **x == a).count();
+    assert!(
+        (3..=7).contains(&from_a),
+        "{from_a} of the first 10 were A's"
+    );
+}
+
+#[tokio::test]
+async fn a_backlog_does_not_hold_back_another_account_on_every_dialect() {
+    on_every_dialect(a_backlog_does_not_hold_back_another_account).await;
 }

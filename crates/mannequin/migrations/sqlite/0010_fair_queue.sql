@@ -1,0 +1,10 @@
+-- Claims take queued jobs by a fair tag, not by age: one account's backlog no
+-- longer holds back another's work. A registration's jobs get consecutive tags
+-- starting at the later of the account's own next tag and the tag at the head
+-- of the queue (or, with the queue empty, the highest tag handed out), so
+-- accounts with work queued take turns, job by job (start-time fair queuing).
+ALTER TABLE jobs ADD COLUMN fair_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN queue_tag INTEGER NOT NULL DEFAULT 0;
+DROP INDEX jobs_ready;
+CREATE INDEX jobs_fair ON jobs (fair_at) WHERE state = 'queued';
+CREATE INDEX accounts_queue_tag ON accounts (queue_tag);
