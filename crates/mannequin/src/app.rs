@@ -236,6 +236,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                     stream: args.nats_stream.clone(),
                     ack_wait: lease,
                     max_attempts: args.max_attempts,
+                    window: args.nats_window,
                 },
                 store.clone(),
                 metrics.clone(),

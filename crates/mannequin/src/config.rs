@@ -371,6 +371,12 @@ pub struct WorkerArgs {
     /// JetStream stream name; installations sharing one NATS use different names.
     #[arg(long, env = "MANNEQUIN_NATS_STREAM", default_value = "mannequin-jobs")]
     pub nats_stream: String,
+    /// Jobs handed to NATS that no worker has started, at most; the rest wait
+    /// in the outbox in fair order. Above the workers' total concurrency;
+    /// smaller is fairer between accounts, larger takes fewer relay trips.
+    #[arg(long, env = "MANNEQUIN_NATS_WINDOW", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub nats_window: u32,
     /// Where images are stored.
     #[arg(
         long,

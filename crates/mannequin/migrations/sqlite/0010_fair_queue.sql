@@ -8,3 +8,9 @@ ALTER TABLE accounts ADD COLUMN queue_tag INTEGER NOT NULL DEFAULT 0;
 DROP INDEX jobs_ready;
 CREATE INDEX jobs_fair ON jobs (fair_at) WHERE state = 'queued';
 CREATE INDEX accounts_queue_tag ON accounts (queue_tag);
+-- With NATS the relay hands jobs to the stream in the same order, and only a
+-- window of them at a time (the jobs published and not started yet are
+-- counted), so the stream's order is fair too.
+DROP INDEX jobs_outbox;
+CREATE INDEX jobs_outbox ON jobs (fair_at) WHERE published_at IS NULL AND state = 'queued';
+CREATE INDEX jobs_published ON jobs (published_at) WHERE published_at IS NOT NULL AND state = 'queued';

@@ -38,6 +38,9 @@ pub struct NatsSettings {
     /// Attempts per job (the database counts them); deliveries are capped at
     /// this plus [`CRASH_ALLOWANCE`].
     pub max_attempts: u32,
+    /// Jobs in the stream that no worker has started, at most: the rest wait
+    /// in the outbox, in fair order.
+    pub window: u32,
 }
 
 pub struct NatsQueue {
@@ -102,6 +105,11 @@ impl NatsQueue {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Jobs the stream may hold that no worker has started.
+    pub(crate) fn window(&self) -> u32 {
+        self.settings.window
     }
 
     /// The stream and the durable consumer, created if missing. Several

@@ -35,15 +35,21 @@ pub async fn relay(queue: Arc<NatsQueue>, wake: Arc<Notify>, mut shutdown: watch
     };
     loop {
         let delay = match relay_once(&queue).await {
-            Ok(n) => {
+            Ok(pass) => {
                 if away && queue.ensure().await.is_ok() {
                     away = false;
                     info!("NATS is reachable; relaying the outbox");
                 }
-                if n > 0 && !*shutdown.borrow() {
+                if pass.published > 0 && !*shutdown.borrow() {
                     continue;
                 }
-                Duration::from_secs(1)
+                // A full window empties as workers start jobs, in this
+                // process or others: look again soon.
+                if pass.window_full {
+                    WINDOW_POLL
+                } else {
+                    Duration::from_secs(1)
+                }
             }
             Err(e) => {
                 if !away {
@@ -64,18 +70,52 @@ pub async fn relay(queue: Arc<NatsQueue>, wake: Arc<Notify>, mut shutdown: watch
     }
 }
 
-/// One pass: takes a batch of the outbox, publishes it, records what was
-/// published. Returns how many were published.
-pub async fn relay_once(queue: &NatsQueue) -> Result<usize, QueueError> {
+/// What one relay pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub published: usize,
+    /// The stream holds the window's worth of jobs not started yet.
+    pub window_full: bool,
+}
+
+/// How long a published job that no worker started counts in the window.
+const WINDOW_MEMORY_MS: i64 = 10 * 60_000;
+
+/// How often a relay whose window is full looks again.
+const WINDOW_POLL: Duration = Duration::from_millis(20);
+
+/// One pass: takes what fits in the window of the outbox (in fair order),
+/// publishes it, records what was published.
+pub async fn relay_once(queue: &NatsQueue) -> Result<Pass, QueueError> {
     let store = queue.store();
+    // A job published long ago and still not started has most likely lost
+    // its message (a stream purged or recreated): it stops holding the window.
+    let waiting = store.published_waiting(now_ms() - WINDOW_MEMORY_MS).await?;
+    let room = u64::from(queue.window()).saturating_sub(waiting);
+    if room == 0 {
+        return Ok(Pass {
+            published: 0,
+            window_full: true,
+        });
+    }
     let now = now_ms();
     let jobs = store
-        .claim_outbox(RELAY_BATCH, now, now + RELAY_HOLD_MS)
+        .claim_outbox(
+            room.min(u64::from(RELAY_BATCH)) as u32,
+            now,
+            now + RELAY_HOLD_MS,
+        )
         .await?;
     if jobs.is_empty() {
-        return Ok(0);
+        return Ok(Pass {
+            published: 0,
+            window_full: false,
+        });
     }
     let published = queue.publish(&jobs).await?;
     store.mark_published(&published, now_ms()).await?;
-    Ok(published.len())
+    Ok(Pass {
+        published: published.len(),
+        window_full: published.len() as u64 >= room,
+    })
 }

@@ -81,7 +81,7 @@ pub static SQLITE: Dialect = Dialect {
          WHERE id IN (SELECT id FROM jobs
                       WHERE published_at IS NULL AND state = 'queued'
                         AND (relay_until IS NULL OR relay_until <= $2)
-                      ORDER BY created_at LIMIT $3)
+                      ORDER BY fair_at LIMIT $3)
          RETURNING id, deliveries",
     claim_deliveries: "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM webhook_deliveries
@@ -178,7 +178,7 @@ pub static POSTGRES: Dialect = Dialect {
              SELECT id FROM jobs
              WHERE published_at IS NULL AND state = 'queued'
                AND (relay_until IS NULL OR relay_until <= $2)
-             ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+             ORDER BY fair_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET relay_until = $1 FROM picked WHERE jobs.id = picked.id
          RETURNING jobs.id, jobs.deliveries",
     claim_deliveries: "WITH picked AS (

@@ -16,7 +16,20 @@ pub struct Unpublished {
 }
 
 impl Store {
-    /// Takes up to `max` queued jobs not yet published, oldest first, for
+    /// Jobs handed to the queue since `since` that no worker has started yet.
+    pub async fn published_waiting(&self, since: i64) -> StoreResult<u64> {
+        let n = self
+            .pools
+            .fetch_fresh(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND published_at > $1",
+                &[Int(since)],
+                |c| c.int(),
+            )
+            .await?;
+        Ok(n.first().copied().unwrap_or(0).max(0) as u64)
+    }
+
+    /// Takes up to `max` queued jobs not yet published, in fair order, for
     /// `until` (another relay skips them until then).
     pub async fn claim_outbox(
         &self,

@@ -289,3 +289,86 @@ async fn a_job_whose_message_was_lost_is_published_again_and_made_once() {
     assert_eq!(app.balance(&account).await, (90, 0, 10));
     app.audit().await;
 }
+
+/// With NATS too, one account's backlog does not hold back another's: the
+/// relay hands the stream a window of jobs at a time, in fair order. A
+/// queues 2,000 models, then B 20; every one of B's is delivered before A's
+/// 500th.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_nats_a_backlog_does_not_hold_back_another_account() {
+    use mannequin::queue::JobSource;
+    use mannequin::queue::nats::{NatsQueue, NatsSettings};
+    let Some(stream) = services::nats_stream().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
+    store.migrate().await.unwrap();
+    let queue = NatsQueue::connect(
+        NatsSettings {
+            url: services::nats_url(),
+            stream: stream.name.clone(),
+            ack_wait: Duration::from_secs(30),
+            max_attempts: 3,
+            window: 64,
+        },
+        store.clone(),
+        Arc::new(mannequin::metrics::Metrics::default()),
+    )
+    .await
+    .unwrap();
+    let a = crate::store::account(&store, 20_100).await;
+    let b = crate::store::account(&store, 200).await;
+    let deadline = mannequin::clock::now_ms() + 3_600_000;
+    for _ in 0..100 {
+        store
+            .register_batch(
+                &crate::store::batch(&a, 20, deadline),
+                mannequin::clock::now_ms(),
+            )
+            .await
+            .unwrap();
+    }
+    let lease = || mannequin::clock::now_ms() + 60_000;
+    let take = async |max: usize| {
+        queue.flush().await.unwrap();
+        let taken = queue
+            .take("w", max, Duration::from_millis(500), lease())
+            .await
+            .unwrap();
+        let mut accounts = Vec::new();
+        for t in taken {
+            accounts.push(t.job.account_id.clone());
+            t.ticket.ack().await;
+        }
+        accounts
+    };
+    // Some of A's work is under way when B arrives.
+    let mut from_a = 0;
+    while from_a < 40 {
+        from_a += take(40 - from_a).await.len();
+    }
+    store
+        .register_batch(
+            &crate::store::batch(&b, 20, deadline),
+            mannequin::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+    let mut from_b = 0;
+    for _ in 0..1000 {
+        for account in take(8).await {
+            if account == b {
+                from_b += 1;
+            } else {
+                from_a += 1;
+            }
+        }
+        if from_b == 20 {
+            break;
+        }
+    }
+    assert_eq!(from_b, 20);
+    assert!(from_a < 500, "B's 20 took until A's {from_a}th");
+}

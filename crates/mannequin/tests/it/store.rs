@@ -37,7 +37,7 @@ fn c(n: i64) -> Credits {
     Credits::new(n)
 }
 
-async fn account(store: &Store, credits: i64) -> AccountId {
+pub(crate) async fn account(store: &Store, credits: i64) -> AccountId {
     let id: AccountId = new_id();
     store
         .create_account(&id, "t", c(credits), now_ms())
@@ -46,7 +46,7 @@ async fn account(store: &Store, credits: i64) -> AccountId {
     id
 }
 
-fn batch(account: &AccountId, count: u32, deadline: i64) -> NewBatch {
+pub(crate) fn batch(account: &AccountId, count: u32, deadline: i64) -> NewBatch {
     let ideas = Attributes::read("casual").ideas(count, 1);
     NewBatch {
         account_id: account.clone(),
