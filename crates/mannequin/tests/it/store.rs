@@ -679,9 +679,12 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "ALTER TABLE accounts DROP COLUMN disabled_at",
         "DROP INDEX jobs_fair",
         "DROP INDEX accounts_queue_tag",
+        "DROP INDEX jobs_outbox",
+        "DROP INDEX jobs_published",
         "ALTER TABLE jobs DROP COLUMN fair_at",
         "ALTER TABLE accounts DROP COLUMN queue_tag",
         "CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'queued'",
+        "CREATE INDEX jobs_outbox ON jobs (created_at) WHERE published_at IS NULL AND state = 'queued'",
         // And it still had the index on open models that version 7 drops.
         "CREATE INDEX models_reservation_open ON models (reservation_id)
              WHERE status IN ('PENDING', 'PROCESSING')",
