@@ -237,6 +237,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                     ack_wait: lease,
                     max_attempts: args.max_attempts,
                     window: args.nats_window,
+                    account_cap: args.account_max_in_flight,
                 },
                 store.clone(),
                 metrics.clone(),
@@ -246,7 +247,11 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     };
     let source: Arc<dyn JobSource> = match &nats {
         Some(q) => q.clone(),
-        None => Arc::new(DatabaseQueue::new(store.clone(), wake.clone())),
+        None => Arc::new(DatabaseQueue::new(
+            store.clone(),
+            wake.clone(),
+            args.account_max_in_flight,
+        )),
     };
 
     let worker = generator.map(|generator| {

@@ -13,7 +13,14 @@ CREATE INDEX accounts_queue_tag ON accounts (queue_tag);
 -- counted), so the stream's order is fair too.
 DROP INDEX jobs_outbox;
 CREATE INDEX jobs_outbox ON jobs (fair_at) WHERE published_at IS NULL AND state = 'queued';
-CREATE INDEX jobs_published ON jobs (published_at) WHERE published_at IS NOT NULL AND state = 'queued';
+-- A job names its account, so that an account's jobs in flight (running, or
+-- handed to NATS and not started) can be counted against
+-- --account-max-in-flight, each through a small partial index.
+ALTER TABLE jobs ADD COLUMN account_id TEXT;
+UPDATE jobs SET account_id = (SELECT m.account_id FROM models m WHERE m.id = jobs.model_id);
+CREATE INDEX jobs_published ON jobs (account_id, published_at)
+    WHERE published_at IS NOT NULL AND state = 'queued';
+CREATE INDEX jobs_running_account ON jobs (account_id) WHERE state = 'running';
 
 -- mannequin_register as in version 6, handing out the fair tags.
 CREATE OR REPLACE FUNCTION mannequin_register(
@@ -61,9 +68,9 @@ BEGIN
          ORDER BY j.fair_at LIMIT 1),
         (SELECT MAX(x.queue_tag) FROM accounts x), 0));
     INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at, created_at,
-                      updated_at, fair_at)
+                      updated_at, fair_at, account_id)
         SELECT m->>'job', m->>'id', p_correlation, p_job_state, p_max_attempts, p_now, p_now, p_now,
-               v_start + n - 1
+               v_start + n - 1, p_account
         FROM json_array_elements(p_models) WITH ORDINALITY AS t(m, n);
     IF p_idem_key IS NOT NULL THEN
         INSERT INTO idempotency_keys (account_id, key, request_hash, batch_id, created_at)

@@ -13,4 +13,11 @@ CREATE INDEX accounts_queue_tag ON accounts (queue_tag);
 -- counted), so the stream's order is fair too.
 DROP INDEX jobs_outbox;
 CREATE INDEX jobs_outbox ON jobs (fair_at) WHERE published_at IS NULL AND state = 'queued';
-CREATE INDEX jobs_published ON jobs (published_at) WHERE published_at IS NOT NULL AND state = 'queued';
+-- A job names its account, so that an account's jobs in flight (running, or
+-- handed to NATS and not started) can be counted against
+-- --account-max-in-flight, each through a small partial index.
+ALTER TABLE jobs ADD COLUMN account_id TEXT;
+UPDATE jobs SET account_id = (SELECT m.account_id FROM models m WHERE m.id = jobs.model_id);
+CREATE INDEX jobs_published ON jobs (account_id, published_at)
+    WHERE published_at IS NOT NULL AND state = 'queued';
+CREATE INDEX jobs_running_account ON jobs (account_id) WHERE state = 'running';

@@ -380,6 +380,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "MANNEQUIN_NATS_WINDOW", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub nats_window: u32,
+    /// Models of one account generating at once, at most, over all workers
+    /// (with NATS: running or handed to the stream), so that one tenant
+    /// cannot hold every worker; 0: no cap. The same on every process.
+    #[arg(long, env = "MANNEQUIN_ACCOUNT_MAX_IN_FLIGHT", default_value_t = 0)]
+    pub account_max_in_flight: u32,
     /// Where images are stored.
     #[arg(
         long,

@@ -16,11 +16,17 @@ pub struct DatabaseQueue {
     store: Arc<Store>,
     /// Notified when this process queues work.
     wake: Arc<Notify>,
+    /// Jobs of one account running at once, at most (0: no cap).
+    account_cap: u32,
 }
 
 impl DatabaseQueue {
-    pub fn new(store: Arc<Store>, wake: Arc<Notify>) -> DatabaseQueue {
-        DatabaseQueue { store, wake }
+    pub fn new(store: Arc<Store>, wake: Arc<Notify>, account_cap: u32) -> DatabaseQueue {
+        DatabaseQueue {
+            store,
+            wake,
+            account_cap,
+        }
     }
 }
 
@@ -36,7 +42,7 @@ impl JobSource for DatabaseQueue {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         let mut jobs = self
             .store
-            .claim_jobs(worker, max, now_ms(), lease_until)
+            .claim_jobs_capped(worker, max, now_ms(), lease_until, self.account_cap)
             .await?;
         if jobs.is_empty() && !wait.is_zero() {
             // Woken by this process's registrations; other processes' and
@@ -44,7 +50,7 @@ impl JobSource for DatabaseQueue {
             let _ = tokio::time::timeout(wait, self.wake.notified()).await;
             jobs = self
                 .store
-                .claim_jobs(worker, max, now_ms(), lease_until)
+                .claim_jobs_capped(worker, max, now_ms(), lease_until, self.account_cap)
                 .await?;
         }
         Ok(jobs

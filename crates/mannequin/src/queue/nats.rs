@@ -41,6 +41,9 @@ pub struct NatsSettings {
     /// Jobs in the stream that no worker has started, at most: the rest wait
     /// in the outbox, in fair order.
     pub window: u32,
+    /// Jobs of one account in flight (running, or in the stream), at most;
+    /// 0: no cap.
+    pub account_cap: u32,
 }
 
 pub struct NatsQueue {
@@ -110,6 +113,11 @@ impl NatsQueue {
     /// Jobs the stream may hold that no worker has started.
     pub(crate) fn window(&self) -> u32 {
         self.settings.window
+    }
+
+    /// Jobs of one account in flight, at most (0: no cap).
+    pub(crate) fn account_cap(&self) -> u32 {
+        self.settings.account_cap
     }
 
     /// The stream and the durable consumer, created if missing. Several

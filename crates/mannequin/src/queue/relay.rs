@@ -90,7 +90,8 @@ pub async fn relay_once(queue: &NatsQueue) -> Result<Pass, QueueError> {
     let store = queue.store();
     // A job published long ago and still not started has most likely lost
     // its message (a stream purged or recreated): it stops holding the window.
-    let waiting = store.published_waiting(now_ms() - WINDOW_MEMORY_MS).await?;
+    let since = now_ms() - WINDOW_MEMORY_MS;
+    let waiting = store.published_waiting(since).await?;
     let room = u64::from(queue.window()).saturating_sub(waiting);
     if room == 0 {
         return Ok(Pass {
@@ -100,10 +101,12 @@ pub async fn relay_once(queue: &NatsQueue) -> Result<Pass, QueueError> {
     }
     let now = now_ms();
     let jobs = store
-        .claim_outbox(
+        .claim_outbox_capped(
             room.min(u64::from(RELAY_BATCH)) as u32,
             now,
             now + RELAY_HOLD_MS,
+            queue.account_cap(),
+            since,
         )
         .await?;
     if jobs.is_empty() {

@@ -32,6 +32,13 @@ pub struct Dialect {
     /// Takes up to `$3` unpublished queued jobs for a relay until `$1` at time
     /// `$2`, oldest first. Returns `id, deliveries`.
     pub claim_outbox: &'static str,
+    /// [`Dialect::claim_jobs`] under a cap on each account's running jobs
+    /// (`$5`): an account at the cap is passed over, and one claim takes no
+    /// more of an account's jobs than its room.
+    pub claim_jobs_capped: &'static str,
+    /// [`Dialect::claim_outbox`] under a cap (`$4`) on each account's jobs in
+    /// flight: running, or published since `$5` and not started.
+    pub claim_outbox_capped: &'static str,
     /// Takes up to `$3` due webhook deliveries until `$1` at time `$2`, the
     /// longest due first, counting the attempt. Returns their ids.
     pub claim_deliveries: &'static str,
@@ -82,6 +89,40 @@ pub static SQLITE: Dialect = Dialect {
                       WHERE published_at IS NULL AND state = 'queued'
                         AND (relay_until IS NULL OR relay_until <= $2)
                       ORDER BY fair_at LIMIT $3)
+         RETURNING id, deliveries",
+    claim_jobs_capped: "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+             deliveries = deliveries + 1, updated_at = $3
+         WHERE id IN (
+             SELECT id FROM (SELECT id FROM jobs
+                             WHERE state = 'running' AND lease_expires_at <= $3
+                               AND deliveries < max_attempts + 5
+                             ORDER BY lease_expires_at LIMIT $4)
+             UNION ALL
+             SELECT id FROM (
+                 SELECT c.id, row_number() OVER (PARTITION BY c.account_id ORDER BY c.fair_at)
+                     + (SELECT COUNT(*) FROM jobs r
+                        WHERE r.account_id = c.account_id AND r.state = 'running') AS nth
+                 FROM (SELECT id, account_id, fair_at FROM jobs
+                       WHERE state = 'queued' AND run_at <= $3
+                         AND (SELECT COUNT(*) FROM jobs r
+                              WHERE r.account_id = jobs.account_id AND r.state = 'running') < $5
+                       ORDER BY fair_at LIMIT $4) c)
+             WHERE nth <= $5
+             LIMIT $4)
+         RETURNING id, model_id, correlation_id, attempts, max_attempts, deliveries",
+    claim_outbox_capped: "UPDATE jobs SET relay_until = $1
+         WHERE id IN (SELECT id FROM (
+             SELECT c.id, row_number() OVER (PARTITION BY c.account_id ORDER BY c.fair_at)
+                 + (SELECT COUNT(*) FROM jobs r WHERE r.account_id = c.account_id
+                    AND (r.state = 'running' OR (r.state = 'queued' AND r.published_at > $5))) AS nth
+             FROM (SELECT id, account_id, fair_at FROM jobs
+                   WHERE published_at IS NULL AND state = 'queued'
+                     AND (relay_until IS NULL OR relay_until <= $2)
+                     AND (SELECT COUNT(*) FROM jobs r WHERE r.account_id = jobs.account_id
+                          AND (r.state = 'running'
+                               OR (r.state = 'queued' AND r.published_at > $5))) < $4
+                   ORDER BY fair_at LIMIT $3) c)
+           WHERE nth <= $4)
          RETURNING id, deliveries",
     claim_deliveries: "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM webhook_deliveries
@@ -181,6 +222,48 @@ pub static POSTGRES: Dialect = Dialect {
              ORDER BY fair_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET relay_until = $1 FROM picked WHERE jobs.id = picked.id
          RETURNING jobs.id, jobs.deliveries",
+    claim_jobs_capped: "WITH expired AS (
+             SELECT id, 0 AS k, lease_expires_at AS t FROM jobs
+             WHERE state = 'running' AND lease_expires_at <= $3
+               AND deliveries < max_attempts + 5
+             ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+         due AS (
+             SELECT id, account_id, 1 AS k, fair_at AS t FROM jobs
+             WHERE state = 'queued' AND run_at <= $3
+               AND (SELECT COUNT(*) FROM jobs r
+                    WHERE r.account_id = jobs.account_id AND r.state = 'running') < $5
+             ORDER BY fair_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+         ranked AS (
+             SELECT id, k, t, row_number() OVER (PARTITION BY account_id ORDER BY t)
+                 + (SELECT COUNT(*) FROM jobs r
+                    WHERE r.account_id = due.account_id AND r.state = 'running') AS nth
+             FROM due),
+         picked AS (
+             SELECT id FROM (SELECT id, k, t FROM expired
+                             UNION ALL SELECT id, k, t FROM ranked WHERE nth <= $5) both_kinds
+             ORDER BY k, t LIMIT $4)
+         UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+             deliveries = deliveries + 1, updated_at = $3
+         FROM picked WHERE jobs.id = picked.id
+         RETURNING jobs.id, jobs.model_id, jobs.correlation_id, jobs.attempts,
+             jobs.max_attempts, jobs.deliveries",
+    claim_outbox_capped: "WITH picked AS (
+             SELECT id, account_id, fair_at FROM jobs
+             WHERE published_at IS NULL AND state = 'queued'
+               AND (relay_until IS NULL OR relay_until <= $2)
+               AND (SELECT COUNT(*) FROM jobs r WHERE r.account_id = jobs.account_id
+                    AND (r.state = 'running'
+                         OR (r.state = 'queued' AND r.published_at > $5))) < $4
+             ORDER BY fair_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+         ranked AS (
+             SELECT id, row_number() OVER (PARTITION BY account_id ORDER BY fair_at)
+                 + (SELECT COUNT(*) FROM jobs r WHERE r.account_id = picked.account_id
+                    AND (r.state = 'running'
+                         OR (r.state = 'queued' AND r.published_at > $5))) AS nth
+             FROM picked)
+         UPDATE jobs SET relay_until = $1 FROM ranked
+         WHERE jobs.id = ranked.id AND ranked.nth <= $4
+         RETURNING jobs.id, jobs.deliveries",
     claim_deliveries: "WITH picked AS (
              SELECT id FROM webhook_deliveries
              WHERE state = 'pending' AND next_at <= $2
@@ -276,7 +359,12 @@ mod tests {
     #[test]
     fn the_claims_name_job_states_as_the_job_state_type_does() {
         for d in [&SQLITE, &POSTGRES] {
-            for sql in [d.claim_jobs, d.claim_outbox] {
+            for sql in [
+                d.claim_jobs,
+                d.claim_outbox,
+                d.claim_jobs_capped,
+                d.claim_outbox_capped,
+            ] {
                 for quoted in sql.split('\'').skip(1).step_by(2) {
                     assert!(
                         JobState::ALL.iter().any(|s| s.as_str() == quoted),

@@ -138,20 +138,41 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Vec<ClaimedJob>> {
+        self.claim_jobs_capped(worker, max, now, lease_until, 0)
+            .await
+    }
+
+    /// [`Store::claim_jobs`], leaving alone the jobs of accounts that have
+    /// `cap` running already (`--account-max-in-flight`; 0: no cap). Jobs of
+    /// a lost worker come back whatever the cap.
+    pub async fn claim_jobs_capped(
+        &self,
+        worker: &str,
+        max: u32,
+        now: i64,
+        lease_until: i64,
+        cap: u32,
+    ) -> StoreResult<Vec<ClaimedJob>> {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let binds = [
+        let mut binds = vec![
             Text(worker),
             Int(lease_until),
             Int(now),
             Int(i64::from(max)),
         ];
+        let sql = if cap == 0 {
+            self.dialect.claim_jobs
+        } else {
+            binds.push(Int(i64::from(cap)));
+            self.dialect.claim_jobs_capped
+        };
         if self.dialect.claim_in_one_statement {
-            return self.claim_in_one_statement(&binds).await;
+            return self.claim_in_one_statement(sql, &binds).await;
         }
         let mut tx = self.begin().await?;
-        let rows = tx.fetch(self.dialect.claim_jobs, &binds, job_row).await?;
+        let rows = tx.fetch(sql, &binds, job_row).await?;
         let started = begin_models(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(started.into_iter().flatten().collect())
@@ -167,7 +188,11 @@ impl Store {
     /// not money. Should the database crash before writing it, the job is
     /// queued again and its model PENDING, and the job runs again; a settle's
     /// commit waits for the disk and makes every claim before it durable.
-    async fn claim_in_one_statement(&self, binds: &[Bind<'_>]) -> StoreResult<Vec<ClaimedJob>> {
+    async fn claim_in_one_statement(
+        &self,
+        claim: &str,
+        binds: &[Bind<'_>],
+    ) -> StoreResult<Vec<ClaimedJob>> {
         let sql = format!(
             "WITH claimed AS ({claim}),
              begun AS (
@@ -181,7 +206,6 @@ impl Store {
                  begun.id, begun.account_id, begun.idea, begun.price, begun.preferences
              FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id
              CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS lease_only",
-            claim = self.dialect.claim_jobs,
             processing = mannequin_domain::ModelStatus::Processing.as_str(),
             unsettled = super::settle::unsettled(),
         );

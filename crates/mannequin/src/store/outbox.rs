@@ -37,18 +37,35 @@ impl Store {
         now: i64,
         until: i64,
     ) -> StoreResult<Vec<Unpublished>> {
+        self.claim_outbox_capped(max, now, until, 0, 0).await
+    }
+
+    /// [`Store::claim_outbox`], leaving alone the jobs of accounts that have
+    /// `cap` jobs in flight already: running, or published since `since` and
+    /// not started (0: no cap).
+    pub async fn claim_outbox_capped(
+        &self,
+        max: u32,
+        now: i64,
+        until: i64,
+        cap: u32,
+        since: i64,
+    ) -> StoreResult<Vec<Unpublished>> {
+        let mut binds = vec![Int(until), Int(now), Int(i64::from(max))];
+        let sql = if cap == 0 {
+            self.dialect.claim_outbox
+        } else {
+            binds.extend([Int(i64::from(cap)), Int(since)]);
+            self.dialect.claim_outbox_capped
+        };
         let mut tx = self.begin().await?;
         let jobs = tx
-            .fetch(
-                self.dialect.claim_outbox,
-                &[Int(until), Int(now), Int(i64::from(max))],
-                |c| {
-                    Ok(Unpublished {
-                        job_id: JobId::trusted(c.text()?),
-                        deliveries: u32::try_from(c.int()?).unwrap_or(u32::MAX),
-                    })
-                },
-            )
+            .fetch(sql, &binds, |c| {
+                Ok(Unpublished {
+                    job_id: JobId::trusted(c.text()?),
+                    deliveries: u32::try_from(c.int()?).unwrap_or(u32::MAX),
+                })
+            })
             .await?;
         tx.commit().await?;
         Ok(jobs)

@@ -441,7 +441,7 @@ async fn insert_batch(
     .await?;
     let max_attempts = i64::from(b.max_attempts);
     let start = fair_start(tx, account, now).await?;
-    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 9);
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 10);
     for (i, m) in b.models.iter().enumerate() {
         binds.extend([
             Text(m.job_id.as_str()),
@@ -453,14 +453,15 @@ async fn insert_batch(
             Int(now),
             Int(now),
             Int(start + i as i64),
+            Text(account),
         ]);
     }
     tx.execute(
         &format!(
             "INSERT INTO jobs (id, model_id, correlation_id, state, max_attempts, run_at,
-                 created_at, updated_at, fair_at)
+                 created_at, updated_at, fair_at, account_id)
              VALUES {}",
-            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
         ),
         &binds,
     )

@@ -312,6 +312,7 @@ async fn with_nats_a_backlog_does_not_hold_back_another_account() {
             ack_wait: Duration::from_secs(30),
             max_attempts: 3,
             window: 64,
+            account_cap: 0,
         },
         store.clone(),
         Arc::new(mannequin::metrics::Metrics::default()),
@@ -371,4 +372,79 @@ async fn with_nats_a_backlog_does_not_hold_back_another_account() {
     }
     assert_eq!(from_b, 20);
     assert!(from_a < 500, "B's 20 took until A's {from_a}th");
+}
+
+/// With NATS, `--account-max-in-flight` is kept by the relays: an account's
+/// jobs running or waiting in the stream never pass the cap, and one that
+/// settles makes room for the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_nats_an_account_in_flight_stays_within_its_cap() {
+    use mannequin::queue::JobSource;
+    use mannequin::queue::nats::{NatsQueue, NatsSettings};
+    let Some(stream) = services::nats_stream().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
+    store.migrate().await.unwrap();
+    let queue = NatsQueue::connect(
+        NatsSettings {
+            url: services::nats_url(),
+            stream: stream.name.clone(),
+            ack_wait: Duration::from_secs(30),
+            max_attempts: 3,
+            window: 64,
+            account_cap: 4,
+        },
+        store.clone(),
+        Arc::new(mannequin::metrics::Metrics::default()),
+    )
+    .await
+    .unwrap();
+    let a = crate::store::account(&store, 1000).await;
+    let b = crate::store::account(&store, 1000).await;
+    let deadline = mannequin::clock::now_ms() + 3_600_000;
+    for who in [&a, &b] {
+        store
+            .register_batch(
+                &crate::store::batch(who, 20, deadline),
+                mannequin::clock::now_ms(),
+            )
+            .await
+            .unwrap();
+    }
+    let lease = || mannequin::clock::now_ms() + 60_000;
+    let take_all = async || {
+        queue.flush().await.unwrap();
+        let mut jobs = Vec::new();
+        loop {
+            let taken = queue
+                .take("w", 50, Duration::from_millis(300), lease())
+                .await
+                .unwrap();
+            if taken.is_empty() {
+                return jobs;
+            }
+            for t in taken {
+                t.ticket.ack().await;
+                jobs.push(t.job);
+            }
+        }
+    };
+    let first = take_all().await;
+    let of = |jobs: &[mannequin::store::ClaimedJob], who: &mannequin_domain::ids::AccountId| {
+        jobs.iter().filter(|j| j.account_id == *who).count()
+    };
+    assert_eq!((of(&first, &a), of(&first, &b)), (4, 4));
+    // Running at the cap: nothing more is handed out.
+    assert!(take_all().await.is_empty());
+    // One of A's is done: room for one more of A's.
+    let done = first.iter().find(|j| j.account_id == a).unwrap();
+    store
+        .complete_model(done, "f", "t", mannequin::clock::now_ms())
+        .await
+        .unwrap();
+    let next = take_all().await;
+    assert_eq!((of(&next, &a), of(&next, &b)), (1, 0));
 }

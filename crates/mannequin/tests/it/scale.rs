@@ -126,7 +126,10 @@ async fn two_apis_and_two_workers_on_postgres_nats_and_s3_lose_nothing() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // A new database: admin makes it only when asked to.
     let (ok, _) = admin(&env, &["audit"]);
+    assert!(!ok, "admin refuses a database without mannequin's tables");
+    let (ok, _) = admin(&env, &["audit", "--create"]);
     assert!(ok, "migrations ran and the empty database audits clean");
 
     // Three accounts, each with a key.

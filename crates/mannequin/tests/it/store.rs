@@ -681,6 +681,8 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP INDEX accounts_queue_tag",
         "DROP INDEX jobs_outbox",
         "DROP INDEX jobs_published",
+        "DROP INDEX jobs_running_account",
+        "ALTER TABLE jobs DROP COLUMN account_id",
         "ALTER TABLE jobs DROP COLUMN fair_at",
         "ALTER TABLE accounts DROP COLUMN queue_tag",
         "CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'queued'",
@@ -1028,4 +1030,54 @@ async fn a_backlog_does_not_hold_back_another_account(store: &Store) {
 #[tokio::test]
 async fn a_backlog_does_not_hold_back_another_account_on_every_dialect() {
     on_every_dialect(a_backlog_does_not_hold_back_another_account).await;
+}
+
+/// `--account-max-in-flight`: an account at its cap is passed over, and one
+/// claim takes no more of an account's jobs than its room.
+async fn a_capped_account_holds_no_more_workers_than_its_cap(store: &Store) {
+    let a = account(store, 1000).await;
+    let b = account(store, 1000).await;
+    let deadline = now_ms() + 3_600_000;
+    store
+        .register_batch(&batch(&a, 20, deadline), now_ms())
+        .await
+        .unwrap();
+    store
+        .register_batch(&batch(&b, 5, deadline), now_ms())
+        .await
+        .unwrap();
+    let capped = |max| async move {
+        store
+            .claim_jobs_capped("w", max, now_ms(), now_ms() + 60_000, 3)
+            .await
+            .unwrap()
+    };
+    let first = capped(10).await;
+    let of =
+        |jobs: &[ClaimedJob], who: &AccountId| jobs.iter().filter(|j| j.account_id == *who).count();
+    assert_eq!(
+        (of(&first, &a), of(&first, &b)),
+        (3, 3),
+        "one claim stays within each room"
+    );
+    assert!(
+        capped(10).await.is_empty(),
+        "both accounts are at their cap"
+    );
+    // One of A's settles: A has room for one more.
+    let done = first.iter().find(|j| j.account_id == a).unwrap();
+    store
+        .complete_model(done, "f", "t", now_ms())
+        .await
+        .unwrap();
+    let next = capped(10).await;
+    assert_eq!((of(&next, &a), of(&next, &b)), (1, 0));
+    // Without a cap the rest is taken.
+    let rest = claim(store, "w", 100, 60_000).await;
+    assert_eq!(rest.len(), 25 - 7);
+}
+
+#[tokio::test]
+async fn a_capped_account_holds_no_more_workers_than_its_cap_on_every_dialect() {
+    on_every_dialect(a_capped_account_holds_no_more_workers_than_its_cap).await;
 }
