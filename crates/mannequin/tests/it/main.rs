@@ -19,3 +19,4 @@ mod s3;
 mod scale;
 mod services;
 mod store;
+mod tenants;
