@@ -42,6 +42,17 @@ pub async fn sweep(store: &Store, lease: Duration) {
         }
         Err(e) => warn!(error = %Report(&e), "could not take up lost jobs"),
     }
+    match store
+        .republish_stale(now_ms() - crate::queue::relay::STALE_AFTER_MS)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => info!(
+            jobs = n,
+            "jobs published long ago and never started go out again"
+        ),
+        Err(e) => warn!(error = %Report(&e), "could not put stale published jobs back"),
+    }
     if let Err(e) = store
         .prune_idempotency_keys(now_ms() - IDEMPOTENCY_TTL_MS)
         .await

@@ -78,8 +78,9 @@ pub struct Pass {
     pub window_full: bool,
 }
 
-/// How long a published job that no worker started counts in the window.
-const WINDOW_MEMORY_MS: i64 = 10 * 60_000;
+/// How long a published job that no worker started counts in the window;
+/// after that housekeeping publishes it again.
+pub const STALE_AFTER_MS: i64 = 10 * 60_000;
 
 /// How often a relay whose window is full looks again.
 const WINDOW_POLL: Duration = Duration::from_millis(20);
@@ -90,7 +91,7 @@ pub async fn relay_once(queue: &NatsQueue) -> Result<Pass, QueueError> {
     let store = queue.store();
     // A job published long ago and still not started has most likely lost
     // its message (a stream purged or recreated): it stops holding the window.
-    let since = now_ms() - WINDOW_MEMORY_MS;
+    let since = now_ms() - STALE_AFTER_MS;
     let waiting = store.published_waiting(since).await?;
     let room = u64::from(queue.window()).saturating_sub(waiting);
     if room == 0 {

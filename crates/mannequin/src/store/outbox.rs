@@ -16,6 +16,24 @@ pub struct Unpublished {
 }
 
 impl Store {
+    /// Puts back in the outbox the jobs published at or before `before` that
+    /// no worker has started: their messages were most likely lost (a stream
+    /// purged or recreated). Published again, a message that was not lost
+    /// after all only makes a second delivery, which finds its job started or
+    /// settled and is acknowledged. Returns how many.
+    pub async fn republish_stale(&self, before: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET published_at = NULL, relay_until = NULL
+                 WHERE state = 'queued' AND published_at IS NOT NULL AND published_at <= $1",
+                &[Int(before)],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Jobs handed to the queue since `since` that no worker has started yet.
     pub async fn published_waiting(&self, since: i64) -> StoreResult<u64> {
         let n = self

@@ -448,3 +448,108 @@ async fn with_nats_an_account_in_flight_stays_within_its_cap() {
     let next = take_all().await;
     assert_eq!((of(&next, &a), of(&next, &b)), (1, 0));
 }
+
+/// A job whose message is lost before any worker took it (the stream purged)
+/// is published again by housekeeping once it has waited past the window's
+/// memory, and is then delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_job_whose_message_was_lost_goes_out_again() {
+    use mannequin::queue::JobSource;
+    use mannequin::queue::nats::{NatsQueue, NatsSettings};
+    let Some(stream) = services::nats_stream().await else {
+        return;
+    };
+    // The stream as the service makes it, but dropping duplicates for one
+    // second instead of two minutes: the job goes out again under its first
+    // message id, which the stream takes once that window has passed (in
+    // service, housekeeping waits ten minutes, well past it).
+    let js = async_nats::jetstream::new(async_nats::connect(services::nats_url()).await.unwrap());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.name.clone(),
+        subjects: vec![format!("{}.jobs", stream.name)],
+        retention: async_nats::jetstream::stream::RetentionPolicy::WorkQueue,
+        duplicate_window: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
+    store.migrate().await.unwrap();
+    let queue = NatsQueue::connect(
+        NatsSettings {
+            url: services::nats_url(),
+            stream: stream.name.clone(),
+            ack_wait: Duration::from_secs(30),
+            max_attempts: 3,
+            window: 64,
+            account_cap: 0,
+        },
+        store.clone(),
+        Arc::new(mannequin::metrics::Metrics::default()),
+    )
+    .await
+    .unwrap();
+    let a = crate::store::account(&store, 100).await;
+    let deadline = mannequin::clock::now_ms() + 3_600_000;
+    store
+        .register_batch(
+            &crate::store::batch(&a, 2, deadline),
+            mannequin::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+    queue.flush().await.unwrap();
+    let published = Instant::now();
+    js.get_stream(&stream.name)
+        .await
+        .unwrap()
+        .purge()
+        .await
+        .unwrap();
+    let lease = || mannequin::clock::now_ms() + 60_000;
+    assert!(
+        queue
+            .take("w", 10, Duration::from_millis(300), lease())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Not yet stale: housekeeping leaves them be.
+    mannequin::housekeeping::sweep(&store, Duration::from_secs(30)).await;
+    queue.flush().await.unwrap();
+    assert!(
+        queue
+            .take("w", 10, Duration::from_millis(300), lease())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Published eleven minutes ago and never started: published again (once
+    // the stream's duplicate window, a second here, has passed).
+    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(published.elapsed())).await;
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE jobs SET published_at = published_at - 660000")
+        .execute(&db)
+        .await
+        .unwrap();
+    mannequin::housekeeping::sweep(&store, Duration::from_secs(30)).await;
+    queue.flush().await.unwrap();
+    let mut taken = Vec::new();
+    for _ in 0..10 {
+        taken.extend(
+            queue
+                .take("w", 10, Duration::from_millis(300), lease())
+                .await
+                .unwrap(),
+        );
+        if taken.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(taken.len(), 2);
+    for t in taken {
+        t.ticket.ack().await;
+    }
+}
