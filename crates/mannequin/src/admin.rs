@@ -22,22 +22,6 @@ use crate::store::Store;
 )]
 pub struct NoSchema(String);
 
-/// Whether the SQLite file at `path` exists and holds mannequin's tables; a
-/// file that is not a database holds none.
-fn sqlite_has_schema(path: &str) -> bool {
-    use rusqlite::OpenFlags;
-    let Ok(conn) = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-    else {
-        return false;
-    };
-    conn.query_row(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts'",
-        [],
-        |_| Ok(()),
-    )
-    .is_ok()
-}
-
 /// Opens the database an admin command names: one that holds mannequin's
 /// tables (migrated forward if older), or, with `--create`, any.
 async fn open(target: &AdminDb) -> Result<Arc<Store>, BoxError> {
@@ -47,18 +31,9 @@ async fn open(target: &AdminDb) -> Result<Arc<Store>, BoxError> {
             Some(_) => crate::app::redact(&url),
             None => target.db.data_dir.display().to_string(),
         };
-        let found = match url.strip_prefix("sqlite://") {
-            // Read-only: opening a SQLite file to write would create it or
-            // change it.
-            Some(path) => sqlite_has_schema(path.split('?').next().unwrap_or(path)),
-            None => {
-                Store::open(&url, 1)
-                    .await
-                    .map_err(|e| format!("cannot open {shown}: {}", crate::error::Report(&e)))?
-                    .has_schema()
-                    .await?
-            }
-        };
+        let found = Store::holds_schema(&url)
+            .await
+            .map_err(|e| format!("cannot open {shown}: {}", crate::error::Report(&e)))?;
         if !found {
             return Err(NoSchema(shown).into());
         }

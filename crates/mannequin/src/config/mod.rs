@@ -378,7 +378,7 @@ pub struct WorkerArgs {
     /// in the outbox in fair order. Above the workers' total concurrency;
     /// smaller is fairer between accounts, larger takes fewer relay trips.
     #[arg(long, env = "MANNEQUIN_NATS_WINDOW", default_value_t = 256,
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+          value_parser = value_parser!(u32).range(1..=100_000))]
     pub nats_window: u32,
     /// Models of one account generating at once, at most, over all workers
     /// (with NATS: running or handed to the stream), so that one tenant
@@ -510,7 +510,7 @@ pub struct ConnArgs {
     /// to make room. Default and most: the open-file limit (raised to its
     /// hard limit at start) less a quarter of it (at most 1024), at most
     /// 65536.
-    #[arg(long, env = "MANNEQUIN_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "MANNEQUIN_MAX_CONNECTIONS", value_parser = value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
 }
 

@@ -116,11 +116,26 @@ impl Store {
         self.pools.begin().await
     }
 
-    /// Whether the database holds mannequin's tables (a migrated database).
-    pub async fn has_schema(&self) -> StoreResult<bool> {
-        let found = self
+    /// Whether the database at `url` holds mannequin's tables (a migrated
+    /// database), found without creating or changing it: a SQLite file is
+    /// opened read-only, and a missing file or one that is not a database
+    /// holds none.
+    pub async fn holds_schema(url: &str) -> StoreResult<bool> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            use rusqlite::OpenFlags;
+            let path = path.split('?').next().unwrap_or(path);
+            let Ok(conn) =
+                rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            else {
+                return Ok(false);
+            };
+            let exists = dialect::SQLITE.table_exists;
+            return Ok(conn.query_row(exists, ["accounts"], |_| Ok(())).is_ok());
+        }
+        let store = Store::open(url, 1).await?;
+        let found = store
             .pools
-            .fetch(self.dialect.table_exists, &[db::Text("accounts")], |_| {
+            .fetch(store.dialect.table_exists, &[db::Text("accounts")], |_| {
                 Ok(())
             })
             .await?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::process::{Server, admin};
+use crate::process::{Server, admin, status_with_key};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mannequin");
 
@@ -79,13 +79,11 @@ async fn admin_refuses_a_postgres_database_without_the_schema() {
     let url = db.url.as_str();
     let (code, out, _) = run(&["admin", "account", "list", "--database-url", url], None);
     assert_eq!(code, 2, "{out}");
-    // The message names the database without its password.
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .contains("holds no mannequin database")
-    );
+    // The message names the database (its URL, with any password hidden).
+    let message = out["error"].as_str().unwrap();
+    assert!(message.contains("holds no mannequin database"), "{message}");
+    let name = url.rsplit('/').next().unwrap();
+    assert!(message.contains(name), "{message}");
     let (code, out, _) = run(
         &[
             "admin",
@@ -207,31 +205,18 @@ async fn a_disabled_account_is_refused_and_its_queued_work_refunded() {
     let server = Server::start(data, &["--no-worker"]);
     let client = mannequin::http_client().build().unwrap();
     let register = |key: String| {
-        let c = client.clone();
-        let url = format!("{}/api/external/models/register-ideas", server.url);
-        async move {
-            c.post(url)
-                .header("X-Api-Key", key)
-                .json(&json!({"preferences": "casual", "count": 3}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        status_with_key(
+            client
+                .post(format!("{}/api/external/models/register-ideas", server.url))
+                .json(&json!({"preferences": "casual", "count": 3})),
+            key,
+        )
     };
     let credits = |key: String| {
-        let c = client.clone();
-        let url = format!("{}/api/external/credits", server.url);
-        async move {
-            c.get(url)
-                .header("X-Api-Key", key)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        status_with_key(
+            client.get(format!("{}/api/external/credits", server.url)),
+            key,
+        )
     };
     assert_eq!(register(key.clone()).await, 200);
     assert_eq!(register(other_key.clone()).await, 200);

@@ -13,6 +13,8 @@ use async_nats::jetstream::consumer::PullConsumer;
 use futures_util::StreamExt;
 use mannequin::generator::{Builtin, GenerateError, Generator, Made, Request};
 use mannequin::keys::Scope;
+use mannequin::store::ClaimedJob;
+use mannequin_domain::ids::AccountId;
 
 fn nats_server(port: u16, store: &std::path::Path) -> Option<Service> {
     let bin = std::env::var("MANNEQUIN_TEST_NATS_SERVER").unwrap_or_else(|_| {
@@ -290,82 +292,116 @@ async fn a_job_whose_message_was_lost_is_published_again_and_made_once() {
     app.audit().await;
 }
 
+/// A NATS queue on a SQLite store of its own, for tests that drive the relay
+/// and the pulls themselves.
+struct Relayed {
+    queue: mannequin::queue::nats::NatsQueue,
+    store: Arc<mannequin::store::Store>,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Relayed {
+    async fn start(stream: &str, window: u32, account_cap: u32) -> Relayed {
+        use mannequin::queue::nats::{NatsQueue, NatsSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
+        store.migrate().await.unwrap();
+        let queue = NatsQueue::connect(
+            NatsSettings {
+                url: services::nats_url(),
+                stream: stream.to_string(),
+                ack_wait: Duration::from_secs(30),
+                max_attempts: 3,
+                window,
+                account_cap,
+            },
+            store.clone(),
+            Arc::new(mannequin::metrics::Metrics::default()),
+        )
+        .await
+        .unwrap();
+        Relayed {
+            queue,
+            store,
+            url,
+            _dir: dir,
+        }
+    }
+
+    /// Queues one batch of `count` models for `account`.
+    async fn register(&self, account: &AccountId, count: u32) {
+        let now = mannequin::clock::now_ms();
+        self.store
+            .register_batch(&crate::store::batch(account, count, now + 3_600_000), now)
+            .await
+            .unwrap();
+    }
+
+    /// Relays once, then takes (and acknowledges) up to `max` jobs, waiting
+    /// up to 300 ms for the first.
+    async fn take(&self, max: usize) -> Vec<ClaimedJob> {
+        use mannequin::queue::JobSource;
+        self.queue.flush().await.unwrap();
+        let lease = mannequin::clock::now_ms() + 60_000;
+        let taken = self
+            .queue
+            .take("w", max, Duration::from_millis(300), lease)
+            .await
+            .unwrap();
+        let mut jobs = Vec::new();
+        for t in taken {
+            t.ticket.ack().await;
+            jobs.push(t.job);
+        }
+        jobs
+    }
+
+    /// Takes until nothing more comes.
+    async fn take_all(&self) -> Vec<ClaimedJob> {
+        let mut jobs = Vec::new();
+        loop {
+            let taken = self.take(50).await;
+            if taken.is_empty() {
+                return jobs;
+            }
+            jobs.extend(taken);
+        }
+    }
+}
+
+/// How many of `jobs` are `who`'s.
+fn of(jobs: &[ClaimedJob], who: &AccountId) -> usize {
+    jobs.iter().filter(|j| j.account_id == *who).count()
+}
+
 /// With NATS too, one account's backlog does not hold back another's: the
 /// relay hands the stream a window of jobs at a time, in fair order. A
 /// queues 2,000 models, then B 20; every one of B's is delivered before A's
 /// 500th.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_nats_a_backlog_does_not_hold_back_another_account() {
-    use mannequin::queue::JobSource;
-    use mannequin::queue::nats::{NatsQueue, NatsSettings};
     let Some(stream) = services::nats_stream().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
-    store.migrate().await.unwrap();
-    let queue = NatsQueue::connect(
-        NatsSettings {
-            url: services::nats_url(),
-            stream: stream.name.clone(),
-            ack_wait: Duration::from_secs(30),
-            max_attempts: 3,
-            window: 64,
-            account_cap: 0,
-        },
-        store.clone(),
-        Arc::new(mannequin::metrics::Metrics::default()),
-    )
-    .await
-    .unwrap();
-    let a = crate::store::account(&store, 20_100).await;
-    let b = crate::store::account(&store, 200).await;
-    let deadline = mannequin::clock::now_ms() + 3_600_000;
+    let q = Relayed::start(&stream.name, 64, 0).await;
+    let a = crate::store::account(&q.store, 20_100).await;
+    let b = crate::store::account(&q.store, 200).await;
     for _ in 0..100 {
-        store
-            .register_batch(
-                &crate::store::batch(&a, 20, deadline),
-                mannequin::clock::now_ms(),
-            )
-            .await
-            .unwrap();
+        q.register(&a, 20).await;
     }
-    let lease = || mannequin::clock::now_ms() + 60_000;
-    let take = async |max: usize| {
-        queue.flush().await.unwrap();
-        let taken = queue
-            .take("w", max, Duration::from_millis(500), lease())
-            .await
-            .unwrap();
-        let mut accounts = Vec::new();
-        for t in taken {
-            accounts.push(t.job.account_id.clone());
-            t.ticket.ack().await;
-        }
-        accounts
-    };
     // Some of A's work is under way when B arrives.
     let mut from_a = 0;
     while from_a < 40 {
-        from_a += take(40 - from_a).await.len();
+        from_a += q.take(40 - from_a).await.len();
     }
-    store
-        .register_batch(
-            &crate::store::batch(&b, 20, deadline),
-            mannequin::clock::now_ms(),
-        )
-        .await
-        .unwrap();
+    q.register(&b, 20).await;
     let mut from_b = 0;
     for _ in 0..1000 {
-        for account in take(8).await {
-            if account == b {
-                from_b += 1;
-            } else {
-                from_a += 1;
-            }
-        }
+        let taken = q.take(8).await;
+        from_b += of(&taken, &b);
+        from_a += taken.len() - of(&taken, &b);
         if from_b == 20 {
             break;
         }
@@ -379,73 +415,26 @@ async fn with_nats_a_backlog_does_not_hold_back_another_account() {
 /// settles makes room for the next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_nats_an_account_in_flight_stays_within_its_cap() {
-    use mannequin::queue::JobSource;
-    use mannequin::queue::nats::{NatsQueue, NatsSettings};
     let Some(stream) = services::nats_stream().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
-    store.migrate().await.unwrap();
-    let queue = NatsQueue::connect(
-        NatsSettings {
-            url: services::nats_url(),
-            stream: stream.name.clone(),
-            ack_wait: Duration::from_secs(30),
-            max_attempts: 3,
-            window: 64,
-            account_cap: 4,
-        },
-        store.clone(),
-        Arc::new(mannequin::metrics::Metrics::default()),
-    )
-    .await
-    .unwrap();
-    let a = crate::store::account(&store, 1000).await;
-    let b = crate::store::account(&store, 1000).await;
-    let deadline = mannequin::clock::now_ms() + 3_600_000;
+    let q = Relayed::start(&stream.name, 64, 4).await;
+    let a = crate::store::account(&q.store, 1000).await;
+    let b = crate::store::account(&q.store, 1000).await;
     for who in [&a, &b] {
-        store
-            .register_batch(
-                &crate::store::batch(who, 20, deadline),
-                mannequin::clock::now_ms(),
-            )
-            .await
-            .unwrap();
+        q.register(who, 20).await;
     }
-    let lease = || mannequin::clock::now_ms() + 60_000;
-    let take_all = async || {
-        queue.flush().await.unwrap();
-        let mut jobs = Vec::new();
-        loop {
-            let taken = queue
-                .take("w", 50, Duration::from_millis(300), lease())
-                .await
-                .unwrap();
-            if taken.is_empty() {
-                return jobs;
-            }
-            for t in taken {
-                t.ticket.ack().await;
-                jobs.push(t.job);
-            }
-        }
-    };
-    let first = take_all().await;
-    let of = |jobs: &[mannequin::store::ClaimedJob], who: &mannequin_domain::ids::AccountId| {
-        jobs.iter().filter(|j| j.account_id == *who).count()
-    };
+    let first = q.take_all().await;
     assert_eq!((of(&first, &a), of(&first, &b)), (4, 4));
     // Running at the cap: nothing more is handed out.
-    assert!(take_all().await.is_empty());
+    assert!(q.take_all().await.is_empty());
     // One of A's is done: room for one more of A's.
     let done = first.iter().find(|j| j.account_id == a).unwrap();
-    store
+    q.store
         .complete_model(done, "f", "t", mannequin::clock::now_ms())
         .await
         .unwrap();
-    let next = take_all().await;
+    let next = q.take_all().await;
     assert_eq!((of(&next, &a), of(&next, &b)), (1, 0));
 }
 
@@ -454,8 +443,6 @@ async fn with_nats_an_account_in_flight_stays_within_its_cap() {
 /// memory, and is then delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_job_whose_message_was_lost_goes_out_again() {
-    use mannequin::queue::JobSource;
-    use mannequin::queue::nats::{NatsQueue, NatsSettings};
     let Some(stream) = services::nats_stream().await else {
         return;
     };
@@ -473,34 +460,10 @@ async fn a_queued_job_whose_message_was_lost_goes_out_again() {
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Arc::new(mannequin::store::Store::open_sqlite(&url, 2).await.unwrap());
-    store.migrate().await.unwrap();
-    let queue = NatsQueue::connect(
-        NatsSettings {
-            url: services::nats_url(),
-            stream: stream.name.clone(),
-            ack_wait: Duration::from_secs(30),
-            max_attempts: 3,
-            window: 64,
-            account_cap: 0,
-        },
-        store.clone(),
-        Arc::new(mannequin::metrics::Metrics::default()),
-    )
-    .await
-    .unwrap();
-    let a = crate::store::account(&store, 100).await;
-    let deadline = mannequin::clock::now_ms() + 3_600_000;
-    store
-        .register_batch(
-            &crate::store::batch(&a, 2, deadline),
-            mannequin::clock::now_ms(),
-        )
-        .await
-        .unwrap();
-    queue.flush().await.unwrap();
+    let q = Relayed::start(&stream.name, 64, 0).await;
+    let a = crate::store::account(&q.store, 100).await;
+    q.register(&a, 2).await;
+    mannequin::queue::JobSource::flush(&q.queue).await.unwrap();
     let published = Instant::now();
     js.get_stream(&stream.name)
         .await
@@ -508,48 +471,25 @@ async fn a_queued_job_whose_message_was_lost_goes_out_again() {
         .purge()
         .await
         .unwrap();
-    let lease = || mannequin::clock::now_ms() + 60_000;
-    assert!(
-        queue
-            .take("w", 10, Duration::from_millis(300), lease())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(q.take(10).await.is_empty());
     // Not yet stale: housekeeping leaves them be.
-    mannequin::housekeeping::sweep(&store, Duration::from_secs(30)).await;
-    queue.flush().await.unwrap();
-    assert!(
-        queue
-            .take("w", 10, Duration::from_millis(300), lease())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    mannequin::housekeeping::sweep(&q.store, Duration::from_secs(30)).await;
+    assert!(q.take(10).await.is_empty());
     // Published eleven minutes ago and never started: published again (once
     // the stream's duplicate window, a second here, has passed).
     tokio::time::sleep(Duration::from_millis(1100).saturating_sub(published.elapsed())).await;
-    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let db = sqlx::SqlitePool::connect(&q.url).await.unwrap();
     sqlx::query("UPDATE jobs SET published_at = published_at - 660000")
         .execute(&db)
         .await
         .unwrap();
-    mannequin::housekeeping::sweep(&store, Duration::from_secs(30)).await;
-    queue.flush().await.unwrap();
+    mannequin::housekeeping::sweep(&q.store, Duration::from_secs(30)).await;
     let mut taken = Vec::new();
     for _ in 0..10 {
-        taken.extend(
-            queue
-                .take("w", 10, Duration::from_millis(300), lease())
-                .await
-                .unwrap(),
-        );
+        taken.extend(q.take(10).await);
         if taken.len() == 2 {
             break;
         }
     }
     assert_eq!(taken.len(), 2);
-    for t in taken {
-        t.ticket.ack().await;
-    }
 }

@@ -152,6 +152,16 @@ async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &
     assert_eq!(res.status(), 200);
 }
 
+/// The status `req` is answered with, sent with `key`.
+pub(crate) async fn status_with_key(req: reqwest::RequestBuilder, key: String) -> u16 {
+    req.header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 pub(crate) fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
     let out = Command::new(BIN)
         .arg("admin")
@@ -568,31 +578,18 @@ async fn admin_commands_manage_accounts_keys_and_credits() {
     );
     let client = mannequin::http_client().build().unwrap();
     let list = |key: String| {
-        let c = client.clone();
-        let url = format!("{}/api/external/models", server.url);
-        async move {
-            c.get(url)
-                .header("X-Api-Key", key)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        status_with_key(
+            client.get(format!("{}/api/external/models", server.url)),
+            key,
+        )
     };
     let register = |key: String| {
-        let c = client.clone();
-        let url = format!("{}/api/external/models/register-ideas", server.url);
-        async move {
-            c.post(url)
-                .header("X-Api-Key", key)
-                .json(&json!({"preferences": "casual", "count": 1}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        status_with_key(
+            client
+                .post(format!("{}/api/external/models/register-ideas", server.url))
+                .json(&json!({"preferences": "casual", "count": 1})),
+            key,
+        )
     };
     assert_eq!(list(read_key.clone()).await, 200);
     assert_eq!(register(read_key.clone()).await, 403);

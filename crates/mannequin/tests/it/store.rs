@@ -1081,3 +1081,47 @@ async fn a_capped_account_holds_no_more_workers_than_its_cap(store: &Store) {
 async fn a_capped_account_holds_no_more_workers_than_its_cap_on_every_dialect() {
     on_every_dialect(a_capped_account_holds_no_more_workers_than_its_cap).await;
 }
+
+/// With a cap, the outbox hands a relay no more of an account's jobs than
+/// its room: its jobs published since `since` and not started count.
+async fn the_outbox_keeps_each_account_within_its_cap(store: &Store) {
+    let a = account(store, 1000).await;
+    let b = account(store, 1000).await;
+    let (for_a, for_b) = (
+        batch(&a, 10, now_ms() + 60_000),
+        batch(&b, 2, now_ms() + 60_000),
+    );
+    let jobs = |b: &NewBatch| -> Vec<JobId> { b.models.iter().map(|m| m.job_id.clone()).collect() };
+    let (jobs_a, jobs_b) = (jobs(&for_a), jobs(&for_b));
+    store.register_batch(&for_a, now_ms()).await.unwrap();
+    store.register_batch(&for_b, now_ms()).await.unwrap();
+    let now = now_ms();
+    let first = store
+        .claim_outbox_capped(10, now, now + 60_000, 3, 0)
+        .await
+        .unwrap();
+    let ids: Vec<JobId> = first.into_iter().map(|j| j.job_id).collect();
+    let count = |among: &[JobId]| ids.iter().filter(|id| among.contains(id)).count();
+    assert_eq!((count(&jobs_a), count(&jobs_b)), (3, 2));
+    let published = now_ms();
+    store.mark_published(&ids, published).await.unwrap();
+    // A has three in the stream: at its cap; B has nothing left.
+    let later = published + 1;
+    let none = store
+        .claim_outbox_capped(10, later, later + 60_000, 3, published - 1)
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    // Published before `since`, they count no more: room for three again.
+    let next = store
+        .claim_outbox_capped(10, later, later + 60_000, 3, published)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 3);
+    assert!(next.iter().all(|j| jobs_a.contains(&j.job_id)));
+}
+
+#[tokio::test]
+async fn the_outbox_keeps_each_account_within_its_cap_on_every_dialect() {
+    on_every_dialect(the_outbox_keeps_each_account_within_its_cap).await;
+}
