@@ -13,37 +13,59 @@ pub fn format_millis(ms: i64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Millis(pub i64);
 
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Millis {
+    /// The timestamp's 24 bytes, for a writer that copies them as they are;
+    /// `None` for a year outside 0–9999, which does not fit them.
+    pub fn rfc3339(self) -> Option<[u8; 24]> {
+        let (y, m, d, sod, millis) = self.parts();
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        // Two digits at a time from a table: a list writes one per model.
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        let pair = |out: &mut [u8; 24], at: usize, n: i64| {
+            let i = n as usize * 2;
+            out[at..at + 2].copy_from_slice(&PAIRS[i..i + 2]);
+        };
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        pair(&mut out, 0, y / 100);
+        pair(&mut out, 2, y % 100);
+        pair(&mut out, 5, m);
+        pair(&mut out, 8, d);
+        pair(&mut out, 11, sod / 3600);
+        pair(&mut out, 14, (sod / 60) % 60);
+        pair(&mut out, 17, sod % 60);
+        out[20] = b'0' + (millis / 100) as u8;
+        pair(&mut out, 21, millis % 100);
+        Some(out)
+    }
+
+    /// Year, month, day, second of the day, millisecond.
+    fn parts(self) -> (i64, i64, i64, i64, i64) {
         let secs = self.0.div_euclid(1000);
         let millis = self.0.rem_euclid(1000);
-        let days = secs.div_euclid(86_400);
-        let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        if !(0..=9999).contains(&y) {
-            return write!(
-                f,
-                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-                sod / 3600,
-                (sod / 60) % 60,
-                sod % 60
-            );
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        (y, m, d, secs.rem_euclid(86_400), millis)
+    }
+}
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(bytes) = self.rfc3339() {
+            return f.write_str(std::str::from_utf8(&bytes).map_err(|_| std::fmt::Error)?);
         }
-        let mut out = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut n: i64| {
-            for i in (at..at + width).rev() {
-                out[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        };
-        put(0, 4, y);
-        put(5, 2, m);
-        put(8, 2, d);
-        put(11, 2, sod / 3600);
-        put(14, 2, (sod / 60) % 60);
-        put(17, 2, sod % 60);
-        put(20, 3, millis);
-        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+        let (y, m, d, sod, millis) = self.parts();
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        )
     }
 }
 
@@ -169,6 +191,9 @@ mod tests {
         for ms in [-1, 999, 1_000, 253_402_300_799_999, 253_402_300_800_000] {
             assert_eq!(format_millis(ms), slow(ms));
         }
+        assert_eq!(Millis(0).rfc3339(), Some(*b"1970-01-01T00:00:00.000Z"));
+        assert_eq!(Millis(253_402_300_800_000).rfc3339(), None);
+        assert_eq!(Millis(-62_167_219_200_001).rfc3339(), None);
     }
 
     #[test]

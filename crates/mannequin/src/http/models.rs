@@ -68,14 +68,23 @@ impl Field<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Field::Str(s) => json::write_str(out, s),
-            Field::Url(Some(url)) => json::write_display(out, url),
-            Field::Url(None) => out.extend_from_slice(b"null"),
-            Field::Time(t) => json::write_display(out, &time::Millis(*t)),
-            Field::Int(n) => {
-                use std::io::Write;
+            Field::Url(Some(MediaUrl(blobs, key))) => {
+                out.push(b'"');
                 // Writing into a Vec does not fail.
-                let _ = write!(out, "{n}");
+                let _ = blobs.write_url(key, &mut json::Escaping(out));
+                out.push(b'"');
             }
+            Field::Url(None) => out.extend_from_slice(b"null"),
+            Field::Time(t) => match time::Millis(*t).rfc3339() {
+                // Digits and punctuation: nothing to escape.
+                Some(bytes) => {
+                    out.push(b'"');
+                    out.extend_from_slice(&bytes);
+                    out.push(b'"');
+                }
+                None => json::write_display(out, &time::Millis(*t)),
+            },
+            Field::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         }
     }
 }

@@ -180,6 +180,11 @@ pub static SQLITE: Dialect = Dialect {
             "fair queue",
             include_str!("../../migrations/sqlite/0010_fair_queue.sql"),
         ),
+        (
+            11,
+            "models list covering",
+            include_str!("../../migrations/sqlite/0011_models_list_covering.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -321,6 +326,11 @@ pub static POSTGRES: Dialect = Dialect {
             10,
             "fair queue",
             include_str!("../../migrations/postgres/0010_fair_queue.sql"),
+        ),
+        (
+            11,
+            "models list covering",
+            include_str!("../../migrations/postgres/0011_models_list_covering.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",
