@@ -185,6 +185,11 @@ pub static SQLITE: Dialect = Dialect {
             "models list covering",
             include_str!("../../migrations/sqlite/0011_models_list_covering.sql"),
         ),
+        (
+            12,
+            "register reads once",
+            include_str!("../../migrations/sqlite/0012_register_reads_once.sql"),
+        ),
     ],
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
@@ -331,6 +336,11 @@ pub static POSTGRES: Dialect = Dialect {
             11,
             "models list covering",
             include_str!("../../migrations/postgres/0011_models_list_covering.sql"),
+        ),
+        (
+            12,
+            "register reads once",
+            include_str!("../../migrations/postgres/0012_register_reads_once.sql"),
         ),
     ],
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",

@@ -42,6 +42,7 @@ pub use jobs::CRASH_ALLOWANCE;
 pub use key_cache::KEY_TTL;
 pub use outbox::Unpublished;
 pub use records::*;
+pub use register::QUEUE_HEAD;
 pub use sessions::Session;
 pub use webhooks::{Attempt, Due, Endpoint, EndpointState, EventType, Outcome};
 

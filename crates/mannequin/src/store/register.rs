@@ -348,6 +348,15 @@ async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
     })
 }
 
+/// The fair tag at the head of the queue: the first queued job's that may
+/// run at `$1`. The state is written as the queue's index (`jobs_fair`) writes
+/// it, so that even a plan made without the values (PostgreSQL's generic
+/// plans, SQLite's plans with bound values) reads that index instead of every
+/// job ever registered. PostgreSQL's `mannequin_register` (migration 12) holds
+/// the same statement; a test checks both plans and that it does.
+pub const QUEUE_HEAD: &str =
+    "SELECT fair_at FROM jobs WHERE state = 'queued' AND run_at <= $1 ORDER BY fair_at LIMIT 1";
+
 /// The first fair tag of a registration of `account` (start-time fair
 /// queuing): not before the account's own next tag, nor before the tag at
 /// the head of the queue (the highest handed out, when nothing is queued).
@@ -355,12 +364,11 @@ async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
 async fn fair_start(tx: &mut Tx, account: &str, now: i64) -> StoreResult<i64> {
     let (own, head, highest) = tx
         .fetch_one(
-            "SELECT queue_tag,
-                 (SELECT fair_at FROM jobs WHERE state = $2 AND run_at <= $3
-                  ORDER BY fair_at LIMIT 1),
-                 (SELECT MAX(queue_tag) FROM accounts)
-             FROM accounts WHERE id = $1",
-            &[Text(account), Text(JobState::Queued.as_str()), Int(now)],
+            &format!(
+                "SELECT queue_tag, ({QUEUE_HEAD}), (SELECT MAX(queue_tag) FROM accounts)
+                 FROM accounts WHERE id = $2"
+            ),
+            &[Int(now), Text(account)],
             |c| Ok((c.int()?, c.opt_int()?, c.opt_int()?)),
         )
         .await?

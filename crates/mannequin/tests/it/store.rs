@@ -5,7 +5,8 @@
 use futures_util::future::join_all;
 use mannequin::clock::{new_id, now_ms};
 use mannequin::store::{
-    CancelTarget, ClaimedJob, ListQuery, NewBatch, NewModel, RegisterError, Settled, Store,
+    CancelTarget, ClaimedJob, ListQuery, NewBatch, NewModel, QUEUE_HEAD, RegisterError, Settled,
+    Store,
 };
 use mannequin_domain::ids::{AccountId, JobId};
 use mannequin_domain::{Attributes, Credits, ModelStatus, StatusFilter};
@@ -727,7 +728,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -787,7 +788,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);
@@ -958,6 +959,70 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
 #[tokio::test]
 async fn the_deep_page_is_an_index_range_on_every_dialect() {
     on_every_dialect(the_deep_page_is_an_index_range).await;
+}
+
+/// A registration finds the head of the queue through the queue's index,
+/// even with a plan made without the values (PostgreSQL's generic plans,
+/// which PL/pgSQL keeps after a few calls; SQLite's plans with bound values),
+/// so it does not slow as settled jobs pile up in the table.
+async fn the_queue_head_is_read_from_its_index(store: &Store) {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&store_url(store)).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let plan = if store.dialect().name == "postgres" {
+        for sql in [
+            "SET plan_cache_mode = force_generic_plan".to_string(),
+            format!("PREPARE queue_head(BIGINT) AS {QUEUE_HEAD}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        let plan = sqlx::query("EXPLAIN (COSTS OFF) EXECUTE queue_head(0)")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        // The registration function reads the head with this same statement.
+        let source: String =
+            sqlx::query_scalar("SELECT prosrc FROM pg_proc WHERE proname = 'mannequin_register'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let head = QUEUE_HEAD.replace("$1", "p_now");
+        assert!(words(&source).contains(&head), "{source}");
+        plan.iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect::<Vec<_>>()
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {QUEUE_HEAD}"
+        )))
+        .bind(0i64)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(3))
+        .collect()
+    };
+    let plan = plan.join("\n");
+    assert!(plan.contains("jobs_fair"), "{plan}");
+    assert!(
+        !plan.contains("Seq Scan") && !plan.contains("SCAN jobs\n"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn the_queue_head_is_read_from_its_index_on_every_dialect() {
+    on_every_dialect(the_queue_head_is_read_from_its_index).await;
 }
 
 /// The benchmark's fill writes what the list reads, newest first, one in a
