@@ -6,6 +6,7 @@
 #             thread), interleaved rounds;
 #   register  register-ideas (count 10, 16 in flight, no workers) on PostgreSQL
 #             for one account and for four, beside SQLite for one;
+#             interleaved rounds, medians;
 #   pipeline  the no-op pipeline on PostgreSQL (register-ideas through DONE,
 #             credits settled) beside graphile-worker draining the same number
 #             of no-op jobs (benches/graphile-worker, from npm).
@@ -177,9 +178,9 @@ pipeline_part() {
 # PostgreSQL with four (the calls take turns), SQLite with one.
 register_part() {
   calls=${MANNEQUIN_COMPARE_REGISTERS:-2000}
-  one() { # $1: sqlite|postgres, $2: accounts
+  one() { # $1: sqlite|postgres, $2: accounts; prints "req/s p99-ms"
     local dir="$data/register-$1-$2" keys="" url=""
-    mkdir -p "$dir"
+    rm -rf "$dir"; mkdir -p "$dir"
     if [ "$1" = postgres ]; then
       psql -q "$pg/postgres" -c "CREATE DATABASE ${db}_reg"
       url="$pg/${db}_reg"
@@ -187,8 +188,8 @@ register_part() {
     (
       export MANNEQUIN_DATA_DIR="$dir"
       if [ -n "$url" ]; then export MANNEQUIN_DATABASE_URL="$url"; else unset MANNEQUIN_DATABASE_URL; fi
+      $bin migrate >/dev/null   # an older binary's admin has no --create
       for _ in $(seq "$2"); do
-        $bin migrate >/dev/null   # an older binary's admin has no --create
         account=$($bin admin account create --name register --credits 100000000 | sed -n 's/.*"accountId": "\(.*\)".*/\1/p')
         keys="$keys${keys:+,}$($bin admin key create --account "$account" | sed -n 's/.*"apiKey": "\(.*\)".*/\1/p')"
       done
@@ -196,15 +197,40 @@ register_part() {
       server=$!
       up $((port + 5)) readyz
       $client bench --url "http://127.0.0.1:$((port + 5))" --api-key "$keys" \
-        --register-requests "$calls" --register-only | grep 'register-ideas (count' | sed 's/^/    /'
+        --register-requests "$calls" --register-only |
+        awk '/register-ideas \(count/ { for (i = 1; i <= NF; i++) { if ($i == "req/s") r = $(i-1); if ($i == "p99") p = $(i+1) } print r, p }'
       kill -TERM "$server"; wait "$server" 2>/dev/null || true
     )
     [ -z "$url" ] || psql -q "$pg/postgres" -c "DROP DATABASE ${db}_reg WITH (FORCE)"
   }
-  echo "register-ideas, $calls calls of count 10, 16 in flight, no workers:"
-  echo "  PostgreSQL, one account:"; one postgres 1
-  echo "  PostgreSQL, four accounts:"; one postgres 4
-  echo "  SQLite, one account:"; one sqlite 1
+  # The three set-ups in turn, round after round, so that a slow spell of the
+  # machine falls on all of them; then the median of each.
+  echo "register-ideas, $calls calls of count 10, 16 in flight, no workers, $rounds interleaved rounds:"
+  : >"$data/register.out"
+  for round in $(seq "$rounds"); do
+    for setup in "postgres 1" "postgres 4" "sqlite 1"; do
+      # shellcheck disable=SC2086
+      echo "$setup $(one $setup | tail -n 1)" >>"$data/register.out"
+    done
+  done
+  python3 - "$data/register.out" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    db, accounts, rate, p99 = line.split()
+    runs.setdefault((db, accounts), []).append((float(rate), float(p99)))
+names = {("postgres", "1"): "PostgreSQL, one account", ("postgres", "4"): "PostgreSQL, four accounts",
+         ("sqlite", "1"): "SQLite, one account"}
+median = {}
+for key, name in names.items():
+    rates = [r for r, _ in runs[key]]
+    median[key] = statistics.median(rates)
+    p99 = statistics.median(p for _, p in runs[key])
+    each = "  ".join(f"{r:7.1f}" for r in rates)
+    print(f"  {name:27} median {median[key]:7.1f} req/s  p99 {p99:6.1f} ms   (rounds: {each})")
+one, four, lite = median[("postgres", "1")], median[("postgres", "4")], median[("sqlite", "1")]
+print(f"  PostgreSQL one account / SQLite: {one / lite:.2f};  four accounts / one: {four / one:.2f}")
+PY
 }
 
 for part in $parts; do

@@ -350,10 +350,12 @@ async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
 
 /// The fair tag at the head of the queue: the first queued job's that may
 /// run at `$1`. The state is written as the queue's index (`jobs_fair`) writes
-/// it, so that even a plan made without the values (PostgreSQL's generic
-/// plans, SQLite's plans with bound values) reads that index instead of every
-/// job ever registered. PostgreSQL's `mannequin_register` (migration 12) holds
-/// the same statement; a test checks both plans and that it does.
+/// it, so that even a plan made without the values (SQLite's plans with bound
+/// values) reads that index instead of every job ever registered. On
+/// PostgreSQL `mannequin_queue_head` (migration 12) holds the same statement,
+/// planned with scans of the whole table and sorts off, so that a plan a
+/// session made while the queue was short still walks the index once it is
+/// long; a test checks both.
 pub const QUEUE_HEAD: &str =
     "SELECT fair_at FROM jobs WHERE state = 'queued' AND run_at <= $1 ORDER BY fair_at LIMIT 1";
 
