@@ -986,10 +986,8 @@ async fn the_queue_head_is_read_from_its_index(store: &Store) {
         .collect();
         let plan = plan.join("\n");
         assert!(plan.contains("jobs_fair"), "{plan}");
-        assert!(
-            !plan.contains("SCAN jobs\n") && !plan.contains("TEMP B-TREE"),
-            "{plan}"
-        );
+        assert!(!plan.lines().any(|l| l == "SCAN jobs"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         return;
     }
     // The registration function reads the head with this same statement.

@@ -24,6 +24,7 @@ use super::db::{Bind, Each};
 use super::{StoreError, StoreResult};
 use statement::Reader;
 
+mod row;
 mod statement;
 
 /// Statements kept per connection: the list's shapes and the key lookup.
