@@ -13,6 +13,6 @@ pub mod status;
 pub mod time;
 
 pub use credits::Credits;
-pub use ideas::{Attributes, Idea};
+pub use ideas::{Attributes, Brief, Idea};
 pub use request::{Count, Limit, Preferences, RequestError, StatusFilter};
 pub use status::{ModelStatus, Voting};

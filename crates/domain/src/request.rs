@@ -41,6 +41,10 @@ pub enum RequestError {
     IdempotencyKeyInvalid,
     #[error("The path does not name a {kind}: {kind} ids start with '{kind}_'.")]
     IdInvalid { kind: &'static str },
+    /// A text the service will not make models of (a minor with adult
+    /// styling): the message says why.
+    #[error("{0}")]
+    PreferencesRefused(String),
 }
 
 impl RequestError {
@@ -59,6 +63,7 @@ impl RequestError {
             RequestError::VotingInvalid => "invalid_voting",
             RequestError::IdempotencyKeyInvalid => "invalid_idempotency_key",
             RequestError::IdInvalid { .. } => "invalid_id",
+            RequestError::PreferencesRefused(_) => "refused_preferences",
         }
     }
 }

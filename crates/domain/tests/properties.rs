@@ -1,7 +1,7 @@
 //! Properties of the domain rules over generated inputs.
 
 use mannequin_domain::credits::{Balances, LedgerKind};
-use mannequin_domain::ideas::{Gender, Style};
+use mannequin_domain::ideas::{Gender, Headwear, Makeup, Style};
 use mannequin_domain::ids::ModelId;
 use mannequin_domain::request::Cursor;
 use mannequin_domain::{Attributes, Count, Credits, Preferences, time};
@@ -24,18 +24,90 @@ proptest! {
     ) {
         let text = format!("{} {filler}, for {}", gender.0, style.0);
         let a = Attributes::read(&text);
-        prop_assume!(a.gender.len() == 1 && a.style.len() == 1);
-        let minors = a.age.iter().any(|age| age.is_minor());
+        prop_assume!(a.gender.len() == 1 && a.style.len() == 1 && a.garments.is_empty());
+        if a.minor && matches!(style.1, Style::Swimwear) {
+            // A child or teenager is never dressed in swimwear, whatever else
+            // the text asks ("woman kid, for swimwear"): refused.
+            prop_assert!(a.refusal().is_some());
+            return Ok(());
+        }
         for idea in a.ideas(count, seed) {
             prop_assert_eq!(idea.gender, gender.1);
-            if minors && matches!(style.1, Style::Swimwear) {
-                // A child or teenager is never dressed in swimwear, whatever
-                // else the text asks ("woman kid, for swimwear").
-                prop_assert_ne!(idea.style, Style::Swimwear);
-                prop_assert!(a.not_drawn(&idea).iter().any(|w| w.contains("not for children")));
-            } else {
-                prop_assert_eq!(idea.style, style.1);
-                prop_assert_eq!(idea.name(), format!("{} Model - {}", gender.1.label(), style.1.label()));
+            prop_assert_eq!(idea.style, style.1);
+            let prefix = format!("{} Model - ", gender.1.label());
+            prop_assert!(idea.name().starts_with(&prefix));
+        }
+    }
+
+    /// Whatever the text, every idea the built-in plans keeps the rules, and
+    /// the names of a batch are distinct.
+    #[test]
+    fn every_planned_idea_keeps_the_rules(text in "[a-zA-Z0-9 ,.'-]{0,120}", count in 1u32..=20, seed: u64) {
+        let a = Attributes::read(&text);
+        let ideas = a.ideas(count, seed);
+        for idea in &ideas {
+            prop_assert!(a.check(idea).is_ok(), "{:?}: {:?}", text, a.check(idea));
+        }
+        let mut names = a.names(&ideas);
+        names.sort();
+        names.dedup();
+        prop_assert_eq!(names.len(), ideas.len());
+    }
+
+    /// A child word or a minor's age anywhere in any text: every idea is a
+    /// minor with no makeup and nothing revealing, or the request is refused.
+    #[test]
+    fn a_sign_of_a_minor_anywhere_makes_every_idea_a_safe_minor(
+        before in "[a-z ,]{0,40}",
+        minor in prop::sample::select(vec!["girl", "boy", "kid", "kids", "child", "children", "toddler", "baby", "teen", "teenager", "6 years old", "6yo", "aged 12", "school", "junior", "kids' line", "niña", "tween"]),
+        after in "[a-z ,]{0,40}",
+        extra in prop::sample::select(vec!["", "glam makeup", "bikini", "swimwear", "lingerie", "crop top", "bold makeup", "sexy", "evening dress", "woman", "man", "senior", "beard"]),
+        count in 1u32..=20,
+        seed: u64,
+    ) {
+        let text = format!("{before} {minor} {after} {extra}");
+        let a = Attributes::read(&text);
+        prop_assert!(a.minor, "{:?}", text);
+        if a.refusal().is_some() {
+            return Ok(());
+        }
+        for (idea, name) in a.ideas(count, seed).iter().zip(a.names(&a.ideas(count, seed))) {
+            prop_assert!(idea.age.is_minor());
+            prop_assert_eq!(idea.makeup, Makeup::None);
+            prop_assert!(!matches!(idea.style, Style::Swimwear | Style::Lingerie));
+            prop_assert!(!idea.garment.is_some_and(|g| g.is_revealing()));
+            let added = idea.parts(Some(&a)).join(", ");
+            for word in ["glam", "bold makeup", "swimwear", "lingerie", "crop", "beard", "stubble"] {
+                prop_assert!(!added.contains(word), "{:?}: {}", text, added);
+                prop_assert!(!name.to_lowercase().contains(word), "{:?}: {}", text, name);
+            }
+        }
+    }
+
+    /// Hijab, niqab, abaya or "modest" anywhere: every idea covered, never
+    /// in swimwear or lingerie the service added, and a woman unless the text
+    /// names a man.
+    #[test]
+    fn modest_words_anywhere_make_every_idea_covered(
+        before in "[a-z ,]{0,40}",
+        word in prop::sample::select(vec!["hijab", "hijabi", "headscarf", "niqab", "abaya", "modest", "covered", "long sleeves", "burkini"]),
+        after in "[a-z ,]{0,40}",
+        count in 1u32..=20,
+        seed: u64,
+    ) {
+        let text = format!("{before} {word} {after}");
+        let a = Attributes::read(&text);
+        prop_assume!(a.refusal().is_none());
+        for idea in a.ideas(count, seed) {
+            prop_assert!(idea.covered, "{:?}", text);
+            if a.style.is_empty() {
+                prop_assert!(!matches!(idea.style, Style::Swimwear | Style::Lingerie));
+            }
+            if matches!(word, "hijab" | "hijabi" | "headscarf" | "niqab") {
+                prop_assert!(matches!(idea.headwear, Headwear::Hijab | Headwear::Niqab) || idea.gender == Gender::Male);
+            }
+            if !a.gender.contains(&Gender::Male) && word != "modest" && word != "covered" && word != "long sleeves" {
+                prop_assert_eq!(idea.gender, Gender::Female, "{:?}", text);
             }
         }
     }
@@ -46,6 +118,7 @@ proptest! {
         let ideas = Attributes::read("a model").ideas(2, seed);
         prop_assert!(ideas[0] != ideas[1]);
         prop_assert_ne!(ideas[0].gender, ideas[1].gender);
+        prop_assert!(ideas.iter().all(|i| !matches!(i.style, Style::Swimwear | Style::Lingerie)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mannequin_domain::ids::{AccountId, BatchId};
-use mannequin_domain::{Attributes, Count, Credits, Preferences, ideas};
+use mannequin_domain::{Brief, Count, Credits, ideas};
 use sha2::{Digest, Sha256};
 
 use crate::clock::new_id;
@@ -23,7 +23,7 @@ pub struct Terms {
 #[derive(Debug, Clone)]
 pub struct Order<'a> {
     pub account: &'a AccountId,
-    pub preferences: &'a Preferences,
+    pub brief: &'a Brief,
     pub count: Count,
     pub correlation_id: &'a str,
     pub idempotency_key: Option<String>,
@@ -34,9 +34,10 @@ pub struct Order<'a> {
 /// idempotency key (the same text and count hash alike).
 pub fn plan(order: Order<'_>, terms: &Terms, now: i64) -> NewBatch {
     let batch_id: BatchId = new_id();
-    let text = order.preferences.as_str();
-    let ideas =
-        Attributes::read(text).ideas(order.count.get(), ideas::seed(batch_id.as_str(), text));
+    let text = order.brief.text();
+    let reading = order.brief.reading();
+    let ideas = reading.ideas(order.count.get(), ideas::seed(batch_id.as_str(), text));
+    let names = reading.names(&ideas);
     let idempotency = order.idempotency_key.map(|key| {
         let mut h = Sha256::new();
         h.update(order.count.get().to_be_bytes());
@@ -59,9 +60,11 @@ pub fn plan(order: Order<'_>, terms: &Terms, now: i64) -> NewBatch {
         max_attempts: terms.max_attempts,
         models: ideas
             .into_iter()
-            .map(|idea| NewModel {
+            .zip(names)
+            .map(|(idea, name)| NewModel {
                 id: new_id(),
                 job_id: new_id(),
+                name,
                 idea,
             })
             .collect(),

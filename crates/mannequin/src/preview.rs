@@ -12,12 +12,14 @@ use crate::error::BoxError;
 /// Renders the ideas of `args.preferences` to `args.out`.
 pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
     let prefs = mannequin_domain::Preferences::parse(&args.preferences)?;
+    let brief = mannequin_domain::Brief::new(prefs.clone())?;
     let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
     std::fs::create_dir_all(&args.out)?;
     let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
-    let attributes = mannequin_domain::Attributes::read(prefs.as_str());
+    let attributes = brief.reading();
     let ideas = attributes.ideas(count.get(), seed);
-    for (i, idea) in ideas.iter().enumerate() {
+    let names = attributes.names(&ideas);
+    for (i, (idea, name)) in ideas.iter().zip(names).enumerate() {
         let r = mannequin_render::render(idea)?;
         std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
         std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
@@ -25,11 +27,12 @@ pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
             "{}",
             json!({
                 "file": format!("{}.png", i + 1),
-                "name": idea.name(),
+                "name": name,
                 "idea": idea.describe(),
                 "seed": idea.seed,
                 "prompt": Template::default().render(prefs.as_str(), idea),
                 "notDrawn": attributes.not_drawn(idea),
+                "notUnderstood": attributes.not_understood,
             })
         );
     }

@@ -5,7 +5,8 @@ use super::vocabulary::*;
 use super::{Attributes, Idea, PALETTES};
 
 impl Attributes {
-    /// `count` ideas for a batch whose randomness is `seed`.
+    /// `count` ideas for a batch whose randomness is `seed`. Every idea
+    /// keeps the rules of [`Attributes::check`].
     pub fn ideas(&self, count: u32, seed: u64) -> Vec<Idea> {
         let mut rng = SplitMix64(seed);
         let mut pick = Picker::new(count as usize, &mut rng);
@@ -19,11 +20,27 @@ impl Attributes {
         let makeup = pick.spread(&self.makeup, Makeup::ALL);
         let expression = pick.spread(&self.expression, Expression::ALL);
         let pose = pick.spread(&self.pose, Pose::ALL);
-        let style = pick.spread(&self.style, Style::ALL);
+        let style = pick.spread(&self.styles(), Style::ALL);
         // Accessories and facial hair only when asked for.
         let facial_hair = pick.spread(&self.facial_hair, &[FacialHair::None]);
         let eyewear = pick.spread(&self.eyewear, &[Eyewear::None]);
         let headwear = pick.spread(&self.headwear, &[Headwear::None]);
+        let garment: Vec<Option<Garment>> = if self.varies_garment() {
+            pick.spread(&self.garments, Garment::ALL)
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![self.garments.first().copied(); count as usize]
+        };
+        let colour: Vec<Option<Colour>> = if self.colours.is_empty() {
+            vec![None; count as usize]
+        } else {
+            pick.spread(&self.colours, Colour::ALL)
+                .into_iter()
+                .map(Some)
+                .collect()
+        };
         let palette_offset = pick.rng.next_u64() as u32;
         (0..count as usize)
             .map(|i| {
@@ -44,6 +61,10 @@ impl Attributes {
                     eyewear: eyewear[i],
                     headwear: headwear[i],
                     seed: (pick.rng.next_u64() >> 32) as u32,
+                    garment: garment[i],
+                    second_garment: None,
+                    colour: colour[i],
+                    covered: false,
                 };
                 self.settle(&mut idea, i);
                 idea
@@ -51,10 +72,19 @@ impl Attributes {
             .collect()
     }
 
-    /// Makes the free choices of one idea fit together; what the text asks
-    /// for explicitly is kept, except that children and teenagers never get
-    /// swimwear, lingerie, facial hair, grey hair or glamour makeup.
+    /// Makes the free choices of one idea fit together and keep the rules:
+    /// what the text asks for explicitly is kept, except that minors never
+    /// get makeup, facial hair, grey hair or anything revealing, and modest
+    /// requests are always covered.
     fn settle(&self, idea: &mut Idea, i: usize) {
+        if !self.varies_garment() && idea.garment.is_some() {
+            idea.second_garment = self.garments.get(1).copied();
+        }
+        if let Some(g) = idea.garment
+            && self.style.is_empty()
+        {
+            idea.style = g.style();
+        }
         // Bald figures have no hair style or colour to show.
         if idea.hair_length == HairLength::Bald && self.hair_length.is_empty() {
             idea.hair_length = HairLength::Short;
@@ -75,18 +105,16 @@ impl Attributes {
         }
         // Free choices lean on what is usual for the gender.
         if idea.gender == Gender::Male {
-            if self.makeup.is_empty() {
-                idea.makeup = Makeup::None;
-            }
-            if self.style.is_empty() && idea.style == Style::Lingerie {
-                idea.style = Style::Casual;
-            }
             if self.build.is_empty() && idea.build == Build::Curvy {
                 idea.build = Build::Average;
             }
             if self.hair_length.is_empty() && idea.hair_length == HairLength::Long {
                 idea.hair_length = HairLength::Short;
             }
+        }
+        let makeups = self.makeups(idea.gender);
+        if !makeups.contains(&idea.makeup) {
+            idea.makeup = makeups[i % makeups.len()];
         }
         if idea.age.is_minor() {
             if matches!(idea.style, Style::Swimwear | Style::Lingerie) {
@@ -96,16 +124,28 @@ impl Attributes {
                     Style::Sportswear
                 };
             }
-            if matches!(idea.build, Build::Curvy | Build::PlusSize | Build::Muscular) {
+            if idea.garment.is_some_and(Garment::is_revealing) {
+                idea.garment = None;
+            }
+            if idea.second_garment.is_some_and(Garment::is_revealing) {
+                idea.second_garment = None;
+            }
+            if self.build.is_empty()
+                && matches!(idea.build, Build::Curvy | Build::PlusSize | Build::Muscular)
+            {
                 idea.build = Build::Average;
             }
-            if matches!(idea.makeup, Makeup::Glam | Makeup::Bold) || self.makeup.is_empty() {
-                idea.makeup = Makeup::None;
-            }
+            idea.makeup = Makeup::None;
             if matches!(idea.hair_color, HairColor::Gray | HairColor::White) {
                 idea.hair_color = HairColor::Brown;
             }
             idea.facial_hair = FacialHair::None;
+            if matches!(idea.age, Age::Baby | Age::Toddler) && self.hair_length.is_empty() {
+                idea.hair_length = HairLength::Short;
+            }
+        }
+        if self.modest || idea.garment.is_some_and(Garment::covers) {
+            idea.covered = true;
         }
     }
 }

@@ -1,8 +1,11 @@
-//! Reading free text into attribute constraints, and telling which of its
-//! words no attribute holds.
+//! Reading free text into attribute constraints: what the text fixes, what
+//! it speaks of in words the vocabulary does not hold (so a batch must not
+//! vary it), what it says about minors and modesty, and which of its words
+//! no attribute holds.
 
 use super::Idea;
 use super::vocabulary::*;
+use super::words::{self, Token};
 
 /// Words that describe hair when they stand shortly before "hair".
 const HAIR_WORDS: &[&str] = &[
@@ -29,6 +32,7 @@ const COMMON_WORDS: &[&str] = &[
     "the",
     "and",
     "or",
+    "either",
     "with",
     "without",
     "for",
@@ -97,16 +101,19 @@ const COMMON_WORDS: &[&str] = &[
     "brand",
     "collection",
     "line",
+    "range",
     "wearing",
     "wears",
     "wear",
+    "worn",
     "dressed",
-    "in",
     "clothes",
     "clothing",
     "outfit",
     "outfits",
     "apparel",
+    "garment",
+    "garments",
     "fashion",
     "style",
     "styled",
@@ -117,7 +124,6 @@ const COMMON_WORDS: &[&str] = &[
     "background",
     "backdrop",
     "plain",
-    "white",
     "ideal",
     "perfect",
     "good",
@@ -126,6 +132,10 @@ const COMMON_WORDS: &[&str] = &[
     "handsome",
     "attractive",
     "pretty",
+    "cute",
+    "elegant",
+    "stylish",
+    "chic",
     "realistic",
     "photorealistic",
     "natural",
@@ -161,12 +171,51 @@ const COMMON_WORDS: &[&str] = &[
     "create",
     "generate",
     "new",
-    "fit",
     "type",
+    "sleeve",
+    "sleeves",
+    "sleeved",
+    "year",
+    "years",
+    "yo",
+    "yr",
+    "yrs",
+    "old",
+    "age",
+    "aged",
+    "ages",
+    "about",
+    "around",
+    "between",
+    "early",
+    "mid",
+    "late",
+    "something",
+    "unisex",
+    "modest",
+    "modesty",
+    "covered",
+    "coverage",
+    "down",
+    "up",
+    "out",
+    "over",
+    "under",
+    "while",
+    "only",
+    "just",
+    "same",
+    "little",
+    "bit",
+    "set",
+    "piece",
+    "pieces",
+    "item",
+    "items",
 ];
 
 /// Words that say how someone poses, beyond the poses the renderer draws.
-const POSE_WORDS: &[&str] = &[
+pub(crate) const POSE_WORDS: &[&str] = &[
     "sitting",
     "seated",
     "sits",
@@ -182,65 +231,150 @@ const POSE_WORDS: &[&str] = &[
     "stretching",
     "twirling",
     "profile",
+    "running",
+    "lunging",
+    "spinning",
 ];
 
-/// Words that say what someone wears, beyond the styles the renderer draws.
-const CLOTHING_WORDS: &[&str] = &[
-    "dress",
-    "dresses",
-    "skirt",
-    "skirts",
-    "jacket",
-    "jackets",
-    "coat",
-    "coats",
-    "knitwear",
-    "sweater",
-    "sweaters",
-    "jumper",
-    "cardigan",
-    "shirt",
-    "shirts",
-    "blouse",
-    "trousers",
-    "pants",
-    "shorts",
-    "leggings",
-    "top",
-    "tops",
-    "uniform",
-    "scrubs",
-    "apron",
-    "kimono",
-    "saree",
-    "sari",
-    "abaya",
+/// Fabrics: kept in the prompt as the customer wrote them, not drawn by the
+/// built-in, never read as anything else.
+pub(crate) const FABRIC_WORDS: &[&str] = &[
+    "silk",
+    "silky",
+    "satin",
+    "linen",
+    "cotton",
     "denim",
     "leather",
-    "linen",
+    "suede",
     "wool",
     "woolen",
+    "woollen",
     "cashmere",
-    "silk",
+    "merino",
+    "velvet",
+    "velour",
+    "lace",
+    "lacy",
+    "chiffon",
+    "tulle",
     "knit",
     "knitted",
-    "jumpsuit",
-    "overalls",
-    "pajamas",
-    "pyjamas",
-    "robe",
-    "vest",
-    "polo",
-    "tracksuit",
-    "maternity",
-    "bridal",
-    "workwear",
-    "costume",
+    "jersey",
+    "fleece",
+    "corduroy",
+    "tweed",
+    "sequin",
+    "sequins",
+    "sequined",
+    "sequinned",
+    "organza",
+    "crepe",
+    "mesh",
+    "nylon",
+    "polyester",
+    "fur",
+    "faux",
+    "ribbed",
+    "chambray",
+    "poplin",
+    "viscose",
+];
+
+/// Patterns and finishes: kept as words, like fabrics.
+pub(crate) const PATTERN_WORDS: &[&str] = &[
+    "floral",
+    "flowered",
+    "flower",
+    "flowers",
+    "striped",
+    "stripes",
+    "stripy",
+    "polka",
+    "dot",
+    "dots",
+    "dotted",
+    "plaid",
+    "check",
+    "checked",
+    "checkered",
+    "chequered",
+    "tartan",
+    "gingham",
+    "houndstooth",
+    "leopard",
+    "zebra",
+    "animal",
+    "print",
+    "printed",
+    "prints",
+    "camo",
+    "camouflage",
+    "paisley",
+    "pattern",
+    "patterned",
+    "tie",
+    "dye",
+    "embroidered",
+    "embroidery",
+    "geometric",
+    "colorful",
+    "pastel",
+    "neon",
+    "metallic",
+    "glitter",
+    "sparkly",
+    "plain",
+    "solid",
+    "light",
+    "dark",
+    "bright",
+    "deep",
+    "pale",
+];
+
+/// Shoes and accessories: understood, not drawn by the built-in.
+pub(crate) const FOOTWEAR_WORDS: &[&str] = &[
+    "sneakers",
+    "sneaker",
+    "trainers",
+    "shoes",
+    "shoe",
+    "heels",
+    "boots",
+    "boot",
+    "sandals",
+    "loafers",
+    "flats",
+    "slippers",
+    "bag",
+    "handbag",
+    "purse",
+    "tote",
+    "backpack",
+    "clutch",
+    "jewelry",
+    "jewellery",
+    "necklace",
+    "earrings",
+    "bracelet",
+    "watch",
+    "belt",
+    "scarf",
+    "gloves",
+    "bowtie",
+    "hat",
+    "sunhat",
+    "fedora",
+    "beret",
+    "headband",
+    "socks",
+    "accessories",
 ];
 
 /// Words that say who someone is by origin, which decides skin tone better
 /// than a free choice would.
-const ORIGIN_WORDS: &[&str] = &[
+pub(crate) const ORIGIN_WORDS: &[&str] = &[
     "asian",
     "african",
     "caucasian",
@@ -284,19 +418,156 @@ const ORIGIN_WORDS: &[&str] = &[
     "north",
     "black",
     "white",
+    "pakistani",
+    "bangladeshi",
+    "malaysian",
+    "indonesian",
+    "egyptian",
+    "moroccan",
+    "emirati",
+    "saudi",
 ];
 
-/// Attributes the text settles in words the attribute lists do not hold
-/// ("sitting", "red dress", "Asian"): a prompt must not add a free choice
-/// that contradicts them.
+/// Words that ask for covered, modest clothing.
+pub(crate) const MODEST_WORDS: &[&str] = &["modest", "modesty", "covered", "islamic"];
+
+/// Phrases that ask for covered clothing, beyond single words.
+const MODEST_PHRASES: &[&[&str]] = &[
+    &["long", "sleeves"],
+    &["long", "sleeve"],
+    &["long", "sleeved"],
+    &["full", "coverage"],
+    &["fully", "covered"],
+];
+
+/// Phrases whose words mean nothing of their own here ("old school" is no
+/// senior and no school).
+const NEUTRAL_PHRASES: &[&[&str]] = &[
+    &["old", "school"],
+    &["old", "money"],
+    &["old", "fashioned"],
+    &["school", "teacher"],
+];
+
+/// Words that may name a minor without an age ("school", "junior",
+/// "girls"): a batch with one is made of minors unless the text gives an
+/// adult age in years.
+const MINOR_HINTS: &[&str] = &[
+    "girl", "girls", "boy", "boys", "school", "junior", "juniors", "youth", "youths",
+];
+
+/// Phrases in which such a word names no minor.
+const ADULT_PHRASES: &[&[&str]] = &[
+    &["it", "girl"],
+    &["cover", "girl"],
+    &["girl", "boss"],
+    &["boy", "band"],
+    &["old", "school"],
+    &["business", "school"],
+    &["law", "school"],
+    &["art", "school"],
+    &["grad", "school"],
+    &["graduate", "school"],
+    &["school", "teacher"],
+    &["school", "run"],
+    &["school", "principal"],
+];
+
+/// Words of adult styling: never in a request for minors.
+const ADULT_STYLING: &[&str] = &[
+    "sexy",
+    "sensual",
+    "seductive",
+    "provocative",
+    "sultry",
+    "alluring",
+    "nude",
+    "naked",
+    "topless",
+    "sheer",
+    "revealing",
+    "skimpy",
+    "plunging",
+    "cleavage",
+    "stilettos",
+    "stiletto",
+    "lingerie",
+    "glamour",
+    "boudoir",
+];
+
+/// Words that come before a garment's name without being one: its colour,
+/// fabric, pattern or fit.
+const GARMENT_MODIFIERS: &[&str] = &[
+    "and",
+    "or",
+    "with",
+    "a",
+    "an",
+    "long",
+    "short",
+    "loose",
+    "fitted",
+    "tight",
+    "oversized",
+    "slim",
+    "wide",
+    "flowing",
+    "classic",
+    "simple",
+    "elegant",
+    "casual",
+    "formal",
+    "matching",
+    "vintage",
+    "retro",
+    "modern",
+];
+
+/// Words that, before a decade ("70s style"), make it an era, not an age.
+const ERA_WORDS: &[&str] = &[
+    "style",
+    "styled",
+    "fashion",
+    "era",
+    "vintage",
+    "retro",
+    "inspired",
+    "look",
+    "trend",
+    "music",
+    "disco",
+    "decade",
+    "aesthetic",
+    "vibe",
+    "vibes",
+];
+
+/// People the text names in words outside the two genders the service
+/// draws: the batch does not vary the gender, and the prompt adds none.
+const OTHER_GENDER_WORDS: &[&str] = &[
+    "nonbinary",
+    "enby",
+    "androgynous",
+    "agender",
+    "genderfluid",
+    "genderqueer",
+];
+
+/// Attributes the text settles in words the vocabulary does not map to a
+/// value ("sitting", "Asian", "a dirndl", "non-binary"): a batch must not
+/// vary them, and a prompt must not add a choice that could contradict them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Mentioned {
+pub struct Settled {
+    pub gender: bool,
+    pub age: bool,
     pub pose: bool,
-    pub style: bool,
+    pub outfit: bool,
     pub skin_tone: bool,
 }
 
-/// For each attribute, the values the text allows: empty means "any".
+/// For each attribute, the values the text allows (empty means "any"), and
+/// what the text says beyond them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
     pub gender: Vec<Gender>,
@@ -313,20 +584,46 @@ pub struct Attributes {
     pub facial_hair: Vec<FacialHair>,
     pub eyewear: Vec<Eyewear>,
     pub headwear: Vec<Headwear>,
+    /// The ages the text gives in years, lowest and highest.
+    pub years: Option<(u32, u32)>,
+    /// The garments the text names, in its order.
+    pub garments: Vec<Garment>,
+    /// The garments are alternatives ("a dress or a jumpsuit"): each idea
+    /// wears one; otherwise every idea wears the first two together.
+    pub garment_choice: bool,
+    /// The colours the text gives the clothes.
+    pub colours: Vec<Colour>,
+    /// Any sign of a minor: a child word, an age under 18, "school",
+    /// "junior". Every idea is then a minor.
+    pub minor: bool,
+    /// Hijab, niqab, abaya, "modest", "covered", "long sleeves": every idea
+    /// is covered.
+    pub modest: bool,
+    /// The words of adult styling the text holds ("bikini", "glam makeup"):
+    /// with a minor, the request is refused.
+    pub adult_styling: Vec<String>,
+    /// What the text asks for that a minor never gets ("facial hair (not
+    /// for children)").
+    pub withheld: Vec<String>,
+    /// What the text settles in words outside the vocabulary.
+    pub settled: Settled,
+    /// Words of a settled kind the reader did not understand ("dirndl" as
+    /// clothing): nothing of that kind is varied, and the customer is told.
+    pub not_understood: Vec<String>,
     /// Words of the text that no attribute took and that say something (not
     /// an article or the frame of the request), in the text's order: what a
     /// generator drawing from attributes alone cannot show.
     pub unread: Vec<String>,
-    pub mentioned: Mentioned,
 }
 
 /// Finds which values of `T` the words name, longest phrase first, so that
 /// "athletic wear" is a style and not a build; a matched span is consumed.
-fn find<T: Copy + PartialEq>(
+/// Returns each value found with the position of its first match.
+fn find_at<T: Copy + PartialEq>(
     words: &mut [&str],
     all: &[T],
     phrases: impl Fn(T) -> &'static [&'static str],
-) -> Vec<T> {
+) -> Vec<(T, usize)> {
     let mut candidates: Vec<(usize, T, Vec<&str>)> = all
         .iter()
         .flat_map(|v| phrases(*v).iter().map(move |p| (*v, p)))
@@ -336,7 +633,7 @@ fn find<T: Copy + PartialEq>(
         })
         .collect();
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
-    let mut found = Vec::new();
+    let mut found: Vec<(T, usize)> = Vec::new();
     for (len, value, ws) in candidates {
         let mut i = 0;
         while i + len <= words.len() {
@@ -344,8 +641,9 @@ fn find<T: Copy + PartialEq>(
                 for w in &mut words[i..i + len] {
                     *w = "";
                 }
-                if !found.contains(&value) {
-                    found.push(value);
+                match found.iter_mut().find(|(v, _)| *v == value) {
+                    Some(f) => f.1 = f.1.min(i),
+                    None => found.push((value, i)),
                 }
                 i += len;
             } else {
@@ -353,7 +651,20 @@ fn find<T: Copy + PartialEq>(
             }
         }
     }
+    found.sort_by_key(|f| f.1);
     found
+}
+
+/// [`find_at`] without the positions, in the text's order.
+fn find<T: Copy + PartialEq>(
+    words: &mut [&str],
+    all: &[T],
+    phrases: impl Fn(T) -> &'static [&'static str],
+) -> Vec<T> {
+    find_at(words, all, phrases)
+        .into_iter()
+        .map(|f| f.0)
+        .collect()
 }
 
 /// Adds what `found` holds to `into`, keeping the first-named order.
@@ -365,53 +676,35 @@ fn merge<T: PartialEq>(into: &mut Vec<T>, found: Vec<T>) {
     }
 }
 
+/// Whether `words` holds `phrase` anywhere.
+fn holds(words: &[&str], phrase: &[&str]) -> bool {
+    words.windows(phrase.len()).any(|w| w == phrase)
+}
+
 impl Attributes {
     /// Reads free text into attribute constraints. Never fails: text that names
-    /// nothing leaves every attribute free.
+    /// nothing leaves every attribute free. Whether a request may be made of
+    /// it at all is [`Attributes::refusal`].
     pub fn read(text: &str) -> Attributes {
-        let lower: String = text
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        let mut words: Vec<&str> = lower.split_whitespace().collect();
+        let tokens = words::tokens(text);
+        let original: Vec<&str> = tokens.iter().map(|t| t.word.as_str()).collect();
+        let mut words = original.clone();
         let w = &mut words;
-        let mut a = Attributes::default();
-        // "long curly blonde hair", "grey beard": each describing word shortly
-        // before "hair" (or, for colours, before a beard) is read as "<word>
-        // hair", so the phrases need not list every word order.
-        for j in 0..w.len() {
-            let hair = matches!(w[j], "hair" | "haired");
-            if !hair && !BEARD_WORDS.contains(&w[j]) {
-                continue;
-            }
-            let (before, _) = w.split_at_mut(j);
-            let start = before.len().saturating_sub(3);
-            for word in &mut before[start..] {
-                if !HAIR_WORDS.contains(word) {
-                    continue;
-                }
-                let mut phrase = [*word, "hair"];
-                let color = find(&mut phrase, HairColor::ALL, HairColor::phrases);
-                let (length, style) = if hair {
-                    (
-                        find(&mut phrase, HairLength::ALL, HairLength::phrases),
-                        find(&mut phrase, HairStyle::ALL, HairStyle::phrases),
-                    )
-                } else {
-                    (Vec::new(), Vec::new())
-                };
-                if color.is_empty() && length.is_empty() && style.is_empty() {
-                    continue;
-                }
-                merge(&mut a.hair_color, color);
-                merge(&mut a.hair_length, length);
-                merge(&mut a.hair_style, style);
-                *word = "";
-            }
+        // Gender words also age ("grandmother") and name minors ("girl"):
+        // read them without taking them.
+        let mut a = Attributes {
+            gender: find(&mut original.clone(), Gender::ALL, Gender::phrases),
+            ..Attributes::default()
+        };
+        for phrase in NEUTRAL_PHRASES {
+            blank_phrase(w, phrase);
         }
-        // Order matters where phrases overlap: style before build ("athletic wear"),
-        // makeup and expression before hair colour ("red lips"), hair before skin.
+        a.ages_in_numbers(w);
+        a.garments_and_colours(&tokens, w);
+        a.hair_before_hair(w);
+        // Order matters where phrases overlap: style before build ("athletic
+        // wear"), makeup and expression before hair colour ("red lips"),
+        // hair before skin.
         a.style = find(w, Style::ALL, Style::phrases);
         a.makeup = find(w, Makeup::ALL, Makeup::phrases);
         a.expression = find(w, Expression::ALL, Expression::phrases);
@@ -433,18 +726,25 @@ impl Attributes {
         );
         a.build = find(w, Build::ALL, Build::phrases);
         a.skin_tone = find(w, SkinTone::ALL, SkinTone::phrases);
-        a.age = find(w, Age::ALL, Age::phrases);
-        a.gender = find(w, Gender::ALL, Gender::phrases);
-        // "young kids": a text that asks for children or teenagers means them.
-        if a.age.iter().any(|age| age.is_minor()) {
-            a.age.retain(|age| age.is_minor());
+        merge(&mut a.age, find(w, Age::ALL, Age::phrases));
+        find(w, Gender::ALL, Gender::phrases);
+        a.minors(&original);
+        a.modesty(&original);
+        a.adult_styling = adult_styling(&a, &original);
+        if a.minor {
+            // No makeup and no facial hair on a minor, whatever the text says
+            // (`not_drawn` tells).
+            for m in a.makeup.iter().filter(|m| **m != Makeup::None) {
+                a.withheld.push(format!("{} (not for children)", m.label()));
+            }
+            if a.facial_hair.iter().any(|f| *f != FacialHair::None) {
+                a.withheld
+                    .push("facial hair (not for children)".to_string());
+            }
+            a.makeup.retain(|m| *m == Makeup::None);
+            a.facial_hair.retain(|f| *f == FacialHair::None);
         }
-        let said = |list: &[&str]| w.iter().any(|word| list.contains(word));
-        a.mentioned = Mentioned {
-            pose: said(POSE_WORDS),
-            style: said(CLOTHING_WORDS),
-            skin_tone: said(ORIGIN_WORDS),
-        };
+        a.settle_from(&tokens, w);
         a.unread = w
             .iter()
             .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word))
@@ -459,24 +759,443 @@ impl Attributes {
         a
     }
 
+    /// Ages in years and decades: "6 years old", "6yo", "aged 6-8", "in her
+    /// 30s", "forties", "thirty-something". A decade next to a word of an era
+    /// ("70s style", "the 90s") is not an age, nor is a number without an
+    /// age's unit or lead ("2 models", "size 10").
+    fn ages_in_numbers(&mut self, w: &mut [&str]) {
+        let n = w.len();
+        let mut i = 0;
+        while i < n {
+            let mut p = i;
+            while p > 0 && matches!(w[p - 1], "about" | "around" | "roughly" | "approximately") {
+                p -= 1;
+            }
+            let lead = p > 0 && matches!(w[p - 1], "age" | "aged" | "ages");
+            if let Some(first) = words::number(w[i]) {
+                let (mut lo, mut hi, mut j) = (first, first, i + 1);
+                if let Some(m) = w.get(j).and_then(|x| words::number(x)) {
+                    if first >= 20 && first.is_multiple_of(10) && (1..10).contains(&m) {
+                        // "twenty five"
+                        lo = first + m;
+                        hi = lo;
+                    } else {
+                        hi = m;
+                    }
+                    j += 1;
+                } else if matches!(w.get(j), Some(&"to" | &"and"))
+                    && let Some(m) = w.get(j + 1).and_then(|x| words::number(x))
+                {
+                    hi = m;
+                    j += 2;
+                }
+                let old = |k: usize| w.get(k) == Some(&"old");
+                let end = match w.get(j).copied() {
+                    Some("years" | "yo" | "yrs" | "yr") => {
+                        Some(if old(j + 1) { j + 2 } else { j + 1 })
+                    }
+                    Some("year") if old(j + 1) => Some(j + 2),
+                    Some("month" | "months") if old(j + 1) => {
+                        lo = 0;
+                        hi = 0;
+                        Some(j + 2)
+                    }
+                    Some("something") if lo == hi && lo >= 20 && lo.is_multiple_of(10) => {
+                        hi = lo + 9;
+                        Some(j + 1)
+                    }
+                    _ if lead => Some(j),
+                    _ => None,
+                };
+                if let Some(end) = end
+                    && lo.max(hi) <= 120
+                {
+                    self.push_years(lo.min(hi), lo.max(hi));
+                    blank(w, p.saturating_sub(usize::from(lead)), end);
+                    i = end;
+                    continue;
+                }
+            } else if let Some(d) = words::decade(w[i]) {
+                // "in her early 30s", "aged 40s", "30s woman", "woman, 30s".
+                let mut k = i;
+                while k > 0 && matches!(w[k - 1], "early" | "mid" | "late") {
+                    k -= 1;
+                }
+                while k > 0 && matches!(w[k - 1], "her" | "his" | "their" | "my" | "your") {
+                    k -= 1;
+                }
+                let led =
+                    k > 0 && (matches!(w[k - 1], "age" | "aged") || (w[k - 1] == "in" && k < i));
+                let era = w.get(i + 1).is_some_and(|x| ERA_WORDS.contains(x))
+                    || (i > 0
+                        && (matches!(w[i - 1], "the" | "from" | "of")
+                            || ERA_WORDS.contains(&w[i - 1])));
+                if led || !era {
+                    self.push_years(d, d + 9);
+                    w[i] = "";
+                    for word in &mut w[k..i] {
+                        if matches!(*word, "early" | "mid" | "late") {
+                            *word = "";
+                        }
+                    }
+                }
+            } else if lead
+                && !w[i].is_empty()
+                && !Age::ALL.iter().any(|a| {
+                    a.phrases()
+                        .iter()
+                        .any(|ph| ph.split(' ').next() == Some(w[i]))
+                })
+            {
+                // "aged well": a word after "aged" that is no age the reader knows.
+                self.settled.age = true;
+                self.not_understood.push(format!("age: {}", w[i]));
+            }
+            i += 1;
+        }
+    }
+
+    fn push_years(&mut self, lo: u32, hi: u32) {
+        self.years = Some(match self.years {
+            Some((a, b)) => (a.min(lo), b.max(hi)),
+            None => (lo, hi),
+        });
+        let mut years = lo;
+        loop {
+            let age = Age::of_years(years);
+            if !self.age.contains(&age) {
+                self.age.push(age);
+            }
+            if years >= hi {
+                break;
+            }
+            years = (years + 1).min(hi);
+        }
+    }
+
+    /// Garments, with the colours before them ("a long red dress") and after
+    /// "in" ("dressed in black").
+    fn garments_and_colours(&mut self, tokens: &[Token], w: &mut [&str]) {
+        let found = find_at(w, Garment::ALL, Garment::phrases);
+        for (g, at) in &found {
+            let mut g = *g;
+            // The colours among the words just before the garment.
+            let mut k = *at;
+            while k > 0 && !tokens[k].break_before {
+                let before = w[k - 1];
+                let pair = (k >= 2 && !tokens[k - 1].break_before)
+                    .then(|| format!("{} {before}", w[k - 2]));
+                let two = pair
+                    .as_deref()
+                    .and_then(|p| Colour::ALL.iter().find(|c| c.phrases().contains(&p)));
+                let colour =
+                    two.or_else(|| Colour::ALL.iter().find(|c| c.phrases().contains(&before)));
+                if let Some(c) = colour {
+                    if !self.colours.contains(c) {
+                        self.colours.push(*c);
+                    }
+                    w[k - 1] = "";
+                    if two.is_some() {
+                        w[k - 2] = "";
+                        k -= 1;
+                    }
+                } else if let Some(kind) = kind_of(g, before) {
+                    // "a long red dress": the kind before the colour.
+                    g = kind;
+                    w[k - 1] = "";
+                } else if !(FABRIC_WORDS.contains(&before)
+                    || PATTERN_WORDS.contains(&before)
+                    || GARMENT_MODIFIERS.contains(&before)
+                    || before.is_empty())
+                {
+                    break;
+                }
+                k -= 1;
+            }
+            if !self.garments.contains(&g) {
+                self.garments.push(g);
+            }
+        }
+        // "or" between two garments makes them alternatives.
+        if found.len() > 1 {
+            let (first, last) = (found[0].1, found[found.len() - 1].1);
+            self.garment_choice = w[first..last].contains(&"or")
+                || tokens[first..last].iter().any(|t| t.word == "or");
+        }
+        // "in red", "dressed in black", "all white".
+        for i in 0..w.len() {
+            let lead = i > 0 && matches!(w[i - 1], "in" | "all" | "wearing");
+            let end = i + 1 == w.len() || tokens[i + 1].break_before || w[i + 1] == "and";
+            if lead
+                && end
+                && let Some(c) = Colour::ALL.iter().find(|c| c.phrases().contains(&w[i]))
+            {
+                if !self.colours.contains(c) {
+                    self.colours.push(*c);
+                }
+                w[i] = "";
+            }
+        }
+    }
+
+    /// "long curly blonde hair", "grey beard": the describing words just
+    /// before "hair" (or, for colours, before a beard) are read as "<word>
+    /// hair", so the phrases need not list every word order.
+    fn hair_before_hair(&mut self, w: &mut [&str]) {
+        for j in 0..w.len() {
+            let hair = matches!(w[j], "hair" | "haired");
+            if !hair && !BEARD_WORDS.contains(&w[j]) {
+                continue;
+            }
+            let mut k = j;
+            while k > 0 && j - k < 3 && HAIR_WORDS.contains(&w[k - 1]) {
+                k -= 1;
+            }
+            for word in &mut w[k..j] {
+                let mut phrase = [*word, "hair"];
+                let color = find(&mut phrase, HairColor::ALL, HairColor::phrases);
+                let (length, style) = if hair {
+                    (
+                        find(&mut phrase, HairLength::ALL, HairLength::phrases),
+                        find(&mut phrase, HairStyle::ALL, HairStyle::phrases),
+                    )
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                if color.is_empty() && length.is_empty() && style.is_empty() {
+                    continue;
+                }
+                merge(&mut self.hair_color, color);
+                merge(&mut self.hair_length, length);
+                merge(&mut self.hair_style, style);
+                *word = "";
+            }
+        }
+    }
+
+    /// Any sign of a minor makes every idea one: a child or teen word, an
+    /// age under 18, or a word such as "school", "junior" or "girls" (unless
+    /// the text gives an adult age in years, or the word stands in a phrase
+    /// that names no minor, such as "it girl" or "old school").
+    fn minors(&mut self, original: &[&str]) {
+        let named = self.age.iter().any(|a| a.is_minor());
+        let mut words: Vec<&str> = original.to_vec();
+        for phrase in ADULT_PHRASES {
+            blank_phrase(&mut words, phrase);
+        }
+        let hinted = words.iter().any(|w| MINOR_HINTS.contains(w));
+        let adult_years = self.years.is_some_and(|(lo, _)| lo >= 18);
+        if named || (hinted && !adult_years) {
+            self.minor = true;
+            self.age.retain(|a| a.is_minor());
+            if self.age.is_empty() {
+                self.age = Age::MINORS.to_vec();
+            }
+        }
+    }
+
+    /// Hijab, niqab, abaya, "modest", "covered", "long sleeves": every idea
+    /// covered; a garment or head covering worn by women makes women when
+    /// the text names no gender.
+    fn modesty(&mut self, original: &[&str]) {
+        let covering_head = self
+            .headwear
+            .iter()
+            .any(|h| matches!(h, Headwear::Hijab | Headwear::Niqab));
+        let covering = self.garments.iter().any(|g| g.covers());
+        let said = original.iter().any(|w| MODEST_WORDS.contains(w))
+            || MODEST_PHRASES.iter().any(|p| holds(original, p));
+        self.modest = covering_head || said || covering;
+        if self.gender.is_empty() {
+            let female = covering_head || self.garments.iter().any(|g| g.is_female());
+            let male = self.garments.iter().any(|g| g.is_male());
+            if female && !male {
+                self.gender = vec![Gender::Female];
+            } else if male && !female {
+                self.gender = vec![Gender::Male];
+            }
+        }
+        if self.modest {
+            // Swimwear asked for modestly is the covered kind.
+            for g in &mut self.garments {
+                if *g == Garment::Swimwear {
+                    *g = Garment::ModestSwimwear;
+                }
+            }
+            self.garments.dedup();
+        }
+    }
+
+    /// What the text settles in words outside the vocabulary, and the
+    /// clothing words it did not understand.
+    fn settle_from(&mut self, tokens: &[Token], w: &mut [&str]) {
+        let said = |list: &[&str]| w.iter().any(|word| list.contains(word));
+        self.settled.pose = said(POSE_WORDS);
+        self.settled.skin_tone = said(ORIGIN_WORDS);
+        self.settled.gender = self.gender.is_empty() && said(OTHER_GENDER_WORDS);
+        // Clothing words the vocabulary lacks: what follows "wearing" or
+        // "dressed in" up to the end of the clause, and words made with
+        // "-wear".
+        let mut in_outfit = false;
+        for (i, t) in tokens.iter().enumerate() {
+            if t.break_before {
+                in_outfit = false;
+            }
+            let word = w[i];
+            let known = word.is_empty()
+                || COMMON_WORDS.contains(&word)
+                || FABRIC_WORDS.contains(&word)
+                || PATTERN_WORDS.contains(&word)
+                || FOOTWEAR_WORDS.contains(&word)
+                || GARMENT_MODIFIERS.contains(&word)
+                || Colour::ALL.iter().any(|c| c.phrases().contains(&word))
+                || words::number(word).is_some();
+            let wear_word = word.len() > 6 && word.ends_with("wear") && !known;
+            if (in_outfit && !known) || wear_word {
+                self.settled.outfit = true;
+                let note = format!("clothing: {word}");
+                if !self.not_understood.contains(&note) {
+                    self.not_understood.push(note);
+                }
+            }
+            if matches!(t.word.as_str(), "wearing" | "wears" | "clad")
+                || (t.word == "in" && i > 0 && tokens[i - 1].word == "dressed")
+            {
+                in_outfit = true;
+            }
+        }
+        if !self.garments.is_empty() {
+            self.settled.outfit = true;
+        }
+    }
+
+    /// Why no batch may be made of this text, if none may: a minor with adult
+    /// styling. The message names the words.
+    pub fn refusal(&self) -> Option<String> {
+        if !self.minor || self.adult_styling.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "Models of children and teenagers are never made in swimwear, underwear or crop tops, or with makeup or adult styling; this text asks for a minor and for {}.",
+            self.adult_styling
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
     /// The words of the text the built-in renderer cannot show for `idea`:
     /// those no attribute took, and asks it overrode (a child is never drawn
     /// in swimwear).
     pub fn not_drawn(&self, idea: &Idea) -> Vec<String> {
         let mut out = self.unread.clone();
         if idea.age.is_minor() {
-            for style in [Style::Swimwear, Style::Lingerie] {
-                if self.style.contains(&style) {
-                    out.push(format!(
-                        "{} (not for children)",
-                        style.label().to_lowercase()
-                    ));
-                }
-            }
-            if self.facial_hair.iter().any(|f| *f != FacialHair::None) {
-                out.push("facial hair (not for children)".to_string());
-            }
+            out.extend(self.withheld.iter().cloned());
         }
         out
     }
+
+    /// What the customer should know of how the text was read, whatever the
+    /// generator: the words of a settled kind that were not understood, so
+    /// nothing of their kind was varied.
+    pub fn reading_note(&self) -> Option<String> {
+        (!self.not_understood.is_empty()).then(|| {
+            format!(
+                "not understood, so not varied: {}",
+                self.not_understood.join(", ")
+            )
+        })
+    }
+}
+
+/// The kind of dress or skirt a word before it names, across colours and
+/// fabrics ("long red dress", "short denim skirt").
+fn kind_of(g: Garment, word: &str) -> Option<Garment> {
+    use Garment::*;
+    match (g, word) {
+        (Dress, "long" | "floor") => Some(LongDress),
+        (Dress, "maxi") => Some(MaxiDress),
+        (Dress, "midi") => Some(MidiDress),
+        (Dress, "mini" | "short") => Some(MiniDress),
+        (Dress, "evening" | "formal" | "prom" | "ball") => Some(EveningDress),
+        (Dress, "party" | "cocktail") => Some(PartyDress),
+        (Dress, "summer" | "sun" | "beach") => Some(SummerDress),
+        (Dress, "wrap") => Some(WrapDress),
+        (Dress, "wedding" | "bridal") => Some(WeddingDress),
+        (Skirt, "long" | "maxi") => Some(LongSkirt),
+        (Skirt, "mini" | "short") => Some(MiniSkirt),
+        _ => None,
+    }
+}
+
+/// Blanks every occurrence of `phrase` in `w`.
+fn blank_phrase(w: &mut [&str], phrase: &[&str]) {
+    let len = phrase.len();
+    let mut i = 0;
+    while i + len <= w.len() {
+        if w[i..i + len] == *phrase {
+            blank(w, i, i + len);
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Blanks `w[from..to]`.
+fn blank(w: &mut [&str], from: usize, to: usize) {
+    let to = to.min(w.len());
+    for word in &mut w[from..to] {
+        *word = "";
+    }
+}
+
+/// The words of adult styling in the text, as it wrote them.
+fn adult_styling(a: &Attributes, original: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for g in &a.garments {
+        if g.is_revealing() {
+            let phrase = g
+                .phrases()
+                .iter()
+                .find(|p| holds(original, &p.split(' ').collect::<Vec<_>>()))
+                .copied()
+                .unwrap_or(g.label());
+            push(phrase.to_string());
+        }
+    }
+    for s in &a.style {
+        if matches!(s, Style::Swimwear | Style::Lingerie) {
+            let phrase = s
+                .phrases()
+                .iter()
+                .find(|p| holds(original, &p.split(' ').collect::<Vec<_>>()))
+                .copied()
+                .unwrap_or(s.label());
+            push(phrase.to_string());
+        }
+    }
+    for m in &a.makeup {
+        if matches!(m, Makeup::Glam | Makeup::Bold) {
+            push(m.label().to_string());
+        }
+    }
+    for w in original {
+        if ADULT_STYLING.contains(w) {
+            push((*w).to_string());
+        }
+    }
+    if holds(original, &["high", "heels"]) {
+        push("high heels".to_string());
+    }
+    if holds(original, &["see", "through"]) {
+        push("see through".to_string());
+    }
+    out
 }

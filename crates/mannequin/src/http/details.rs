@@ -58,7 +58,7 @@ fn attributes(idea: &mannequin_domain::Idea) -> Map<String, Value> {
     match serde_json::to_value(idea) {
         Ok(Value::Object(map)) => map
             .into_iter()
-            .filter(|(k, _)| k != "palette" && k != "seed")
+            .filter(|(k, v)| k != "palette" && k != "seed" && !v.is_null())
             .map(|(k, v)| (camel(&k), v))
             .collect(),
         _ => Map::new(),

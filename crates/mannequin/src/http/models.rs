@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use mannequin_domain::ids::{BatchId, ModelId};
 use mannequin_domain::request::{Cursor, parse_batch_id, parse_idempotency_key};
 use mannequin_domain::{
-    Count, Credits, Limit, Preferences, RequestError, StatusFilter, Voting, time,
+    Brief, Count, Credits, Limit, Preferences, RequestError, StatusFilter, Voting, time,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -314,10 +314,11 @@ pub async fn register_ideas(
         .transpose()?;
     let body = json_object(&headers, &body)?;
     let (preferences, count) = parse_register(&body)?;
+    let brief = Brief::new(preferences)?;
     let registration = state
         .register(Order {
             account: caller.account_id(),
-            preferences: &preferences,
+            brief: &brief,
             count,
             correlation_id: &correlation_id,
             idempotency_key,

@@ -55,6 +55,8 @@ pub struct NewKey {
 pub struct NewModel {
     pub id: ModelId,
     pub job_id: JobId,
+    /// The contract's `name`, distinct within the batch.
+    pub name: String,
     pub idea: Idea,
 }
 

@@ -111,7 +111,7 @@ impl Store {
                 Ok(serde_json::json!({
                     "id": m.id.as_str(),
                     "job": m.job_id.as_str(),
-                    "name": m.idea.name(),
+                    "name": m.name,
                     "idea": serde_json::to_string(&m.idea)?,
                 }))
             })
@@ -417,7 +417,7 @@ async fn insert_batch(
     .await?;
     // One multi-row INSERT each for models and jobs: 20 rows is well under
     // SQLite's limit on bound parameters.
-    let names: Vec<String> = b.models.iter().map(|m| m.idea.name()).collect();
+    let names: Vec<&str> = b.models.iter().map(|m| m.name.as_str()).collect();
     let ideas = b
         .models
         .iter()
@@ -431,7 +431,7 @@ async fn insert_batch(
             Text(batch),
             Text(b.reservation_id.as_str()),
             Int(position as i64),
-            Text(&names[position]),
+            Text(names[position]),
             Text(&ideas[position]),
             Int(b.price_per_model.get()),
             Text(ModelStatus::Pending.as_str()),

@@ -98,7 +98,15 @@ impl Worker {
             }
             let (outcome, verdict) = match made {
                 Ok(made) => {
-                    generation.notes = made.notes.clone();
+                    // What the reading did not understand, then what the
+                    // generator could not follow.
+                    let reading = mannequin_domain::Attributes::read(&job.preferences);
+                    let notes: Vec<String> = reading
+                        .reading_note()
+                        .into_iter()
+                        .chain(made.notes.clone())
+                        .collect();
+                    generation.notes = (!notes.is_empty()).then(|| notes.join("; "));
                     self.store_images(&job, made, &generation, last).await
                 }
                 Err(GenerateError::Retryable(reason)) => {

@@ -899,11 +899,13 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
     let generated: Value = serde_json::from_slice(&out.stdout).unwrap();
     let models = generated["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
-    assert!(
-        models
-            .iter()
-            .all(|m| m["status"] == "DONE" && m["name"] == "Male Model - Streetwear")
-    );
+    assert!(models.iter().all(|m| {
+        m["status"] == "DONE"
+            && m["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Male Model - Streetwear"))
+    }));
+    assert_ne!(models[0]["name"], models[1]["name"]);
 
     let out = client(&["list"]);
     assert!(out.status.success());

@@ -64,6 +64,7 @@ pub(crate) fn batch(account: &AccountId, count: u32, deadline: i64) -> NewBatch 
             .map(|idea| NewModel {
                 id: new_id(),
                 job_id: new_id(),
+                name: idea.name(),
                 idea,
             })
             .collect(),

@@ -17,6 +17,8 @@ pub(super) const FLOOR_Y: f32 = 700.0;
 /// teenagers are drawn smaller, standing on the same floor.
 pub(super) fn figure_scale(age: Age) -> f32 {
     match age {
+        Age::Baby => 0.38,
+        Age::Toddler => 0.5,
         Age::Child => 0.66,
         Age::Teen => 0.88,
         _ => 1.0,
@@ -56,6 +58,7 @@ impl Body {
         // Children and teenagers are drawn smaller (see `figure_scale`) and
         // slighter, with a head large for their body.
         let (young, head) = match idea.age {
+            Age::Baby | Age::Toddler => (1.0, 1.5),
             Age::Child => (0.96, 1.3),
             Age::Teen => (0.94, 1.1),
             _ => (1.0, 1.0),

@@ -207,7 +207,7 @@ pub(super) fn head(
     }
     c.ellipse(h, rx, ry, skin);
     let hat_c = rgb(palette.accent_or_main());
-    if idea.headwear == Headwear::Hijab {
+    if idea.hair_covered() {
         hijab_front(c, body, scarf(idea));
     } else if idea.hair_length != HairLength::Bald {
         // Hair on top.

@@ -4,7 +4,7 @@
 
 use mannequin_domain::Idea;
 use mannequin_domain::ideas::{
-    Age, Build, Expression, Eyewear, FacialHair, Gender, HairColor, HairLength, HairStyle,
+    Age, Build, Expression, Eyewear, FacialHair, Garment, Gender, HairColor, HairLength, HairStyle,
     Headwear, Makeup, Pose, SkinTone, Style,
 };
 use tiny_skia::{
@@ -48,12 +48,12 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
         rgba(0x000000, 46),
     );
 
-    if idea.headwear == Headwear::Hijab {
+    if idea.hair_covered() {
         hijab_back(&mut c, &body, scarf(idea));
     } else {
         back_hair(&mut c, idea, &body, hair_c);
     }
-    if idea.style == Style::Streetwear {
+    if idea.style == Style::Streetwear && idea.garment.is_none() && !idea.covered {
         // The hood lies behind the neck and shoulders.
         c.ellipse(
             Pt(CX, SHOULDER_Y - 6.0),
@@ -88,6 +88,19 @@ pub fn paint(pixmap: &mut Pixmap, transform: Transform, idea: &Idea) {
     }
     sleeves(&mut c, idea, &body, palette);
     head(&mut c, idea, &body, skin, hair_c, palette);
+    if idea.headwear == Headwear::Niqab {
+        // The face veil, from below the eyes over the chin.
+        let (rx, ry) = (body.head_rx, body.head_ry);
+        c.poly(
+            &[
+                Pt(CX - rx - 6.0, HEAD_Y - 2.0),
+                Pt(CX + rx + 6.0, HEAD_Y - 2.0),
+                Pt(CX + rx + 10.0, HEAD_Y + ry + 26.0),
+                Pt(CX - rx - 10.0, HEAD_Y + ry + 26.0),
+            ],
+            shade(scarf(idea), 0.08),
+        );
+    }
 }
 
 fn backdrop(c: &mut Canvas, palette: &Palette) {

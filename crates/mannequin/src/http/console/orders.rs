@@ -91,12 +91,10 @@ async fn register_order(
             StatusCode::FORBIDDEN,
         ));
     }
-    let preferences = mannequin_domain::Preferences::parse(&draft.preferences).map_err(|e| {
-        (
-            format!("The description: {}", e.to_string().replace('\'', "")),
-            StatusCode::BAD_REQUEST,
-        )
-    })?;
+    let brief = mannequin_domain::Preferences::parse(&draft.preferences)
+        .map_err(|e| format!("The description: {}", e.to_string().replace('\'', "")))
+        .and_then(|p| mannequin_domain::Brief::new(p).map_err(|e| e.to_string()))
+        .map_err(|message| (message, StatusCode::BAD_REQUEST))?;
     let count = draft
         .count
         .trim()
@@ -116,7 +114,7 @@ async fn register_order(
     let registered = state
         .register(crate::batch::Order {
             account: &signed.principal.account_id,
-            preferences: &preferences,
+            brief: &brief,
             count,
             correlation_id: &correlation_id,
             idempotency_key: key,
