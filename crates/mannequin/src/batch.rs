@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use mannequin_domain::ids::{AccountId, BatchId};
-use mannequin_domain::{Brief, Count, Credits, ideas};
+use mannequin_domain::{Brief, Count, Credits};
 use sha2::{Digest, Sha256};
 
 use crate::clock::new_id;
+use crate::planner::Planned;
 use crate::store::{Idempotency, NewBatch, NewModel};
 
 /// The service's terms for a batch.
@@ -29,15 +30,18 @@ pub struct Order<'a> {
     pub idempotency_key: Option<String>,
 }
 
-/// The batch to register for `order` at `now`: `count` distinct ideas read
-/// from the text, a model and a job per idea, and the request's hash for its
+/// The batch `batch_id` to register for `order` at `now`: the planned ideas
+/// and names, a model and a job per idea, and the request's hash for its
 /// idempotency key (the same text and count hash alike).
-pub fn plan(order: Order<'_>, terms: &Terms, now: i64) -> NewBatch {
-    let batch_id: BatchId = new_id();
+pub fn plan(
+    order: Order<'_>,
+    terms: &Terms,
+    now: i64,
+    batch_id: BatchId,
+    planned: Planned,
+) -> NewBatch {
     let text = order.brief.text();
-    let reading = order.brief.reading();
-    let ideas = reading.ideas(order.count.get(), ideas::seed(batch_id.as_str(), text));
-    let names = reading.names(&ideas);
+    let Planned { ideas, names, .. } = planned;
     let idempotency = order.idempotency_key.map(|key| {
         let mut h = Sha256::new();
         h.update(order.count.get().to_be_bytes());

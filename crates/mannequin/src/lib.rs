@@ -20,6 +20,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod planner;
 pub mod preview;
 pub mod queue;
 pub mod store;

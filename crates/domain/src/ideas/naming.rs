@@ -37,20 +37,34 @@ impl Attributes {
             if group.len() < 2 {
                 continue;
             }
+            // Only what differs within the group tells it apart: the
+            // fewest such distinctions, in order, that do.
             let longest = group.iter().map(|&j| parts[j].len()).max().unwrap_or(0);
-            // The fewest distinctions, in order, that tell the group apart.
-            let k = (1..=longest).find(|&k| {
-                let mut seen: Vec<&[String]> = Vec::new();
-                group.iter().all(|&j| {
-                    let p = &parts[j][..k.min(parts[j].len())];
-                    let new = !seen.contains(&p);
-                    seen.push(p);
-                    new
+            let telling: Vec<usize> = (0..longest)
+                .filter(|&c| {
+                    let first = parts[group[0]].get(c);
+                    group.iter().any(|&j| parts[j].get(c) != first)
                 })
-            });
-            let k = k.unwrap_or(longest);
+                .collect();
+            let pick = |j: usize, k: usize| -> Vec<String> {
+                telling[..k]
+                    .iter()
+                    .filter_map(|&c| parts[j].get(c).cloned())
+                    .collect()
+            };
+            let k = (1..=telling.len())
+                .find(|&k| {
+                    let mut seen: Vec<Vec<String>> = Vec::new();
+                    group.iter().all(|&j| {
+                        let p = pick(j, k);
+                        let new = !seen.contains(&p);
+                        seen.push(p);
+                        new
+                    })
+                })
+                .unwrap_or(telling.len());
             for &j in &group {
-                let p = &parts[j][..k.min(parts[j].len())];
+                let p = pick(j, k);
                 if !p.is_empty() {
                     names[j] = format!("{}, {}", bases[j], p.join(", "));
                 }

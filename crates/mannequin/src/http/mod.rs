@@ -65,6 +65,8 @@ pub struct AppState {
     /// Wakes an in-process worker when jobs are queued.
     pub wake: Arc<Notify>,
     pub settings: Arc<ApiSettings>,
+    /// Plans what each batch varies.
+    pub planner: Arc<crate::planner::Planner>,
     /// Whether `/media/` serves images from the blob store.
     pub serve_media: bool,
     /// With `--media-signing-key`: `/media/` asks for a URL's signature.
@@ -86,7 +88,10 @@ impl AppState {
     ) -> Result<crate::store::Registration, crate::store::RegisterError> {
         let now = crate::clock::now_ms();
         let count = order.count.get();
-        let batch = crate::batch::plan(order, &self.settings.terms, now);
+        let batch_id: mannequin_domain::ids::BatchId = crate::clock::new_id();
+        let seed = mannequin_domain::ideas::seed(batch_id.as_str(), order.brief.text());
+        let planned = self.planner.plan(order.brief, count, seed).await;
+        let batch = crate::batch::plan(order, &self.settings.terms, now, batch_id, planned);
         let registration = self.store.register_batch(&batch, now).await?;
         if registration.replayed {
             info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
