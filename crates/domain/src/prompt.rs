@@ -61,7 +61,12 @@ impl Template {
     /// template puts one after it). When the text fixes everything, the
     /// details and the punctuation after them are left out.
     pub fn render(&self, preferences: &str, idea: &Idea) -> String {
-        let details = idea.parts(Some(&Attributes::read(preferences))).join(", ");
+        self.render_read(&Attributes::read(preferences), preferences, idea)
+    }
+
+    /// [`Template::render`] with the text's reading already made.
+    pub fn render_read(&self, reading: &Attributes, preferences: &str, idea: &Idea) -> String {
+        let details = idea.parts(Some(reading)).join(", ");
         let separators = ['.', ',', ';', ':'];
         let mut out = String::with_capacity(self.0.len() + preferences.len() + details.len());
         let mut rest = self.0.as_str();

@@ -1,6 +1,6 @@
 use super::*;
 use mannequin_domain::Attributes;
-use mannequin_domain::ideas::{Gender, SkinTone, Style};
+use mannequin_domain::ideas::{Colour, Garment, Gender, HairColor, Headwear, SkinTone, Style};
 
 fn idea(text: &str, seed: u64) -> Idea {
     Attributes::read(text).ideas(1, seed)[0]
@@ -241,4 +241,118 @@ fn facial_hair_glasses_headwear_and_children_are_drawn() {
     assert_ne!(face, there);
     let backdrop = pixel(&adult, 40.0, 140.0);
     assert_eq!(there, backdrop);
+}
+
+/// Pixels within a few levels of `rgb`.
+fn count_near(p: &Pixmap, rgb: [u8; 3]) -> usize {
+    p.data()
+        .chunks_exact(4)
+        .filter(|px| (0..3).all(|k| px[k].abs_diff(rgb[k]) < 6))
+        .count()
+}
+
+/// The first row, from the top, where the centre column differs from the
+/// backdrop at the left edge: the top of the head.
+fn head_top(p: &Pixmap) -> f32 {
+    (0..900)
+        .map(|y| y as f32)
+        .find(|&y| pixel(p, 300.0, y) != pixel(p, 20.0, y))
+        .expect("a figure")
+}
+
+const FAIR: [u8; 3] = [0xf3, 0xd9, 0xc6];
+
+#[test]
+fn a_long_red_dress_is_drawn_red_to_the_ankles() {
+    let i = idea("woman in a long red dress, fair skin, standing", 1);
+    let p = draw(&i, 600, 900).unwrap();
+    let red = Colour::Red.rgb().to_be_bytes();
+    let red = [red[1], red[2], red[3]];
+    // The skirt at the knees and at the shins, between the legs too.
+    for y in [600.0, 720.0, 780.0] {
+        let px = pixel(&p, 300.0, y);
+        assert!((0..3).all(|k| px[k].abs_diff(red[k]) < 6), "y={y}: {px:?}");
+    }
+    // A mini dress of the same red shows the legs' skin below the hem.
+    let mut mini = i;
+    mini.garment = Some(Garment::MiniDress);
+    let q = draw(&mini, 600, 900).unwrap();
+    assert!(count_near(&q, FAIR) > count_near(&p, FAIR) + 5_000);
+}
+
+#[test]
+fn covered_outfits_hide_arms_and_legs() {
+    for text in [
+        "fair skin woman, casual",
+        "fair skin woman, summer dress",
+        "fair skin man, sportswear",
+    ] {
+        let open = idea(text, 2);
+        let mut covered = open;
+        covered.covered = true;
+        let bare = count_near(&draw(&open, 600, 900).unwrap(), FAIR);
+        let hidden = count_near(&draw(&covered, 600, 900).unwrap(), FAIR);
+        // What still shows is the face, the neck and the hands.
+        assert!(hidden * 2 < bare, "{text}: {hidden} of {bare} skin pixels");
+    }
+}
+
+#[test]
+fn a_hijab_hides_the_hair_and_a_niqab_the_lower_face() {
+    let base = idea("fair skin woman in hijab, long wavy hair", 3);
+    assert_eq!(base.headwear, Headwear::Hijab);
+    // The hair's colour changes nothing in the picture: none of it shows.
+    let mut blonde = base;
+    blonde.hair_color = HairColor::Blonde;
+    let mut black = base;
+    black.hair_color = HairColor::Black;
+    let (a, b) = (
+        draw(&blonde, 600, 900).unwrap(),
+        draw(&black, 600, 900).unwrap(),
+    );
+    // Only the eyebrows (drawn in the hair's colour) may differ.
+    let mut differ = 0;
+    for y in (0..900).step_by(3) {
+        for x in (0..600).step_by(3) {
+            let (x, y) = (x as f32, y as f32);
+            if pixel(&a, x, y) != pixel(&b, x, y) {
+                differ += 1;
+                assert!(
+                    (250.0..350.0).contains(&x) && (100.0..150.0).contains(&y),
+                    "hair shows at ({x}, {y})"
+                );
+            }
+        }
+    }
+    assert!(differ < 40, "{differ}");
+    // Without the hijab, the hair's colour shows.
+    let mut bare = (blonde, black);
+    bare.0.headwear = Headwear::None;
+    bare.1.headwear = Headwear::None;
+    let (a, b) = (
+        draw(&bare.0, 600, 900).unwrap(),
+        draw(&bare.1, 600, 900).unwrap(),
+    );
+    let shown = (0..900)
+        .step_by(3)
+        .flat_map(|y| (0..600).step_by(3).map(move |x| (x as f32, y as f32)))
+        .filter(|&(x, y)| pixel(&a, x, y) != pixel(&b, x, y))
+        .count();
+    assert!(shown > 200, "{shown}");
+    let mut veiled = base;
+    veiled.headwear = Headwear::Niqab;
+    let face = |i: &Idea| count_near(&draw(i, 600, 900).unwrap(), FAIR);
+    assert!(face(&veiled) < face(&base));
+    // The chin is the veil's, not skin.
+    let chin = pixel(&draw(&veiled, 600, 900).unwrap(), 300.0, 178.0);
+    assert!((0..3).any(|k| chin[k].abs_diff(FAIR[k]) > 20), "{chin:?}");
+}
+
+#[test]
+fn children_toddlers_and_babies_are_drawn_as_children() {
+    let adult = head_top(&draw(&idea("woman, standing", 4), 600, 900).unwrap());
+    let child = head_top(&draw(&idea("girl, 6 years old, standing", 4), 600, 900).unwrap());
+    let toddler = head_top(&draw(&idea("toddler girl, standing", 4), 600, 900).unwrap());
+    assert!(child > adult + 150.0, "{adult} {child}");
+    assert!(toddler > child + 80.0, "{child} {toddler}");
 }

@@ -112,6 +112,16 @@ impl Attributes {
                 idea.hair_length = HairLength::Short;
             }
         }
+        // A ponytail, a bun or braids need hair to tie.
+        if self.hair_length.is_empty()
+            && idea.hair_length == HairLength::Short
+            && matches!(
+                idea.hair_style,
+                HairStyle::Ponytail | HairStyle::Bun | HairStyle::Braids
+            )
+        {
+            idea.hair_length = HairLength::Medium;
+        }
         let makeups = self.makeups(idea.gender);
         if !makeups.contains(&idea.makeup) {
             idea.makeup = makeups[i % makeups.len()];
@@ -140,8 +150,17 @@ impl Attributes {
                 idea.hair_color = HairColor::Brown;
             }
             idea.facial_hair = FacialHair::None;
-            if matches!(idea.age, Age::Baby | Age::Toddler) && self.hair_length.is_empty() {
-                idea.hair_length = HairLength::Short;
+            if matches!(idea.age, Age::Baby | Age::Toddler) {
+                if self.hair_length.is_empty() {
+                    idea.hair_length = HairLength::Short;
+                }
+                if self.build.is_empty() {
+                    idea.build = if i.is_multiple_of(2) {
+                        Build::Average
+                    } else {
+                        Build::Slim
+                    };
+                }
             }
         }
         if self.modest || idea.garment.is_some_and(Garment::covers) {

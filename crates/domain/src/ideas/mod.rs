@@ -242,16 +242,16 @@ impl Idea {
         }
     }
 
-    /// The hair as a name tells it: "Curly Black Hair", "Blonde Ponytail".
+    /// The hair as a name tells it: "Curly Black Hair", "Blonde Ponytail",
+    /// "Brown Hair in a Bun".
     pub fn hair_name(&self) -> String {
-        let color = self.hair_color.label();
-        let text = match (self.hair_length, self.hair_style) {
-            (HairLength::Bald, _) => "shaved head".to_string(),
-            (_, HairStyle::Ponytail) => format!("{color} ponytail"),
-            (_, HairStyle::Bun) => format!("{color} bun"),
-            (_, style) => format!("{} {color} hair", style.label()),
-        };
-        naming::title(&text)
+        let color = naming::title(self.hair_color.label());
+        match (self.hair_length, self.hair_style) {
+            (HairLength::Bald, _) => "Shaved Head".to_string(),
+            (_, HairStyle::Ponytail) => format!("{color} Ponytail"),
+            (_, HairStyle::Bun) => format!("{color} Hair in a Bun"),
+            (_, style) => format!("{} {color} Hair", naming::title(style.label())),
+        }
     }
 
     /// "young adult woman", "teenage boy", "girl", "baby girl".

@@ -618,32 +618,24 @@ pub struct Attributes {
 
 /// Finds which values of `T` the words name, longest phrase first, so that
 /// "athletic wear" is a style and not a build; a matched span is consumed.
-/// Returns each value found with the position of its first match.
+/// Returns each value found with the position of its first match, in the
+/// text's order.
 fn find_at<T: Copy + PartialEq>(
     words: &mut [&str],
-    all: &[T],
-    phrases: impl Fn(T) -> &'static [&'static str],
+    candidates: &[(T, Vec<&'static str>)],
 ) -> Vec<(T, usize)> {
-    let mut candidates: Vec<(usize, T, Vec<&str>)> = all
-        .iter()
-        .flat_map(|v| phrases(*v).iter().map(move |p| (*v, p)))
-        .map(|(v, p)| {
-            let ws: Vec<&str> = p.split(' ').collect();
-            (ws.len(), v, ws)
-        })
-        .collect();
-    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut found: Vec<(T, usize)> = Vec::new();
-    for (len, value, ws) in candidates {
+    for (value, ws) in candidates {
+        let len = ws.len();
         let mut i = 0;
         while i + len <= words.len() {
-            if words[i..i + len] == ws[..] {
+            if words[i] == ws[0] && words[i..i + len] == ws[..] {
                 for w in &mut words[i..i + len] {
                     *w = "";
                 }
-                match found.iter_mut().find(|(v, _)| *v == value) {
+                match found.iter_mut().find(|(v, _)| v == value) {
                     Some(f) => f.1 = f.1.min(i),
-                    None => found.push((value, i)),
+                    None => found.push((*value, i)),
                 }
                 i += len;
             } else {
@@ -656,12 +648,8 @@ fn find_at<T: Copy + PartialEq>(
 }
 
 /// [`find_at`] without the positions, in the text's order.
-fn find<T: Copy + PartialEq>(
-    words: &mut [&str],
-    all: &[T],
-    phrases: impl Fn(T) -> &'static [&'static str],
-) -> Vec<T> {
-    find_at(words, all, phrases)
+fn find<T: Copy + PartialEq>(words: &mut [&str], candidates: &[(T, Vec<&'static str>)]) -> Vec<T> {
+    find_at(words, candidates)
         .into_iter()
         .map(|f| f.0)
         .collect()
@@ -693,7 +681,7 @@ impl Attributes {
         // Gender words also age ("grandmother") and name minors ("girl"):
         // read them without taking them.
         let mut a = Attributes {
-            gender: find(&mut original.clone(), Gender::ALL, Gender::phrases),
+            gender: find(&mut original.clone(), Gender::candidates()),
             ..Attributes::default()
         };
         for phrase in NEUTRAL_PHRASES {
@@ -705,29 +693,20 @@ impl Attributes {
         // Order matters where phrases overlap: style before build ("athletic
         // wear"), makeup and expression before hair colour ("red lips"),
         // hair before skin.
-        a.style = find(w, Style::ALL, Style::phrases);
-        a.makeup = find(w, Makeup::ALL, Makeup::phrases);
-        a.expression = find(w, Expression::ALL, Expression::phrases);
-        a.pose = find(w, Pose::ALL, Pose::phrases);
-        a.eyewear = find(w, Eyewear::ALL, Eyewear::phrases);
-        a.headwear = find(w, Headwear::ALL, Headwear::phrases);
-        a.facial_hair = find(w, FacialHair::ALL, FacialHair::phrases);
-        merge(
-            &mut a.hair_color,
-            find(w, HairColor::ALL, HairColor::phrases),
-        );
-        merge(
-            &mut a.hair_length,
-            find(w, HairLength::ALL, HairLength::phrases),
-        );
-        merge(
-            &mut a.hair_style,
-            find(w, HairStyle::ALL, HairStyle::phrases),
-        );
-        a.build = find(w, Build::ALL, Build::phrases);
-        a.skin_tone = find(w, SkinTone::ALL, SkinTone::phrases);
-        merge(&mut a.age, find(w, Age::ALL, Age::phrases));
-        find(w, Gender::ALL, Gender::phrases);
+        a.style = find(w, Style::candidates());
+        a.makeup = find(w, Makeup::candidates());
+        a.expression = find(w, Expression::candidates());
+        a.pose = find(w, Pose::candidates());
+        a.eyewear = find(w, Eyewear::candidates());
+        a.headwear = find(w, Headwear::candidates());
+        a.facial_hair = find(w, FacialHair::candidates());
+        merge(&mut a.hair_color, find(w, HairColor::candidates()));
+        merge(&mut a.hair_length, find(w, HairLength::candidates()));
+        merge(&mut a.hair_style, find(w, HairStyle::candidates()));
+        a.build = find(w, Build::candidates());
+        a.skin_tone = find(w, SkinTone::candidates());
+        merge(&mut a.age, find(w, Age::candidates()));
+        find(w, Gender::candidates());
         a.minors(&original);
         a.modesty(&original);
         a.adult_styling = adult_styling(&a, &original);
@@ -876,7 +855,7 @@ impl Attributes {
     /// Garments, with the colours before them ("a long red dress") and after
     /// "in" ("dressed in black").
     fn garments_and_colours(&mut self, tokens: &[Token], w: &mut [&str]) {
-        let found = find_at(w, Garment::ALL, Garment::phrases);
+        let found = find_at(w, Garment::candidates());
         for (g, at) in &found {
             let mut g = *g;
             // The colours among the words just before the garment.
@@ -885,14 +864,11 @@ impl Attributes {
                 let before = w[k - 1];
                 let pair = (k >= 2 && !tokens[k - 1].break_before)
                     .then(|| format!("{} {before}", w[k - 2]));
-                let two = pair
-                    .as_deref()
-                    .and_then(|p| Colour::ALL.iter().find(|c| c.phrases().contains(&p)));
-                let colour =
-                    two.or_else(|| Colour::ALL.iter().find(|c| c.phrases().contains(&before)));
+                let two = pair.as_deref().and_then(colour_of);
+                let colour = two.or_else(|| colour_of(before));
                 if let Some(c) = colour {
-                    if !self.colours.contains(c) {
-                        self.colours.push(*c);
+                    if !self.colours.contains(&c) {
+                        self.colours.push(c);
                     }
                     w[k - 1] = "";
                     if two.is_some() {
@@ -928,10 +904,10 @@ impl Attributes {
             let end = i + 1 == w.len() || tokens[i + 1].break_before || w[i + 1] == "and";
             if lead
                 && end
-                && let Some(c) = Colour::ALL.iter().find(|c| c.phrases().contains(&w[i]))
+                && let Some(c) = colour_of(w[i])
             {
-                if !self.colours.contains(c) {
-                    self.colours.push(*c);
+                if !self.colours.contains(&c) {
+                    self.colours.push(c);
                 }
                 w[i] = "";
             }
@@ -953,11 +929,11 @@ impl Attributes {
             }
             for word in &mut w[k..j] {
                 let mut phrase = [*word, "hair"];
-                let color = find(&mut phrase, HairColor::ALL, HairColor::phrases);
+                let color = find(&mut phrase, HairColor::candidates());
                 let (length, style) = if hair {
                     (
-                        find(&mut phrase, HairLength::ALL, HairLength::phrases),
-                        find(&mut phrase, HairStyle::ALL, HairStyle::phrases),
+                        find(&mut phrase, HairLength::candidates()),
+                        find(&mut phrase, HairStyle::candidates()),
                     )
                 } else {
                     (Vec::new(), Vec::new())
@@ -1048,7 +1024,7 @@ impl Attributes {
                 || PATTERN_WORDS.contains(&word)
                 || FOOTWEAR_WORDS.contains(&word)
                 || GARMENT_MODIFIERS.contains(&word)
-                || Colour::ALL.iter().any(|c| c.phrases().contains(&word))
+                || colour_of(word).is_some()
                 || words::number(word).is_some();
             let wear_word = word.len() > 6 && word.ends_with("wear") && !known;
             if (in_outfit && !known) || wear_word {
@@ -1127,6 +1103,14 @@ fn kind_of(g: Garment, word: &str) -> Option<Garment> {
         (Skirt, "mini" | "short") => Some(MiniSkirt),
         _ => None,
     }
+}
+
+/// The colour `phrase` (one word, or two joined by a space) names.
+fn colour_of(phrase: &str) -> Option<Colour> {
+    Colour::candidates()
+        .iter()
+        .find(|(_, words)| words.iter().copied().eq(phrase.split(' ')))
+        .map(|(c, _)| *c)
 }
 
 /// Blanks every occurrence of `phrase` in `w`.

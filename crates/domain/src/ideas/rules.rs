@@ -37,9 +37,13 @@ impl Attributes {
     }
 
     /// Hair is named in the prompt unless the text fixes its colour, length
-    /// and style.
+    /// and style, or asks for modest clothes (whether the hair shows is then
+    /// the customer's to say).
     pub fn varies_hair(&self) -> bool {
-        self.hair_color.len() != 1 || self.hair_length.len() != 1 || self.hair_style.len() != 1
+        !self.modest
+            && (self.hair_color.len() != 1
+                || self.hair_length.len() != 1
+                || self.hair_style.len() != 1)
     }
 
     pub fn varies_makeup(&self) -> bool {
@@ -71,7 +75,8 @@ impl Attributes {
     }
 
     /// The styles a batch may choose from: the text's, else every style but
-    /// swimwear and lingerie, which come only from the text.
+    /// swimwear and lingerie, which come only from the text (and, for
+    /// minors, business clothes).
     pub fn styles(&self) -> Vec<Style> {
         if !self.style.is_empty() {
             return self.style.clone();
@@ -89,6 +94,7 @@ impl Attributes {
             .iter()
             .copied()
             .filter(|s| !matches!(s, Style::Swimwear | Style::Lingerie))
+            .filter(|s| !(self.minor && *s == Style::Business))
             .collect()
     }
 

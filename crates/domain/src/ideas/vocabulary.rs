@@ -21,6 +21,21 @@ macro_rules! attribute {
             pub fn phrases(self) -> &'static [&'static str] {
                 match self { $($name::$variant => &[$($phrase),*]),+ }
             }
+
+            /// Every phrase split into its words, with its value, longest
+            /// first: what the reader matches, made once.
+            pub(crate) fn candidates() -> &'static [($name, Vec<&'static str>)] {
+                static CANDIDATES: std::sync::OnceLock<Vec<($name, Vec<&'static str>)>> =
+                    std::sync::OnceLock::new();
+                CANDIDATES.get_or_init(|| {
+                    let mut all: Vec<($name, Vec<&'static str>)> = $name::ALL
+                        .iter()
+                        .flat_map(|v| v.phrases().iter().map(move |p| (*v, p.split(' ').collect())))
+                        .collect();
+                    all.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
+                    all
+                })
+            }
         }
     };
 }

@@ -51,7 +51,7 @@ impl Generator for Http {
             "prompt": r.prompt,
             "negative_prompt": r.negative_prompt,
             "seed": r.seed,
-            "name": r.idea.name(),
+            "name": r.name,
             "idea": r.idea,
             "width": r.width,
             "height": r.height,

@@ -45,6 +45,8 @@ use crate::error::BoxError;
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub model_id: &'a ModelId,
+    /// The model's name, distinct within its batch.
+    pub name: &'a str,
     pub idea: &'a Idea,
     /// The batch's preferences text, verbatim.
     pub preferences: &'a str,

@@ -58,7 +58,7 @@ async fn begin_models(
         "UPDATE models SET status = $1, updated_at = $2, started_at = COALESCE(started_at, $2)
          WHERE id IN ({}) AND status IN ({})
          RETURNING id, account_id, idea, price,
-             (SELECT preferences FROM batches WHERE batches.id = models.batch_id)",
+             (SELECT preferences FROM batches WHERE batches.id = models.batch_id), name",
         placeholders(3, jobs.len()),
         super::settle::unsettled()
     );
@@ -87,18 +87,18 @@ async fn begin_models(
         .collect())
 }
 
-/// What a claim reads of a job's model: its account, idea, price and its
-/// batch's preferences.
-type Begun = (AccountId, Idea, Credits, String);
+/// What a claim reads of a job's model: its account, idea, price, its
+/// batch's preferences and its name.
+type Begun = (AccountId, Idea, Credits, String, String);
 
 /// Reads [`Begun`]'s columns, in its order.
 fn begun(c: &mut dyn Columns) -> StoreResult<Begun> {
     let account = AccountId::trusted(c.text()?);
     let idea: Idea = serde_json::from_str(&c.text()?)?;
-    Ok((account, idea, Credits::new(c.int()?), c.text()?))
+    Ok((account, idea, Credits::new(c.int()?), c.text()?, c.text()?))
 }
 
-fn claimed(job: JobRow, (account_id, idea, price, preferences): Begun) -> ClaimedJob {
+fn claimed(job: JobRow, (account_id, idea, price, preferences, name): Begun) -> ClaimedJob {
     ClaimedJob {
         job_id: job.job_id,
         model_id: job.model_id,
@@ -110,6 +110,7 @@ fn claimed(job: JobRow, (account_id, idea, price, preferences): Begun) -> Claime
         price,
         idea,
         preferences,
+        name,
     }
 }
 

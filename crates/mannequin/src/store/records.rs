@@ -275,6 +275,8 @@ pub struct ClaimedJob {
     pub idea: Idea,
     /// The batch's preferences text, as the customer wrote it.
     pub preferences: String,
+    /// The model's name, distinct within its batch.
+    pub name: String,
 }
 
 /// What the generator was asked for a model, recorded when it settles.

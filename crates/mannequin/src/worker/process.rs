@@ -59,14 +59,18 @@ impl Worker {
         );
         async {
             let p = &self.prompting;
+            let reading = mannequin_domain::Attributes::read(&job.preferences);
             let mut generation = Generation {
-                prompt: p.template.render(&job.preferences, &job.idea),
+                prompt: p
+                    .template
+                    .render_read(&reading, &job.preferences, &job.idea),
                 seed: seed(&job),
                 generator: self.generator_name.clone(),
                 notes: None,
             };
             let request = Request {
                 model_id: &job.model_id,
+                name: &job.name,
                 idea: &job.idea,
                 preferences: &job.preferences,
                 prompt: &generation.prompt,
@@ -100,7 +104,6 @@ impl Worker {
                 Ok(made) => {
                     // What the reading did not understand, then what the
                     // generator could not follow.
-                    let reading = mannequin_domain::Attributes::read(&job.preferences);
                     let notes: Vec<String> = reading
                         .reading_note()
                         .into_iter()

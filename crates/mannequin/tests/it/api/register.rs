@@ -440,3 +440,30 @@ async fn control_characters_and_malformed_ids_are_refused_before_any_query() {
     assert_eq!(app.balance(&app.account).await, (990, 10, 0));
     app.audit().await;
 }
+
+#[tokio::test]
+async fn words_the_reading_does_not_know_settle_their_kind_and_are_told() {
+    let app = TestApp::start().await;
+    app.register_ok(&app.key, "woman wearing a dirndl", 3).await;
+    app.drain().await;
+    let (_, list) = app.list(&app.key, "").await;
+    let models = list["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    for m in models {
+        let name = m["name"].as_str().unwrap();
+        assert!(name.starts_with("Female Model - Dirndl"), "{name}");
+        let prompt = m["prompt"].as_str().unwrap();
+        assert!(prompt.contains("woman wearing a dirndl"), "{prompt}");
+        // No outfit of the service's own beside the customer's dirndl.
+        assert!(
+            !prompt.contains("wearing casual") && !prompt.contains("wearing formal"),
+            "{prompt}"
+        );
+        let notes = m["generatorNotes"].as_str().unwrap();
+        assert!(
+            notes.starts_with("not understood, so not varied: clothing: dirndl"),
+            "{notes}"
+        );
+    }
+    app.audit().await;
+}

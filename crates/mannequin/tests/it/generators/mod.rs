@@ -172,15 +172,98 @@ pub fn generator(
     generator::build(&settings).expect("settings accepted")
 }
 
+/// Shop requests from the domain's corpus, and words the service must never
+/// add to their prompts (the customer's own words are removed before the
+/// check): each backend is sent a prompt that keeps them.
+pub const WORDS_HOLD: &[(&str, &[&str])] = &[
+    (
+        "girl, 6 years old, party dress",
+        &[
+            "glam",
+            "bold makeup",
+            "swimwear",
+            "lingerie",
+            "gray hair",
+            "white hair",
+            "wearing",
+        ],
+    ),
+    (
+        "Hijab model for our modest wear collection",
+        &[" man", "swimwear", "lingerie", "glam", " hair"],
+    ),
+    (
+        "woman in a long red dress",
+        &[" man", "wearing", "swimwear", "lingerie"],
+    ),
+    (
+        "young woman wearing a hijab, modest fashion, long dress",
+        &[" man", " hair", "wearing", "swimwear"],
+    ),
+    ("man, casual", &["woman", "makeup", "wearing"]),
+    (
+        "kids clothing",
+        &[
+            "woman",
+            " man",
+            "glam",
+            "bold makeup",
+            "swimwear",
+            "lingerie",
+            "beard",
+            "stubble",
+            "senior",
+        ],
+    ),
+    (
+        "teen boy in a hoodie",
+        &["beard", "stubble", "moustache", "man,", "wearing"],
+    ),
+    (
+        "toddler in dungarees",
+        &["woman", " man", "natural makeup", "swimwear", "wearing"],
+    ),
+    (
+        "woman in an abaya",
+        &[" man", " hair", "swimwear", "lingerie", "wearing"],
+    ),
+    (
+        "Asian man, grey suit, sitting",
+        &[" skin,", "pose", "wearing", "woman"],
+    ),
+    (
+        "woman wearing a dirndl",
+        &[
+            "wearing casual",
+            "wearing formal",
+            "wearing sportswear",
+            "swimwear",
+        ],
+    ),
+    (
+        "a model for our webshop",
+        &["swimwear", "lingerie", "girl", "boy", "teenage"],
+    ),
+];
+
 /// One generation of an idea of [`TEXT`], as the worker would ask for it.
 pub async fn generate(g: &dyn Generator) -> Result<Made, GenerateError> {
-    let idea = Attributes::read(TEXT).ideas(1, 7)[0];
+    generate_for(g, TEXT, 7).await
+}
+
+/// One generation of an idea of `text` planned with `seed`.
+pub async fn generate_for(g: &dyn Generator, text: &str, seed: u64) -> Result<Made, GenerateError> {
+    let a = Attributes::read(text);
+    let ideas = a.ideas(1, seed);
+    let idea = ideas[0];
+    let name = a.names(&ideas).remove(0);
     let model_id = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
-    let prompt = mannequin_domain::prompt::Template::default().render(TEXT, &idea);
+    let prompt = mannequin_domain::prompt::Template::default().render(text, &idea);
     let request = Request {
         model_id: &model_id,
+        name: &name,
         idea: &idea,
-        preferences: TEXT,
+        preferences: text,
         prompt: &prompt,
         negative_prompt: "blurry",
         seed: idea.seed,
@@ -200,6 +283,25 @@ pub async fn every_answer(
     prompt_of: impl Fn(&Value) -> String,
     refusal: &str,
 ) {
+    // What the service adds never contradicts the customer's words.
+    for (text, never) in WORDS_HOLD {
+        for seed in 0..3 {
+            fake.script(&[Answer::Image(Format::Png)]);
+            generate_for(g, text, seed).await.expect("an image");
+            let prompt = prompt_of(&fake.last_body());
+            assert!(
+                prompt.contains(text),
+                "the words reach the server: {prompt}"
+            );
+            let added = prompt.replacen(text, "", 1).to_lowercase();
+            for word in *never {
+                assert!(
+                    !added.contains(word),
+                    "{text:?}: the service added {word:?}: {prompt}"
+                );
+            }
+        }
+    }
     for (format, content_type) in [
         (Format::Png, "image/png"),
         (Format::Jpeg, "image/jpeg"),
