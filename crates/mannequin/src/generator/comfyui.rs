@@ -186,7 +186,7 @@ impl Generator for ComfyUi {
                 match self.server.refused(res).await.classify(LABEL, explain) {
                     GenerateError::Fatal(r) if status.as_u16() == 400 => {
                         GenerateError::Misconfigured(Reason {
-                            public: format!("{LABEL} refused the workflow: {}", r.public),
+                            public: format!("{LABEL} refused the workflow"),
                             detail: r.detail,
                         })
                     }
@@ -210,13 +210,10 @@ impl Generator for ComfyUi {
                         .and_then(|m| m[1]["exception_message"].as_str())
                 })
                 .unwrap_or("no message");
-            return Err(GenerateError::Retryable(
-                format!(
-                    "{LABEL} failed to run the workflow: {}",
-                    truncate(message.trim(), 300)
-                )
-                .into(),
-            ));
+            return Err(GenerateError::Retryable(Reason::new(
+                format!("{LABEL} failed to run the workflow"),
+                truncate(message.trim(), 500),
+            )));
         }
         // The first saved image (`type` "output"), else any image shown.
         let images: Vec<&Value> = entry["outputs"]

@@ -21,6 +21,7 @@ mod local;
 mod openai;
 mod remote;
 mod replicate;
+mod scrub;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use http::Http;
 pub use local::{Builtin, Noop};
 pub use openai::OpenAi;
 pub use replicate::Replicate;
+pub use scrub::scrub;
 
 use crate::config::GeneratorKind;
 use crate::error::BoxError;
@@ -75,7 +77,9 @@ pub struct Made {
 
 /// Why a generation failed: what the customer reads as the model's
 /// `failureReason` (or an operator on `/readyz`), and, for the log only, the
-/// full cause (which may name internal hosts).
+/// full cause (which may name internal hosts). The public part is one of the
+/// service's own sentences; an image server's words reach it only through
+/// [`Reason::refused_prompt`], scrubbed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
     pub public: String,
@@ -83,6 +87,20 @@ pub struct Reason {
 }
 
 impl Reason {
+    /// The image model's content refusal: its own words, with anything that
+    /// could name a host, path, address or key removed ([`scrub`]).
+    pub fn refused_prompt(words: &str, detail: impl std::fmt::Display) -> Reason {
+        let words = scrub(words, 300);
+        Reason {
+            public: if words.is_empty() {
+                "the image model refused the prompt".to_string()
+            } else {
+                format!("the image model refused the prompt: {words}")
+            },
+            detail: Some(detail.to_string()),
+        }
+    }
+
     pub fn new(public: impl Into<String>, detail: impl std::fmt::Display) -> Reason {
         Reason {
             public: public.into(),

@@ -65,16 +65,17 @@ impl OpenAi {
             .and_then(|e| e["message"].as_str())
             .unwrap_or_default();
         match code {
-            "content_policy_violation" | "moderation_blocked" => GenerateError::Fatal(Reason::new(
-                format!("the image model refused the prompt: {message}"),
-                code,
-            )),
+            "content_policy_violation" | "moderation_blocked" => GenerateError::Fatal(
+                Reason::refused_prompt(message, format!("{LABEL}: {code}: {message}")),
+            ),
+            // OpenAI's own codes, a fixed vocabulary: safe to show.
             "insufficient_quota"
             | "billing_hard_limit_reached"
             | "invalid_api_key"
-            | "model_not_found" => {
-                GenerateError::Misconfigured(Reason::new(format!("{LABEL}: {message}"), code))
-            }
+            | "model_not_found" => GenerateError::Misconfigured(Reason::new(
+                format!("{LABEL} refused the request: {code}"),
+                format!("{code}: {message}"),
+            )),
             _ => refusal.classify(LABEL, |v| {
                 v["error"]["message"].as_str().map(str::to_string)
             }),

@@ -273,16 +273,17 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     wait.map(|d| d.min(Duration::from_secs(3600)))
 }
 
-/// What an unsuccessful answer means. `explain` pulls the server's own
-/// message out of its error body (each API has its shape); `refusal` tells a
-/// backend-specific refusal apart, given that message. The rules:
+/// What an unsuccessful answer means. The public reason is a fixed
+/// sentence per class; the server's own message (`explain` pulls it out of
+/// its error body, each API having its shape), the backend and the status go
+/// to the log only, since they may name internal hosts, paths or keys. The
+/// rules:
 ///
 /// - 429: retry, after `Retry-After` when given;
 /// - 408 and 5xx: retry;
 /// - 401, 403, 404: misconfigured (credentials, permissions, an unknown
 ///   model or path) — every other model would fail the same way;
-/// - any other 4xx: the server refused this request: fail the model with
-///   the server's reason.
+/// - any other 4xx: the server refused this request: fail the model.
 pub(super) fn classify(
     label: &str,
     status: StatusCode,
@@ -295,34 +296,32 @@ pub(super) fn classify(
         .ok()
         .and_then(|v| explain(&v))
         .map(|m| truncate(&m, 300));
-    let says = |what: String| match &message {
-        Some(m) => format!("{what}: {m}"),
-        None => what,
-    };
-    let reason = |public: String| Reason {
-        public,
-        detail: Some(format!("{status}: {}", truncate(detail, 500))),
+    let reason = |public: &str| Reason {
+        public: public.to_string(),
+        detail: Some(match &message {
+            Some(m) => format!(
+                "{label} answered {status}: {m}; body: {}",
+                truncate(detail, 500)
+            ),
+            None => format!("{label} answered {status}: {}", truncate(detail, 500)),
+        }),
     };
     match status.as_u16() {
         429 => {
-            let r = reason(says(format!("{label} is busy (429)")));
+            let r = reason("the image server is busy");
             match retry_after(headers) {
                 Some(after) => GenerateError::RetryAfter(r, after),
                 None => GenerateError::Retryable(r),
             }
         }
-        408 | 500..=599 => {
-            GenerateError::Retryable(reason(says(format!("{label} failed ({status})"))))
+        408 | 500..=599 => GenerateError::Retryable(reason("the image server failed")),
+        401 | 403 => {
+            GenerateError::Misconfigured(reason("the image server refused the credentials"))
         }
-        401 | 403 => GenerateError::Misconfigured(reason(says(format!(
-            "{label} refused the credentials ({status})"
-        )))),
-        404 => GenerateError::Misconfigured(reason(says(format!(
-            "{label} does not know this path or model (404)"
-        )))),
-        _ => GenerateError::Fatal(reason(says(format!(
-            "{label} refused the request ({status})"
-        )))),
+        404 => {
+            GenerateError::Misconfigured(reason("the image server does not know the model or path"))
+        }
+        _ => GenerateError::Fatal(reason("the image server refused the request")),
     }
 }
 
@@ -368,7 +367,12 @@ mod tests {
         assert!(matches!(c(404), GenerateError::Misconfigured(_)));
         match c(400) {
             GenerateError::Fatal(r) => {
-                assert_eq!(r.public, "S refused the request (400 Bad Request): nope")
+                assert_eq!(r.public, "the image server refused the request");
+                assert!(
+                    r.detail
+                        .unwrap()
+                        .contains("S answered 400 Bad Request: nope")
+                );
             }
             other => panic!("{other:?}"),
         }

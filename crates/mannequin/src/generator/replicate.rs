@@ -226,18 +226,16 @@ impl Generator for Replicate {
         match prediction["status"].as_str() {
             Some("succeeded") => {}
             Some("failed") if error.to_lowercase().contains("nsfw") => {
-                return Err(GenerateError::Fatal(Reason::new(
-                    format!(
-                        "the image model refused the prompt: {}",
-                        truncate(error, 300)
-                    ),
-                    "NSFW",
+                return Err(GenerateError::Fatal(Reason::refused_prompt(
+                    error,
+                    format!("{LABEL}: NSFW: {}", truncate(error, 500)),
                 )));
             }
             Some("failed") => {
-                return Err(GenerateError::Retryable(
-                    format!("the prediction failed: {}", truncate(error, 300)).into(),
-                ));
+                return Err(GenerateError::Retryable(Reason::new(
+                    "the prediction failed on the image server",
+                    truncate(error, 500),
+                )));
             }
             _ => {
                 return Err(GenerateError::Retryable(

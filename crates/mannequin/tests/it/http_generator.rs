@@ -96,10 +96,8 @@ async fn a_model_server_that_refuses_fails_the_model_at_once_and_refunds() {
     let (_, list) = app.list(&app.key, "").await;
     assert_eq!(list["models"][0]["status"], "FAILED");
     assert!(
-        list["models"][0]["failureReason"]
-            .as_str()
-            .unwrap()
-            .contains("400")
+        list["models"][0]["failureReason"].as_str().unwrap()
+            == "the image server refused the request"
     );
     assert_eq!(app.balance(&app.account).await, (1000, 0, 0));
     app.audit().await;

@@ -67,12 +67,12 @@ async fn txt2img(
             .into_response(),
         Answer::Down | Answer::Crash => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": "OutOfMemoryError", "detail": "", "body": "", "errors": "CUDA out of memory."})),
+            Json(json!({"error": "OutOfMemoryError", "detail": "", "body": "", "errors": super::LEAK})),
         )
             .into_response(),
         Answer::Refuse => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"detail": [{"loc": ["body", "width"], "msg": "width must be a multiple of 8", "type": "value_error"}]})),
+            Json(json!({"detail": [{"loc": ["body", "width"], "msg": format!("width must be a multiple of 8: {}", super::LEAK), "type": "value_error"}]})),
         )
             .into_response(),
         Answer::Unauthorized => unreachable!(),
@@ -122,7 +122,7 @@ async fn every_answer_of_the_web_ui_api_is_understood() {
         &fake,
         g.as_ref(),
         |b| b["prompt"].as_str().unwrap_or_default().to_string(),
-        "multiple of 8",
+        "refused the request",
     )
     .await;
     let body = fake.last_body();

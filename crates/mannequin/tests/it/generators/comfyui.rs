@@ -43,7 +43,7 @@ async fn prompt(State(c): State<Comfy>, headers: HeaderMap, Json(body): Json<Val
         Answer::Image(f) => (1, Ok(image(f))),
         Answer::Slow(n) => (n, Ok(image(Format::Png))),
         Answer::Garbage => (1, Ok(GARBAGE.to_vec())),
-        Answer::Crash => (2, Err("CUDA out of memory".to_string())),
+        Answer::Crash => (2, Err(format!("CUDA out of memory: {}", super::LEAK))),
         Answer::Busy(s) => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -56,14 +56,17 @@ async fn prompt(State(c): State<Comfy>, headers: HeaderMap, Json(body): Json<Val
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
-                "internal error",
+                super::LEAK,
             );
         }
         Answer::Refuse => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "prompt_outputs_failed_validation",
-                "Prompt outputs failed validation: Value not in list: ckpt_name",
+                &format!(
+                    "Prompt outputs failed validation: Value not in list: ckpt_name: {}",
+                    super::LEAK
+                ),
             );
         }
         Answer::Unauthorized => return (StatusCode::UNAUTHORIZED, "unauthorized").into_response(),
@@ -182,7 +185,8 @@ async fn every_answer_of_comfyui_is_understood() {
     fake.script(&[Answer::Crash]);
     match super::generate(g.as_ref()).await {
         Err(GenerateError::Retryable(r)) => {
-            assert!(r.public.contains("CUDA out of memory"), "{r:?}")
+            assert_eq!(r.public, "ComfyUI failed to run the workflow");
+            assert!(r.detail.unwrap().contains("CUDA out of memory"));
         }
         other => panic!("{other:?}"),
     }

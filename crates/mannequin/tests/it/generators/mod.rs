@@ -24,6 +24,29 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
+/// What a careless image server puts in its error messages: an internal URL,
+/// a path, a key, an organisation, an address. None of it may reach a
+/// model's public failure reason.
+pub const LEAK: &str = "upstream http://gpu-7.internal:8188/prompt failed: /srv/secret-models/sdxl.ckpt: Invalid api key sk-live-9f8e7d6c5b4a39281706 for org org-internal at 10.0.3.7";
+
+/// Pieces of [`LEAK`] that must never be public.
+const LEAKED: &[&str] = &[
+    "gpu-7", "internal", "8188", "/srv", "secret", "sdxl", "sk-live", "org-", "10.0.3.7", "http",
+];
+
+/// The reason a customer (or `/readyz`) reads holds nothing of [`LEAK`].
+pub fn assert_private(e: &GenerateError) {
+    let r = match e {
+        GenerateError::Retryable(r)
+        | GenerateError::RetryAfter(r, _)
+        | GenerateError::Fatal(r)
+        | GenerateError::Misconfigured(r) => r,
+    };
+    for word in LEAKED {
+        assert!(!r.public.contains(word), "{word:?} leaks: {:?}", r.public);
+    }
+}
+
 /// The text every test asks for: its words must reach every server.
 pub const TEXT: &str = "older man, grey beard, business suit";
 
@@ -330,10 +353,12 @@ pub async fn every_answer(
         other => panic!("429 is retried after Retry-After, got {other:?}"),
     }
     fake.script(&[Answer::Down]);
+    let down = generate(g).await;
     assert!(
-        matches!(generate(g).await, Err(GenerateError::Retryable(_))),
+        matches!(down, Err(GenerateError::Retryable(_))),
         "5xx is retried"
     );
+    assert_private(down.as_ref().unwrap_err());
     fake.script(&[Answer::Garbage]);
     match generate(g).await {
         Err(GenerateError::Fatal(r)) => assert!(r.public.contains("unusable image"), "{r:?}"),
@@ -341,8 +366,16 @@ pub async fn every_answer(
     }
     fake.script(&[Answer::Refuse]);
     match generate(g).await {
-        Err(GenerateError::Fatal(r)) | Err(GenerateError::Misconfigured(r)) => {
-            assert!(r.public.contains(refusal), "the backend's reason: {r:?}")
+        Err(e @ (GenerateError::Fatal(_) | GenerateError::Misconfigured(_))) => {
+            assert_private(&e);
+            let (GenerateError::Fatal(r) | GenerateError::Misconfigured(r)) = e else {
+                unreachable!()
+            };
+            assert!(r.public.contains(refusal), "the backend's reason: {r:?}");
+            assert!(
+                r.detail.is_some_and(|d| d.contains("gpu-7")),
+                "the log keeps the cause"
+            );
         }
         other => panic!("a refusal fails the model, got {other:?}"),
     }

@@ -62,16 +62,14 @@ async fn generations(
                 .insert("retry-after", s.to_string().parse().unwrap());
             r
         }
-        Answer::Down | Answer::Crash => error(
-            500,
-            "server_error",
-            "The server had an error while processing your request.",
-            "server_error",
-        ),
+        Answer::Down | Answer::Crash => error(500, "server_error", super::LEAK, "server_error"),
         Answer::Refuse => error(
             400,
             "moderation_blocked",
-            "Your request was rejected by the safety system.",
+            &format!(
+                "Your request was rejected by the safety system. {}",
+                super::LEAK
+            ),
             "image_generation_user_error",
         ),
         Answer::Unauthorized => error(
@@ -208,7 +206,7 @@ async fn bad_credentials_pause_the_worker_and_the_models_wait() {
         body["generator"]["reason"]
             .as_str()
             .unwrap()
-            .contains("API key"),
+            .contains("invalid_api_key"),
         "{body}"
     );
     let (_, list) = app.list(&app.key, "").await;

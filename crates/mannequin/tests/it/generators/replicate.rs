@@ -129,7 +129,10 @@ async fn create(c: Rep, headers: HeaderMap, body: Value) -> Response {
                 &id,
                 "failed",
                 Value::Null,
-                json!("NSFW content detected. Try running it again, or try a different prompt."),
+                json!(format!(
+                    "NSFW content detected. Try running it again, or try a different prompt. {}",
+                    super::LEAK
+                )),
             ),
         ),
         Answer::Crash => (
@@ -139,7 +142,7 @@ async fn create(c: Rep, headers: HeaderMap, body: Value) -> Response {
                 &id,
                 "failed",
                 Value::Null,
-                json!("CUDA error: out of memory"),
+                json!(format!("CUDA error: out of memory: {}", super::LEAK)),
             ),
         ),
         Answer::Busy(s) => {
@@ -152,7 +155,7 @@ async fn create(c: Rep, headers: HeaderMap, body: Value) -> Response {
                 .insert("retry-after", s.to_string().parse().unwrap());
             return r;
         }
-        Answer::Down => return problem(500, "Internal server error", "Something went wrong"),
+        Answer::Down => return problem(500, "Internal server error", super::LEAK),
         Answer::Unauthorized => {
             return problem(
                 401,
@@ -254,7 +257,10 @@ async fn every_answer_of_replicate_is_understood() {
     // A prediction that fails for another reason may pass on another try.
     fake.script(&[Answer::Crash]);
     match super::generate(g.as_ref()).await {
-        Err(GenerateError::Retryable(r)) => assert!(r.public.contains("out of memory"), "{r:?}"),
+        Err(GenerateError::Retryable(r)) => {
+            assert_eq!(r.public, "the prediction failed on the image server");
+            assert!(r.detail.is_some_and(|d| d.contains("out of memory")));
+        }
         other => panic!("{other:?}"),
     }
     // A version runs through /v1/predictions.
