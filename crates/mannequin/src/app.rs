@@ -174,9 +174,16 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         .as_ref()
         .map(TcpListener::local_addr)
         .transpose()?;
+    let metrics = Arc::new(Metrics::default());
     let limiter = Arc::new(match (&args.api.redis_url, api) {
         (Some(url), true) => {
-            http::auth::RateLimiter::shared(args.api.rate_limit, args.api.rate_burst, url).await?
+            http::auth::RateLimiter::shared(
+                args.api.rate_limit,
+                args.api.rate_burst,
+                url,
+                metrics.redis_limit(),
+            )
+            .await?
         }
         _ => http::auth::RateLimiter::new(args.api.rate_limit, args.api.rate_burst),
     });
@@ -224,7 +231,6 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         )?),
     };
     let lease = Duration::from_millis(args.lease_ms);
-    let metrics = Arc::new(Metrics::default());
     let wake = Arc::new(Notify::new());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let nats = match args.queue {

@@ -107,6 +107,10 @@ pub struct Metrics {
     jobs_in_flight: Gauge,
     leases_extended: Counter,
     webhooks: Family<OutcomeLabels, Counter>,
+    /// Failures of the Redis that holds the shared rate limits, and whether
+    /// this process counts its own limits meanwhile.
+    redis_errors: Counter,
+    redis_bypassed: Gauge,
     /// One scrape at a time sets the database gauges and encodes them.
     scrape: Mutex<()>,
 }
@@ -134,6 +138,18 @@ impl Metrics {
         let jobs_in_flight = Gauge::default();
         let leases_extended = Counter::default();
         let webhooks = Family::<OutcomeLabels, Counter>::default();
+        let redis_errors = Counter::default();
+        let redis_bypassed = Gauge::default();
+        registry.register(
+            "mannequin_rate_limit_redis_errors",
+            "Requests whose rate limit the shared Redis did not count (it failed or did not answer in time)",
+            redis_errors.clone(),
+        );
+        registry.register(
+            "mannequin_rate_limit_redis_bypassed",
+            "1 while this process counts rate limits itself because the shared Redis failed",
+            redis_bypassed.clone(),
+        );
         registry.register(
             "mannequin_jobs_in_flight",
             "Jobs this process's worker holds: taken and not yet finished",
@@ -219,8 +235,16 @@ impl Metrics {
             jobs_in_flight,
             leases_extended,
             webhooks,
+            redis_errors,
+            redis_bypassed,
             scrape: Mutex::new(()),
         }
+    }
+
+    /// The shared rate limit's failure counter and bypass gauge, for the
+    /// limiter to update.
+    pub fn redis_limit(&self) -> (Counter, Gauge) {
+        (self.redis_errors.clone(), self.redis_bypassed.clone())
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -1,6 +1,7 @@
 //! The API key extractor: header to account and scopes, then the rate limit.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use mannequin_domain::ids::{AccountId, ApiKey};
+use prometheus_client::metrics::counter::Counter as MetricCounter;
+use prometheus_client::metrics::gauge::Gauge;
 
 use super::AppState;
 use super::error::ApiError;
@@ -148,13 +151,44 @@ impl RateLimiter {
         }
     }
 
-    /// A limit counted in the Redis at `url`, shared by every process using it.
-    pub async fn shared(rate: f64, burst: f64, url: &str) -> Result<RateLimiter, BoxError> {
+    /// A limit counted in the Redis at `url`, shared by every process using
+    /// it; `metrics` counts its failures and says when it is bypassed.
+    pub async fn shared(
+        rate: f64,
+        burst: f64,
+        url: &str,
+        metrics: (MetricCounter, Gauge),
+    ) -> Result<RateLimiter, BoxError> {
         let mut limiter = RateLimiter::new(rate, burst);
-        if matches!(limiter.counter, Counter::Local(_)) {
-            limiter.counter = Counter::Shared(SharedLimit::connect(url).await?);
-        }
+        let counter = std::mem::replace(&mut limiter.counter, Counter::Off);
+        limiter.counter = match counter {
+            Counter::Local(own) => Counter::Shared(SharedLimit::connect(url, own, metrics).await?),
+            other => other,
+        };
         Ok(limiter)
+    }
+
+    /// Counts one request in this process's own limit.
+    fn check_local(&self, limiter: &Keyed, account: &str) -> Result<Option<RateSeen>, Refused> {
+        match limiter.check_key(&account.to_string()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Ok(Some(RateSeen {
+                    remaining,
+                    reset_secs: self.secs_for(self.burst.saturating_sub(remaining)),
+                }))
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(Refused {
+                    retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
+                    seen: Some(RateSeen {
+                        remaining: 0,
+                        reset_secs: self.secs_for(self.burst),
+                    }),
+                })
+            }
+        }
     }
 
     /// Seconds for `n` requests' worth of quota to come back.
@@ -184,26 +218,16 @@ impl RateLimiter {
     pub async fn check(&self, account: &str) -> Result<Option<RateSeen>, Refused> {
         match &self.counter {
             Counter::Off => Ok(None),
-            Counter::Local(limiter) => match limiter.check_key(&account.to_string()) {
-                Ok(snapshot) => {
-                    let remaining = snapshot.remaining_burst_capacity();
-                    Ok(Some(RateSeen {
-                        remaining,
-                        reset_secs: self.secs_for(self.burst.saturating_sub(remaining)),
-                    }))
+            Counter::Local(limiter) => self.check_local(limiter, account),
+            Counter::Shared(shared) => {
+                if shared.bypassed() {
+                    return self.check_local(&shared.own, account);
                 }
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(DefaultClock::default().now());
-                    Err(Refused {
-                        retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
-                        seen: Some(RateSeen {
-                            remaining: 0,
-                            reset_secs: self.secs_for(self.burst),
-                        }),
-                    })
+                match shared.check(account, self.rate, self.burst).await {
+                    Some(answer) => answer,
+                    None => self.check_local(&shared.own, account),
                 }
-            },
-            Counter::Shared(shared) => shared.check(account, self.rate, self.burst).await,
+            }
         }
     }
 }
@@ -228,42 +252,108 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, 0, math.floor((now + tolerance - new_tat) / interval), new_tat - now}
 ";
 
-/// A connection to the Redis that holds the shared limits.
+/// How long a request waits for Redis before its limit is counted here.
+const REDIS_WAIT: Duration = Duration::from_millis(250);
+
+/// How long Redis is left alone after it failed: meanwhile this process
+/// counts its own limits, and one probe in the background tries Redis again.
+const REDIS_PAUSE_MS: i64 = 5_000;
+
+/// A connection to the Redis that holds the shared limits, and this
+/// process's own limit for while it fails.
 pub struct SharedLimit {
     redis: redis::aio::ConnectionManager,
     script: redis::Script,
-    /// When Redis last failed to answer was logged (ms), to log once in a while.
-    warned_at: std::sync::atomic::AtomicI64,
+    own: Keyed,
+    /// Until when (ms) Redis is bypassed after a failure; 0 when it is not.
+    bypass_until: Arc<AtomicI64>,
+    /// A probe of Redis is under way.
+    probing: Arc<AtomicBool>,
+    /// When a failure was last logged (ms): once a minute at most.
+    warned_at: AtomicI64,
+    errors: MetricCounter,
+    bypassed: Gauge,
 }
 
 impl SharedLimit {
-    async fn connect(url: &str) -> Result<SharedLimit, BoxError> {
+    async fn connect(
+        url: &str,
+        own: Keyed,
+        (errors, bypassed): (MetricCounter, Gauge),
+    ) -> Result<SharedLimit, BoxError> {
         let client = redis::Client::open(url)
             .map_err(|e| format!("MANNEQUIN_REDIS_URL is not a Redis URL: {e}"))?;
-        let redis = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-            .await
-            .map_err(|_| "Redis (MANNEQUIN_REDIS_URL) did not answer within 5 s")?
-            .map_err(|e| format!("Redis (MANNEQUIN_REDIS_URL) is unreachable: {e}"))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1);
+        let redis = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| "Redis (MANNEQUIN_REDIS_URL) did not answer within 5 s")?
+        .map_err(|e| format!("Redis (MANNEQUIN_REDIS_URL) is unreachable: {e}"))?;
         Ok(SharedLimit {
             redis,
             script: redis::Script::new(GCRA),
-            warned_at: std::sync::atomic::AtomicI64::new(0),
+            own,
+            bypass_until: Arc::new(AtomicI64::new(0)),
+            probing: Arc::new(AtomicBool::new(false)),
+            warned_at: AtomicI64::new(i64::MIN),
+            errors,
+            bypassed,
         })
     }
 
-    /// One request counted in Redis. Should Redis not answer, the request
-    /// passes (the limit protects the service; it is not what anyone pays
-    /// for) and the failure is logged every 10 s at most.
+    /// Whether requests skip Redis now. When the pause after a failure is
+    /// over, one probe runs in the background and requests keep skipping
+    /// Redis until it answers: no request waits on a Redis that is down.
+    fn bypassed(&self) -> bool {
+        let until = self.bypass_until.load(Ordering::Relaxed);
+        if until == 0 {
+            return false;
+        }
+        if now_ms() >= until && !self.probing.swap(true, Ordering::AcqRel) {
+            let mut redis = self.redis.clone();
+            let (until, probing, bypassed) = (
+                self.bypass_until.clone(),
+                self.probing.clone(),
+                self.bypassed.clone(),
+            );
+            tokio::spawn(async move {
+                let ping = tokio::time::timeout(
+                    REDIS_WAIT * 4,
+                    redis::cmd("PING").query_async::<String>(&mut redis),
+                )
+                .await;
+                if matches!(ping, Ok(Ok(_))) {
+                    until.store(0, Ordering::Relaxed);
+                    bypassed.set(0);
+                    tracing::info!("Redis answers again: rate limits are shared again");
+                } else {
+                    until.store(now_ms() + REDIS_PAUSE_MS, Ordering::Relaxed);
+                }
+                probing.store(false, Ordering::Release);
+            });
+        }
+        true
+    }
+
+    /// One request counted in Redis; `None` when Redis failed or did not
+    /// answer in time, and then it is bypassed for a while (the limit
+    /// protects the service; it is not what anyone pays for, so requests
+    /// pass under this process's own limit).
     async fn check(
         &self,
         account: &str,
         rate: f64,
         burst: u32,
-    ) -> Result<Option<RateSeen>, Refused> {
+    ) -> Option<Result<Option<RateSeen>, Refused>> {
         let interval_us = (1_000_000.0 / rate).max(1.0).round() as i64;
         let mut redis = self.redis.clone();
         let answer: Result<(i64, i64, i64, i64), _> = tokio::time::timeout(
-            Duration::from_millis(500),
+            REDIS_WAIT,
             self.script
                 .key(format!("mannequin:ratelimit:{account}"))
                 .arg(interval_us)
@@ -274,26 +364,29 @@ impl SharedLimit {
         .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "timed out"))));
         let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
         match answer {
-            Ok((1, _, remaining, whole_in)) => Ok(Some(RateSeen {
+            Ok((1, _, remaining, whole_in)) => Some(Ok(Some(RateSeen {
                 remaining: u32::try_from(remaining).unwrap_or(0),
                 reset_secs: secs(whole_in),
-            })),
-            Ok((_, wait, _, whole_in)) => Err(Refused {
+            }))),
+            Ok((_, wait, _, whole_in)) => Some(Err(Refused {
                 retry_after_secs: secs(wait).max(1),
                 seen: Some(RateSeen {
                     remaining: 0,
                     reset_secs: secs(whole_in),
                 }),
-            }),
+            })),
             Err(e) => {
                 let now = now_ms();
-                let last = self.warned_at.load(std::sync::atomic::Ordering::Relaxed);
-                if now - last > 10_000 {
-                    self.warned_at
-                        .store(now, std::sync::atomic::Ordering::Relaxed);
-                    tracing::warn!(error = %e, "Redis did not count a request; letting requests through");
+                self.errors.inc();
+                self.bypassed.set(1);
+                self.bypass_until
+                    .store(now + REDIS_PAUSE_MS, Ordering::Relaxed);
+                let last = self.warned_at.load(Ordering::Relaxed);
+                if now.saturating_sub(last) >= 60_000 {
+                    self.warned_at.store(now, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "Redis did not count a request: each process counts its own rate limits until it answers (logged once a minute)");
                 }
-                Ok(None)
+                None
             }
         }
     }

@@ -236,6 +236,146 @@ async fn api_processes_sharing_redis_never_admit_more_than_the_limit_together() 
     assert_eq!(app.list(&key, "").await.0, 200);
 }
 
+/// A loopback TCP proxy to Redis that can be cut (its listener closed and
+/// every connection through it dropped, so connecting is refused) and
+/// restored on the same port.
+struct RedisProxy {
+    port: u16,
+    target: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RedisProxy {
+    async fn start(target: &str) -> RedisProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut p = RedisProxy {
+            port,
+            target: target.to_string(),
+            task: None,
+        };
+        p.serve(listener);
+        p
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target.clone();
+        self.task = Some(tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Closes the port and every connection through it (the JoinSet of
+    /// connections is dropped with the task).
+    async fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        self.serve(listener);
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_is_bypassed_at_once_and_the_process_limit_applies_meanwhile() {
+    let Some(redis) = crate::services::redis_url().await else {
+        return;
+    };
+    let mut proxy =
+        RedisProxy::start(redis.trim_start_matches("redis://").trim_end_matches('/')).await;
+    let url = format!("redis://127.0.0.1:{}", proxy.port);
+    let app = TestApp::start_with(
+        &[
+            "--redis-url",
+            &url,
+            "--rate-limit",
+            "0.01",
+            "--rate-burst",
+            "30",
+        ],
+        None,
+    )
+    .await;
+    let scrape = || async {
+        app.client
+            .get(format!("{}/metrics", app.metrics_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let list = || async { app.list(&app.key, "?limit=1").await.0 };
+    assert_eq!(list().await, 200);
+
+    let text = scrape().await;
+    assert_eq!(
+        crate::helpers::metric(&text, "mannequin_rate_limit_redis_errors_total"),
+        Some(0.0)
+    );
+    assert_eq!(
+        crate::helpers::metric(&text, "mannequin_rate_limit_redis_bypassed"),
+        Some(0.0)
+    );
+
+    proxy.cut().await;
+    // Requests pass (the limit fails open) and Redis is asked once, not per
+    // request: after the first failure the process counts its own limit.
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(list().await);
+    }
+    let text = scrape().await;
+    let errors = crate::helpers::metric(&text, "mannequin_rate_limit_redis_errors_total").unwrap();
+    assert!(
+        (1.0..=2.0).contains(&errors),
+        "Redis asked {errors} times in an outage"
+    );
+    assert_eq!(
+        crate::helpers::metric(&text, "mannequin_rate_limit_redis_bypassed"),
+        Some(1.0)
+    );
+    // The process's own limit: the burst of 30, less what Redis had counted.
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (25..=30).contains(&passed),
+        "{passed} of 40 passed: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+
+    // Redis back: a probe in the background finds it and limits are shared again.
+    proxy.restore().await;
+    let mut shared = false;
+    for _ in 0..150 {
+        let _ = list().await;
+        let text = scrape().await;
+        if crate::helpers::metric(&text, "mannequin_rate_limit_redis_bypassed") == Some(0.0) {
+            shared = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(shared, "Redis was never asked again");
+}
+
 #[tokio::test]
 async fn an_unreachable_redis_stops_the_start_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
