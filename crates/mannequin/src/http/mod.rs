@@ -303,7 +303,21 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
     let span = info_span!("request", correlation_id = %correlation_id, method = %method, path = %redact_keys(req.uri().path()));
     let body_clock = req.extensions().get::<server::BodyClock>().cloned();
     let mut res = match refuse_early(&req) {
-        Some(status) => status.into_response(),
+        Some(refused) => {
+            // What was refused from its head alone may still be sending a
+            // body or more: the connection closes (after a lingering read,
+            // so the client reads this answer rather than a reset).
+            let mut res = refused.status.into_response();
+            if let Some(message) = refused.message {
+                res.extensions_mut().insert(ErrorBody {
+                    message: message.into(),
+                    code: "bad_request",
+                });
+            }
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
         None => next.run(req).instrument(span.clone()).await,
     };
     if body_clock.is_some_and(|c| c.ran_out()) {
@@ -381,13 +395,33 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
 /// The longest request URI (path and query) served: beyond it, 414.
 pub const MAX_URI: usize = 8 * 1024;
 
-/// What is refused from the request's head alone, before its route runs: a
-/// URI over `MAX_URI`, a body announced larger than `BODY_LIMIT` (answered at
-/// once, not after reading it).
-fn refuse_early(req: &Request) -> Option<StatusCode> {
+/// A request refused from its head alone.
+struct Refused {
+    status: StatusCode,
+    /// The message, when the status's own does not say it.
+    message: Option<&'static str>,
+}
+
+/// What is refused from the request's head alone, before its route runs: an
+/// HTTP/1.1 request without `Host` (RFC 9112, section 3.2), a URI over
+/// `MAX_URI`, a body announced larger than `BODY_LIMIT` (answered at once,
+/// not after reading it).
+fn refuse_early(req: &Request) -> Option<Refused> {
+    let refused = |status| {
+        Some(Refused {
+            status,
+            message: None,
+        })
+    };
+    if req.version() == axum::http::Version::HTTP_11 && !req.headers().contains_key(header::HOST) {
+        return Some(Refused {
+            status: StatusCode::BAD_REQUEST,
+            message: Some("An HTTP/1.1 request needs a Host header."),
+        });
+    }
     let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri > MAX_URI {
-        return Some(StatusCode::URI_TOO_LONG);
+        return refused(StatusCode::URI_TOO_LONG);
     }
     let announced = req
         .headers()
@@ -395,7 +429,7 @@ fn refuse_early(req: &Request) -> Option<StatusCode> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Some(StatusCode::PAYLOAD_TOO_LARGE);
+        return refused(StatusCode::PAYLOAD_TOO_LARGE);
     }
     None
 }

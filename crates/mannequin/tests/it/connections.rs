@@ -331,6 +331,106 @@ async fn at_the_connection_limit_the_idlest_connection_makes_room() {
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
 
+#[tokio::test]
+async fn a_uri_too_long_or_a_missing_host_is_answered_and_the_connection_closed() {
+    let app = TestApp::start().await;
+    let addr = addr(&app);
+    let long = format!(
+        "GET /api/external/models?x={} HTTP/1.1\r\nhost: x\r\n\r\n",
+        "a".repeat(9000)
+    );
+    let answer = exchange(&addr, long.as_bytes()).await;
+    assert_json_error(&answer, 414, "uri_too_long");
+    assert!(answer.head.contains("connection: close"), "{}", answer.head);
+    // RFC 9112: an HTTP/1.1 request without Host is a 400, and the
+    // connection closes.
+    let answer = exchange(&addr, b"GET /healthz HTTP/1.1\r\n\r\n").await;
+    assert_json_error(&answer, 400, "bad_request");
+    assert!(answer.body["error"].as_str().unwrap().contains("Host"));
+    assert!(answer.head.contains("connection: close"), "{}", answer.head);
+    // HTTP/1.0 has no Host requirement.
+    let answer = exchange(&addr, b"GET /healthz HTTP/1.0\r\n\r\n").await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+}
+
+#[tokio::test]
+async fn a_client_that_half_closes_after_its_request_is_always_answered() {
+    let app = TestApp::start().await;
+    let addr = addr(&app);
+    let answers = futures_util::future::join_all((0..100).map(|_| {
+        let addr = addr.clone();
+        async move {
+            let mut socket = TcpStream::connect(&addr).await.unwrap();
+            socket
+                .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+                .await
+                .unwrap();
+            socket.shutdown().await.unwrap();
+            read_to_close(socket, Instant::now()).await.status
+        }
+    }))
+    .await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+}
+
+#[tokio::test]
+async fn a_body_too_large_sent_whole_before_reading_still_reads_the_413() {
+    let app = TestApp::start().await;
+    let addr = addr(&app);
+    // As Python's urllib does: the whole body first, then the answer.
+    let body = vec![b'x'; 4 * 1024 * 1024];
+    for _ in 0..5 {
+        let mut socket = TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/external/models/register-ideas HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-api-key: {}\r\ncontent-length: {}\r\n\r\n",
+            app.key,
+            body.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket
+            .write_all(&body)
+            .await
+            .expect("the body is taken, not reset");
+        let answer = read_to_close(socket, Instant::now()).await;
+        assert_json_error(&answer, 413, "payload_too_large");
+    }
+    assert_eq!(app.balance(&app.account).await, (1000, 0, 0));
+}
+
+#[tokio::test]
+async fn at_the_connection_limit_slow_heads_make_room_before_anyone_waits() {
+    let app = TestApp::start_with(
+        &["--max-connections", "20", "--header-timeout", "60s"],
+        None,
+    )
+    .await;
+    let addr = addr(&app);
+    // Thirty clients each trickling a head that never ends.
+    let mut slow = Vec::new();
+    for _ in 0..30 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nx-slow: ")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    // A normal client is answered long before the header timeout.
+    let res = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.client.get(format!("{}/healthz", app.url)).send(),
+    )
+    .await
+    .expect("answered before the slow heads run out")
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    // The first slow heads were the ones closed.
+    let mut buf = [0u8; 16];
+    let first = tokio::time::timeout(Duration::from_secs(10), slow[0].read(&mut buf))
+        .await
+        .expect("the oldest slow head is closed");
+    assert!(matches!(first, Ok(0) | Err(_)));
+}
+
 /// `mannequin serve` started by a shell that set `ulimit -n 1024` (soft and
 /// hard, so the process cannot raise it), with `extra` flags and its log in
 /// `log`: the child, its base address and the starter key.

@@ -174,10 +174,6 @@ impl Conn {
         self.enter(QUIET);
     }
 
-    fn idle(&self) -> bool {
-        matches!(self.phase(), FRESH | QUIET)
-    }
-
     /// When the current phase runs out, if it can.
     fn deadline(&self, limits: &Limits) -> Option<Instant> {
         let limit = match self.phase() {
@@ -224,14 +220,23 @@ impl Registry {
         self.lock().len()
     }
 
-    /// Asks the connection idle longest to close; false when none is idle.
+    /// Asks a connection to close to make room: the one waiting longest
+    /// between requests, else the one that has been sending its request's
+    /// head (or nothing) longest, a slow client holding a place; false when
+    /// every connection has a request running.
     fn evict_one(&self) -> bool {
-        let victim = self
-            .lock()
-            .values()
-            .filter(|c| c.idle() && c.stop.load(Ordering::Relaxed) == STOP_NONE)
-            .min_by_key(|c| c.since.load(Ordering::Relaxed))
-            .cloned();
+        let conns = self.lock();
+        let open = |c: &&Arc<Conn>| c.stop.load(Ordering::Relaxed) == STOP_NONE;
+        let oldest = |phase: fn(&Conn) -> bool| {
+            conns
+                .values()
+                .filter(open)
+                .filter(|c| phase(c))
+                .min_by_key(|c| c.since.load(Ordering::Relaxed))
+                .cloned()
+        };
+        let victim = oldest(|c| c.phase() == QUIET).or_else(|| oldest(|c| c.phase() != REQUEST));
+        drop(conns);
         match victim {
             Some(c) => {
                 c.ask_to_stop(STOP_EVICT);
@@ -380,6 +385,9 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, registere
     };
     let mut http = http1::Builder::new()
         .header_read_timeout(None)
+        // A client that sends its request and then shuts its side down
+        // (`shutdown(SHUT_WR)`) still gets its answer.
+        .half_close(true)
         .max_buf_size(MAX_HEAD.max(64 * 1024))
         .max_header_size(MAX_HEAD)
         .serve_connection(io, service);
@@ -389,7 +397,7 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, registere
     let mut shutting_down = false;
     loop {
         let event = poll_fn(|cx: &mut Context<'_>| {
-            if Pin::new(&mut http).poll(cx).is_ready() {
+            if http.poll_without_shutdown(cx).is_ready() {
                 return Poll::Ready(Event::Done);
             }
             if stop.as_mut().poll(cx).is_ready() {
@@ -409,7 +417,10 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, registere
         })
         .await;
         match event {
-            Event::Done => return,
+            Event::Done => {
+                linger(http.into_parts().io.into_inner()).await;
+                return;
+            }
             Event::Stop => {
                 stop.set(conn.stop_signal.notified());
                 match conn.stop.swap(STOP_NONE, Ordering::Relaxed) {
@@ -417,7 +428,7 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, registere
                         shutting_down = true;
                         Pin::new(&mut http).graceful_shutdown();
                     }
-                    STOP_EVICT if conn.idle() => return,
+                    STOP_EVICT if conn.phase() != REQUEST => return,
                     _ => {}
                 }
             }
@@ -440,6 +451,34 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, registere
             },
         }
     }
+}
+
+/// How long, and how much, a closing connection reads and discards of what
+/// its client still sends.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 16 * 1024 * 1024;
+
+/// Closes a connection the server is done with: its side first (the answer
+/// is on its way), then reading and discarding what the client still sends,
+/// for a bounded time and amount, so that a client writing a body the server
+/// refused (a 413 answered from the head) reads the answer instead of a
+/// reset, which unread bytes on a closed socket would cause.
+async fn linger(mut socket: Socket) {
+    use tokio::io::AsyncReadExt;
+    if socket.io.shutdown().await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while read < LINGER_BYTES {
+            match socket.io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
 }
 
 /// The router behind a connection: marks the request's start and times its
@@ -497,7 +536,7 @@ mod tests {
         conn.read_some();
         assert_eq!(conn.phase(), REQUEST);
         conn.wrote_some();
-        assert!(conn.idle());
+        assert_eq!(conn.phase(), QUIET);
         let quiet = conn.deadline(&limits).unwrap();
         assert!(quiet >= opened + Duration::from_secs(50));
         conn.read_some();
