@@ -201,10 +201,11 @@ impl Store {
                      started_at = COALESCE(started_at, $3)
                  FROM claimed WHERE models.id = claimed.model_id AND models.status IN ({unsettled})
                  RETURNING models.id, models.account_id, models.idea, models.price,
-                     (SELECT preferences FROM batches WHERE batches.id = models.batch_id) AS preferences)
+                     (SELECT preferences FROM batches WHERE batches.id = models.batch_id) AS preferences,
+                     models.name)
              SELECT claimed.id, claimed.model_id, claimed.correlation_id, claimed.attempts,
                  claimed.max_attempts, claimed.deliveries,
-                 begun.id, begun.account_id, begun.idea, begun.price, begun.preferences
+                 begun.id, begun.account_id, begun.idea, begun.price, begun.preferences, begun.name
              FROM claimed LEFT JOIN begun ON begun.id = claimed.model_id
              CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS lease_only",
             processing = mannequin_domain::ModelStatus::Processing.as_str(),
