@@ -10,7 +10,8 @@ and appends one JSON line per request to --log: the webhook id, the event type,
 whether the signature verified, the status it answered and the body. The
 secret is read from --secret-file at each request, so it can be written after
 the endpoint is created. Each line also has `at`, the time it came. With --fail-first N it answers the first N requests
-with 500, as a receiver that is down would.
+with 500, as a receiver that is down would; with --delay-ms N it takes N
+milliseconds over each answer (after logging it), as a slow receiver would.
 """
 
 import argparse
@@ -29,6 +30,7 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0)
     args = parser.parse_args()
 
     lock = threading.Lock()
@@ -64,6 +66,8 @@ def main():
                 }
                 with open(args.log, "a") as log:
                     log.write(json.dumps(record) + "\n")
+            if args.delay_ms:
+                time.sleep(args.delay_ms / 1000)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

@@ -302,6 +302,8 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
                 timeout: Duration::from_secs(args.webhook_timeout_secs),
                 schedule: args.webhook_retry_schedule.clone(),
                 disable_after: args.webhook_disable_after,
+                endpoint_concurrency: usize::try_from(args.webhook_endpoint_concurrency)
+                    .unwrap_or(4),
                 ..webhooks::Settings::default()
             },
         )?)),

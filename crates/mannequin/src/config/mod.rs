@@ -345,6 +345,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "MANNEQUIN_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
           value_parser = value_parser!(u64).range(1..=300))]
     pub webhook_timeout_secs: u64,
+    /// Webhook attempts one process sends one endpoint at once: an endpoint
+    /// that hangs holds only these places.
+    #[arg(long, env = "MANNEQUIN_WEBHOOK_ENDPOINT_CONCURRENCY", default_value_t = 4,
+          value_parser = value_parser!(u64).range(1..=64))]
+    pub webhook_endpoint_concurrency: u64,
     /// Waits between webhook attempts (comma-separated, units ms/s/m/h/d):
     /// after the first attempt fails, one more attempt per entry, each
     /// wait ±20%.

@@ -39,9 +39,6 @@ pub struct Dialect {
     /// [`Dialect::claim_outbox`] under a cap (`$4`) on each account's jobs in
     /// flight: running, or published since `$5` and not started.
     pub claim_outbox_capped: &'static str,
-    /// Takes up to `$3` due webhook deliveries until `$1` at time `$2`, the
-    /// longest due first, counting the attempt. Returns their ids.
-    pub claim_deliveries: &'static str,
     /// `(version, description, SQL)` of each migration, in order. A version
     /// means the same change on every dialect.
     pub migrations: &'static [(i64, &'static str, &'static str)],
@@ -124,11 +121,6 @@ pub static SQLITE: Dialect = Dialect {
                    ORDER BY fair_at LIMIT $3) c)
            WHERE nth <= $4)
          RETURNING id, deliveries",
-    claim_deliveries: "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM webhook_deliveries
-                      WHERE state = 'pending' AND next_at <= $2
-                      ORDER BY next_at LIMIT $3)
-         RETURNING id",
     migrations: &[
         (
             1,
@@ -274,13 +266,6 @@ pub static POSTGRES: Dialect = Dialect {
          UPDATE jobs SET relay_until = $1 FROM ranked
          WHERE jobs.id = ranked.id AND ranked.nth <= $4
          RETURNING jobs.id, jobs.deliveries",
-    claim_deliveries: "WITH picked AS (
-             SELECT id FROM webhook_deliveries
-             WHERE state = 'pending' AND next_at <= $2
-             ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE webhook_deliveries SET next_at = $1, attempts = webhook_deliveries.attempts + 1
-         FROM picked WHERE webhook_deliveries.id = picked.id
-         RETURNING webhook_deliveries.id",
     migrations: &[
         (
             1,

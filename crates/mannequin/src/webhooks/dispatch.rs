@@ -4,13 +4,22 @@
 //! it, and records the attempt with what follows: done, due again after the
 //! schedule's next wait with jitter, or given up; an endpoint that has failed
 //! every attempt for `disable_after` is disabled.
+//!
+//! Attempts run side by side, at most `endpoint_concurrency` to one endpoint
+//! and [`IN_FLIGHT`] in all, endpoints and accounts taking turns; each is
+//! recorded as soon as it ends (with the others that ended meanwhile, in one
+//! transaction), and new ones start as places free up. An endpoint that
+//! hangs so holds only its own places, never another's deliveries, and a
+//! process killed mid-delivery sends again only what was in flight.
 
+use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::collections::HashMap;
-
-use futures_util::future::{join_all, try_join_all};
+use futures_util::FutureExt;
+use futures_util::future::try_join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use mannequin_domain::ids::{BatchId, EventId, ModelId};
 use mannequin_domain::time;
 use serde_json::{Value, json};
@@ -25,8 +34,21 @@ use crate::http::details::{BatchBody, ModelDetailBody};
 use crate::metrics::Metrics;
 use crate::store::{BatchKey, Due, EndpointState, EventType, Outcome, Store, StoreResult};
 
-/// Deliveries one process sends at once.
-const PER_ROUND: u32 = 32;
+/// Attempts one process has under way at once, all endpoints together.
+const IN_FLIGHT: usize = 256;
+
+/// Deliveries taken in one claim.
+const PER_CLAIM: u32 = 64;
+
+/// An attempt under way: its delivery and, once it ends, its outcome.
+type Attempting<'a> = Pin<Box<dyn Future<Output = (Due, Outcome)> + Send + 'a>>;
+
+/// What one dispatcher has under way: the attempts, and how many go to
+/// each endpoint.
+struct Flight<'a> {
+    attempts: FuturesUnordered<Attempting<'a>>,
+    per_endpoint: HashMap<mannequin_domain::ids::EndpointId, u32>,
+}
 
 /// The most of an endpoint's error answer kept in the attempt's record.
 const ERROR_SNIPPET: usize = 200;
@@ -71,51 +93,110 @@ impl Dispatcher {
         self.settings.timeout * 2 + Duration::from_secs(5)
     }
 
-    /// Delivers until `shutdown`, looking for due deliveries every `poll`
-    /// while there are none. Attempts under way finish before it returns.
+    /// Delivers until `shutdown`: takes due deliveries whenever there is room
+    /// (looking every `poll` while nothing ends), records each attempt as it
+    /// ends. Attempts under way finish, and are recorded, before it returns.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut flight = Flight {
+            attempts: FuturesUnordered::new(),
+            per_endpoint: HashMap::new(),
+        };
         loop {
-            let sent = match self.deliver_due().await {
-                Ok(n) => n,
-                Err(e) => {
-                    warn!(error = %Report(&e), "could not take webhook deliveries");
-                    0
-                }
-            };
-            if *shutdown.borrow() {
+            if !*shutdown.borrow()
+                && let Err(e) = self.fill(&mut flight).await
+            {
+                warn!(error = %Report(&e), "could not take webhook deliveries");
+            }
+            if *shutdown.borrow() && flight.attempts.is_empty() {
                 break;
             }
-            if sent == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll) => {}
-                    changed = shutdown.changed() => {
-                        if changed.is_err() || *shutdown.borrow() {
-                            break;
-                        }
+            tokio::select! {
+                Some(ended) = flight.attempts.next() => {
+                    self.record(&mut flight, ended).await;
+                }
+                _ = tokio::time::sleep(self.settings.poll) => {}
+                changed = shutdown.changed(), if !*shutdown.borrow() => {
+                    if changed.is_err() {
+                        // The sender is gone: stop as on shutdown.
+                        break;
                     }
                 }
             }
         }
     }
 
-    /// One round: takes up to [`PER_ROUND`] due deliveries, fixes the bodies
-    /// of events sent for the first time, attempts them together and records
-    /// every attempt; three write transactions in all. Returns how many it
-    /// attempted. Should the database fail midway, what was taken stays
-    /// leased and is due again after the lease.
+    /// One pass for tests and tools: takes what is due now (within the
+    /// limits), attempts it, records each attempt as it ends, and returns
+    /// how many it attempted. Should the database fail midway, what was
+    /// taken stays leased and is due again after the lease.
     pub async fn deliver_due(&self) -> StoreResult<usize> {
+        let mut flight = Flight {
+            attempts: FuturesUnordered::new(),
+            per_endpoint: HashMap::new(),
+        };
+        let n = self.fill(&mut flight).await?;
+        while let Some(ended) = flight.attempts.next().await {
+            self.record(&mut flight, ended).await;
+        }
+        Ok(n)
+    }
+
+    /// Takes due deliveries into the free places and starts them; returns
+    /// how many it started.
+    async fn fill<'a>(&'a self, flight: &mut Flight<'a>) -> StoreResult<usize> {
+        let room = IN_FLIGHT.saturating_sub(flight.attempts.len());
+        if room == 0 {
+            return Ok(0);
+        }
         let now = now_ms();
         let lease = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
+        let busy: Vec<(&mannequin_domain::ids::EndpointId, u32)> =
+            flight.per_endpoint.iter().map(|(e, n)| (e, *n)).collect();
         let due = self
             .store
-            .claim_deliveries(PER_ROUND, now, now.saturating_add(lease))
+            .claim_deliveries(
+                PER_CLAIM.min(u32::try_from(room).unwrap_or(u32::MAX)),
+                u32::try_from(self.settings.endpoint_concurrency).unwrap_or(u32::MAX),
+                &busy,
+                now,
+                now.saturating_add(lease),
+            )
             .await?;
         if due.is_empty() {
             return Ok(0);
         }
         let bodies = self.bodies(&due).await?;
-        let outcomes = join_all(due.iter().map(|d| self.attempt(d, &bodies[&d.event_id]))).await;
-        for outcome in &outcomes {
+        let n = due.len();
+        for d in due {
+            *flight
+                .per_endpoint
+                .entry(d.endpoint_id.clone())
+                .or_default() += 1;
+            let body = bodies[&d.event_id].clone();
+            flight.attempts.push(Box::pin(async move {
+                let outcome = self.attempt(&d, &body).await;
+                (d, outcome)
+            }));
+        }
+        Ok(n)
+    }
+
+    /// Records an attempt that ended, with every other that has ended
+    /// meanwhile, in one transaction; frees their places.
+    async fn record<'a>(&'a self, flight: &mut Flight<'a>, first: (Due, Outcome)) {
+        let mut ended = vec![first];
+        while let Some(Some(more)) = flight.attempts.next().now_or_never() {
+            ended.push(more);
+        }
+        for (d, _) in &ended {
+            if let Some(n) = flight.per_endpoint.get_mut(&d.endpoint_id) {
+                *n -= 1;
+                if *n == 0 {
+                    flight.per_endpoint.remove(&d.endpoint_id);
+                }
+            }
+        }
+        for (_, outcome) in &ended {
             self.metrics
                 .webhook_attempt(match (outcome.delivered, outcome.retry_at) {
                     (true, _) => "delivered",
@@ -123,13 +204,22 @@ impl Dispatcher {
                     (false, None) => "gave_up",
                 });
         }
-        let attempts: Vec<(&Due, &Outcome)> = due.iter().zip(&outcomes).collect();
+        let attempts: Vec<(&Due, &Outcome)> = ended.iter().map(|(d, o)| (d, o)).collect();
         let disable_after =
             i64::try_from(self.settings.disable_after.as_millis()).unwrap_or(i64::MAX);
-        let states = self
+        let states = match self
             .store
             .finish_deliveries(&attempts, disable_after, now_ms())
-            .await?;
+            .await
+        {
+            Ok(states) => states,
+            Err(e) => {
+                // Unrecorded: the deliveries are due again when their lease
+                // runs out, and are sent again then.
+                warn!(error = %Report(&e), attempts = attempts.len(), "could not record webhook attempts");
+                return;
+            }
+        };
         for ((due, outcome), state) in attempts.iter().zip(states) {
             if state == EndpointState::Disabled {
                 warn!(
@@ -147,7 +237,6 @@ impl Dispatcher {
                 );
             }
         }
-        Ok(due.len())
     }
 
     /// Each event's body by event id: the one fixed when it was first sent,

@@ -34,6 +34,8 @@ pub struct Settings {
     pub disable_after: Duration,
     /// How often each process looks for due deliveries.
     pub poll: Duration,
+    /// Attempts one process sends one endpoint at once.
+    pub endpoint_concurrency: usize,
 }
 
 /// The Standard Webhooks schedule: at once, then after 5 seconds, 5 minutes,
@@ -49,6 +51,7 @@ impl Default for Settings {
             schedule: parse_schedule(DEFAULT_SCHEDULE).expect("the default schedule parses"),
             disable_after: Duration::from_secs(5 * 24 * 3600),
             poll: Duration::from_millis(500),
+            endpoint_concurrency: 4,
         }
     }
 }

@@ -416,6 +416,117 @@ async fn a_worker_killed_mid_batch_still_announces_each_batch_once() {
     assert!(ok, "{report}");
 }
 
+/// A kill storm during delivery: the worker is SIGKILLed again and again
+/// while a slow receiver takes its events. Each attempt is recorded as soon
+/// as it ends, so an event is sent again only if its attempt was in flight
+/// at a kill: at most one extra acknowledgement per event per kill, and no
+/// more extra ones per kill than attempts may be in flight to one endpoint.
+#[tokio::test]
+async fn a_kill_storm_during_delivery_resends_only_what_was_in_flight() {
+    use std::collections::BTreeMap;
+    let Some(receiver) = crate::services::Receiver::start_slow(0, 150) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let concurrency = 4;
+    let flags = [
+        "--generator",
+        "noop",
+        "--webhook-allow-private",
+        "--webhook-timeout-secs",
+        "1",
+        "--webhook-endpoint-concurrency",
+        "4",
+        "--webhook-retry-schedule",
+        "0ms,0ms,0ms,0ms,0ms,0ms,0ms,0ms",
+    ];
+    let client = mannequin::http_client().build().unwrap();
+    let mut server = Server::start(data, &flags);
+    let key = server.api_key().unwrap();
+    let created: Value = client
+        .post(format!("{}/api/external/webhooks", server.url))
+        .header("X-Api-Key", &key)
+        .json(&json!({"url": receiver.url, "events": ["model.completed"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receiver.set_secret(created["secret"].as_str().unwrap());
+    for i in 0..3 {
+        register(&client, &server.url, &key, &format!("casual look {i}"), 20).await;
+    }
+    let events = 60;
+    let acked = |got: &[crate::services::Received]| {
+        got.iter()
+            .filter(|r| r.status == 204)
+            .map(|r| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let kills = 5;
+    for k in 0..kills {
+        // Kill while deliveries are under way: once more have arrived.
+        let before = receiver.received().len();
+        wait_received(&receiver, Duration::from_secs(60), |got| {
+            got.len() >= before + 3
+        })
+        .await;
+        server.child.kill().unwrap();
+        server.wait_exit(Duration::from_secs(10));
+        assert!(
+            acked(&receiver.received()) < events,
+            "kill {k} came after everything was delivered"
+        );
+        server = Server::start(data, &flags);
+    }
+    wait_received(&receiver, Duration::from_secs(120), |got| {
+        acked(got) == events
+    })
+    .await;
+    // Then until nothing is left to send: what was in flight at a kill is
+    // sent again once its lease runs out.
+    let pool = db(data).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{pending} deliveries still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = receiver.received();
+    let mut per_event: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in got.iter().filter(|r| r.status == 204) {
+        assert!(r.verified);
+        *per_event.entry(r.id.as_str()).or_default() += 1;
+    }
+    let extra: usize = per_event.values().map(|n| n - 1).sum();
+    let most = per_event.values().copied().max().unwrap();
+    assert!(
+        most <= 1 + kills,
+        "an event acknowledged {most} times in {kills} kills"
+    );
+    assert!(
+        extra <= kills * concurrency,
+        "{extra} extra acknowledgements in {kills} kills of a process sending at most {concurrency} at once"
+    );
+    server.signal("-TERM");
+    assert!(server.wait_exit(Duration::from_secs(30)).success());
+    let (ok, report) = admin(data, &["audit"]);
+    assert!(ok, "{report}");
+}
+
 #[tokio::test]
 async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();

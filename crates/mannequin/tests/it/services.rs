@@ -289,6 +289,11 @@ pub struct Received {
 impl Receiver {
     /// Starts a receiver that answers its first `fail_first` requests with 500.
     pub fn start(fail_first: u32) -> Option<Receiver> {
+        Receiver::start_slow(fail_first, 0)
+    }
+
+    /// [`Receiver::start`], taking `delay_ms` over each answer.
+    pub fn start_slow(fail_first: u32, delay_ms: u32) -> Option<Receiver> {
         use std::io::BufRead;
         let python = std::env::var("MANNEQUIN_TEST_PYTHON").unwrap_or("python3".into());
         let what = "the webhook receiver (pip install standardwebhooks)";
@@ -315,6 +320,7 @@ impl Receiver {
             .arg("--log")
             .arg(&log)
             .args(["--fail-first", &fail_first.to_string()])
+            .args(["--delay-ms", &delay_ms.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -42,21 +42,61 @@ impl Store {
             .await
     }
 
-    /// Takes up to `max` due deliveries until `lease_until`.
+    /// Takes up to `max` due deliveries until `lease_until`, in turns: at
+    /// most `per_endpoint` of any endpoint less what `busy` says this process
+    /// already has in flight to it, endpoints taking turns (an endpoint's
+    /// first due delivery before anyone's second), and accounts taking turns
+    /// among equals, the oldest first. An endpoint that hangs so holds only
+    /// its own places.
     pub async fn claim_deliveries(
         &self,
         max: u32,
+        per_endpoint: u32,
+        busy: &[(&EndpointId, u32)],
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Vec<Due>> {
+        // What this process already sends each endpoint, as a CASE over binds.
+        let mut room = format!("${}", 4);
+        let mut binds: Vec<Bind<'_>> = vec![
+            Int(lease_until),
+            Int(now),
+            Int(i64::from(max)),
+            Int(i64::from(per_endpoint)),
+        ];
+        if !busy.is_empty() {
+            let mut case = String::from(" - CASE d.endpoint_id");
+            for (endpoint, n) in busy {
+                let at = binds.len();
+                case.push_str(&format!(" WHEN ${} THEN ${}", at + 1, at + 2));
+                binds.push(Text(endpoint.as_str()));
+                binds.push(Int(i64::from(*n)));
+            }
+            case.push_str(" ELSE 0 END");
+            room.push_str(&case);
+        }
+        // The window ranks cannot lock rows (PostgreSQL refuses FOR UPDATE
+        // beside them): the UPDATE checks each row is still due as it takes
+        // it, so two dispatchers never take the same delivery.
+        let sql = format!(
+            "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1
+             WHERE state = 'pending' AND next_at <= $2 AND id IN (
+                 SELECT id FROM (
+                     SELECT d.id, d.next_at,
+                         ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_at, d.id) AS turn,
+                         ROW_NUMBER() OVER (PARTITION BY w.account_id ORDER BY d.next_at, d.id) AS account_turn,
+                         {room} AS room
+                     FROM webhook_deliveries d
+                     JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                     WHERE d.state = 'pending' AND d.next_at <= $2
+                 ) ranked
+                 WHERE turn <= room
+                 ORDER BY turn, account_turn, next_at, id
+                 LIMIT $3)
+             RETURNING id"
+        );
         let mut tx = self.begin().await?;
-        let claimed = tx
-            .fetch(
-                self.dialect.claim_deliveries,
-                &[Int(lease_until), Int(now), Int(i64::from(max))],
-                |c| c.int(),
-            )
-            .await?;
+        let claimed = tx.fetch(&sql, &binds, |c| c.int()).await?;
         if claimed.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
@@ -67,7 +107,8 @@ impl Store {
              FROM webhook_deliveries d
              JOIN webhook_events e ON e.id = d.event_id
              JOIN webhook_endpoints w ON w.id = d.endpoint_id
-             WHERE d.id IN ({})",
+             WHERE d.id IN ({})
+             ORDER BY d.id",
             placeholders(1, claimed.len())
         );
         let binds: Vec<Bind<'_>> = claimed.iter().map(|id| Int(*id)).collect();

@@ -515,7 +515,10 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     };
     // The first failure, now; the endpoint is failing, not disabled.
     let now = now_ms();
-    let due = store.claim_deliveries(1, now, now + 60_000).await.unwrap();
+    let due = store
+        .claim_deliveries(1, 4, &[], now, now + 60_000)
+        .await
+        .unwrap();
     assert_eq!(due.len(), 1);
     let state = store
         .finish_deliveries(&[(&due[0], &fail(Some(now + day)))], disable_after, now)
@@ -533,7 +536,7 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     // Six days on, still failing: disabled, with the reason, and nothing left due.
     let later = now + 6 * day;
     let due = store
-        .claim_deliveries(5, later, later + 60_000)
+        .claim_deliveries(5, 4, &[], later, later + 60_000)
         .await
         .unwrap();
     assert_eq!(due.len(), 3, "every event is due again");
@@ -555,7 +558,7 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     );
     assert!(
         store
-            .claim_deliveries(5, later + 10 * day, later + 11 * day)
+            .claim_deliveries(5, 4, &[], later + 10 * day, later + 11 * day)
             .await
             .unwrap()
             .is_empty(),
@@ -566,7 +569,7 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     app.drain().await;
     assert!(
         store
-            .claim_deliveries(5, later + 10 * day, later + 11 * day)
+            .claim_deliveries(5, 4, &[], later + 10 * day, later + 11 * day)
             .await
             .unwrap()
             .is_empty()
@@ -587,7 +590,7 @@ async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     app.register_ok(&app.key, "woman", 1).await;
     app.drain().await;
     let due = store
-        .claim_deliveries(5, now_ms(), now_ms() + 60_000)
+        .claim_deliveries(5, 4, &[], now_ms(), now_ms() + 60_000)
         .await
         .unwrap();
     assert_eq!(due.len(), 2, "model.completed and batch.completed");
@@ -732,4 +735,111 @@ async fn redirects_are_not_followed_and_silent_endpoints_time_out() {
     assert!(quiet["durationMs"].as_i64().unwrap() >= 1000);
     // Both are due again at once (the schedule here has no waits).
     assert_eq!(dispatcher.deliver_due().await.unwrap(), 2);
+}
+
+/// An endpoint that accepts connections and never answers: how many it was
+/// sent at once is what it counts.
+async fn hanging_endpoint() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = open.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (url, open)
+}
+
+/// A receiver that answers at once and keeps the event types it got.
+async fn quick_endpoint() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        post(move |body: axum::Json<Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock()
+                    .unwrap()
+                    .push(body["type"].as_str().unwrap_or_default().to_string());
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+#[tokio::test]
+async fn an_endpoint_that_hangs_holds_only_its_own_places() {
+    let app = TestApp::start_with(
+        &["--webhook-allow-private", "--webhook-timeout-secs", "4"],
+        None,
+    )
+    .await;
+    // Tenant A: an endpoint that never answers, and 42 events queued for it.
+    let (hang_url, hang_open) = hanging_endpoint().await;
+    let a_hook = endpoint(&app, &hang_url, None).await;
+    app.register_ok(&app.key, "casual", 20).await;
+    app.register_ok(&app.key, "formal", 20).await;
+    app.drain().await;
+    // Tenant B: an endpoint that answers, and its events after A's.
+    let (_, b_key) = app.account(100, &Scope::ALL).await;
+    let (quick_url, quick_got) = quick_endpoint().await;
+    let res = post_endpoint(&app, &b_key, json!({"url": quick_url})).await;
+    assert_eq!(res.status(), 201);
+    app.register_ok(&b_key, "streetwear", 1).await;
+    app.drain().await;
+
+    let b_hooks: Value = get(&app, &b_key, "/api/external/webhooks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_log = format!(
+        "/api/external/webhooks/{}/deliveries",
+        b_hooks["webhooks"][0]["id"].as_str().unwrap()
+    );
+    let a_log = format!(
+        "/api/external/webhooks/{}/deliveries",
+        a_hook["id"].as_str().unwrap()
+    );
+    let recorded = |key: String, log: String| {
+        let app = &app;
+        async move {
+            let page: Value = get(app, &key, &log).await.json().await.unwrap();
+            page["count"].as_u64().unwrap()
+        }
+    };
+
+    let dispatcher = app.running.dispatcher.clone().expect("a dispatcher");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(dispatcher.run(stopped));
+    // B's events arrive, and their attempts are recorded as they end, while
+    // every attempt to A still hangs (for 4 s): none of A's is recorded, and
+    // A holds no more places than its own four.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while recorded(b_key.clone(), b_log.clone()).await < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B's events were held back behind A's hanging endpoint: {:?}",
+            quick_got.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(quick_got.lock().unwrap().len(), 2);
+    assert_eq!(recorded(app.key.clone(), a_log.clone()).await, 0);
+    assert!(
+        hang_open.load(std::sync::atomic::Ordering::SeqCst) <= 4,
+        "A was sent more than its four places"
+    );
+    stop.send(true).unwrap();
+    running.abort();
 }
