@@ -8,6 +8,7 @@
 //! is deterministic in the batch's seed.
 
 mod choosing;
+mod lists;
 mod naming;
 mod reading;
 mod rules;

@@ -174,12 +174,12 @@ fn known() -> &'static HashSet<&'static str> {
             Pose, Style, FacialHair, Eyewear, Headwear, Garment, Colour
         );
         for list in [
-            super::reading::FABRIC_WORDS,
-            super::reading::PATTERN_WORDS,
-            super::reading::FOOTWEAR_WORDS,
-            super::reading::POSE_WORDS,
-            super::reading::ORIGIN_WORDS,
-            super::reading::MODEST_WORDS,
+            super::lists::FABRIC_WORDS,
+            super::lists::PATTERN_WORDS,
+            super::lists::FOOTWEAR_WORDS,
+            super::lists::POSE_WORDS,
+            super::lists::ORIGIN_WORDS,
+            super::lists::MODEST_WORDS,
         ] {
             add(list);
         }
