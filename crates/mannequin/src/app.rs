@@ -161,7 +161,21 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let listener = match (api, overrides.listener) {
         (false, _) => None,
         (true, Some(l)) => Some(l),
-        (true, None) => Some(TcpListener::bind(args.api.listen).await?),
+        (true, None) => Some(TcpListener::bind(args.api.listen).await.map_err(|e| {
+            let addr = args.api.listen;
+            match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    format!("--listen {addr}: address already in use")
+                }
+                std::io::ErrorKind::AddrNotAvailable => {
+                    format!("--listen {addr}: no such address on this machine")
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    format!("--listen {addr}: permission denied (ports below 1024 need privileges)")
+                }
+                _ => format!("--listen {addr}: {e}"),
+            }
+        })?),
     };
     let operator_listener = match (overrides.metrics_listener, args.operator_addr(api)) {
         (Some(l), _) => Some(l),

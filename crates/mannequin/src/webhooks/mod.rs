@@ -127,15 +127,19 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-/// Checks an endpoint URL: absolute `http`/`https`, no credentials or
-/// fragment, at most [`MAX_URL_LEN`] characters, and (unless
-/// `allow_private`) not naming an address webhooks may not reach. Returns
-/// the URL as it will be called.
+/// Checks an endpoint URL: ASCII (a URI, as the API description says; an
+/// international domain name is written in its punycode form), absolute
+/// `http`/`https`, no credentials or fragment, at most [`MAX_URL_LEN`]
+/// characters, and (unless `allow_private`) not naming an address webhooks
+/// may not reach. Returns the URL as it will be called.
 pub fn check_url(raw: &str, allow_private: bool) -> Result<String, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!(
             "'url' is too long: at most {MAX_URL_LEN} characters."
         ));
+    }
+    if !raw.is_ascii() {
+        return Err("'url' must be ASCII: percent-encode the path and write an international domain name in its punycode form (xn--…).".into());
     }
     let url = reqwest::Url::parse(raw.trim())
         .map_err(|e| format!("'url' is not an absolute URL ({e})."))?;
@@ -232,6 +236,13 @@ mod tests {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
+        // A URI is ASCII: an international name goes in its punycode form.
+        assert!(check_url("https://bücher.example/hook", false).is_err());
+        assert!(check_url("https://hooks.example/café", false).is_err());
+        assert_eq!(
+            check_url("https://xn--bcher-kva.example/caf%C3%A9", false).as_deref(),
+            Ok("https://xn--bcher-kva.example/caf%C3%A9")
+        );
         assert!(
             check_url(
                 &format!("https://a.example/{}", "x".repeat(MAX_URL_LEN)),

@@ -111,11 +111,10 @@ pub fn serve_args(dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
         "serve".into(),
         "--data-dir".into(),
         dir.display().to_string(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
         "--no-worker".into(),
     ];
     for (flag, value) in [
+        ("--listen", "127.0.0.1:0"),
         ("--rate-limit", "0"),
         ("--retry-base-ms", "0"),
         // Any free port: tests run many servers at once.

@@ -377,6 +377,23 @@ async fn a_redis_outage_is_bypassed_at_once_and_the_process_limit_applies_meanwh
 }
 
 #[tokio::test]
+async fn a_taken_listen_address_says_which_flag_and_why() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let args =
+        crate::helpers::serve_args(dir.path(), &["--listen", &addr, "--metrics-listen", "off"]);
+    let err = mannequin::app::start(&args, true, Default::default())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(
+        err.to_string(),
+        format!("--listen {addr}: address already in use")
+    );
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_stops_the_start_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let port = crate::services::free_port();
