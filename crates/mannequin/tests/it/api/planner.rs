@@ -77,6 +77,12 @@ async fn start_chat() -> (Chat, String) {
     (chat, url)
 }
 
+/// What the fake planner's two ideas decide, as [`skins`] reads them.
+const PLANNED: [&str; 2] = [
+    "dark/slim/black/long/wavy/none/smiling/standing",
+    "fair/slim/black/long/wavy/none/smiling/standing",
+];
+
 /// An idea as the model writes it.
 fn idea(gender: &str, age: &str, skin: &str, garment: Option<&str>, colour: Option<&str>) -> Value {
     json!({
@@ -105,7 +111,10 @@ async fn app_with_planner(url: &str) -> TestApp {
     .await
 }
 
-/// The skin tones of the batch's ideas, read from `GET /models/{id}`.
+/// What the batch's ideas decided (skin, build, hair, makeup, expression,
+/// pose), read from `GET /models/{id}`: the fake's ideas read
+/// `dark/slim/black/long/wavy/none/smiling/standing` and the same in `fair`,
+/// which the built-in planner all but never draws for both ideas.
 async fn skins(app: &TestApp, registered: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for id in registered["createdRecordIds"].as_array().unwrap() {
@@ -123,7 +132,22 @@ async fn skins(app: &TestApp, registered: &Value) -> Vec<String> {
             .json()
             .await
             .unwrap();
-        out.push(detail["idea"]["skinTone"].as_str().unwrap().to_string());
+        let idea = &detail["idea"];
+        let part = |k: &str| idea[k].as_str().unwrap_or("-").to_string();
+        out.push(
+            [
+                "skinTone",
+                "build",
+                "hairColor",
+                "hairLength",
+                "hairStyle",
+                "makeup",
+                "expression",
+                "pose",
+            ]
+            .map(part)
+            .join("/"),
+        );
     }
     out
 }
@@ -138,7 +162,7 @@ async fn a_good_answer_of_the_planner_plans_the_batch() {
     ]));
     let text = "woman in a long red dress";
     let registered = app.register_ok(&app.key, text, 2).await;
-    assert_eq!(skins(&app, &registered).await, ["dark", "fair"]);
+    assert_eq!(skins(&app, &registered).await, PLANNED);
     let (_, list) = app.list(&app.key, "").await;
     let mut names: Vec<&str> = list["models"]
         .as_array()
@@ -246,11 +270,7 @@ async fn answers_that_break_the_rules_or_fail_leave_the_batch_to_the_builtin() {
         chat.replies.lock().unwrap().push_back(reply);
         let registered = app.register_ok(&app.key, text, 2).await;
         let got = skins(&app, &registered).await;
-        assert_ne!(
-            got,
-            ["dark", "fair"],
-            "{text}: the planner's answer was used"
-        );
+        assert_ne!(got, PLANNED, "{text}: the planner's answer was used");
         for id in registered["createdRecordIds"].as_array().unwrap() {
             let detail: Value = app
                 .client
