@@ -58,9 +58,11 @@ proptest! {
     /// minor with no makeup and nothing revealing, or the request is refused.
     #[test]
     fn a_sign_of_a_minor_anywhere_makes_every_idea_a_safe_minor(
-        before in "[a-z ,]{0,40}",
+        // No vowels around it: the words around can never make a phrase that
+        // names no minor ("it girl", "old school").
+        before in "[bcdfghjklmnpqrstvwxyz ,]{0,40}",
         minor in prop::sample::select(vec!["girl", "boy", "kid", "kids", "child", "children", "toddler", "baby", "teen", "teenager", "6 years old", "6yo", "aged 12", "school", "junior", "kids' line", "niña", "tween"]),
-        after in "[a-z ,]{0,40}",
+        after in "[bcdfghjklmnpqrstvwxyz ,]{0,40}",
         extra in prop::sample::select(vec!["", "glam makeup", "bikini", "swimwear", "lingerie", "crop top", "bold makeup", "sexy", "evening dress", "woman", "man", "senior", "beard"]),
         count in 1u32..=20,
         seed: u64,
@@ -89,9 +91,9 @@ proptest! {
     /// names a man.
     #[test]
     fn modest_words_anywhere_make_every_idea_covered(
-        before in "[a-z ,]{0,40}",
+        before in "[bcdfghjklmnpqrstvwxyz ,]{0,40}",
         word in prop::sample::select(vec!["hijab", "hijabi", "headscarf", "niqab", "abaya", "modest", "covered", "long sleeves", "burkini"]),
-        after in "[a-z ,]{0,40}",
+        after in "[bcdfghjklmnpqrstvwxyz ,]{0,40}",
         count in 1u32..=20,
         seed: u64,
     ) {
