@@ -32,7 +32,7 @@ pub enum PlannerKind {
 }
 
 /// The settings of `--planner openai`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub kind: PlannerKind,
     /// The API's base URL (`https://api.openai.com`); `/v1/chat/completions`
@@ -42,6 +42,19 @@ pub struct Settings {
     /// Never logged.
     pub api_key: Option<String>,
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    /// The key is never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// A batch's ideas and names, and who planned them.
@@ -54,12 +67,12 @@ pub struct Planned {
 }
 
 /// The planner a process uses.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Planner {
     remote: Option<Remote>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Remote {
     http: reqwest::Client,
     url: String,
@@ -298,5 +311,24 @@ impl Remote {
             ideas.push(idea);
         }
         Ok(ideas)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_planners_key_never_shows_in_its_settings() {
+        let s = Settings {
+            kind: PlannerKind::Openai,
+            url: "https://api.openai.com".into(),
+            model: "gpt-4o-mini".into(),
+            api_key: Some("sk-live-do-not-print".into()),
+            timeout: Duration::from_secs(10),
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("sk-live"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

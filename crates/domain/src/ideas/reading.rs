@@ -519,7 +519,13 @@ impl Attributes {
     /// those no attribute took, and asks it overrode (a child is never drawn
     /// in swimwear).
     pub fn not_drawn(&self, idea: &Idea) -> Vec<String> {
-        let mut out = self.unread.clone();
+        // Words already told as not understood are not told twice.
+        let told = |w: &String| {
+            self.not_understood
+                .iter()
+                .any(|n| n.rsplit_once(": ").is_some_and(|(_, word)| word == w))
+        };
+        let mut out: Vec<String> = self.unread.iter().filter(|w| !told(w)).cloned().collect();
         if idea.age.is_minor() {
             out.extend(self.withheld.iter().cloned());
         }

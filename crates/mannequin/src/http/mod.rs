@@ -91,6 +91,7 @@ impl AppState {
         let batch_id: mannequin_domain::ids::BatchId = crate::clock::new_id();
         let seed = mannequin_domain::ideas::seed(batch_id.as_str(), order.brief.text());
         let planned = self.planner.plan(order.brief, count, seed).await;
+        let planned_by = planned.by.clone();
         let batch = crate::batch::plan(order, &self.settings.terms, now, batch_id, planned);
         let registration = self.store.register_batch(&batch, now).await?;
         if registration.replayed {
@@ -98,7 +99,7 @@ impl AppState {
         } else {
             self.metrics.credits_reserved(registration.credits_reserved);
             self.wake.notify_one();
-            info!(batch_id = %registration.batch_id, count, credits = %registration.credits_reserved, "ideas registered");
+            info!(batch_id = %registration.batch_id, count, credits = %registration.credits_reserved, planner = %planned_by, "ideas registered");
         }
         Ok(registration)
     }

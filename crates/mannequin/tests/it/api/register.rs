@@ -464,6 +464,7 @@ async fn words_the_reading_does_not_know_settle_their_kind_and_are_told() {
             notes.starts_with("not understood, so not varied: clothing: dirndl"),
             "{notes}"
         );
+        assert_eq!(notes.matches("dirndl").count(), 1, "told once: {notes}");
     }
     app.audit().await;
 }
