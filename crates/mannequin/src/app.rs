@@ -341,7 +341,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
         rate_policy: limiter.policy().map(Arc::from),
         openapi: Arc::from(http::openapi_document(&public_url)),
         wake,
-        planner: Arc::new(crate::planner::Planner::new(&args.api.planner_settings())?),
+        planner: Arc::new(crate::planner::Planner::new(&args.api.planner.settings())?),
         settings: Arc::new(ApiSettings {
             terms: crate::batch::Terms {
                 price_per_model: Credits::new(args.api.credits_per_model),

@@ -7,6 +7,7 @@
 //! so that the ideas of a batch differ as much as the text allows, and everything
 //! is deterministic in the batch's seed.
 
+mod ages;
 mod choosing;
 mod lists;
 mod naming;

@@ -192,120 +192,6 @@ impl Attributes {
         a
     }
 
-    /// Ages in years and decades: "6 years old", "6yo", "aged 6-8", "in her
-    /// 30s", "forties", "thirty-something". A decade next to a word of an era
-    /// ("70s style", "the 90s") is not an age, nor is a number without an
-    /// age's unit or lead ("2 models", "size 10").
-    fn ages_in_numbers(&mut self, w: &mut [&str]) {
-        let n = w.len();
-        let mut i = 0;
-        while i < n {
-            let mut p = i;
-            while p > 0 && matches!(w[p - 1], "about" | "around" | "roughly" | "approximately") {
-                p -= 1;
-            }
-            let lead = p > 0 && matches!(w[p - 1], "age" | "aged" | "ages");
-            if let Some(first) = words::number(w[i]) {
-                let (mut lo, mut hi, mut j) = (first, first, i + 1);
-                if let Some(m) = w.get(j).and_then(|x| words::number(x)) {
-                    if first >= 20 && first.is_multiple_of(10) && (1..10).contains(&m) {
-                        // "twenty five"
-                        lo = first + m;
-                        hi = lo;
-                    } else {
-                        hi = m;
-                    }
-                    j += 1;
-                } else if matches!(w.get(j), Some(&"to" | &"and"))
-                    && let Some(m) = w.get(j + 1).and_then(|x| words::number(x))
-                {
-                    hi = m;
-                    j += 2;
-                }
-                let old = |k: usize| w.get(k) == Some(&"old");
-                let end = match w.get(j).copied() {
-                    Some("years" | "yo" | "yrs" | "yr") => {
-                        Some(if old(j + 1) { j + 2 } else { j + 1 })
-                    }
-                    Some("year") if old(j + 1) => Some(j + 2),
-                    Some("month" | "months") if old(j + 1) => {
-                        lo = 0;
-                        hi = 0;
-                        Some(j + 2)
-                    }
-                    Some("something") if lo == hi && lo >= 20 && lo.is_multiple_of(10) => {
-                        hi = lo + 9;
-                        Some(j + 1)
-                    }
-                    _ if lead => Some(j),
-                    _ => None,
-                };
-                if let Some(end) = end
-                    && lo.max(hi) <= 120
-                {
-                    self.push_years(lo.min(hi), lo.max(hi));
-                    blank(w, p.saturating_sub(usize::from(lead)), end);
-                    i = end;
-                    continue;
-                }
-            } else if let Some(d) = words::decade(w[i]) {
-                // "in her early 30s", "aged 40s", "30s woman", "woman, 30s".
-                let mut k = i;
-                while k > 0 && matches!(w[k - 1], "early" | "mid" | "late") {
-                    k -= 1;
-                }
-                while k > 0 && matches!(w[k - 1], "her" | "his" | "their" | "my" | "your") {
-                    k -= 1;
-                }
-                let led =
-                    k > 0 && (matches!(w[k - 1], "age" | "aged") || (w[k - 1] == "in" && k < i));
-                let era = w.get(i + 1).is_some_and(|x| ERA_WORDS.contains(x))
-                    || (i > 0
-                        && (matches!(w[i - 1], "the" | "from" | "of")
-                            || ERA_WORDS.contains(&w[i - 1])));
-                if led || !era {
-                    self.push_years(d, d + 9);
-                    w[i] = "";
-                    for word in &mut w[k..i] {
-                        if matches!(*word, "early" | "mid" | "late") {
-                            *word = "";
-                        }
-                    }
-                }
-            } else if lead
-                && !w[i].is_empty()
-                && !Age::ALL.iter().any(|a| {
-                    a.phrases()
-                        .iter()
-                        .any(|ph| ph.split(' ').next() == Some(w[i]))
-                })
-            {
-                // "aged well": a word after "aged" that is no age the reader knows.
-                self.settled.age = true;
-                self.not_understood.push(format!("age: {}", w[i]));
-            }
-            i += 1;
-        }
-    }
-
-    fn push_years(&mut self, lo: u32, hi: u32) {
-        self.years = Some(match self.years {
-            Some((a, b)) => (a.min(lo), b.max(hi)),
-            None => (lo, hi),
-        });
-        let mut years = lo;
-        loop {
-            let age = Age::of_years(years);
-            if !self.age.contains(&age) {
-                self.age.push(age);
-            }
-            if years >= hi {
-                break;
-            }
-            years = (years + 1).min(hi);
-        }
-    }
-
     /// Garments, with the colours before them ("a long red dress") and after
     /// "in" ("dressed in black").
     fn garments_and_colours(&mut self, tokens: &[Token], w: &mut [&str]) {
@@ -588,7 +474,7 @@ fn blank_phrase(w: &mut [&str], phrase: &[&str]) {
 }
 
 /// Blanks `w[from..to]`.
-fn blank(w: &mut [&str], from: usize, to: usize) {
+pub(super) fn blank(w: &mut [&str], from: usize, to: usize) {
     let to = to.min(w.len());
     for word in &mut w[from..to] {
         *word = "";
@@ -603,27 +489,24 @@ fn adult_styling(a: &Attributes, original: &[&str]) -> Vec<String> {
             out.push(s);
         }
     };
-    for g in &a.garments {
-        if g.is_revealing() {
-            let phrase = g
-                .phrases()
-                .iter()
-                .find(|p| holds(original, &p.split(' ').collect::<Vec<_>>()))
-                .copied()
-                .unwrap_or(g.label());
-            push(phrase.to_string());
-        }
+    // The text's own phrase for a value, else its label.
+    let said = |phrases: &[&'static str], label: &'static str| {
+        phrases
+            .iter()
+            .find(|p| holds(original, &p.split(' ').collect::<Vec<_>>()))
+            .copied()
+            .unwrap_or(label)
+            .to_string()
+    };
+    for g in a.garments.iter().filter(|g| g.is_revealing()) {
+        push(said(g.phrases(), g.label()));
     }
-    for s in &a.style {
-        if matches!(s, Style::Swimwear | Style::Lingerie) {
-            let phrase = s
-                .phrases()
-                .iter()
-                .find(|p| holds(original, &p.split(' ').collect::<Vec<_>>()))
-                .copied()
-                .unwrap_or(s.label());
-            push(phrase.to_string());
-        }
+    for s in a
+        .style
+        .iter()
+        .filter(|s| matches!(s, Style::Swimwear | Style::Lingerie))
+    {
+        push(said(s.phrases(), s.label()));
     }
     for m in &a.makeup {
         if matches!(m, Makeup::Glam | Makeup::Bold) {

@@ -9,7 +9,9 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
 use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
 
 mod admin;
+mod planner;
 pub use admin::{AccountCommand, AdminCommand, AdminDb, CreditsCommand, KeyCommand};
+pub use planner::PlannerArgs;
 
 /// A non-negative finite number (`--rate-limit`).
 fn non_negative(s: &str) -> Result<f64, String> {
@@ -243,28 +245,8 @@ pub struct ApiArgs {
     /// it (`redis://host:6379`); unset, each process counts its own.
     #[arg(long, env = "MANNEQUIN_REDIS_URL")]
     pub redis_url: Option<String>,
-    /// Who plans what a batch varies: the built-in reading, or a language
-    /// model behind an OpenAI-compatible chat completions API, whose answer
-    /// is checked against the same rules (the built-in plans when it breaks
-    /// one, fails or times out). Its key is read from
-    /// MANNEQUIN_PLANNER_API_KEY or OPENAI_API_KEY.
-    #[arg(long, env = "MANNEQUIN_PLANNER", value_enum, default_value = "builtin")]
-    pub planner: crate::planner::PlannerKind,
-    /// The planner's base URL; `/v1/chat/completions` is appended.
-    #[arg(
-        long,
-        env = "MANNEQUIN_PLANNER_URL",
-        default_value = "https://api.openai.com"
-    )]
-    pub planner_url: String,
-    /// The planner's model.
-    #[arg(long, env = "MANNEQUIN_PLANNER_MODEL", default_value = "gpt-4o-mini")]
-    pub planner_model: String,
-    /// Seconds a register-ideas call waits for the planner before the
-    /// built-in reading plans the batch.
-    #[arg(long, env = "MANNEQUIN_PLANNER_TIMEOUT_SECS", default_value_t = 10,
-          value_parser = value_parser!(u64).range(1..=300))]
-    pub planner_timeout_secs: u64,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
     /// Browser origins allowed to call the API (`https://shop.example`,
     /// comma-separated; `*` for any); off when unset.
     #[arg(long, env = "MANNEQUIN_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
@@ -272,22 +254,6 @@ pub struct ApiArgs {
     /// Requests an account may burst above the rate.
     #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
     pub rate_burst: f64,
-}
-
-impl ApiArgs {
-    /// The planner's settings, its key from the environment.
-    pub fn planner_settings(&self) -> crate::planner::Settings {
-        crate::planner::Settings {
-            kind: self.planner,
-            url: self.planner_url.clone(),
-            model: self.planner_model.clone(),
-            api_key: std::env::var("MANNEQUIN_PLANNER_API_KEY")
-                .or_else(|_| std::env::var("OPENAI_API_KEY"))
-                .ok()
-                .filter(|k| !k.is_empty()),
-            timeout: Duration::from_secs(self.planner_timeout_secs),
-        }
-    }
 }
 
 /// What every process uses (`mannequin worker` takes these alone): the

@@ -14,12 +14,14 @@ use tiny_skia::{
 
 mod body;
 mod canvas;
+mod garments;
 mod head;
 mod outfit;
 mod palette;
 
 use body::*;
 use canvas::*;
+use garments::*;
 use head::*;
 use outfit::*;
 use palette::*;
