@@ -253,28 +253,11 @@ impl Garment {
     /// Worn by women, so a batch that leaves the gender open makes women.
     pub fn is_female(self) -> bool {
         use Garment::*;
-        matches!(
-            self,
-            Dress
-                | LongDress
-                | MaxiDress
-                | MidiDress
-                | MiniDress
-                | EveningDress
-                | PartyDress
-                | SummerDress
-                | WrapDress
-                | ShirtDress
-                | WeddingDress
-                | Skirt
-                | LongSkirt
-                | MiniSkirt
-                | Blouse
-                | Abaya
-                | Sari
-                | Cheongsam
-                | ModestSwimwear
-        )
+        self.is_dress()
+            || matches!(
+                self,
+                Skirt | LongSkirt | MiniSkirt | Blouse | Abaya | Sari | Cheongsam | ModestSwimwear
+            )
     }
 
     /// Worn by men, so a batch that leaves the gender open makes men.

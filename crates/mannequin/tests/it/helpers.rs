@@ -263,6 +263,31 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// `GET path` (under the API's address) with `key`, as JSON.
+    pub async fn get_json(&self, key: &str, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// What the operator listener's `/metrics` shows now.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.metrics_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn list(&self, key: &str, query: &str) -> (u16, Value) {
         let res = self
             .client

@@ -152,6 +152,27 @@ async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &
     assert_eq!(res.status(), 200);
 }
 
+/// Creates a webhook endpoint for `body` and gives the receiver its secret.
+async fn subscribe(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    receiver: &crate::services::Receiver,
+    body: Value,
+) {
+    let created: Value = client
+        .post(format!("{url}/api/external/webhooks"))
+        .header("X-Api-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receiver.set_secret(created["secret"].as_str().unwrap());
+}
+
 /// The status `req` is answered with, sent with `key`.
 pub(crate) async fn status_with_key(req: reqwest::RequestBuilder, key: String) -> u16 {
     req.header("X-Api-Key", key)
@@ -341,17 +362,14 @@ async fn a_worker_killed_mid_batch_still_announces_each_batch_once() {
     let client = mannequin::http_client().build().unwrap();
     let first = Server::start(data, &flags);
     let key = first.api_key().unwrap();
-    let created: Value = client
-        .post(format!("{}/api/external/webhooks", first.url))
-        .header("X-Api-Key", &key)
-        .json(&json!({"url": receiver.url}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    receiver.set_secret(created["secret"].as_str().unwrap());
+    subscribe(
+        &client,
+        &first.url,
+        &key,
+        &receiver,
+        json!({"url": receiver.url}),
+    )
+    .await;
     for i in 0..4 {
         register(&client, &first.url, &key, &format!("casual look {i}"), 3).await;
     }
@@ -444,17 +462,8 @@ async fn a_kill_storm_during_delivery_resends_only_what_was_in_flight() {
     let client = mannequin::http_client().build().unwrap();
     let mut server = Server::start(data, &flags);
     let key = server.api_key().unwrap();
-    let created: Value = client
-        .post(format!("{}/api/external/webhooks", server.url))
-        .header("X-Api-Key", &key)
-        .json(&json!({"url": receiver.url, "events": ["model.completed"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    receiver.set_secret(created["secret"].as_str().unwrap());
+    let body = json!({"url": receiver.url, "events": ["model.completed"]});
+    subscribe(&client, &server.url, &key, &receiver, body).await;
     for i in 0..3 {
         register(&client, &server.url, &key, &format!("casual look {i}"), 20).await;
     }

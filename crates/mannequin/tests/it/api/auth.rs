@@ -310,20 +310,10 @@ async fn a_redis_outage_is_bypassed_at_once_and_the_process_limit_applies_meanwh
         None,
     )
     .await;
-    let scrape = || async {
-        app.client
-            .get(format!("{}/metrics", app.metrics_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     let list = || async { app.list(&app.key, "?limit=1").await.0 };
     assert_eq!(list().await, 200);
 
-    let text = scrape().await;
+    let text = app.metrics_text().await;
     assert_eq!(
         crate::helpers::metric(&text, "mannequin_rate_limit_redis_errors_total"),
         Some(0.0)
@@ -340,7 +330,7 @@ async fn a_redis_outage_is_bypassed_at_once_and_the_process_limit_applies_meanwh
     for _ in 0..40 {
         statuses.push(list().await);
     }
-    let text = scrape().await;
+    let text = app.metrics_text().await;
     let errors = crate::helpers::metric(&text, "mannequin_rate_limit_redis_errors_total").unwrap();
     assert!(
         (1.0..=2.0).contains(&errors),
@@ -366,7 +356,7 @@ async fn a_redis_outage_is_bypassed_at_once_and_the_process_limit_applies_meanwh
     let mut shared = false;
     for _ in 0..150 {
         let _ = list().await;
-        let text = scrape().await;
+        let text = app.metrics_text().await;
         if crate::helpers::metric(&text, "mannequin_rate_limit_redis_bypassed") == Some(0.0) {
             shared = true;
             break;

@@ -111,6 +111,12 @@ async fn app_with_planner(url: &str) -> TestApp {
     .await
 }
 
+/// `GET /models/{id}` of a registered model id.
+async fn model(app: &TestApp, id: &Value) -> Value {
+    let path = format!("/api/external/models/{}", id.as_str().unwrap());
+    app.get_json(&app.key, &path).await
+}
+
 /// What the batch's ideas decided (skin, build, hair, makeup, expression,
 /// pose), read from `GET /models/{id}`: the fake's ideas read
 /// `dark/slim/black/long/wavy/none/smiling/standing` and the same in `fair`,
@@ -118,20 +124,7 @@ async fn app_with_planner(url: &str) -> TestApp {
 async fn skins(app: &TestApp, registered: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for id in registered["createdRecordIds"].as_array().unwrap() {
-        let detail: Value = app
-            .client
-            .get(format!(
-                "{}/api/external/models/{}",
-                app.url,
-                id.as_str().unwrap()
-            ))
-            .header("X-Api-Key", &app.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let detail = model(app, id).await;
         let idea = &detail["idea"];
         let part = |k: &str| idea[k].as_str().unwrap_or("-").to_string();
         out.push(
@@ -272,20 +265,7 @@ async fn answers_that_break_the_rules_or_fail_leave_the_batch_to_the_builtin() {
         let got = skins(&app, &registered).await;
         assert_ne!(got, PLANNED, "{text}: the planner's answer was used");
         for id in registered["createdRecordIds"].as_array().unwrap() {
-            let detail: Value = app
-                .client
-                .get(format!(
-                    "{}/api/external/models/{}",
-                    app.url,
-                    id.as_str().unwrap()
-                ))
-                .header("X-Api-Key", &app.key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let detail = model(&app, id).await;
             assert_eq!(detail["idea"]["gender"], "female", "{detail}");
             if text.starts_with("girl") {
                 assert_eq!(detail["idea"]["age"], "child", "{detail}");
