@@ -23,11 +23,22 @@ check() {  # label, then extra `serve` flags
   MANNEQUIN_LOG=warn MANNEQUIN_METRICS_LISTEN=off "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" \
     --rate-limit 0 --starter-credits 1000000000 --generator noop --no-webhook-delivery "$@" >"$data/serve.log" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  # Ready once it listens and has printed the starter key (up to 30 s); a
+  # server that never gets there says why instead of ending the run silently.
+  key=
+  for _ in $(seq 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      key=$(grep -o 'mk_live_[A-Za-z0-9._]*' "$data/serve.log" | head -1 || true)
+      [ -n "$key" ] && break
+    fi
     sleep 0.1
   done
-  key=$(grep -o 'mk_live_[A-Za-z0-9._]*' "$data/serve.log" | head -1)
+  if [ -z "$key" ]; then
+    echo "schemathesis, $label stack: the server did not start; its log:"
+    cat "$data/serve.log"
+    kill -TERM "$pid" 2>/dev/null || true
+    return 1
+  fi
   echo "schemathesis, $label stack"
   "$st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/external/openapi.json" \
     -H "Authorization: Bearer $key" --checks all --max-examples 50 --seed 20261129 \
