@@ -9,6 +9,8 @@
 //!
 //!     mannequin-bare 127.0.0.1:18190 page.json [--static]
 
+#![forbid(unsafe_code)]
+
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,8 @@
 //! Nothing here does I/O or knows about tokio, SQL or HTTP: every rule that can be
 //! stated without them lives here, so it can be unit- and property-tested alone.
 
+#![forbid(unsafe_code)]
+
 pub mod credits;
 pub mod ideas;
 pub mod ids;

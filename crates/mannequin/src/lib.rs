@@ -5,6 +5,11 @@
 //! points: [`app::start`] runs the API and the worker, [`admin::run`] the
 //! operator commands.
 
+// Two `unsafe` blocks, each allowed where it is and measured: escaping JSON
+// with SSE2 (`http/json.rs`) and handing out ASCII text read from SQLite
+// without a second check (`store/readers/reader.rs`).
+#![deny(unsafe_code)]
+
 pub mod admin;
 pub mod app;
 pub mod batch;

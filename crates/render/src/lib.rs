@@ -5,6 +5,8 @@
 //! size, so the thumbnail is the same picture, not a resampled one. Everything
 //! is a pure function of the idea: the same idea always gives the same bytes.
 
+#![forbid(unsafe_code)]
+
 mod figure;
 mod intake;
 

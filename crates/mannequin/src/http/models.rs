@@ -192,26 +192,41 @@ pub async fn list_models(
         // One more than the page: whether there is a next one.
         limit: limit + 1,
     };
-    let blobs = state.blobs.as_ref();
-    let mut body = Vec::with_capacity(64 + ITEM_BYTES * limit as usize);
-    body.extend_from_slice(b"{\"models\":[");
-    let (mut count, mut more) = (0u32, false);
-    let mut last = (0, String::new());
-    state
+    /// The page as it is written, and where it stands.
+    struct Page {
+        body: Vec<u8>,
+        count: u32,
+        more: bool,
+        last: (i64, String),
+    }
+    let mut page = Page {
+        body: Vec::with_capacity(64 + ITEM_BYTES * limit as usize),
+        count: 0,
+        more: false,
+        last: (0, String::new()),
+    };
+    page.body.extend_from_slice(b"{\"models\":[");
+    let blobs = std::sync::Arc::clone(&state.blobs);
+    let Page {
+        mut body,
+        count,
+        more,
+        last,
+    } = state
         .store
-        .each_model(caller.account_id(), &query, |row| {
-            if count == limit {
-                more = true;
+        .fold_models(caller.account_id(), &query, page, move |page, row| {
+            if page.count == limit {
+                page.more = true;
                 return;
             }
-            if count > 0 {
-                body.push(b',');
+            if page.count > 0 {
+                page.body.push(b',');
             }
-            ModelItem::new(blobs, row).write_json(&mut body);
-            count += 1;
-            last.0 = row.created_at;
-            last.1.clear();
-            last.1.push_str(row.id);
+            ModelItem::new(blobs.as_ref(), row).write_json(&mut page.body);
+            page.count += 1;
+            page.last.0 = row.created_at;
+            page.last.1.clear();
+            page.last.1.push_str(row.id);
         })
         .await?;
     body.extend_from_slice(format!("],\"count\":{count},\"nextCursor\":").as_bytes());

@@ -7,6 +7,7 @@
 //! which cost the model list a quarter of its throughput.) SQLite's reads
 //! outside transactions go to [`Readers`] instead, which run them in place.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{Migrate, Migration, Migrator};
@@ -46,9 +47,6 @@ pub(super) trait Columns<'r> {
     fn opt_bytes(&mut self) -> StoreResult<Option<Vec<u8>>>;
 }
 
-/// What a caller does with each row of a read.
-pub(super) type Each<'a> = dyn FnMut(&mut dyn Columns) -> StoreResult<()> + Send + 'a;
-
 /// The connections of one store.
 pub(super) enum Pools {
     /// One writer (writers queue in the process instead of spinning on the
@@ -58,7 +56,7 @@ pub(super) enum Pools {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
-        fast: Option<Readers>,
+        fast: Option<Arc<Readers>>,
     },
     Postgres(PgPool),
 }
@@ -103,8 +101,12 @@ impl Pools {
                 other => {
                     let (write, read) = other?;
                     let path = options.get_filename();
+                    // Reads that wait beyond twice the cores would only wait for one.
+                    let waiting = std::thread::available_parallelism()
+                        .map_or(4, |n| n.get() * 2)
+                        .max(4);
                     let fast = (path.as_os_str() != ":memory:" && !path.as_os_str().is_empty())
-                        .then(|| Readers::new(path.to_path_buf()));
+                        .then(|| Arc::new(Readers::new(path.to_path_buf(), waiting)));
                     return Ok(Pools::Sqlite { write, read, fast });
                 }
             }
@@ -151,36 +153,41 @@ impl Pools {
         &self,
         sql: &str,
         binds: &[Bind<'_>],
-        map: impl Fn(&mut dyn Columns) -> StoreResult<T> + Send + Sync,
+        map: impl Fn(&mut dyn Columns) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<Vec<T>>
     where
-        T: Send,
+        T: Send + 'static,
     {
-        let mut rows = Vec::new();
-        self.each(sql, binds, &mut |c| {
+        self.fold(sql, binds, Vec::new(), move |rows, c| {
             rows.push(map(c)?);
             Ok(())
         })
-        .await?;
-        Ok(rows)
+        .await
     }
 
-    /// Reads rows outside a transaction, from the readers, and hands each
-    /// to `each` in order without keeping them.
-    pub(super) async fn each(
+    /// Reads rows outside a transaction, from the readers, handing each in
+    /// order to `step` with the state, which starts as `init` and is
+    /// returned. Nothing is kept but what `step` keeps.
+    pub(super) async fn fold<S>(
         &self,
         sql: &str,
         binds: &[Bind<'_>],
-        each: &mut Each<'_>,
-    ) -> StoreResult<()> {
+        init: S,
+        mut step: impl FnMut(&mut S, &mut dyn Columns) -> StoreResult<()> + Send + 'static,
+    ) -> StoreResult<S>
+    where
+        S: Send + 'static,
+    {
+        let mut state = init;
+        // The rows are `()`: a Vec of them never allocates.
         match self {
             Pools::Sqlite {
                 fast: Some(fast), ..
-            } => fast.each(sql, binds, each),
-            // The rows are `()`: a Vec of them never allocates.
-            Pools::Sqlite { read, .. } => fetch(read, sql, binds, each).await.map(drop),
-            Pools::Postgres(pool) => fetch(pool, sql, binds, each).await.map(drop),
-        }
+            } => return fast.fold(sql, binds, state, step).await,
+            Pools::Sqlite { read, .. } => fetch(read, sql, binds, |c| step(&mut state, c)).await,
+            Pools::Postgres(pool) => fetch(pool, sql, binds, |c| step(&mut state, c)).await,
+        }?;
+        Ok(state)
     }
 
     /// Reads rows from the writer, so that they include this process's last
@@ -219,6 +226,17 @@ impl Tx {
             Tx::Sqlite(tx) => execute(&mut **tx, sql, binds).await,
             Tx::Postgres(tx) => execute(&mut **tx, sql, binds).await,
         }
+    }
+
+    /// Runs a script of statements, as they are (no values bound).
+    pub(super) async fn execute_script(&mut self, sql: &str) -> StoreResult<()> {
+        use sqlx::SqlSafeStr;
+        let sql = AssertSqlSafe(sql.to_string()).into_sql_str();
+        match self {
+            Tx::Sqlite(tx) => (&mut **tx).execute(sql).await.map(drop)?,
+            Tx::Postgres(tx) => (&mut **tx).execute(sql).await.map(drop)?,
+        }
+        Ok(())
     }
 
     /// Runs a statement and maps every row it returns.

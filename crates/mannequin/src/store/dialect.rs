@@ -42,6 +42,10 @@ pub struct Dialect {
     /// `(version, description, SQL)` of each migration, in order. A version
     /// means the same change on every dialect.
     pub migrations: &'static [(i64, &'static str, &'static str)],
+    /// The database's functions in their current form, and the version of
+    /// that form (`migrations/postgres/functions.sql`): applied after the
+    /// migrations when newer than what the database holds.
+    pub functions: Option<(i64, &'static str)>,
     /// Whether the table named `$1` exists: a row if it does.
     pub table_exists: &'static str,
     /// The versions of today's migrations that a database migrated by the
@@ -51,6 +55,10 @@ pub struct Dialect {
     /// Whether an error code means "out of reach for now" (503), not a bug.
     pub transient: fn(&str) -> bool,
 }
+
+/// The version `migrations/postgres/functions.sql` declares (its
+/// `-- version:` line; a test checks they agree).
+pub const FUNCTIONS_VERSION: i64 = 1;
 
 /// The columns a claim returns, in order.
 pub const JOB_COLUMNS: &str = "id, model_id, correlation_id, attempts, max_attempts, deliveries";
@@ -183,6 +191,7 @@ pub static SQLITE: Dialect = Dialect {
             include_str!("../../migrations/sqlite/0012_register_reads_once.sql"),
         ),
     ],
+    functions: None,
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
     legacy_versions: |highest| match highest {
         1 => &[1],
@@ -328,6 +337,10 @@ pub static POSTGRES: Dialect = Dialect {
             include_str!("../../migrations/postgres/0012_register_reads_once.sql"),
         ),
     ],
+    functions: Some((
+        FUNCTIONS_VERSION,
+        include_str!("../../migrations/postgres/functions.sql"),
+    )),
     table_exists: "SELECT CAST(to_regclass($1) AS TEXT) WHERE to_regclass($1) IS NOT NULL",
     // Earlier releases created the outbox columns in PostgreSQL's version 1.
     legacy_versions: |_| &[1, 2],
@@ -379,5 +392,33 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod function_tests {
+    use super::*;
+
+    /// The checksum of `functions.sql` at [`FUNCTIONS_VERSION`]: a database
+    /// holding this version with other text would get it again, so an edit
+    /// that does not bump the version is caught here first.
+    const FUNCTIONS_SHA256: &str =
+        "8a62f4893dbdd9bdd667c7c1fc90ed9e6ab20cb36466683d87acb472c79a029c";
+
+    #[test]
+    fn the_functions_declare_their_version_and_an_edit_bumps_it() {
+        let (version, sql) = POSTGRES.functions.expect("PostgreSQL has functions");
+        assert_eq!(version, FUNCTIONS_VERSION);
+        assert!(
+            sql.contains(&format!("\n-- version: {version}\n")),
+            "functions.sql names version {version}"
+        );
+        assert_eq!(
+            crate::store::migrate::checksum(sql),
+            FUNCTIONS_SHA256,
+            "functions.sql changed: bump its version and FUNCTIONS_VERSION, \
+             and record the new checksum here"
+        );
+        assert!(SQLITE.functions.is_none());
     }
 }

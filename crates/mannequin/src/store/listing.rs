@@ -100,24 +100,26 @@ impl Store {
         account: &AccountId,
         query: &ListQuery,
     ) -> StoreResult<Vec<ModelRow>> {
-        let mut rows = Vec::new();
-        self.each_model(account, query, |row| rows.push(row.to_row()))
-            .await?;
-        Ok(rows)
+        self.fold_models(account, query, Vec::new(), |rows, row| {
+            rows.push(row.to_row())
+        })
+        .await
     }
 
-    /// The same models as [`Store::list_models`], each handed to `each` as
-    /// it is read, borrowed from the row: for a caller that writes them out.
-    pub async fn each_model(
+    /// The same models as [`Store::list_models`], each handed to `step` as
+    /// it is read, borrowed from the row, with the state that starts as
+    /// `init` and is returned: for a caller that writes them out.
+    pub async fn fold_models<S: Send + 'static>(
         &self,
         account: &AccountId,
         query: &ListQuery,
-        mut each: impl FnMut(ModelRef<'_>) + Send,
-    ) -> StoreResult<()> {
+        init: S,
+        mut step: impl FnMut(&mut S, ModelRef<'_>) + Send + 'static,
+    ) -> StoreResult<S> {
         let (sql, binds) = list_statement(account, query);
         self.pools
-            .each(&sql, &binds, &mut |c| {
-                each(model_ref(c)?);
+            .fold(&sql, &binds, init, move |state, c| {
+                step(state, model_ref(c)?);
                 Ok(())
             })
             .await

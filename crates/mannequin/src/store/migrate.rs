@@ -13,10 +13,61 @@ use sqlx::migrate::{Migration, MigrationType};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tracing::info;
 
-use super::db::Text;
+use super::db::{Int, Text};
 use super::{Store, StoreResult, Tx};
 
 const TABLE: &str = "_sqlx_migrations";
+
+/// The version and checksum of the functions a database holds.
+const FUNCTIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _mannequin_functions (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL)";
+
+/// The functions' text's checksum, as hex.
+pub(crate) fn checksum(sql: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Applies the dialect's functions (`version`, `sql`) unless the database
+/// holds a newer version, or this one with the same text.
+async fn apply_functions(tx: &mut Tx, version: i64, sql: &str) -> StoreResult<()> {
+    tx.execute(FUNCTIONS_TABLE, &[]).await?;
+    let held = tx
+        .fetch_one(
+            "SELECT version, checksum FROM _mannequin_functions WHERE id = 1",
+            &[],
+            |c| Ok((c.int()?, c.text()?)),
+        )
+        .await?;
+    let sum = checksum(sql);
+    match held {
+        Some((v, _)) if v > version => {
+            info!(
+                held = v,
+                ours = version,
+                "the database's functions are newer: kept"
+            );
+            return Ok(());
+        }
+        Some((v, held_sum)) if v == version && held_sum == sum => return Ok(()),
+        _ => {}
+    }
+    tx.execute_script(sql).await?;
+    tx.execute(
+        "INSERT INTO _mannequin_functions (id, version, checksum, applied_at) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET version = $1, checksum = $2, applied_at = $3",
+        &[Int(version), Text(&sum), Int(crate::clock::now_ms())],
+    )
+    .await?;
+    info!(version, "database functions applied");
+    Ok(())
+}
 
 impl Store {
     /// Applies pending migrations.
@@ -41,6 +92,9 @@ impl Store {
             .collect();
         self.adopt_legacy_history(&mut tx, &migrations).await?;
         tx.migrate(migrations).await?;
+        if let Some((version, sql)) = self.dialect.functions {
+            apply_functions(&mut tx, version, sql).await?;
+        }
         tx.commit().await
     }
 

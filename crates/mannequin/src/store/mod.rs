@@ -36,7 +36,7 @@ mod webhooks;
 
 use db::{Pools, Tx};
 pub use details::{BatchDetail, BatchKey, LedgerEntry, ModelChange, ModelDetail};
-pub use dialect::Dialect;
+pub use dialect::{Dialect, FUNCTIONS_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
 pub use key_cache::KEY_TTL;

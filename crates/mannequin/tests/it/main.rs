@@ -9,6 +9,7 @@ mod browser;
 mod connections;
 mod console;
 mod database;
+mod functions;
 mod fuzz_register;
 mod generators;
 mod helpers;

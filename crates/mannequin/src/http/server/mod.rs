@@ -77,37 +77,15 @@ impl Limits {
     }
 }
 
-/// The open-file limits, soft and hard; `None` if they cannot be read.
-fn file_limits() -> Option<libc::rlimit> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct given.
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim)
-}
-
 /// Raises the soft limit on open files to the hard limit and returns the
 /// limit in force: connections are files.
 pub fn raise_open_file_limit() -> u64 {
-    let Some(lim) = file_limits() else {
-        return 1024;
-    };
-    let raised = libc::rlimit {
-        rlim_cur: lim.rlim_max,
-        rlim_max: lim.rlim_max,
-    };
-    // SAFETY: setrlimit only reads the struct given.
-    if lim.rlim_cur < lim.rlim_max && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0
-    {
-        return lim.rlim_max;
-    }
-    lim.rlim_cur
+    rlimit::increase_nofile_limit(u64::MAX).unwrap_or_else(|_| open_file_limit())
 }
 
 /// The open-file limit in force.
 pub fn open_file_limit() -> u64 {
-    file_limits().map_or(1024, |lim| lim.rlim_cur)
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
 }
 
 /// Connections allowed under an open-file limit: a quarter of it (at most

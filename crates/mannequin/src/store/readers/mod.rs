@@ -1,31 +1,34 @@
-//! SQLite's reads outside a transaction, on connections of their own that
-//! run the statement in place, on the calling thread.
+//! SQLite's reads outside a transaction, on connections of their own.
 //!
 //! sqlx runs each SQLite connection on a thread of its own and sends every
-//! row across a channel, each value copied with SQLite's allocator: for the
-//! model list that was most of the request's time, spent handing rows between
-//! threads. A read in WAL mode does not wait for the writer, so it can run
-//! where it is asked for: a page of 100 models takes about as long as
-//! waking another thread twice would. Values are read where SQLite keeps
-//! them ([`Columns::str`] borrows them) and statements are prepared once per
-//! connection and kept, both through SQLite's C interface ([`statement`]).
+//! row across a channel, each value copied: for the model list that was most
+//! of the request's time. Here a read runs where it is asked for, values read
+//! where SQLite keeps them ([`Columns::str`] borrows them), as long as it
+//! need not wait: a read in WAL mode does not wait for the writer, so it
+//! almost never does. One that finds SQLite's lock taken (a checkpoint, an
+//! operator's `sqlite3` shell, a backup) moves to Tokio's blocking threads
+//! and waits there, so the wait never holds up another request, a health
+//! check or a live stream. (Every read on a blocking thread cost the list a
+//! quarter of its throughput on a 2-core machine: two thread switches a
+//! request; docs/performance.md.)
 //!
-//! The connections are opened on demand and kept while idle, at most one per
-//! thread that reads at once (each is in use only during one call, which does
-//! not wait on anything else).
+//! Connections are opened on demand and kept while idle. Reads that wait
+//! are bounded ([`Readers::new`]), so the threads and connections they hold
+//! are too.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
 
-use super::db::{Bind, Each};
+use super::db::{Bind, Columns};
 use super::{StoreError, StoreResult};
-use statement::Reader;
+use reader::{Reader, Stop};
 
-mod row;
-mod statement;
+mod reader;
 
 /// Statements kept per connection: the list's shapes and the key lookup.
 const STATEMENTS: usize = 64;
@@ -37,6 +40,8 @@ pub(super) struct Readers {
     path: PathBuf,
     /// Idle connections; `None` once closed.
     idle: Mutex<Option<Vec<Reader>>>,
+    /// Reads waiting for a lock on blocking threads: one permit each.
+    waiting: Arc<Semaphore>,
 }
 
 /// A read asked of readers that were closed.
@@ -45,48 +50,105 @@ pub(super) struct Readers {
 struct Closed;
 
 impl Readers {
-    /// Readers of the database file at `path` (which the writer created).
-    pub(super) fn new(path: PathBuf) -> Readers {
+    /// Readers of the database file at `path` (which the writer created),
+    /// with up to `waiting` reads waiting for a lock on blocking threads at
+    /// once (the rest wait their turn without holding a thread).
+    pub(super) fn new(path: PathBuf, waiting: usize) -> Readers {
         Readers {
             path,
             idle: Mutex::new(Some(Vec::new())),
+            waiting: Arc::new(Semaphore::new(waiting.max(1))),
         }
     }
 
     /// Closes the idle connections; reads from now on fail as unavailable.
     pub(super) fn close(&self) {
         self.lock().take();
+        self.waiting.close();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<Reader>>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn open(&self) -> StoreResult<Reader> {
+    /// A new connection, waiting up to `wait` for SQLite's lock (setting it
+    /// up may need it).
+    fn open(&self, wait: Duration) -> Result<Reader, Stop> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
-        conn.busy_timeout(BUSY)?;
+        conn.busy_timeout(wait)?;
         conn.pragma_update(None, "query_only", true)?;
         conn.pragma_update(None, "cache_size", -4000)?;
-        Ok(Reader::new(conn, STATEMENTS))
+        Ok(Reader::new(conn, STATEMENTS, wait))
     }
 
-    /// Runs `sql` with `binds` and hands each row to `each`, in order.
-    pub(super) fn each(
-        &self,
+    /// Runs `sql` with `binds`, handing each row in order to `step` with
+    /// the state, which starts as `init` and is returned: here, or, when
+    /// SQLite's lock is taken before the first row, on a blocking thread that
+    /// waits for it (up to [`BUSY`]).
+    pub(super) async fn fold<S, F>(
+        self: &Arc<Self>,
         sql: &str,
         binds: &[Bind<'_>],
-        each: &mut Each<'_>,
-    ) -> StoreResult<()> {
+        init: S,
+        mut step: F,
+    ) -> StoreResult<S>
+    where
+        S: Send + 'static,
+        F: FnMut(&mut S, &mut dyn Columns) -> StoreResult<()> + Send + 'static,
+    {
+        let mut state = init;
+        let mut started = false;
+        let now = self.run(sql, binds, Duration::ZERO, &mut |c| {
+            started = true;
+            step(&mut state, c)
+        });
+        match now {
+            Ok(()) => return Ok(state),
+            Err(Stop::Locked(_)) if !started => {}
+            Err(stop) => return Err(stop.error()),
+        }
+        let closed = || StoreError::Unavailable(Arc::new(Closed));
+        let permit = Arc::clone(&self.waiting)
+            .acquire_owned()
+            .await
+            .map_err(|_| closed())?;
+        let readers = Arc::clone(self);
+        let sql: Box<str> = sql.into();
+        let values: Vec<Value> = binds.iter().map(|b| value(*b)).collect();
+        let read = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            readers
+                .run(&sql, &values, BUSY, &mut |c| step(&mut state, c))
+                .map_err(Stop::error)?;
+            Ok(state)
+        });
+        match read.await {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(closed()),
+        }
+    }
+
+    /// Runs `sql` on an idle connection (or a new one), here and now,
+    /// waiting up to `wait` for SQLite's lock.
+    fn run(
+        &self,
+        sql: &str,
+        values: &[impl rusqlite::ToSql],
+        wait: Duration,
+        each: &mut dyn FnMut(&mut dyn Columns) -> StoreResult<()>,
+    ) -> Result<(), Stop> {
         let idle = match self.lock().as_mut() {
             Some(idle) => idle.pop(),
-            None => return Err(StoreError::Unavailable(std::sync::Arc::new(Closed))),
+            None => return Err(Stop::Failed(StoreError::Unavailable(Arc::new(Closed)))),
         };
         let mut reader = match idle {
             Some(reader) => reader,
-            None => self.open()?,
+            None => self.open(wait)?,
         };
-        let read = reader.run(sql, binds, each);
+        let read = reader.run(sql, values, wait, each);
         if let Some(idle) = self.lock().as_mut() {
             idle.push(reader);
         }
@@ -94,86 +156,79 @@ impl Readers {
     }
 }
 
-/// The text as `str`. Most of what the service stores is ASCII, which
-/// [`is_ascii`] confirms in half the time of a full UTF-8 check (13 texts a
-/// model listed, a long prompt among them); anything else is checked whole.
-fn utf8(bytes: &[u8]) -> StoreResult<&str> {
-    if is_ascii(bytes) {
-        // SAFETY: ASCII is UTF-8.
-        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+/// A bound value as SQLite's own, owned to cross to the reading thread.
+fn value(b: Bind<'_>) -> Value {
+    match b {
+        Bind::Text(s) | Bind::OptText(Some(s)) => Value::Text(s.to_owned()),
+        Bind::Int(n) | Bind::OptInt(Some(n)) => Value::Integer(n),
+        Bind::OptText(None) | Bind::OptInt(None) => Value::Null,
+        Bind::Bytes(b) => Value::Blob(b.to_vec()),
     }
-    std::str::from_utf8(bytes).map_err(|e| StoreError::internal(e.to_string()))
-}
-
-/// Whether no byte has its high bit set: the bytes ORed sixteen at a time
-/// with SSE2 (part of every x86-64), eight at a time elsewhere and for
-/// texts shorter than sixteen bytes.
-#[cfg(target_arch = "x86_64")]
-fn is_ascii(bytes: &[u8]) -> bool {
-    use std::arch::x86_64::{
-        __m128i, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128,
-    };
-    if bytes.len() < 16 {
-        return is_ascii_words(bytes);
-    }
-    // SAFETY: SSE2 is part of x86-64; each load reads 16 bytes at an index
-    // at most `bytes.len() - 16`.
-    unsafe {
-        let load = |i: usize| _mm_loadu_si128(bytes.as_ptr().add(i).cast::<__m128i>());
-        let mut any = _mm_setzero_si128();
-        let mut i = 0;
-        while i + 16 <= bytes.len() {
-            any = _mm_or_si128(any, load(i));
-            i += 16;
-        }
-        // The last 16 bytes, overlapping bytes already seen.
-        any = _mm_or_si128(any, load(bytes.len() - 16));
-        _mm_movemask_epi8(any) == 0
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn is_ascii(bytes: &[u8]) -> bool {
-    is_ascii_words(bytes)
-}
-
-/// [`is_ascii`] eight bytes at a time, which the compiler turns into wide
-/// loads without a branch per word.
-fn is_ascii_words(bytes: &[u8]) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let mut high = 0u64;
-    for w in &mut words {
-        high |= u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-    }
-    let tail = words.remainder().iter().fold(0u8, |a, &b| a | b);
-    high & 0x8080_8080_8080_8080 == 0 && tail < 0x80
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    #[test]
-    fn a_high_byte_anywhere_is_found() {
-        for len in 0..70 {
-            let clean = vec![b'a'; len];
-            assert!(is_ascii(&clean) && is_ascii_words(&clean), "{len}");
-            for at in 0..len {
-                let mut bytes = clean.clone();
-                bytes[at] = 0x80;
-                assert!(!is_ascii(&bytes), "{len} {at}");
-                assert!(!is_ascii_words(&bytes), "{len} {at}");
-            }
-        }
+    /// A read that finds the database locked waits on a thread of its own:
+    /// here the lock is released by the runtime's one thread while the read
+    /// waits. Waiting in place, it would wait for itself and give up.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_read_that_waits_for_a_lock_leaves_the_runtime_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2);")
+            .unwrap();
+        let (locked_tx, locked) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let conn = Connection::open(path).unwrap();
+                conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                locked_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                conn.execute_batch("COMMIT").unwrap();
+            })
+        };
+        locked.recv().unwrap();
+        let readers = Arc::new(Readers::new(path, 2));
+        let read = readers.fold("SELECT n FROM t ORDER BY n", &[], Vec::new(), |seen, c| {
+            seen.push(c.int()?);
+            Ok(())
+        });
+        let unlock = async {
+            tokio::task::yield_now().await;
+            release.send(()).unwrap();
+        };
+        let (read, ()) = tokio::join!(read, unlock);
+        assert_eq!(read.unwrap(), [1, 2]);
+        holder.join().unwrap();
     }
 
-    proptest! {
-        #[test]
-        fn text_reads_as_std_reads_it(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
-            prop_assert_eq!(is_ascii(&bytes), bytes.is_ascii());
-            prop_assert_eq!(is_ascii_words(&bytes), bytes.is_ascii());
-            prop_assert_eq!(utf8(&bytes).ok(), std::str::from_utf8(&bytes).ok());
-        }
+    #[tokio::test]
+    async fn reads_after_closing_are_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (n INTEGER)")
+            .unwrap();
+        let readers = Arc::new(Readers::new(path, 2));
+        let count = |r: Arc<Readers>| async move {
+            r.fold("SELECT count(*) FROM t", &[], 0, |n, c| {
+                *n = c.int()?;
+                Ok(())
+            })
+            .await
+        };
+        assert_eq!(count(readers.clone()).await.unwrap(), 0);
+        readers.close();
+        assert!(matches!(
+            count(readers).await,
+            Err(StoreError::Unavailable(_))
+        ));
     }
 }

@@ -7,14 +7,18 @@ use serde_json::Value;
 use crate::helpers::{TestApp, expect_error};
 
 #[derive(Debug, Clone)]
-struct Sse {
-    id: String,
-    event: String,
-    data: Value,
+pub(super) struct Sse {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
 }
 
 /// Reads events from `res` until `until` is seen or the stream ends.
-async fn read_until(stream: &mut reqwest::Response, buf: &mut String, until: &str) -> Vec<Sse> {
+pub(super) async fn read_until(
+    stream: &mut reqwest::Response,
+    buf: &mut String,
+    until: &str,
+) -> Vec<Sse> {
     let mut out = Vec::new();
     loop {
         while let Some(end) = buf.find("\n\n") {

@@ -8,6 +8,7 @@ mod jobs;
 mod listing;
 mod planner;
 mod register;
+mod runtime;
 mod service;
 mod webhooks;
 
