@@ -139,7 +139,10 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             let minted = keys::mint(&account, &scopes, expires_at);
             store.create_key(&minted.record, now_ms()).await?;
             Ok((
-                json!({"keyId": minted.record.key_id, "apiKey": minted.api_key}),
+                json!({
+                    "keyId": minted.record.key_id,
+                    "apiKey": crate::ExposeSecret::expose_secret(&minted.api_key),
+                }),
                 true,
             ))
         }

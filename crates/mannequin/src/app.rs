@@ -64,7 +64,7 @@ pub(crate) fn redact(url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
     pub account_id: AccountId,
-    pub api_key: String,
+    pub api_key: crate::SecretString,
     pub credits: i64,
 }
 
@@ -230,8 +230,8 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let media_url = format!("{public_url}/media");
     let media_signer = args
         .media_signing_key
-        .as_deref()
-        .map(|key| MediaSigner::new(key, args.media_url_ttl));
+        .as_ref()
+        .map(|key| MediaSigner::new(crate::ExposeSecret::expose_secret(key), args.media_url_ttl));
     let blobs: Arc<dyn BlobStore> = match args.blob_store {
         BlobStoreKind::Local => Arc::new(LocalDisk::new(
             args.db.data_dir.join("media"),
@@ -422,7 +422,8 @@ fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
         model: args.generator_model.clone(),
         api_key: std::env::var("MANNEQUIN_GENERATOR_API_KEY")
             .ok()
-            .filter(|k| !k.is_empty()),
+            .filter(|k| !k.is_empty())
+            .map(Into::into),
         comfyui_workflow: args.comfyui_workflow.clone(),
         timeout: Duration::from_secs(args.generator_timeout_secs),
         delay: Duration::from_millis(args.generator_delay_ms),

@@ -20,8 +20,9 @@ pub struct ClientArgs {
     )]
     pub url: String,
     /// API key (`mk_live_…`).
-    #[arg(long, env = "MANNEQUIN_API_KEY", global = true, hide_env_values = true)]
-    pub api_key: Option<String>,
+    #[arg(long, env = "MANNEQUIN_API_KEY", global = true, hide_env_values = true,
+          value_parser = crate::config::secret)]
+    pub api_key: Option<crate::SecretString>,
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
@@ -58,12 +59,15 @@ pub enum ClientCommand {
 struct Api {
     client: reqwest::Client,
     url: String,
-    key: String,
+    key: crate::SecretString,
 }
 
 impl Api {
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, BoxError> {
-        let res = req.header("X-Api-Key", &self.key).send().await?;
+        let res = req
+            .header("X-Api-Key", crate::ExposeSecret::expose_secret(&self.key))
+            .send()
+            .await?;
         let status = res.status();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         if status.is_success() {

@@ -44,7 +44,7 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 /// A freshly minted key: what to store and what to show once.
 pub struct Minted {
     pub record: NewKey,
-    pub api_key: String,
+    pub api_key: crate::SecretString,
 }
 
 pub fn mint(account_id: &AccountId, scopes: &[Scope], expires_at: Option<i64>) -> Minted {
@@ -56,7 +56,7 @@ pub fn mint(account_id: &AccountId, scopes: &[Scope], expires_at: Option<i64>) -
         .collect::<Vec<_>>()
         .join(" ");
     Minted {
-        api_key: ApiKey::format(&key_id, &secret),
+        api_key: ApiKey::format(&key_id, &secret).into(),
         record: NewKey {
             key_id,
             account_id: account_id.clone(),
@@ -101,6 +101,7 @@ pub fn live(record: &KeyRecord, now: i64) -> Option<Principal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ExposeSecret;
 
     fn account() -> AccountId {
         AccountId::parse("acct_1").unwrap()
@@ -120,7 +121,7 @@ mod tests {
     #[test]
     fn minted_keys_verify_and_wrong_secrets_do_not() {
         let m = mint(&account(), &[Scope::Read], None);
-        let parsed = ApiKey::parse(&m.api_key).unwrap();
+        let parsed = ApiKey::parse(m.api_key.expose_secret()).unwrap();
         assert_eq!(parsed.key_id, m.record.key_id);
         let p = verify(&record(&m), parsed.secret, 0).unwrap();
         assert_eq!(p.scopes, vec![Scope::Read]);
@@ -132,7 +133,10 @@ mod tests {
     #[test]
     fn revoked_and_expired_keys_are_refused() {
         let m = mint(&account(), &Scope::ALL, Some(1000));
-        let secret = ApiKey::parse(&m.api_key).unwrap().secret.to_string();
+        let secret = ApiKey::parse(m.api_key.expose_secret())
+            .unwrap()
+            .secret
+            .to_string();
         assert!(verify(&record(&m), &secret, 999).is_some());
         assert!(verify(&record(&m), &secret, 1000).is_none());
         let mut r = record(&m);
@@ -145,8 +149,8 @@ mod tests {
     fn secrets_are_long_and_random() {
         let a = mint(&account(), &Scope::ALL, None).api_key;
         let b = mint(&account(), &Scope::ALL, None).api_key;
-        assert_ne!(a, b);
-        let secret = ApiKey::parse(&a).unwrap().secret.len();
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        let secret = ApiKey::parse(a.expose_secret()).unwrap().secret.len();
         assert!(secret >= ids::MIN_SECRET_LEN);
     }
 }

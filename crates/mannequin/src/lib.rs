@@ -10,6 +10,10 @@
 // without a second check (`store/readers/reader.rs`).
 #![deny(unsafe_code)]
 
+/// Secrets (API keys, tokens, passwords) live in this type: its `Debug`
+/// never shows them, it has no `Display`, and it is wiped when dropped.
+pub use secrecy::{ExposeSecret, SecretString};
+
 pub mod admin;
 pub mod app;
 pub mod batch;

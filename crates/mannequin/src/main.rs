@@ -121,7 +121,7 @@ async fn serve(args: mannequin::config::ServeArgs, api: bool) -> ExitCode {
         );
         println!("Its API key, shown only this once:");
         println!();
-        println!("    {}", b.api_key);
+        println!("    {}", mannequin::ExposeSecret::expose_secret(&b.api_key));
         println!();
     }
     if let Some(addr) = running.metrics_addr {

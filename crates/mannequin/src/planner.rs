@@ -32,29 +32,15 @@ pub enum PlannerKind {
 }
 
 /// The settings of `--planner openai`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub kind: PlannerKind,
     /// The API's base URL (`https://api.openai.com`); `/v1/chat/completions`
     /// is appended.
     pub url: String,
     pub model: String,
-    /// Never logged.
-    pub api_key: Option<String>,
+    pub api_key: Option<crate::SecretString>,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for Settings {
-    /// The key is never shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("kind", &self.kind)
-            .field("url", &self.url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// A batch's ideas and names, and who planned them.
@@ -77,7 +63,7 @@ struct Remote {
     http: reqwest::Client,
     url: String,
     model: String,
-    api_key: Option<String>,
+    api_key: Option<crate::SecretString>,
 }
 
 /// One idea as the language model writes it.
@@ -250,7 +236,7 @@ impl Remote {
             .post(format!("{}/v1/chat/completions", self.url))
             .json(&body);
         if let Some(key) = &self.api_key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(crate::ExposeSecret::expose_secret(key));
         }
         let res = req.send().await.map_err(|e| format!("no answer: {e}"))?;
         let status = res.status();
@@ -329,6 +315,6 @@ mod tests {
         };
         let shown = format!("{s:?}");
         assert!(!shown.contains("sk-live"), "{shown}");
-        assert!(shown.contains("[redacted]"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
     }
 }

@@ -178,7 +178,7 @@ fn presigner(settings: &S3Settings, ttl: std::time::Duration) -> Result<Presigne
     };
     Ok(Presigner {
         access_key_id,
-        secret_access_key,
+        secret_access_key: secret_access_key.into(),
         session_token: var("AWS_SESSION_TOKEN"),
         region: settings.region.clone(),
         origin,

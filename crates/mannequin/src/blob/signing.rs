@@ -104,7 +104,7 @@ impl MediaSigner {
 #[derive(Clone)]
 pub struct Presigner {
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: crate::SecretString,
     pub session_token: Option<String>,
     pub region: String,
     /// `https://host[:port]` of the bucket's server, and the path before the
@@ -202,7 +202,11 @@ impl Presigner {
             crate::hex(&Sha256::digest(canonical.as_bytes()))
         );
         let mut key_bytes = hmac(
-            format!("AWS4{}", self.secret_access_key).as_bytes(),
+            format!(
+                "AWS4{}",
+                crate::ExposeSecret::expose_secret(&self.secret_access_key)
+            )
+            .as_bytes(),
             day.as_bytes(),
         );
         for part in [self.region.as_str(), "s3", "aws4_request"] {

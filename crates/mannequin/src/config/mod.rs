@@ -1,6 +1,7 @@
 //! The command line. Every option is also an environment variable, so the same
 //! settings work in a shell, a service file and a container.
 
+use crate::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -156,8 +157,8 @@ pub struct DbArgs {
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://path` or `postgres://user:pass@host/db`; default:
     /// the SQLite file `mannequin.db` in the data directory.
-    #[arg(long, env = "MANNEQUIN_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[arg(long, env = "MANNEQUIN_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
     /// Connections this process keeps to PostgreSQL at most.
     #[arg(long, env = "MANNEQUIN_DB_CONNECTIONS", default_value_t = 16,
           value_parser = value_parser!(u32).range(2..=10_000))]
@@ -170,7 +171,8 @@ pub struct DbArgs {
 impl DbArgs {
     pub fn database_url(&self) -> String {
         self.database_url
-            .clone()
+            .as_ref()
+            .map(|url| url.expose_secret().to_string())
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("mannequin.db").display()))
     }
 }
@@ -273,8 +275,8 @@ pub struct WorkerArgs {
     pub metrics_listen: Option<MetricsListen>,
     /// A bearer token `/metrics` asks for (`Authorization: Bearer …`); with
     /// it, the API's listener serves `/metrics` too.
-    #[arg(long, env = "MANNEQUIN_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    #[arg(long, env = "MANNEQUIN_METRICS_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub metrics_token: Option<SecretString>,
     #[command(flatten)]
     pub connections: ConnArgs,
     /// Generations in flight per worker process; default: the number of
@@ -423,19 +425,24 @@ pub struct WorkerArgs {
     /// in S3 get presigned bucket URLs. Unset: image URLs are unguessable but
     /// public, for good.
     #[arg(long, env = "MANNEQUIN_MEDIA_SIGNING_KEY", hide_env_values = true, value_parser = signing_key)]
-    pub media_signing_key: Option<String>,
+    pub media_signing_key: Option<SecretString>,
     /// How long a signed image URL works, at least (units s, m, h, d; at most 7d).
     #[arg(long, env = "MANNEQUIN_MEDIA_URL_TTL", default_value = "1h", value_parser = url_ttl)]
     pub media_url_ttl: Duration,
 }
 
-fn signing_key(s: &str) -> Result<String, String> {
+/// A secret given on the command line or in the environment.
+pub fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(s.into())
+}
+
+fn signing_key(s: &str) -> Result<SecretString, String> {
     if s.chars().count() < 32 {
         return Err(
             "a signing key needs 32 characters or more (for example `openssl rand -hex 32`)".into(),
         );
     }
-    Ok(s.to_string())
+    Ok(s.into())
 }
 
 fn url_ttl(s: &str) -> Result<Duration, String> {

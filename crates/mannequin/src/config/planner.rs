@@ -50,7 +50,8 @@ impl PlannerArgs {
             api_key: std::env::var("MANNEQUIN_PLANNER_API_KEY")
                 .or_else(|_| std::env::var("OPENAI_API_KEY"))
                 .ok()
-                .filter(|k| !k.is_empty()),
+                .filter(|k| !k.is_empty())
+                .map(Into::into),
             timeout: Duration::from_secs(self.timeout_secs),
         }
     }

@@ -50,7 +50,7 @@ impl Automatic1111 {
             server: Server::new(
                 LABEL,
                 settings.url.as_deref().unwrap_or(DEFAULT_URL),
-                settings.api_key.as_deref(),
+                settings.api_key.as_ref(),
                 settings.timeout,
             )?,
             checkpoint: settings.model.clone(),

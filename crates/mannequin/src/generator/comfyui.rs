@@ -108,7 +108,7 @@ impl ComfyUi {
             server: Server::new(
                 LABEL,
                 settings.url.as_deref().unwrap_or(DEFAULT_URL),
-                settings.api_key.as_deref(),
+                settings.api_key.as_ref(),
                 settings.timeout,
             )?,
             workflow: workflow.to_string(),

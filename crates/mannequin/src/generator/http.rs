@@ -32,7 +32,7 @@ impl Http {
             .url
             .as_deref()
             .ok_or("--generator http needs --generator-url")?;
-        let server = Server::new(LABEL, url, settings.api_key.as_deref(), settings.timeout)?;
+        let server = Server::new(LABEL, url, settings.api_key.as_ref(), settings.timeout)?;
         Ok(Http {
             url: server.url(""),
             server,

@@ -214,8 +214,7 @@ pub struct Settings {
     pub kind: GeneratorKind,
     pub url: Option<String>,
     pub model: Option<String>,
-    /// Never logged.
-    pub api_key: Option<String>,
+    pub api_key: Option<crate::SecretString>,
     pub comfyui_workflow: Option<PathBuf>,
     /// Per request to the server (a whole generation is bounded by the worker).
     pub timeout: Duration,

@@ -30,8 +30,8 @@ impl OpenAi {
         let key = settings
             .api_key
             .clone()
-            .or_else(|| std::env::var("OPENAI_API_KEY").ok());
-        let server = Server::new(LABEL, url, key.as_deref(), settings.timeout)?;
+            .or_else(|| std::env::var("OPENAI_API_KEY").ok().map(Into::into));
+        let server = Server::new(LABEL, url, key.as_ref(), settings.timeout)?;
         if url == PUBLIC_URL && !server.has_credentials() {
             return Err(
                 "--generator openai needs MANNEQUIN_GENERATOR_API_KEY or OPENAI_API_KEY".into(),

@@ -10,14 +10,15 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use super::{GenerateError, Reason};
 use crate::error::BoxError;
+use crate::{ExposeSecret, SecretString};
 
 /// How a server wants its credentials.
 #[derive(Clone)]
 enum Auth {
     None,
-    Bearer(String),
+    Bearer(SecretString),
     /// From `user:password@` in the URL (the web UI's `--api-auth`).
-    Basic(String, String),
+    Basic(String, SecretString),
 }
 
 /// A server's base URL and credentials, and a client for it.
@@ -36,7 +37,7 @@ impl Server {
     pub(super) fn new(
         label: &'static str,
         base: &str,
-        api_key: Option<&str>,
+        api_key: Option<&SecretString>,
         timeout: Duration,
     ) -> Result<Server, BoxError> {
         let refused =
@@ -50,10 +51,10 @@ impl Server {
             let password = percent_decode(base.password().unwrap_or(""));
             let _ = base.set_username("");
             let _ = base.set_password(None);
-            Auth::Basic(user, password)
+            Auth::Basic(user, password.into())
         } else {
             match api_key {
-                Some(key) if !key.is_empty() => Auth::Bearer(key.to_string()),
+                Some(key) if !key.expose_secret().is_empty() => Auth::Bearer(key.clone()),
                 _ => Auth::None,
             }
         };
@@ -95,8 +96,10 @@ impl Server {
         let own = url.origin() == self.base.origin();
         let rb = self.http.request(method, url);
         match (&self.auth, own) {
-            (Auth::Bearer(key), true) => rb.bearer_auth(key),
-            (Auth::Basic(user, password), true) => rb.basic_auth(user, Some(password)),
+            (Auth::Bearer(key), true) => rb.bearer_auth(key.expose_secret()),
+            (Auth::Basic(user, password), true) => {
+                rb.basic_auth(user, Some(password.expose_secret()))
+            }
             _ => rb,
         }
     }
@@ -393,7 +396,7 @@ mod tests {
             Duration::from_secs(1),
         )
         .unwrap();
-        assert!(matches!(&s.auth, Auth::Basic(u, p) if u == "me" && p == "p@ss"));
+        assert!(matches!(&s.auth, Auth::Basic(u, p) if u == "me" && p.expose_secret() == "p@ss"));
         assert_eq!(
             s.url("/sdapi/v1/txt2img").as_str(),
             "http://127.0.0.1:7860/sd/sdapi/v1/txt2img"

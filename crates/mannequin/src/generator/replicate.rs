@@ -104,8 +104,8 @@ impl Replicate {
         let key = settings
             .api_key
             .clone()
-            .or_else(|| std::env::var("REPLICATE_API_TOKEN").ok());
-        let server = Server::new(LABEL, url, key.as_deref(), settings.timeout)?;
+            .or_else(|| std::env::var("REPLICATE_API_TOKEN").ok().map(Into::into));
+        let server = Server::new(LABEL, url, key.as_ref(), settings.timeout)?;
         if url == PUBLIC_URL && !server.has_credentials() {
             return Err(
                 "--generator replicate needs MANNEQUIN_GENERATOR_API_KEY or REPLICATE_API_TOKEN"

@@ -49,7 +49,7 @@ pub struct ApiSettings {
     pub public_url: String,
     /// The bearer token `/metrics` asks for; with it, the API serves
     /// `/metrics` too.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<crate::SecretString>,
 }
 
 #[derive(Clone)]

@@ -84,7 +84,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError>
 
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.settings.metrics_token
-        && !bearer_matches(&headers, token)
+        && !bearer_matches(&headers, crate::ExposeSecret::expose_secret(token))
     {
         return ApiError::MetricsToken.into_response();
     }

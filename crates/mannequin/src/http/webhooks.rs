@@ -163,7 +163,11 @@ pub async fn create(
         })?;
     Ok((
         StatusCode::CREATED,
-        Json(EndpointBody::new(endpoint, Some(secret))),
+        // Shown once, here.
+        Json(EndpointBody::new(
+            endpoint,
+            Some(crate::ExposeSecret::expose_secret(&secret).to_string()),
+        )),
     )
         .into_response())
 }

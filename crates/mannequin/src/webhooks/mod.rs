@@ -104,16 +104,17 @@ pub fn retry_delay(schedule: &[Duration], attempt: u32, unit: f64) -> Option<Dur
 }
 
 /// A new signing secret: `whsec_` and 32 random bytes in base64.
-pub fn new_secret() -> String {
+pub fn new_secret() -> crate::SecretString {
     let mut key = [0u8; 32];
     crate::clock::random_bytes(&mut key);
-    format!("whsec_{}", STANDARD.encode(key))
+    format!("whsec_{}", STANDARD.encode(key)).into()
 }
 
 /// The `webhook-signature` header for message `id` sent at `timestamp`
 /// (seconds) with `body`: `v1,` and the base64 HMAC-SHA256 of
 /// `{id}.{timestamp}.{body}` under the secret's key.
-pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+pub fn sign(secret: &crate::SecretString, id: &str, timestamp: i64, body: &str) -> String {
+    let secret = crate::ExposeSecret::expose_secret(secret);
     let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
     let key = STANDARD
         .decode(encoded)
@@ -168,7 +169,7 @@ mod tests {
         // The `standardwebhooks` library signs this message with this secret so.
         assert_eq!(
             sign(
-                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                &"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
                 "msg_p5jXN8AQM9LWM0D4loKWxJek",
                 1_614_265_330,
                 r#"{"test": 2432232314}"#
@@ -179,10 +180,13 @@ mod tests {
 
     #[test]
     fn secrets_are_fresh_32_byte_keys() {
+        use crate::ExposeSecret;
         let a = new_secret();
-        let key = STANDARD.decode(a.strip_prefix("whsec_").unwrap()).unwrap();
+        let key = STANDARD
+            .decode(a.expose_secret().strip_prefix("whsec_").unwrap())
+            .unwrap();
         assert_eq!(key.len(), 32);
-        assert_ne!(a, new_secret());
+        assert_ne!(a.expose_secret(), new_secret().expose_secret());
     }
 
     #[test]

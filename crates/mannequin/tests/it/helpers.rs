@@ -174,7 +174,7 @@ impl TestApp {
                 running.metrics_addr.expect("an operator listener")
             ),
             account: boot.account_id,
-            key: boot.api_key,
+            key: mannequin::ExposeSecret::expose_secret(&boot.api_key).to_string(),
             running,
             dir,
             scale,
@@ -241,7 +241,7 @@ impl TestApp {
             .create_key(&minted.record, now_ms())
             .await
             .unwrap();
-        minted.api_key
+        mannequin::ExposeSecret::expose_secret(&minted.api_key).to_string()
     }
 
     pub async fn register(&self, key: &str, body: Value) -> reqwest::Response {

@@ -18,6 +18,7 @@ mod nats;
 mod process;
 mod s3;
 mod scale;
+mod secrets;
 mod services;
 mod store;
 mod tenants;

@@ -141,7 +141,13 @@ impl Drop for Server {
 }
 
 /// Registers ideas through the API and asserts 200.
-async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &str, count: u32) {
+pub(crate) async fn register(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    preferences: &str,
+    count: u32,
+) {
     let res = client
         .post(format!("{url}/api/external/models/register-ideas"))
         .header("X-Api-Key", key)
@@ -152,14 +158,15 @@ async fn register(client: &reqwest::Client, url: &str, key: &str, preferences: &
     assert_eq!(res.status(), 200);
 }
 
-/// Creates a webhook endpoint for `body` and gives the receiver its secret.
-async fn subscribe(
+/// Creates a webhook endpoint for `body` and gives the receiver its secret,
+/// which it returns.
+pub(crate) async fn subscribe(
     client: &reqwest::Client,
     url: &str,
     key: &str,
     receiver: &crate::services::Receiver,
     body: Value,
-) {
+) -> String {
     let created: Value = client
         .post(format!("{url}/api/external/webhooks"))
         .header("X-Api-Key", key)
@@ -170,7 +177,9 @@ async fn subscribe(
         .json()
         .await
         .unwrap();
-    receiver.set_secret(created["secret"].as_str().unwrap());
+    let secret = created["secret"].as_str().unwrap();
+    receiver.set_secret(secret);
+    secret.to_string()
 }
 
 /// The status `req` is answered with, sent with `key`.
@@ -210,7 +219,7 @@ async fn models(client: &reqwest::Client, url: &str, key: &str) -> Vec<Value> {
 }
 
 /// Polls the list until `done` holds or `limit` passes.
-async fn wait_for(
+pub(crate) async fn wait_for(
     client: &reqwest::Client,
     url: &str,
     key: &str,
@@ -237,7 +246,7 @@ async fn db(data: &Path) -> sqlx::SqlitePool {
         .unwrap()
 }
 
-fn count(models: &[Value], status: &str) -> usize {
+pub(crate) fn count(models: &[Value], status: &str) -> usize {
     models.iter().filter(|m| m["status"] == status).count()
 }
 

@@ -131,7 +131,7 @@ impl Store {
                     created_at: c.int()?,
                     endpoint_id: EndpointId::trusted(c.text()?),
                     url: c.text()?,
-                    secret: c.text()?,
+                    secret: c.text()?.into(),
                 })
             })
             .await?;

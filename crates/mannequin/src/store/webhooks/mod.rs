@@ -133,7 +133,7 @@ pub struct Due {
     pub created_at: i64,
     pub endpoint_id: EndpointId,
     pub url: String,
-    pub secret: String,
+    pub secret: crate::SecretString,
 }
 
 /// What became of one attempt.
@@ -163,7 +163,7 @@ impl Store {
         account: &AccountId,
         url: &str,
         events: &[EventType],
-        secret: &str,
+        secret: &crate::SecretString,
         max: u32,
         now: i64,
     ) -> StoreResult<Option<Endpoint>> {
@@ -195,7 +195,7 @@ impl Store {
                 Text(account.as_str()),
                 Text(url),
                 Text(&events_text(events)),
-                Text(secret),
+                Text(crate::ExposeSecret::expose_secret(secret)),
                 Int(now),
             ],
         )
