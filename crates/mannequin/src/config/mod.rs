@@ -1,13 +1,14 @@
 //! The command line. Every option is also an environment variable, so the same
 //! settings work in a shell, a service file and a container.
 
-use crate::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
 use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
+
+use crate::{ExposeSecret, SecretString};
 
 mod admin;
 mod planner;

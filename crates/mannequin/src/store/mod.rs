@@ -32,6 +32,7 @@ mod records;
 mod register;
 mod sessions;
 mod settle;
+mod values;
 mod webhooks;
 
 use db::{Pools, Tx};

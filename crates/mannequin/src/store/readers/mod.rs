@@ -24,7 +24,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
-use super::db::{Bind, Columns};
+use super::values::{Bind, Columns};
 use super::{StoreError, StoreResult};
 use reader::{Reader, Stop};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Statement};
 
-use super::super::db::{Bind, Columns};
+use super::super::values::{Bind, Columns};
 use super::super::{StoreError, StoreResult};
 
 /// A connection with its prepared statements.
