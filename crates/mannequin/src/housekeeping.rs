@@ -43,7 +43,7 @@ pub async fn sweep(store: &Store, lease: Duration) {
         Err(e) => warn!(error = %Report(&e), "could not take up lost jobs"),
     }
     match store
-        .republish_stale(now_ms() - crate::queue::relay::STALE_AFTER_MS)
+        .republish_stale(now_ms() - crate::queue::nats::STALE_AFTER_MS)
         .await
     {
         Ok(0) => {}

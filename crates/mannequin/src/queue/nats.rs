@@ -308,7 +308,7 @@ impl JobSource for NatsQueue {
     }
 
     async fn flush(&self) -> Result<(), QueueError> {
-        super::relay::relay_once(self).await.map(|_| ())
+        self.relay_once().await.map(|_| ())
     }
 
     /// A negative acknowledgement reaches the stream asynchronously.
@@ -353,5 +353,65 @@ impl Ticket for NatsTicket {
     /// Resets the message's ack wait.
     async fn progress(&self) {
         let _ = self.message.ack_with(AckKind::Progress).await;
+    }
+}
+
+/// What one relay pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub published: usize,
+    /// The stream holds the window's worth of jobs not started yet.
+    pub window_full: bool,
+}
+
+/// How long a published job that no worker started counts in the window;
+/// after that housekeeping publishes it again.
+pub const STALE_AFTER_MS: i64 = 10 * 60_000;
+
+/// How many outbox rows one relay pass takes.
+const RELAY_BATCH: u32 = 500;
+
+/// How long a relay holds the rows it took: if it dies mid-pass, another relay
+/// publishes them after this.
+const RELAY_HOLD_MS: i64 = 10_000;
+
+impl NatsQueue {
+    /// One relay pass: takes what fits in the window of the outbox (in fair
+    /// order), publishes it, records what was published.
+    pub async fn relay_once(&self) -> Result<Pass, QueueError> {
+        let store = self.store();
+        // A job published long ago and still not started has most likely lost
+        // its message (a stream purged or recreated): it stops holding the window.
+        let since = now_ms() - STALE_AFTER_MS;
+        let waiting = store.published_waiting(since).await?;
+        let room = u64::from(self.window()).saturating_sub(waiting);
+        if room == 0 {
+            return Ok(Pass {
+                published: 0,
+                window_full: true,
+            });
+        }
+        let now = now_ms();
+        let jobs = store
+            .claim_outbox_capped(
+                room.min(u64::from(RELAY_BATCH)) as u32,
+                now,
+                now + RELAY_HOLD_MS,
+                self.account_cap(),
+                since,
+            )
+            .await?;
+        if jobs.is_empty() {
+            return Ok(Pass {
+                published: 0,
+                window_full: false,
+            });
+        }
+        let published = self.publish(&jobs).await?;
+        store.mark_published(&published, now_ms()).await?;
+        Ok(Pass {
+            published: published.len(),
+            window_full: published.len() as u64 >= room,
+        })
     }
 }

@@ -8,16 +8,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
-use super::QueueError;
 use super::nats::NatsQueue;
-use crate::clock::now_ms;
 
-/// How many outbox rows one relay pass takes.
-const RELAY_BATCH: u32 = 500;
-
-/// How long a relay holds the rows it took: if it dies mid-pass, another relay
-/// publishes them after this.
-const RELAY_HOLD_MS: i64 = 10_000;
+/// How often a relay whose window is full looks again.
+const WINDOW_POLL: Duration = Duration::from_millis(20);
 
 /// Publishes the outbox until `shutdown`: woken by `wake` when this process
 /// registers a batch, and every second for the jobs of other processes or of a
@@ -34,7 +28,7 @@ pub async fn relay(queue: Arc<NatsQueue>, wake: Arc<Notify>, mut shutdown: watch
         }
     };
     loop {
-        let delay = match relay_once(&queue).await {
+        let delay = match queue.relay_once().await {
             Ok(pass) => {
                 if away && queue.ensure().await.is_ok() {
                     away = false;
@@ -68,58 +62,4 @@ pub async fn relay(queue: Arc<NatsQueue>, wake: Arc<Notify>, mut shutdown: watch
             break;
         }
     }
-}
-
-/// What one relay pass did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pass {
-    pub published: usize,
-    /// The stream holds the window's worth of jobs not started yet.
-    pub window_full: bool,
-}
-
-/// How long a published job that no worker started counts in the window;
-/// after that housekeeping publishes it again.
-pub const STALE_AFTER_MS: i64 = 10 * 60_000;
-
-/// How often a relay whose window is full looks again.
-const WINDOW_POLL: Duration = Duration::from_millis(20);
-
-/// One pass: takes what fits in the window of the outbox (in fair order),
-/// publishes it, records what was published.
-pub async fn relay_once(queue: &NatsQueue) -> Result<Pass, QueueError> {
-    let store = queue.store();
-    // A job published long ago and still not started has most likely lost
-    // its message (a stream purged or recreated): it stops holding the window.
-    let since = now_ms() - STALE_AFTER_MS;
-    let waiting = store.published_waiting(since).await?;
-    let room = u64::from(queue.window()).saturating_sub(waiting);
-    if room == 0 {
-        return Ok(Pass {
-            published: 0,
-            window_full: true,
-        });
-    }
-    let now = now_ms();
-    let jobs = store
-        .claim_outbox_capped(
-            room.min(u64::from(RELAY_BATCH)) as u32,
-            now,
-            now + RELAY_HOLD_MS,
-            queue.account_cap(),
-            since,
-        )
-        .await?;
-    if jobs.is_empty() {
-        return Ok(Pass {
-            published: 0,
-            window_full: false,
-        });
-    }
-    let published = queue.publish(&jobs).await?;
-    store.mark_published(&published, now_ms()).await?;
-    Ok(Pass {
-        published: published.len(),
-        window_full: published.len() as u64 >= room,
-    })
 }
