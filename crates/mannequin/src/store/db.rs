@@ -5,7 +5,8 @@
 //! databases, so the two cannot drift; the enums only pick the instance.
 //! (sqlx's `Any` driver does the same with a copy of every value of every row,
 //! which cost the model list a quarter of its throughput.) SQLite's reads
-//! outside transactions go to [`Readers`] instead, which run them in place.
+//! outside transactions go to [`Readers`] instead, which run them in place
+//! unless they must wait for a lock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +79,8 @@ impl Pools {
                 other => {
                     let (write, read) = other?;
                     let path = options.get_filename();
-                    // Reads that wait beyond twice the cores would only wait for one.
+                    // Reads waiting for a lock on blocking threads at once (each
+                    // holds a thread and a connection); the rest queue for a turn.
                     let waiting = std::thread::available_parallelism()
                         .map_or(4, |n| n.get() * 2)
                         .max(4);

@@ -156,7 +156,8 @@ impl Readers {
     }
 }
 
-/// A bound value as SQLite's own, owned to cross to the reading thread.
+/// A bound value as SQLite's own, owned to cross to the reading thread (the
+/// borrowed form is `Bind`'s `ToSql`).
 fn value(b: Bind<'_>) -> Value {
     match b {
         Bind::Text(s) | Bind::OptText(Some(s)) => Value::Text(s.to_owned()),
@@ -172,7 +173,9 @@ mod tests {
 
     /// A read that finds the database locked waits on a thread of its own:
     /// here the lock is released by the runtime's one thread while the read
-    /// waits. Waiting in place, it would wait for itself and give up.
+    /// waits. Waiting in place (with no thread to move to), it would wait
+    /// for itself and give up. (That the first attempt does not wait at all
+    /// is not shown here: an attempt that waited and then moved would pass.)
     #[tokio::test(flavor = "current_thread")]
     async fn a_read_that_waits_for_a_lock_leaves_the_runtime_free() {
         let dir = tempfile::tempdir().unwrap();
