@@ -60,7 +60,9 @@ impl fmt::Display for Credits {
 
 /// The kinds of ledger entry. Each is an immutable row; the balance columns of an
 /// account are a cache of its entries, each applied with [`LedgerKind::effect`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LedgerKind {
     /// Credits given to the account.
     Grant,

@@ -127,6 +127,8 @@ impl TryFrom<i128> for Count {
 
 /// Which models the list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "lowercase"))]
 pub enum StatusFilter {
     #[default]
     All,

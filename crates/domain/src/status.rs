@@ -4,7 +4,9 @@
 //! started. A terminal status never changes again: that is what makes settling a
 //! redelivered job a no-op.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ModelStatus {
     Pending,
     Processing,
@@ -53,7 +55,9 @@ impl ModelStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Voting {
     Pending,
     Approved,
@@ -104,5 +108,16 @@ mod tests {
         }
         assert_eq!(Voting::parse("APPROVED"), Some(Voting::Approved));
         assert_eq!(Voting::parse("approved"), None);
+    }
+
+    /// Serialized, a status or a vote is its name.
+    #[test]
+    fn serde_writes_the_names() {
+        for s in ModelStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for v in [Voting::Pending, Voting::Approved, Voting::Rejected] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
     }
 }

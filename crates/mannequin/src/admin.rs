@@ -106,7 +106,7 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             let account = known_account(&store, &account).await?;
             let entries = store.ledger_page(&account, None, limit).await?;
             // The same entries the API's `/credits/ledger` shows.
-            let entries: Vec<crate::http::details::LedgerItem> =
+            let entries: Vec<crate::views::credits::LedgerEntry> =
                 entries.into_iter().map(Into::into).collect();
             Ok((json!({"accountId": account, "entries": entries}), true))
         }

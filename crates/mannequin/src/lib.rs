@@ -33,6 +33,7 @@ pub mod planner;
 pub mod preview;
 pub mod queue;
 pub mod store;
+pub mod views;
 pub mod webhooks;
 pub mod worker;
 

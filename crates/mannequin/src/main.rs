@@ -102,6 +102,10 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
+        Command::Openapi(args) => {
+            println!("{}", mannequin::http::openapi_document(&args.public_url));
+            ExitCode::SUCCESS
+        }
     }
 }
 

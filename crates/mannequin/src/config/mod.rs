@@ -107,6 +107,21 @@ pub enum Command {
     /// An OpenAI-compatible stand-in image server (a fixed delay, a drawn
     /// portrait), to try `--generator openai` or measure against.
     FakeImageServer(crate::fake_image_server::FakeImageServerArgs),
+    /// Print the API's OpenAPI description (what `/api/external/openapi.json`
+    /// serves) to standard output; `docs/openapi.json` is this, regenerated.
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// The server URL the description names.
+    #[arg(long, default_value = OpenapiArgs::DEFAULT_URL)]
+    pub public_url: String,
+}
+
+impl OpenapiArgs {
+    /// The server `docs/openapi.json` names: the default `--listen`.
+    pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

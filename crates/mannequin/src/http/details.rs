@@ -2,70 +2,30 @@
 //! account's balances and ledger. Ids in the path are checked (400 when
 //! malformed); another account's record is 404, like an unknown one.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use mannequin_domain::ids::kind;
 use mannequin_domain::request::parse_path_id;
-use mannequin_domain::{Credits, Limit, RequestError, time};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use mannequin_domain::{Limit, RequestError};
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::models::ModelItem;
-use crate::blob::BlobStore;
 use crate::keys::Scope;
-use crate::store::{BatchDetail, BatchKey, LedgerEntry, ModelDetail};
-use axum::response::{IntoResponse, Response};
+use crate::store::BatchKey;
+use crate::views::batches::Batch;
+use crate::views::credits::{Balances, LedgerEntry, LedgerPage, PageQuery};
+use crate::views::error::Error;
+use crate::views::models::ModelDetailView;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelDetailBody<'a> {
-    #[serde(flatten)]
-    item: ModelItem<'a>,
-    order_id: &'a str,
-    preferences: &'a str,
-    /// The attributes the idea decided (gender, age, build, …).
-    idea: Map<String, Value>,
-    attempts: u32,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-}
-
-/// `snake_case` to `camelCase`.
-fn camel(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for ch in key.chars() {
-        if ch == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(ch.to_uppercase());
-            upper = false;
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// The idea's attributes with camelCase names; the renderer's palette and the
-/// seed (a field of the model) are left out.
-fn attributes(idea: &mannequin_domain::Idea) -> Map<String, Value> {
-    match serde_json::to_value(idea) {
-        Ok(Value::Object(map)) => map
-            .into_iter()
-            .filter(|(k, v)| k != "palette" && k != "seed" && !v.is_null())
-            .map(|(k, v)| (camel(&k), v))
-            .collect(),
-        _ => Map::new(),
-    }
-}
-
-/// `GET /api/external/models/{id}`.
+/// One model with everything known about it (ours). Needs content.read.
+#[utoipa::path(get, path = "/api/external/models/{id}", tag = "Models", operation_id = "getModel",
+    params(("id" = String, Path, pattern = "^model_[A-Za-z0-9_]{1,58}$")),
+    responses(
+        (status = 200, description = "The model.", body = ModelDetailView),
+        (status = 404, description = "No such model in this account.", body = Error),
+    ))]
 pub async fn get_model(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,66 +38,10 @@ pub async fn get_model(
         .model_detail(caller.account_id(), &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(ModelDetailBody::new(state.blobs.as_ref(), &d)).into_response())
+    Ok(Json(ModelDetailView::new(state.blobs.as_ref(), &d)).into_response())
 }
 
-impl<'a> ModelDetailBody<'a> {
-    /// A model as `GET /models/{id}` and its webhooks show it.
-    pub(crate) fn new(blobs: &'a dyn BlobStore, d: &'a ModelDetail) -> ModelDetailBody<'a> {
-        ModelDetailBody {
-            order_id: d.order_id.as_str(),
-            preferences: &d.preferences,
-            idea: attributes(&d.idea),
-            attempts: d.attempts,
-            started_at: d.started_at.map(time::format_millis),
-            finished_at: d.finished_at.map(time::format_millis),
-            item: ModelItem::new(blobs, d.row.as_ref()),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct BatchBody {
-    id: String,
-    order_id: String,
-    reservation_id: String,
-    preferences: String,
-    count: u32,
-    /// Models per status, every status present.
-    statuses: HashMap<&'static str, u64>,
-    credits_reserved: Credits,
-    credits_consumed: Credits,
-    credits_refunded: Credits,
-    created_at: String,
-    finished_at: Option<String>,
-    correlation_id: String,
-}
-
-impl From<BatchDetail> for BatchBody {
-    fn from(b: BatchDetail) -> BatchBody {
-        BatchBody {
-            id: b.id.as_str().to_string(),
-            order_id: b.order_id.as_str().to_string(),
-            reservation_id: b.reservation_id.as_str().to_string(),
-            preferences: b.preferences,
-            count: b.count,
-            statuses: b.statuses.into_iter().collect(),
-            credits_reserved: b.credits_reserved,
-            credits_consumed: b.credits_consumed,
-            credits_refunded: b.credits_refunded,
-            created_at: time::format_millis(b.created_at),
-            finished_at: b.finished_at.map(time::format_millis),
-            correlation_id: b.correlation_id,
-        }
-    }
-}
-
-async fn batch(
-    state: &AppState,
-    caller: &Caller,
-    key: BatchKey,
-) -> Result<Json<BatchBody>, ApiError> {
+async fn batch(state: &AppState, caller: &Caller, key: BatchKey) -> Result<Json<Batch>, ApiError> {
     caller.require(Scope::Read)?;
     let batch = state
         .store
@@ -147,97 +51,57 @@ async fn batch(
     Ok(Json(batch.into()))
 }
 
-/// `GET /api/external/batches/{id}`.
+/// A batch (ours): its status, its models per status and its credits.
+/// Needs content.read.
+#[utoipa::path(get, path = "/api/external/batches/{id}", tag = "Batches", operation_id = "getBatch",
+    params(("id" = String, Path, pattern = "^batch_[A-Za-z0-9_]{1,58}$")),
+    responses(
+        (status = 200, description = "The batch.", body = Batch),
+        (status = 404, description = "No such batch in this account.", body = Error),
+    ))]
 pub async fn get_batch(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<BatchBody>, ApiError> {
+) -> Result<Json<Batch>, ApiError> {
     let key = BatchKey::Batch(parse_path_id::<kind::Batch>(&id)?);
     batch(&state, &caller, key).await
 }
 
-/// `GET /api/external/orders/{id}`: the batch the order placed.
+/// The batch an order placed (ours). Needs content.read.
+#[utoipa::path(get, path = "/api/external/orders/{id}", tag = "Batches", operation_id = "getOrder",
+    params(("id" = String, Path, pattern = "^order_[A-Za-z0-9_]{1,58}$")),
+    responses(
+        (status = 200, description = "The order's batch.", body = Batch),
+        (status = 404, description = "No such order in this account.", body = Error),
+    ))]
 pub async fn get_order(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<BatchBody>, ApiError> {
+) -> Result<Json<Batch>, ApiError> {
     let key = BatchKey::Order(parse_path_id::<kind::Order>(&id)?);
     batch(&state, &caller, key).await
 }
 
-#[derive(Serialize)]
-pub struct CreditsBody {
-    available: Credits,
-    reserved: Credits,
-    consumed: Credits,
-}
-
-/// `GET /api/external/credits`.
+/// The account's balances (ours). Needs content.read.
+#[utoipa::path(get, path = "/api/external/credits", tag = "Credits", operation_id = "getCredits",
+    responses((status = 200, description = "Balances.", body = Balances)))]
 pub async fn get_credits(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<CreditsBody>, ApiError> {
+) -> Result<Json<Balances>, ApiError> {
     caller.require(Scope::Read)?;
     let b = state
         .store
         .balances(caller.account_id())
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(CreditsBody {
-        available: b.available,
-        reserved: b.reserved,
-        consumed: b.consumed,
-    }))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerItem {
-    id: String,
-    kind: &'static str,
-    amount: Credits,
-    // What an entry is not about is left out, not null.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reservation_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    correlation_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-    created_at: String,
-}
-
-impl From<LedgerEntry> for LedgerItem {
-    fn from(e: LedgerEntry) -> LedgerItem {
-        LedgerItem {
-            id: e.id.to_string(),
-            kind: e.kind.as_str(),
-            amount: e.amount,
-            model_id: e.model_id.map(|m| m.as_str().to_string()),
-            reservation_id: e.reservation_id.map(|r| r.as_str().to_string()),
-            batch_id: e.batch_id.map(|b| b.as_str().to_string()),
-            correlation_id: e.correlation_id,
-            note: e.note,
-            created_at: time::format_millis(e.created_at),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerBody {
-    entries: Vec<LedgerItem>,
-    count: usize,
-    next_cursor: Option<String>,
+    Ok(Json(b.into()))
 }
 
 /// A cursor that is the last row's numeric id, as the previous page gave it.
-pub(super) fn row_cursor(raw: Option<&String>) -> Result<Option<i64>, RequestError> {
+pub(super) fn row_cursor(raw: Option<&str>) -> Result<Option<i64>, RequestError> {
     raw.map(|c| match c.parse::<i64>() {
         Ok(n) if (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
         _ => Err(RequestError::CursorInvalid),
@@ -245,15 +109,19 @@ pub(super) fn row_cursor(raw: Option<&String>) -> Result<Option<i64>, RequestErr
     .transpose()
 }
 
-/// `GET /api/external/credits/ledger`: newest first, paged like the models list.
+/// The account's ledger entries (ours), newest first, paged like the models
+/// list. Needs content.read.
+#[utoipa::path(get, path = "/api/external/credits/ledger", tag = "Credits", operation_id = "getLedger",
+    params(PageQuery),
+    responses((status = 200, description = "A page of entries.", body = LedgerPage)))]
 pub async fn get_ledger(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<LedgerBody>, ApiError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Json<LedgerPage>, ApiError> {
     caller.require(Scope::Read)?;
-    let limit = Limit::parse(params.get("limit").map(String::as_str))?.get();
-    let before = row_cursor(params.get("cursor"))?;
+    let limit = Limit::parse(page.limit.as_deref())?.get();
+    let before = row_cursor(page.cursor.as_deref())?;
     let mut entries = state
         .store
         .ledger_page(caller.account_id(), before, limit + 1)
@@ -264,8 +132,8 @@ pub async fn get_ledger(
     } else {
         None
     };
-    let entries: Vec<LedgerItem> = entries.into_iter().map(LedgerItem::from).collect();
-    Ok(Json(LedgerBody {
+    let entries: Vec<LedgerEntry> = entries.into_iter().map(LedgerEntry::from).collect();
+    Ok(Json(LedgerPage {
         count: entries.len(),
         entries,
         next_cursor,

@@ -17,54 +17,52 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use mannequin_domain::ModelStatus;
 use mannequin_domain::ids::{AccountId, BatchId, ModelId, kind};
 use mannequin_domain::request::parse_path_id;
-use mannequin_domain::{ModelStatus, time};
-use serde_json::json;
 use tokio::sync::mpsc;
 use tracing::warn;
 
 use super::AppState;
 use super::auth::Caller;
-use super::details::BatchBody;
 use super::error::ApiError;
 use crate::error::Report;
 use crate::keys::Scope;
 use crate::store::{BatchKey, ModelChange};
+use crate::views::batches::{Batch, ModelEvent};
 
 /// How often a stream looks for changes.
 const POLL: Duration = Duration::from_millis(250);
 /// How far before the last event a resumed stream looks again.
 const MARGIN_MS: i64 = 5_000;
 
-fn event_name(status: ModelStatus) -> &'static str {
-    match status {
-        ModelStatus::Pending => "model.pending",
-        ModelStatus::Processing => "model.processing",
-        ModelStatus::Done => "model.completed",
-        ModelStatus::Failed => "model.failed",
-        ModelStatus::Cancelled => "model.cancelled",
-    }
-}
-
 fn model_event(state: &AppState, c: &ModelChange) -> Event {
+    let event = ModelEvent::new(state.blobs.as_ref(), c);
     Event::default()
         .id(c.updated_at.to_string())
-        .event(event_name(c.status))
-        .data(
-            json!({
-                "id": c.id,
-                "status": c.status.as_str(),
-                "thumbnail": c.thumb_key.as_deref().map(|k| state.blobs.url(k)),
-                "image": c.image_key.as_deref().map(|k| state.blobs.url(k)),
-                "failureReason": c.failure_reason,
-                "updatedAt": time::format_millis(c.updated_at),
-            })
-            .to_string(),
-        )
+        .event(event.name())
+        .data(serde_json::to_string(&event).unwrap_or_default())
 }
 
-/// `GET /api/external/batches/{id}/events`.
+/// Live events of a batch as Server-Sent Events (ours). Needs content.read.
+///
+/// Every model's state first, then one event per status change
+/// (`model.pending`, `model.processing`, `model.completed`, `model.failed`,
+/// `model.cancelled`; data: a ModelEvent), then `batch.completed` (data: the
+/// Batch) and the end of the stream. Each event's id is the change's time in
+/// ms: send it back as Last-Event-ID to resume from a little before it.
+#[utoipa::path(get, path = "/api/external/batches/{id}/events", tag = "Batches", operation_id = "batchEvents",
+    params(
+        ("id" = String, Path, pattern = "^batch_[A-Za-z0-9_]{1,58}$"),
+        ("Last-Event-ID" = Option<String>, Header,
+            description = "The id of the last event received: the stream resumes from a little before it."),
+    ),
+    responses(
+        (status = 200, description = "The event stream (text/event-stream): `event:` names the event, `data:` holds its JSON (a ModelEvent, or the Batch for batch.completed), `id:` the change's time in ms.",
+            content_type = "text/event-stream", body = String,
+            example = json!("id: 1774015221003\nevent: model.completed\ndata: {\"id\":\"model_01j9zq3k5v8m2c4x6b7n9p0r1s\",\"status\":\"DONE\",\"thumbnail\":\"https://mannequin.example/media/models/model_01j9zq3k5v8m2c4x6b7n9p0r1s.thumb.jpg\",\"image\":\"https://mannequin.example/media/models/model_01j9zq3k5v8m2c4x6b7n9p0r1s.png\",\"failureReason\":null,\"updatedAt\":\"2026-03-20T14:00:21.003Z\"}\n\n")),
+        (status = 404, description = "No such batch in this account.", body = crate::views::error::Error),
+    ))]
 pub async fn batch_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -145,7 +143,7 @@ async fn follow(
                     }
                 }
                 let id = detail.finished_at.unwrap_or(since).to_string();
-                let body = serde_json::to_string(&BatchBody::from(detail)).unwrap_or_default();
+                let body = serde_json::to_string(&Batch::from(detail)).unwrap_or_default();
                 let _ = tx
                     .send(Event::default().id(id).event("batch.completed").data(body))
                     .await;

@@ -3,15 +3,19 @@
 
 pub mod auth;
 pub mod console;
-pub(crate) mod details;
-mod events;
-pub use ops::openapi_document;
+mod details;
 pub mod error;
+mod events;
+mod extract;
 mod json;
 mod models;
+mod openapi;
 mod ops;
 pub mod server;
 mod webhooks;
+
+use extract::Body;
+pub use openapi::document as openapi_document;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,8 +25,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use serde_json::json;
+use axum::routing::get;
 use tokio::sync::Notify;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -174,43 +177,8 @@ pub fn operator_router(state: AppState) -> Router {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut api = Router::new()
-        .route("/api/external/models", get(models::list_models))
-        .route(
-            "/api/external/models/register-ideas",
-            post(models::register_ideas),
-        )
-        .route("/api/external/models/{id}", get(details::get_model))
-        .route("/api/external/batches/{id}", get(details::get_batch))
-        .route(
-            "/api/external/batches/{id}/events",
-            get(events::batch_events),
-        )
-        .route("/api/external/orders/{id}", get(details::get_order))
-        .route("/api/external/credits", get(details::get_credits))
-        .route("/api/external/credits/ledger", get(details::get_ledger))
-        .route("/api/external/models/{id}/vote", post(models::vote_model))
-        .route(
-            "/api/external/models/{id}/cancel",
-            post(models::cancel_model),
-        )
-        .route(
-            "/api/external/batches/{id}/cancel",
-            post(models::cancel_batch),
-        )
-        .route(
-            "/api/external/webhooks",
-            get(webhooks::list).post(webhooks::create),
-        )
-        .route(
-            "/api/external/webhooks/{id}",
-            get(webhooks::get).delete(webhooks::delete),
-        )
-        .route("/api/external/webhooks/{id}/enable", post(webhooks::enable))
-        .route(
-            "/api/external/webhooks/{id}/deliveries",
-            get(webhooks::deliveries),
-        )
+    let (api, _) = openapi::api_routes().split_for_parts();
+    let mut api = api
         .route("/api/external/openapi.json", get(ops::openapi))
         .route("/docs", get(ops::docs))
         .route("/healthz", get(ops::healthz))
@@ -351,11 +319,11 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
     if let Some(body) = body {
         let mut headers = std::mem::take(res.headers_mut());
         headers.remove(header::CONTENT_LENGTH);
-        let json = axum::Json(json!({
-            "error": body.message,
-            "code": body.code,
-            "correlationId": correlation_id,
-        }));
+        let json = axum::Json(crate::views::error::Error {
+            error: &body.message,
+            code: body.code,
+            correlation_id: &correlation_id,
+        });
         res = (status, json).into_response();
         for (name, value) in headers.iter() {
             if name != header::CONTENT_TYPE {

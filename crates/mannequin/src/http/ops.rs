@@ -10,16 +10,6 @@ use super::AppState;
 use super::error::ApiError;
 use crate::blob;
 
-/// The API description (`docs/openapi.json`, built into the binary) with
-/// this instance's public URL as its server.
-pub fn openapi_document(public_url: &str) -> String {
-    let mut doc: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../docs/openapi.json"))
-            .expect("docs/openapi.json is JSON (a test reads it)");
-    doc["servers"] = json!([{"url": public_url}]);
-    doc.to_string()
-}
-
 pub async fn openapi(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],

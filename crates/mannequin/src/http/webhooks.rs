@@ -4,145 +4,57 @@
 //! `GET …/{id}/deliveries` shows its recent attempts. Per account, under the
 //! `webhooks.manage` scope; another account's endpoint is 404.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use mannequin_domain::Limit;
 use mannequin_domain::ids::{EndpointId, kind};
 use mannequin_domain::request::parse_path_id;
-use mannequin_domain::{Limit, time};
-use serde::Serialize;
-use serde_json::Value;
 
-use super::AppState;
 use super::auth::Caller;
 use super::details::row_cursor;
 use super::error::ApiError;
-use super::models::json_object;
+use super::{AppState, Body};
 use crate::clock::now_ms;
 use crate::keys::Scope;
-use crate::store::{Attempt, Endpoint, EventType};
+use crate::store::Endpoint;
+use crate::views::credits::PageQuery;
+use crate::views::error::Error;
+use crate::views::webhooks::{
+    CreateWebhook, Webhook, WebhookAttempt, WebhookCreated, WebhookDeleted, WebhookDeliveries,
+    WebhookList,
+};
 use crate::webhooks::{self, MAX_ENDPOINTS};
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EndpointBody {
-    id: String,
-    url: String,
-    /// The events it receives; `null`: every event.
-    events: Option<Vec<&'static str>>,
-    /// `enabled` or `disabled`.
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    disabled_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    disabled_at: Option<String>,
-    /// Since when every attempt has failed, while they do.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failing_since: Option<String>,
-    created_at: String,
-    /// Only in the answer that created it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-}
-
-impl EndpointBody {
-    fn new(e: Endpoint, secret: Option<String>) -> EndpointBody {
-        EndpointBody {
-            id: e.id.into_string(),
-            url: e.url,
-            events: (!e.events.is_empty()).then(|| e.events.iter().map(|t| t.as_str()).collect()),
-            status: if e.disabled_at.is_some() {
-                "disabled"
-            } else {
-                "enabled"
-            },
-            disabled_reason: e.disabled_reason,
-            disabled_at: e.disabled_at.map(time::format_millis),
-            failing_since: e.failing_since.map(time::format_millis),
-            created_at: time::format_millis(e.created_at),
-            secret,
-        }
-    }
-}
-
-fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest {
-        code,
-        message: message.into(),
-    }
-}
-
-/// Reads `events`: absent or `null` for every event, else a non-empty list
-/// of known event types (repeats ignored).
-fn parse_events(value: Option<&Value>) -> Result<Vec<EventType>, ApiError> {
-    let known = || {
-        EventType::ALL
-            .iter()
-            .map(|t| format!("'{}'", t.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let list = match value {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) if !list.is_empty() => list,
-        _ => {
-            return Err(invalid(
-                "events_invalid",
-                format!(
-                    "'events' must be a non-empty list of event types ({}); leave it out for every event.",
-                    known()
-                ),
-            ));
-        }
-    };
-    let mut events = Vec::new();
-    for item in list {
-        let event = item.as_str().and_then(EventType::parse).ok_or_else(|| {
-            invalid(
-                "events_invalid",
-                format!("'events' may hold only {}.", known()),
-            )
-        })?;
-        if !events.contains(&event) {
-            events.push(event);
-        }
-    }
-    events.sort();
-    Ok(events)
-}
-
-/// `POST /api/external/webhooks`: `{"url", "events"?}` → 201 with the secret.
+/// Add an endpoint (ours); the answer shows its signing secret, once. Needs
+/// webhooks.manage.
+///
+/// Deliveries are POSTs of {"type", "timestamp", "data"} signed per the
+/// Standard Webhooks specification (webhook-id, webhook-timestamp,
+/// webhook-signature). See the webhooks section of this description and
+/// docs/api.md.
+#[utoipa::path(post, path = "/api/external/webhooks", tag = "Webhooks", operation_id = "createWebhook",
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, description = "The endpoint, with its secret.", body = WebhookCreated),
+        (status = 409, description = "The account has 20 endpoints already (code too_many_webhooks).", body = Error),
+        (status = 422, description = "The URL is not one webhooks may call: not absolute http(s), with credentials or a fragment, or (unless the operator allows it) a loopback, private, link-local or metadata address (code url_refused).", body = Error),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
+    body: Body<CreateWebhook>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Webhooks)?;
-    let body = json_object(&headers, &body)?;
-    if let Some(unknown) = body.keys().find(|k| *k != "url" && *k != "events") {
-        return Err(invalid(
-            "unknown_field",
-            format!("Unknown field '{unknown}': an endpoint has 'url' and 'events'."),
-        ));
-    }
-    let url = match body.get("url") {
-        Some(Value::String(url)) => url,
-        None | Some(Value::Null) => return Err(invalid("url_missing", "'url' is required.")),
-        Some(_) => return Err(invalid("url_invalid", "'url' must be a string.")),
-    };
-    let url =
-        webhooks::check_url(url, state.settings.webhook_allow_private).map_err(|message| {
-            ApiError::Unprocessable {
-                code: "url_refused",
-                message,
-            }
-        })?;
-    let events = parse_events(body.get("events"))?;
+    let body = body.read()?;
+    let url = webhooks::check_url(&body.url, state.settings.webhook_allow_private).map_err(
+        |message| ApiError::Unprocessable {
+            code: "url_refused",
+            message,
+        },
+    )?;
+    let events = body.events.unwrap_or_default();
     let secret = webhooks::new_secret();
     let endpoint = state
         .store
@@ -164,34 +76,31 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         // Shown once, here.
-        Json(EndpointBody::new(
-            endpoint,
-            Some(crate::ExposeSecret::expose_secret(&secret).to_string()),
-        )),
+        Json(WebhookCreated {
+            webhook: endpoint.into(),
+            secret: crate::ExposeSecret::expose_secret(&secret).to_string(),
+        }),
     )
         .into_response())
 }
 
-#[derive(Serialize)]
-pub struct EndpointList {
-    webhooks: Vec<EndpointBody>,
-    count: usize,
-}
-
-/// `GET /api/external/webhooks`: every endpoint of the account, oldest first.
+/// The account's webhook endpoints (ours), oldest first. Needs
+/// webhooks.manage.
+#[utoipa::path(get, path = "/api/external/webhooks", tag = "Webhooks", operation_id = "listWebhooks",
+    responses((status = 200, description = "Every endpoint, without its secret.", body = WebhookList)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<EndpointList>, ApiError> {
+) -> Result<Json<WebhookList>, ApiError> {
     caller.require(Scope::Webhooks)?;
-    let webhooks: Vec<EndpointBody> = state
+    let webhooks: Vec<Webhook> = state
         .store
         .endpoints(caller.account_id())
         .await?
         .into_iter()
-        .map(|e| EndpointBody::new(e, None))
+        .map(Webhook::from)
         .collect();
-    Ok(Json(EndpointList {
+    Ok(Json(WebhookList {
         count: webhooks.len(),
         webhooks,
     }))
@@ -208,31 +117,34 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<Endpoint, 
         .ok_or(ApiError::NotFound)
 }
 
-/// `GET /api/external/webhooks/{id}`.
+/// One endpoint (ours). Needs webhooks.manage.
+#[utoipa::path(get, path = "/api/external/webhooks/{id}", tag = "Webhooks", operation_id = "getWebhook",
+    params(("id" = String, Path, pattern = "^wh_[A-Za-z0-9_]{1,61}$")),
+    responses(
+        (status = 200, description = "The endpoint, without its secret.", body = Webhook),
+        (status = 404, description = "No such endpoint in this account.", body = Error),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<EndpointBody>, ApiError> {
-    Ok(Json(EndpointBody::new(
-        owned(&state, &caller, &id).await?,
-        None,
-    )))
+) -> Result<Json<Webhook>, ApiError> {
+    Ok(Json(owned(&state, &caller, &id).await?.into()))
 }
 
-#[derive(Serialize)]
-pub struct Deleted {
-    id: String,
-    deleted: bool,
-}
-
-/// `DELETE /api/external/webhooks/{id}`: the endpoint, its pending
-/// deliveries and its attempts go.
+/// Remove an endpoint with its pending deliveries and its attempts (ours).
+/// Needs webhooks.manage.
+#[utoipa::path(delete, path = "/api/external/webhooks/{id}", tag = "Webhooks", operation_id = "deleteWebhook",
+    params(("id" = String, Path, pattern = "^wh_[A-Za-z0-9_]{1,61}$")),
+    responses(
+        (status = 200, description = "Removed.", body = WebhookDeleted),
+        (status = 404, description = "No such endpoint in this account.", body = Error),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Deleted>, ApiError> {
+) -> Result<Json<WebhookDeleted>, ApiError> {
     caller.require(Scope::Webhooks)?;
     let id: EndpointId = parse_path_id::<kind::Endpoint>(&id)?;
     if !state
@@ -242,80 +154,52 @@ pub async fn delete(
     {
         return Err(ApiError::NotFound);
     }
-    Ok(Json(Deleted {
+    Ok(Json(WebhookDeleted {
         id: id.into_string(),
         deleted: true,
     }))
 }
 
-/// `POST /api/external/webhooks/{id}/enable`: a disabled endpoint receives
-/// new events again (what it missed while disabled is not sent).
+/// Enable a disabled endpoint again (ours): new events reach it; what it
+/// missed while disabled is not sent. Needs webhooks.manage.
+#[utoipa::path(post, path = "/api/external/webhooks/{id}/enable", tag = "Webhooks", operation_id = "enableWebhook",
+    params(("id" = String, Path, pattern = "^wh_[A-Za-z0-9_]{1,61}$")),
+    responses(
+        (status = 200, description = "The endpoint, enabled.", body = Webhook),
+        (status = 404, description = "No such endpoint in this account.", body = Error),
+    ))]
 pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<EndpointBody>, ApiError> {
+) -> Result<Json<Webhook>, ApiError> {
     let endpoint = owned(&state, &caller, &id).await?;
     let enabled = state
         .store
         .enable_endpoint(caller.account_id(), &endpoint.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(EndpointBody::new(enabled, None)))
+    Ok(Json(enabled.into()))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttemptBody {
-    id: String,
-    event_id: String,
-    event_type: String,
-    /// 1 for the event's first attempt at this endpoint.
-    attempt: u32,
-    delivered: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    duration_ms: i64,
-    attempted_at: String,
-}
-
-impl From<Attempt> for AttemptBody {
-    fn from(a: Attempt) -> AttemptBody {
-        AttemptBody {
-            id: a.id.to_string(),
-            event_id: a.event_id.into_string(),
-            event_type: a.event_type,
-            attempt: a.attempt,
-            delivered: a.error.is_none(),
-            status_code: a.status_code,
-            error: a.error,
-            duration_ms: a.duration_ms,
-            attempted_at: time::format_millis(a.attempted_at),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttemptList {
-    deliveries: Vec<AttemptBody>,
-    count: usize,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/external/webhooks/{id}/deliveries`: attempts newest first,
-/// paged with `limit` and `cursor` like the ledger.
+/// The endpoint's delivery attempts (ours), newest first, paged like the
+/// ledger (kept 30 days). Needs webhooks.manage.
+#[utoipa::path(get, path = "/api/external/webhooks/{id}/deliveries", tag = "Webhooks",
+    operation_id = "listWebhookDeliveries",
+    params(("id" = String, Path, pattern = "^wh_[A-Za-z0-9_]{1,61}$"), PageQuery),
+    responses(
+        (status = 200, description = "A page of attempts.", body = WebhookDeliveries),
+        (status = 404, description = "No such endpoint in this account.", body = Error),
+    ))]
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<AttemptList>, ApiError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Json<WebhookDeliveries>, ApiError> {
     let endpoint = owned(&state, &caller, &id).await?;
-    let limit = Limit::parse(params.get("limit").map(String::as_str))?.get();
-    let before = row_cursor(params.get("cursor"))?;
+    let limit = Limit::parse(page.limit.as_deref())?.get();
+    let before = row_cursor(page.cursor.as_deref())?;
     let mut attempts = state
         .store
         .attempts(&endpoint.id, before, limit + 1)
@@ -326,8 +210,8 @@ pub async fn deliveries(
     } else {
         None
     };
-    let deliveries: Vec<AttemptBody> = attempts.into_iter().map(AttemptBody::from).collect();
-    Ok(Json(AttemptList {
+    let deliveries: Vec<WebhookAttempt> = attempts.into_iter().map(WebhookAttempt::from).collect();
+    Ok(Json(WebhookDeliveries {
         count: deliveries.len(),
         deliveries,
         next_cursor,

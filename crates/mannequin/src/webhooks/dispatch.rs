@@ -21,7 +21,6 @@ use futures_util::FutureExt;
 use futures_util::future::try_join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use mannequin_domain::ids::{BatchId, EventId, ModelId};
-use mannequin_domain::time;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -30,9 +29,11 @@ use super::{Settings, address, retry_delay, sign};
 use crate::blob::BlobStore;
 use crate::clock::{now_ms, random_unit};
 use crate::error::Report;
-use crate::http::details::{BatchBody, ModelDetailBody};
 use crate::metrics::Metrics;
 use crate::store::{BatchKey, Due, EndpointState, EventType, Outcome, Store, StoreResult};
+use crate::views::batches::Batch;
+use crate::views::models::ModelDetailView;
+use crate::views::webhooks::Delivery;
 
 /// Attempts one process has under way at once, all endpoints together.
 const IN_FLIGHT: usize = 256;
@@ -277,12 +278,12 @@ impl Dispatcher {
                     &BatchKey::Batch(BatchId::trusted(due.subject_id.clone())),
                 )
                 .await?
-                .map(|b| serde_json::to_value(BatchBody::from(b))),
+                .map(|b| serde_json::to_value(Batch::from(b))),
             _ => self
                 .store
                 .model_detail(&due.account_id, &ModelId::trusted(due.subject_id.clone()))
                 .await?
-                .map(|m| serde_json::to_value(ModelDetailBody::new(self.blobs.as_ref(), &m))),
+                .map(|m| serde_json::to_value(ModelDetailView::new(self.blobs.as_ref(), &m))),
         };
         let data = match data {
             Some(Ok(v)) => v,
@@ -386,12 +387,12 @@ impl Dispatcher {
 
 /// The body the specification recommends: `{"type", "timestamp", "data"}`.
 pub fn envelope(event: EventType, created_at: i64, data: Value) -> String {
-    json!({
-        "type": event.as_str(),
-        "timestamp": time::format_millis(created_at),
-        "data": data,
+    serde_json::to_string(&Delivery {
+        event,
+        timestamp: crate::views::Time(created_at),
+        data,
     })
-    .to_string()
+    .unwrap_or_default()
 }
 
 /// The start of an error answer, on one line.

@@ -276,6 +276,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The OpenAPI description the server serves.
+    pub async fn openapi(&self) -> Value {
+        self.client
+            .get(format!("{}/api/external/openapi.json", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// What the operator listener's `/metrics` shows now.
     pub async fn metrics_text(&self) -> String {
         self.client

@@ -21,11 +21,17 @@ use super::{Store, StoreResult};
 use crate::clock::new_id;
 
 /// What a webhook can announce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 pub enum EventType {
+    #[serde(rename = "model.completed")]
     ModelCompleted,
+    #[serde(rename = "model.failed")]
     ModelFailed,
+    #[serde(rename = "model.cancelled")]
     ModelCancelled,
+    #[serde(rename = "batch.completed")]
     BatchCompleted,
 }
 
@@ -299,6 +305,7 @@ mod tests {
         for e in EventType::ALL {
             assert!(subscribed("", e));
             assert_eq!(EventType::parse(e.as_str()), Some(e));
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
         let list = events_text(&[EventType::BatchCompleted, EventType::ModelFailed]);
         assert!(subscribed(&list, EventType::BatchCompleted));

@@ -6,6 +6,7 @@ mod details;
 mod events;
 mod jobs;
 mod listing;
+mod openapi;
 mod planner;
 mod register;
 mod runtime;

@@ -249,15 +249,7 @@ async fn a_metrics_token_guards_metrics_on_both_listeners() {
 #[tokio::test]
 async fn the_served_openapi_document_matches_the_routes_and_responses() {
     let app = TestApp::start().await;
-    let spec: Value = app
-        .client
-        .get(format!("{}/api/external/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.openapi().await;
     let paths = spec["paths"].as_object().unwrap();
     assert!(paths.len() >= 5);
     for (path, ops) in paths {
@@ -407,15 +399,7 @@ async fn the_docs_page_works_offline_and_the_description_names_this_server() {
         );
     }
     assert!(html.contains("/api/external/openapi.json"));
-    let spec: Value = app
-        .client
-        .get(format!("{}/api/external/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.openapi().await;
     assert_eq!(spec["servers"][0]["url"], app.url.as_str());
     let tags: Vec<&str> = spec["tags"]
         .as_array()

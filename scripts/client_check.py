@@ -1,0 +1,107 @@
+"""Every operation through the client openapi-python-client generated from
+the served description (scripts/client-check.sh): each call must succeed and
+give the typed answer, never an Error or None."""
+
+import sys
+
+from mannequin_client import AuthenticatedClient
+from mannequin_client.api.batches import batch_events, cancel_batch, get_batch, get_order
+from mannequin_client.api.credits_ import get_credits, get_ledger
+from mannequin_client.api.models import cancel_model, get_model, list_models, register_ideas, vote_model
+from mannequin_client.api.webhooks import (
+    create_webhook,
+    delete_webhook,
+    enable_webhook,
+    get_webhook,
+    list_webhook_deliveries,
+    list_webhooks,
+)
+from mannequin_client.models import (
+    Batch,
+    BatchStatus,
+    Cancelled,
+    CreateWebhook,
+    Credits,
+    EventType,
+    Ledger,
+    ModelDetail,
+    ModelList,
+    ModelStatus,
+    RegisterIdeas,
+    StatusFilter,
+    Registered,
+    Vote,
+    Voted,
+    Voting,
+    Webhook,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookDeliveries,
+    WebhookList,
+)
+
+url, key = sys.argv[1], sys.argv[2]
+client = AuthenticatedClient(base_url=url, token=key, raise_on_unexpected_status=True)
+
+
+def ok(value, kind):
+    assert isinstance(value, kind), f"expected {kind.__name__}, got {value!r}"
+    return value
+
+
+registered = ok(
+    register_ideas.sync(client=client, body=RegisterIdeas(preferences="young female model, for sportswear", count=3)),
+    Registered,
+)
+assert len(registered.created_record_ids) == 3
+models = ok(list_models.sync(client=client, batch_id=registered.batch_id), ModelList)
+assert models.count == 3 and {m.id for m in models.models} == set(registered.created_record_ids)
+assert all(m.status == ModelStatus.PENDING for m in models.models)
+first, second = registered.created_record_ids[0], registered.created_record_ids[1]
+detail = ok(get_model.sync(first, client=client), ModelDetail)
+assert detail.order_id == registered.order_id
+
+batch = ok(get_batch.sync(registered.batch_id, client=client), Batch)
+assert batch.status == BatchStatus.PENDING and batch.statuses.pending == 3
+order = ok(get_order.sync(registered.order_id, client=client), Batch)
+assert order.id == registered.batch_id
+
+voted = ok(vote_model.sync(first, client=client, body=Vote(voting=Voting.APPROVED)), Voted)
+assert voted.voting == Voting.APPROVED
+approved = ok(list_models.sync(client=client, status_filter=StatusFilter.APPROVED), ModelList)
+assert [m.id for m in approved.models] == [first]
+
+cancelled = ok(cancel_model.sync(second, client=client), Cancelled)
+assert cancelled.cancelled_record_ids == [second]
+rest = ok(cancel_batch.sync(registered.batch_id, client=client), Cancelled)
+assert len(rest.cancelled_record_ids) == 2
+batch = ok(get_batch.sync(registered.batch_id, client=client), Batch)
+assert batch.status == BatchStatus.CANCELLED and batch.finished_at is not None
+
+# Every model is terminal: the live stream tells each state, then ends.
+stream = batch_events.sync(registered.batch_id, client=client)
+assert isinstance(stream, str) and "event: batch.completed" in stream, stream
+
+credits = ok(get_credits.sync(client=client), Credits)
+assert credits.reserved == 0
+ledger = ok(get_ledger.sync(client=client, limit=10), Ledger)
+assert {e.kind.value for e in ledger.entries} >= {"grant", "reserve", "refund"}
+
+created = ok(
+    create_webhook.sync(
+        client=client,
+        body=CreateWebhook(url="http://127.0.0.1:9/hooks", events=[EventType.MODEL_COMPLETED]),
+    ),
+    WebhookCreated,
+)
+assert created.secret.startswith("whsec_")
+hooks = ok(list_webhooks.sync(client=client), WebhookList)
+assert [h.id for h in hooks.webhooks] == [created.id]
+ok(get_webhook.sync(created.id, client=client), Webhook)
+ok(enable_webhook.sync(created.id, client=client), Webhook)
+deliveries = ok(list_webhook_deliveries.sync(created.id, client=client), WebhookDeliveries)
+assert deliveries.count == 0
+gone = ok(delete_webhook.sync(created.id, client=client), WebhookDeleted)
+assert gone.deleted
+
+print("python client: 17 operations answered as described")
