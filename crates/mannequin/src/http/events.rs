@@ -54,7 +54,7 @@ fn model_event(state: &AppState, c: &ModelChange) -> Event {
 #[utoipa::path(get, path = "/api/external/batches/{id}/events", tag = "Batches", operation_id = "batchEvents",
     params(
         ("id" = String, Path, pattern = "^batch_[A-Za-z0-9_]{1,58}$"),
-        ("Last-Event-ID" = Option<String>, Header,
+        ("Last-Event-ID" = Option<String>, Header, nullable = false,
             description = "The id of the last event received: the stream resumes from a little before it."),
     ),
     responses(

@@ -121,7 +121,7 @@ pub async fn list_models(
 /// queue them. Needs content.register.
 #[utoipa::path(post, path = "/api/external/models/register-ideas", tag = "Models",
     operation_id = "registerIdeas",
-    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$",
         description = "(ours) A retry with the same key and request returns the first batch and is not charged again.")),
     request_body = RegisterIdeas,
     responses(

@@ -193,7 +193,7 @@ pub struct RegisterIdeas {
         pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub preferences: Preferences,
     /// Absent: 10. A present count must be an integer (null is refused).
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 20, default = 10)]
+    #[schema(value_type = i64, required = false, minimum = 1, maximum = 20, default = 10)]
     pub count: Count,
 }
 
