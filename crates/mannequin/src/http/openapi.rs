@@ -208,6 +208,9 @@ fn conventions(op: &mut Value, schemas: &Value) {
                 .unwrap_or_else(|| res["headers"] = headers());
             if let Some(content) = res.get_mut("content") {
                 example_from_schema(content, schemas);
+                if let Some(stream) = content.get_mut("text/event-stream") {
+                    stream["schema"] = event_stream();
+                }
             }
         }
     }
@@ -223,6 +226,32 @@ fn conventions(op: &mut Value, schemas: &Value) {
     let mut sorted: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     responses.extend(sorted);
+}
+
+/// An event stream's schema: the stream's text as a whole (what a client
+/// reads in one piece), or one event of it (what a client reading event by
+/// event sees), its `data` the JSON of a ModelEvent or, last, the Batch.
+fn event_stream() -> Value {
+    json!({"oneOf": [
+        {"type": "string", "description": "The stream's text."},
+        {
+            "type": "object",
+            "description": "One event of the stream.",
+            "required": ["event", "data"],
+            "properties": {
+                "id": {"type": "string", "description": "The change's time in ms; send it back as Last-Event-ID to resume."},
+                "event": {"type": "string", "enum": ["model.pending", "model.processing", "model.completed", "model.failed", "model.cancelled", "batch.completed"]},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"oneOf": [
+                        {"$ref": "#/components/schemas/ModelEvent"},
+                        {"$ref": "#/components/schemas/Batch"},
+                    ]},
+                },
+            },
+        },
+    ]})
 }
 
 /// Gives each JSON media type without an example its schema's.
