@@ -12,8 +12,10 @@ use crate::{ExposeSecret, SecretString};
 
 mod admin;
 mod planner;
+mod tools;
 pub use admin::{AccountCommand, AdminCommand, AdminDb, CreditsCommand, KeyCommand};
 pub use planner::PlannerArgs;
+pub use tools::{BenchFillArgs, OpenapiArgs, PreviewArgs};
 
 /// A non-negative finite number (`--rate-limit`).
 fn non_negative(s: &str) -> Result<f64, String> {
@@ -110,18 +112,6 @@ pub enum Command {
     /// Print the API's OpenAPI description (what `/api/external/openapi.json`
     /// serves) to standard output; `docs/openapi.json` is this, regenerated.
     Openapi(OpenapiArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct OpenapiArgs {
-    /// The server URL the description names.
-    #[arg(long, default_value = OpenapiArgs::DEFAULT_URL)]
-    pub public_url: String,
-}
-
-impl OpenapiArgs {
-    /// The server `docs/openapi.json` names: the default `--listen`.
-    pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -468,32 +458,6 @@ fn url_ttl(s: &str) -> Result<Duration, String> {
         d if d > Duration::from_secs(7 * 86_400) => Err(format!("'{s}' is longer than 7 days")),
         d => Ok(d),
     }
-}
-
-#[derive(Debug, Args)]
-pub struct BenchFillArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
-    /// The account to fill.
-    #[arg(long)]
-    pub account: String,
-    /// How many models to add.
-    #[arg(long)]
-    pub models: u64,
-}
-
-#[derive(Debug, Args)]
-pub struct PreviewArgs {
-    /// The preferences text, as in register-ideas.
-    pub preferences: String,
-    #[arg(long, default_value_t = 4)]
-    pub count: u32,
-    /// Folder to write `<n>.png` and `<n>.jpg` into.
-    #[arg(long, default_value = "preview")]
-    pub out: PathBuf,
-    /// Seed for the ideas (a batch id plays this part in the service).
-    #[arg(long, default_value = "preview")]
-    pub seed: String,
 }
 
 #[cfg(test)]

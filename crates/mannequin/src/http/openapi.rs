@@ -202,10 +202,14 @@ fn conventions(op: &mut Value, schemas: &Value) {
                 "description": res["description"],
             });
         } else {
-            res["headers"]
-                .as_object_mut()
-                .map(|h| h.extend(headers().as_object().cloned().unwrap_or_default()))
-                .unwrap_or_else(|| res["headers"] = headers());
+            // The shared headers, then the operation's own.
+            let mut all = headers();
+            if let (Value::Object(all), Some(own)) =
+                (&mut all, res.get("headers").and_then(Value::as_object))
+            {
+                all.extend(own.clone());
+            }
+            res["headers"] = all;
             if let Some(content) = res.get_mut("content") {
                 example_from_schema(content, schemas);
                 if let Some(stream) = content.get_mut("text/event-stream") {
@@ -347,21 +351,29 @@ fn event_doc(event: EventType) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// An event's name in camelCase: `model.completed` → `modelCompleted`, the
+/// id of its webhook operation.
+fn camel(event: EventType) -> String {
+    let mut parts = event.as_str().split('.');
+    let mut name = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let mut chars = part.chars();
+        name.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        name.push_str(chars.as_str());
+    }
+    name
+}
+
 /// The schema name of an event's payload: `model.completed` → `ModelCompletedEvent`.
 fn event_schema(event: EventType) -> String {
-    let mut name: String = event
-        .as_str()
-        .split('.')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    name.push_str("Event");
-    name
+    let name = camel(event);
+    let mut chars = name.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase());
+    first
+        .into_iter()
+        .chain(chars)
+        .chain("Event".chars())
+        .collect()
 }
 
 /// Each event's payload (`views::webhooks::Delivery`): its type, its time and
@@ -392,16 +404,8 @@ fn webhooks_section() -> Value {
     let mut section = Map::new();
     for event in EventType::ALL {
         let (summary, _, _) = event_doc(event);
-        let id: String = {
-            let name = event_schema(event);
-            let mut chars = name.trim_end_matches("Event").chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        };
         section.insert(event.as_str().into(), json!({"post": {
-            "operationId": id,
+            "operationId": camel(event),
             "tags": ["Webhooks"],
             "summary": summary,
             "parameters": [
