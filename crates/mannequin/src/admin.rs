@@ -11,6 +11,8 @@ use crate::clock::{new_id, now_ms};
 use crate::config::{AccountCommand, AdminCommand, AdminDb, CreditsCommand, KeyCommand};
 use crate::error::BoxError;
 use crate::keys::{self, Scope};
+use crate::metrics::Metrics;
+use crate::operations::Accounts;
 use crate::store::Store;
 
 /// The database named holds no mannequin schema and `--create` was not given:
@@ -66,33 +68,28 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
             Ok((json!({"accountId": id}), true))
         }
         AdminCommand::Account(AccountCommand::Disable { db, account }) => {
-            let store = open(&db).await?;
-            let account = known_account(&store, &account).await?;
-            let now = now_ms();
-            store.set_account_disabled(&account, Some(now)).await?;
-            // Servers keep a key they read for up to KEY_TTL: once that has
-            // passed twice over, none takes new work for the account, and
-            // what it had queued is cancelled.
-            tokio::time::sleep(crate::store::KEY_TTL * 2).await;
-            let cancelled = store
-                .cancel_all_pending(&account, "the account was disabled", now_ms())
-                .await?;
-            let refunded =
-                Credits::sum(cancelled.iter().map(|m| m.price)).ok_or("refunds overflow")?;
+            let accounts = accounts(&db).await?;
+            let account = AccountId::parse(&account).ok_or_else(|| no_account(&account))?;
+            let disabled = accounts
+                .disable(&account)
+                .await?
+                .ok_or_else(|| no_account(account.as_str()))?;
             Ok((
                 json!({
                     "accountId": account,
                     "disabled": true,
-                    "cancelledModels": cancelled.len(),
-                    "refundedCredits": refunded,
+                    "cancelledModels": disabled.cancellation.models.len(),
+                    "refundedCredits": disabled.cancellation.refunded,
                 }),
                 true,
             ))
         }
         AdminCommand::Account(AccountCommand::Enable { db, account }) => {
-            let store = open(&db).await?;
-            let account = known_account(&store, &account).await?;
-            store.set_account_disabled(&account, None).await?;
+            let accounts = accounts(&db).await?;
+            let account = AccountId::parse(&account).ok_or_else(|| no_account(&account))?;
+            if !accounts.enable(&account).await? {
+                return Err(no_account(account.as_str()));
+            }
             Ok((json!({"accountId": account, "disabled": false}), true))
         }
         AdminCommand::Key(KeyCommand::List { db, account }) => {
@@ -160,8 +157,8 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
         }) => {
             let store = open(&db).await?;
             let account = known_account(&store, &account).await?;
-            let balance = store
-                .grant_credits(&account, Credits::new(amount), "admin grant", now_ms())
+            let balance = Accounts::new(store, Arc::new(Metrics::new()))
+                .grant(&account, Credits::new(amount))
                 .await?
                 .ok_or("the adjustment would make available credits negative")?;
             Ok((serde_json::to_value(balance)?, true))
@@ -184,11 +181,21 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
     }
 }
 
+/// The account operations on the database an admin command names. The
+/// metrics they count are this process's own, and end with it.
+async fn accounts(target: &AdminDb) -> Result<Accounts, BoxError> {
+    Ok(Accounts::new(open(target).await?, Arc::new(Metrics::new())))
+}
+
+fn no_account(raw: &str) -> BoxError {
+    format!("no account {raw}").into()
+}
+
 /// The account an operator named, when it exists.
 async fn known_account(store: &crate::store::Store, raw: &str) -> Result<AccountId, BoxError> {
-    let account = AccountId::parse(raw).ok_or_else(|| format!("no account {raw}"))?;
+    let account = AccountId::parse(raw).ok_or_else(|| no_account(raw))?;
     if !store.account_exists(&account).await? {
-        return Err(format!("no account {raw}").into());
+        return Err(no_account(raw));
     }
     Ok(account)
 }

@@ -23,6 +23,7 @@ use crate::generator::{self, Generator, Prompting};
 use crate::http::{self, ApiSettings, AppState};
 use crate::keys::{self, Scope};
 use crate::metrics::Metrics;
+use crate::operations::Orders;
 use crate::queue::JobSource;
 use crate::queue::db::DatabaseQueue;
 use crate::queue::nats::{NatsQueue, NatsSettings};
@@ -336,18 +337,22 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
     let state = AppState {
         store: store.clone(),
         blobs,
-        metrics,
+        metrics: metrics.clone(),
         limiter: limiter.clone(),
         rate_policy: limiter.policy().map(Arc::from),
         openapi: Arc::from(http::openapi_document(&public_url)),
-        wake,
-        planner: Arc::new(crate::planner::Planner::new(&args.api.planner.settings())?),
-        settings: Arc::new(ApiSettings {
-            terms: crate::batch::Terms {
+        orders: Arc::new(Orders::new(
+            store.clone(),
+            metrics.clone(),
+            Arc::new(crate::planner::Planner::new(&args.api.planner.settings())?),
+            crate::batch::Terms {
                 price_per_model: Credits::new(args.api.credits_per_model),
                 max_attempts: args.max_attempts,
                 reservation_ttl: Duration::from_secs(args.api.reservation_ttl_secs),
             },
+            wake,
+        )),
+        settings: Arc::new(ApiSettings {
             nats_outbox: args.queue == QueueKind::Nats,
             cors_origins: args.api.cors_origins.clone(),
             webhook_allow_private: args.webhook_allow_private,

@@ -29,6 +29,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod operations;
 pub mod planner;
 pub mod preview;
 pub mod queue;

@@ -26,7 +26,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::sync::Notify;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::blob::BlobStore;
@@ -40,8 +39,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    /// The price and rules of a batch.
-    pub terms: crate::batch::Terms,
     /// Jobs go to NATS through the outbox (`--queue nats`).
     pub nats_outbox: bool,
     /// Browser origins allowed by CORS (`*`: any); none when empty.
@@ -65,11 +62,9 @@ pub struct AppState {
     pub openapi: Arc<str>,
     /// `RateLimit-Policy`, when limiting is on.
     pub rate_policy: Option<Arc<str>>,
-    /// Wakes an in-process worker when jobs are queued.
-    pub wake: Arc<Notify>,
     pub settings: Arc<ApiSettings>,
-    /// Plans what each batch varies.
-    pub planner: Arc<crate::planner::Planner>,
+    /// Registering, cancelling and voting.
+    pub orders: Arc<crate::operations::Orders>,
     /// Whether `/media/` serves images from the blob store.
     pub serve_media: bool,
     /// With `--media-signing-key`: `/media/` asks for a URL's signature.
@@ -79,59 +74,6 @@ pub struct AppState {
     /// The queue this process's worker pulls from, when it is NATS (the API
     /// hands jobs over through the outbox and does not need it to be up).
     pub worker_queue: Option<Arc<crate::queue::nats::NatsQueue>>,
-}
-
-impl AppState {
-    /// Plans and registers an order, as register-ideas and the console's
-    /// order form both do: one transaction; then, unless it replayed an
-    /// earlier call, the credits are counted and the worker or relay woken.
-    pub(crate) async fn register(
-        &self,
-        order: crate::batch::Order<'_>,
-    ) -> Result<crate::store::Registration, crate::store::RegisterError> {
-        let now = crate::clock::now_ms();
-        let count = order.count.get();
-        let batch_id: mannequin_domain::ids::BatchId = crate::clock::new_id();
-        let seed = mannequin_domain::ideas::seed(batch_id.as_str(), order.brief.text());
-        let planned = self.planner.plan(order.brief, count, seed).await;
-        let planned_by = planned.by.clone();
-        let batch = crate::batch::plan(order, &self.settings.terms, now, batch_id, planned);
-        let registration = self.store.register_batch(&batch, now).await?;
-        if registration.replayed {
-            info!(batch_id = %registration.batch_id, "idempotent replay: nothing created");
-        } else {
-            self.metrics.credits_reserved(registration.credits_reserved);
-            self.wake.notify_one();
-            info!(batch_id = %registration.batch_id, count, credits = %registration.credits_reserved, planner = %planned_by, "ideas registered");
-        }
-        Ok(registration)
-    }
-
-    /// Cancels the account's PENDING models of `target` and refunds them, as
-    /// the API's cancel routes and the console's cancel button both do:
-    /// the models cancelled and the credits refunded; `None` when the account
-    /// has no such model or batch.
-    pub(crate) async fn cancel(
-        &self,
-        account: &mannequin_domain::ids::AccountId,
-        target: crate::store::CancelTarget,
-    ) -> Result<
-        Option<(Vec<crate::store::CancelledModel>, mannequin_domain::Credits)>,
-        crate::store::StoreError,
-    > {
-        let Some(cancelled) = self
-            .store
-            .cancel_pending(account, &target, crate::clock::now_ms())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let refunded = mannequin_domain::Credits::sum(cancelled.iter().map(|m| m.price))
-            .ok_or_else(|| crate::store::StoreError::internal("refunds overflow"))?;
-        self.metrics.credits_refunded(refunded);
-        info!(?target, models = cancelled.len(), credits = %refunded, "cancelled");
-        Ok(Some((cancelled, refunded)))
-    }
 }
 
 /// The request's correlation id, as a request extension.

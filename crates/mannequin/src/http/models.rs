@@ -12,7 +12,6 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::{AppState, Body, CorrelationId, json};
 use crate::batch::Order;
-use crate::clock::now_ms;
 use crate::keys::Scope;
 use crate::store::{CancelTarget, ListQuery};
 use crate::views::models::{
@@ -145,6 +144,7 @@ pub async fn register_ideas(
     let body = body.read()?;
     let brief = Brief::new(body.preferences)?;
     let registration = state
+        .orders
         .register(Order {
             account: caller.account_id(),
             brief: &brief,
@@ -188,8 +188,8 @@ pub async fn vote_model(
     let id = ModelId::parse(&id).ok_or(ApiError::NotFound)?;
     let vote = vote.read()?;
     if !state
-        .store
-        .set_voting(caller.account_id(), &id, vote.voting, now_ms())
+        .orders
+        .vote(caller.account_id(), &id, vote.voting)
         .await?
     {
         return Err(ApiError::NotFound);
@@ -206,13 +206,14 @@ async fn cancel(
     target: CancelTarget,
 ) -> Result<Cancelled, ApiError> {
     caller.require(Scope::Register)?;
-    let (cancelled, credits_refunded) = state
+    let cancellation = state
+        .orders
         .cancel(caller.account_id(), target)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Cancelled {
-        cancelled_record_ids: cancelled.into_iter().map(|m| m.id).collect(),
-        credits_refunded,
+        cancelled_record_ids: cancellation.models.into_iter().map(|m| m.id).collect(),
+        credits_refunded: cancellation.refunded,
     })
 }
 

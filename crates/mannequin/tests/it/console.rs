@@ -169,7 +169,7 @@ async fn votes_need_the_pages_token_and_text_stays_text() {
     browser.sign_in(&app.key).await;
     // Newest first: the second model is shown first and links on to the first.
     let page = browser.page(&format!("/console/models/{}", ids[1])).await;
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt; woman"));
+    assert!(page.contains("&#60;img src=x onerror=alert(1)&#62; woman"));
     assert!(!page.contains("<img src=x"), "the text stays text");
     assert!(page.contains("data-action=\"approve\"") && page.contains("data-action=\"reject\""));
     assert!(
@@ -474,8 +474,8 @@ async fn ordering_registers_once_per_form_and_a_402_says_what_is_missing() {
         "{text}"
     );
     assert!(
-        text.contains("woman, &lt;b&gt;bold&lt;/b&gt; look"),
-        "the text is kept, escaped"
+        text.contains("woman, &#60;b&#62;bold&#60;/b&#62; look"),
+        "the text is kept, escaped: {text}"
     );
     assert_eq!(app.balance(&account).await, (20, 30, 0));
     for (count, says) in [

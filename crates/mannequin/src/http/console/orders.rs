@@ -112,6 +112,7 @@ async fn register_order(
         .ok();
     let correlation_id = crate::clock::new_ulid();
     let registered = state
+        .orders
         .register(crate::batch::Order {
             account: &signed.principal.account_id,
             brief: &brief,
@@ -244,6 +245,7 @@ pub(super) async fn cancel(
         return pages::problem(StatusCode::NOT_FOUND, "There is no such batch.");
     };
     match state
+        .orders
         .cancel(
             &signed.principal.account_id,
             crate::store::CancelTarget::Batch(id.clone()),

@@ -11,7 +11,6 @@ use mannequin_domain::request::parse_path_id;
 use mannequin_domain::{ModelStatus, Voting};
 
 use super::{Signed, forged, form, pages, unavailable};
-use crate::clock::now_ms;
 use crate::http::AppState;
 use crate::keys::Scope;
 
@@ -176,8 +175,8 @@ pub(super) async fn vote(
         return pages::problem(StatusCode::BAD_REQUEST, "Choose approve or reject.");
     };
     match state
-        .store
-        .set_voting(&signed.principal.account_id, &id, voting, now_ms())
+        .orders
+        .vote(&signed.principal.account_id, &id, voting)
         .await
     {
         Ok(true) => {}

@@ -1,13 +1,13 @@
-//! The console's pages as HTML. Every value from a person or the database
-//! goes through [`esc`]; the only markup is these files': the frame of every
-//! page and what pages share (here), `review` (gallery, model) and `orders`
-//! (order form, batches, a batch).
+//! The console's pages, from the templates under `templates/console/`
+//! (askama), which escape every value they print: these files gather what a
+//! page shows, the templates hold the markup. Here the frame of every page
+//! and what pages share; `review` (gallery, model) and `orders` (order
+//! form, batches, a batch).
 
 mod orders;
 mod review;
 
-use std::fmt::Write;
-
+use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mannequin_domain::ModelStatus;
@@ -20,22 +20,6 @@ pub use orders::{batch, batches, order};
 pub use review::{gallery, model};
 
 pub const FORGED: &str = "This form was not sent from this console's own page (or it is too old). Go back, reload and try again.";
-
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The origin (`scheme://host[:port]`) of an absolute URL.
 fn origin(url: &str) -> Option<&str> {
@@ -59,51 +43,43 @@ fn policy(state: &AppState) -> String {
     )
 }
 
-/// A whole page: the header (balances and sign-out when signed in), `body`,
-/// and the security headers every console page carries.
-pub(super) fn page(
-    state: &AppState,
-    status: StatusCode,
-    title: &str,
-    signed: Option<(&Signed, Option<Balances>)>,
-    body: &str,
-) -> Response {
-    let mut html = String::with_capacity(body.len() + 2048);
-    let _ = write!(
-        html,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · mannequin</title>\
-         <link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
-         <script src=\"/console/assets/console.js\" defer></script></head><body>",
-        esc(title)
-    );
-    html.push_str("<header class=\"top\"><a class=\"brand\" href=\"/console\">mannequin</a>");
-    if let Some((signed, balances)) = signed {
-        html.push_str(
-            "<nav aria-label=\"Console\"><a href=\"/console\">Gallery</a>\
-             <a href=\"/console/batches\">Batches</a><a href=\"/console/order\">Order</a></nav>",
-        );
-        if let Some(b) = balances {
-            let _ = write!(
-                html,
-                "<p class=\"credits\" aria-label=\"Credits\">\
-                 <span><b>{}</b> available</span><span><b>{}</b> reserved</span>\
-                 <span><b>{}</b> consumed</span></p>",
-                b.available, b.reserved, b.consumed
+/// What every page's frame shows: its title and, for a signed-in person,
+/// the navigation, the balances and the sign-out form.
+pub(super) struct Frame<'a> {
+    pub title: &'a str,
+    pub head: Option<Head<'a>>,
+}
+
+pub(super) struct Head<'a> {
+    pub csrf: &'a str,
+    pub balances: Option<Balances>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn signed(title: &'a str, signed: &'a Signed, balances: Option<Balances>) -> Frame<'a> {
+        Frame {
+            title,
+            head: Some(Head {
+                csrf: &signed.csrf,
+                balances,
+            }),
+        }
+    }
+}
+
+/// A whole page from its template, with the security headers every console
+/// page carries.
+pub(super) fn page(state: &AppState, status: StatusCode, template: &impl Template) -> Response {
+    let html = match template.render() {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %e, "a console page did not render");
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This page could not be shown.",
             );
         }
-        let _ = write!(
-            html,
-            "<form method=\"post\" action=\"/console/sign-out\" class=\"sign-out\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\">Sign out</button></form>",
-            esc(&signed.csrf)
-        );
-    }
-    html.push_str("</header><main id=\"main\">");
-    html.push_str(body);
-    html.push_str("</main></body></html>\n");
+    };
     let mut res = (status, html).into_response();
     let headers = res.headers_mut();
     headers.insert(
@@ -126,17 +102,17 @@ pub(super) fn page(
     res
 }
 
+#[derive(Template)]
+#[template(path = "console/problem.html")]
+struct Problem<'a> {
+    status: StatusCode,
+    message: &'a str,
+}
+
 /// A page that only says what went wrong, in words.
 pub fn problem(status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{status} · mannequin</title>\
-         <link rel=\"stylesheet\" href=\"/console/assets/console.css\"></head><body>\
-         <main id=\"main\"><h1>Something went wrong</h1><p class=\"error\" role=\"alert\">{}</p>\
-         <p><a href=\"/console\">Back to the gallery</a></p></main></body></html>\n",
-        esc(message)
-    );
+    // Its text is a fixed sentence or the person's own words: it renders.
+    let body = Problem { status, message }.render().unwrap_or_default();
     let mut res = (status, body).into_response();
     let headers = res.headers_mut();
     headers.insert(
@@ -153,24 +129,20 @@ pub fn problem(status: StatusCode, message: &str) -> Response {
     res
 }
 
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+struct SignIn<'a> {
+    frame: Frame<'a>,
+    error: Option<&'a str>,
+}
+
 /// The sign-in page, with what was wrong with the last try.
 pub fn sign_in(state: &AppState, error: Option<&str>, status: StatusCode) -> Response {
-    let mut body = String::from(
-        "<section class=\"sign-in\"><h1>Sign in</h1>\
-         <p>Sign in with one of your account's API keys. The key stays on the server: \
-         this browser keeps only a session, for 12 hours or until you sign out.</p>",
-    );
-    if let Some(e) = error {
-        let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
-    }
-    body.push_str(
-        "<form method=\"post\" action=\"/console/sign-in\">\
-         <label for=\"apiKey\">API key</label>\
-         <input id=\"apiKey\" name=\"apiKey\" type=\"password\" autocomplete=\"off\" \
-         spellcheck=\"false\" required placeholder=\"mk_live_…\">\
-         <button type=\"submit\">Sign in</button></form></section>",
-    );
-    page(state, status, "Sign in", None, &body)
+    let frame = Frame {
+        title: "Sign in",
+        head: None,
+    };
+    page(state, status, &SignIn { frame, error })
 }
 
 pub(super) fn status_class(s: ModelStatus) -> &'static str {
@@ -194,40 +166,41 @@ pub(super) fn title_case(s: &str) -> String {
 }
 
 /// A model's card in a grid, linking to its page with the gallery's filters.
-pub(super) fn card(out: &mut String, state: &AppState, r: &ModelRow, query: &str) {
-    let href = if query.is_empty() {
-        format!("/console/models/{}", r.id.as_str())
+pub(super) struct Card<'a> {
+    id: &'a str,
+    status: &'static str,
+    href: String,
+    image: Option<String>,
+    name: &'a str,
+    status_class: &'static str,
+    status_label: String,
+    vote_class: String,
+    vote_label: String,
+}
+
+impl<'a> Card<'a> {
+    pub fn new(state: &AppState, r: &'a ModelRow, query: &str) -> Card<'a> {
+        Card {
+            id: r.id.as_str(),
+            status: r.status.as_str(),
+            href: with_query(&format!("/console/models/{}", r.id.as_str()), query),
+            image: r.thumb_key.as_ref().map(|key| state.blobs.url(key)),
+            name: &r.name,
+            status_class: status_class(r.status),
+            status_label: title_case(r.status.as_str()),
+            vote_class: r.voting.as_str().to_ascii_lowercase(),
+            vote_label: title_case(r.voting.as_str()),
+        }
+    }
+}
+
+/// `path`, with `?query` when there is one.
+pub(super) fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
     } else {
-        format!("/console/models/{}?{}", r.id.as_str(), esc(query))
-    };
-    let status = r.status.as_str();
-    let picture = match &r.thumb_key {
-        Some(key) => format!(
-            "<img src=\"{}\" alt=\"{}\" width=\"160\" height=\"240\" loading=\"lazy\">",
-            esc(&state.blobs.url(key)),
-            esc(&r.name)
-        ),
-        None => format!(
-            "<span class=\"placeholder\" role=\"img\" aria-label=\"{} ({})\">{}</span>",
-            esc(&r.name),
-            title_case(status),
-            title_case(status)
-        ),
-    };
-    let _ = write!(
-        out,
-        "<li class=\"card\" data-model-id=\"{id}\" data-status=\"{status}\">\
-         <a href=\"{href}\">{picture}</a>\
-         <div class=\"meta\"><span class=\"name\">{name}</span>\
-         <span class=\"badge {cls}\">{st}</span>\
-         <span class=\"vote vote-{vote_cls}\">{vote}</span></div></li>",
-        id = r.id.as_str(),
-        name = esc(&r.name),
-        cls = status_class(r.status),
-        st = title_case(status),
-        vote_cls = r.voting.as_str().to_ascii_lowercase(),
-        vote = title_case(r.voting.as_str()),
-    );
+        format!("{path}?{query}")
+    }
 }
 
 #[cfg(test)]
@@ -236,10 +209,17 @@ mod tests {
 
     #[test]
     fn text_is_escaped_for_content_and_attributes() {
-        assert_eq!(
-            esc(r#"<img src=x onerror="alert('1')">&"#),
-            "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;"
+        let page = Problem {
+            status: StatusCode::NOT_FOUND,
+            message: r#"<img src=x onerror="alert('1')">&"#,
+        }
+        .render()
+        .unwrap();
+        assert!(
+            page.contains("&#60;img src=x onerror=&#34;alert(&#39;1&#39;)&#34;&#62;&#38;"),
+            "{page}"
         );
+        assert!(!page.contains("<img"), "{page}");
         assert_eq!(title_case("APPROVED"), "Approved");
         assert_eq!(
             origin("https://cdn.example/bucket/a.png"),

@@ -1,17 +1,29 @@
 //! The order form, the batches, and one batch.
 
-use std::fmt::Write;
-
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use mannequin_domain::credits::Balances;
-use mannequin_domain::time;
+use mannequin_domain::{Credits, time};
 
-use super::{card, esc, page, title_case};
+use super::{Card, Frame, page, title_case};
 use crate::http::AppState;
 use crate::http::console::Signed;
 use crate::http::console::orders::OrderDraft;
 use crate::store::{BatchDetail, ModelRow};
+
+#[derive(Template)]
+#[template(path = "console/order.html")]
+struct Order<'a> {
+    frame: Frame<'a>,
+    error: Option<&'a str>,
+    csrf: &'a str,
+    key: &'a str,
+    text: &'a str,
+    count: i64,
+    price: i64,
+    total: i64,
+}
 
 /// The order form: the text, the count, the price, and what went wrong.
 pub fn order(
@@ -22,63 +34,67 @@ pub fn order(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let price = state.settings.terms.price_per_model.get();
+    let price = state.orders.terms().price_per_model.get();
     let count: i64 = draft.count.trim().parse().unwrap_or(10).clamp(1, 20);
-    let mut body = String::from("<section class=\"order\"><h1>Order models</h1>");
-    if let Some(e) = error {
-        let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(e));
-    }
-    let _ = write!(
-        body,
-        "<form method=\"post\" action=\"/console/order\" id=\"order\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <input type=\"hidden\" name=\"idempotencyKey\" value=\"{key}\">\
-         <label for=\"preferences\">Describe the models</label>\
-         <textarea id=\"preferences\" name=\"preferences\" rows=\"4\" maxlength=\"2000\" required \
-         placeholder=\"young female model, athletic build, natural makeup, for sportswear\">{text}</textarea>\
-         <label for=\"count\">How many (1–20)</label>\
-         <input id=\"count\" name=\"count\" type=\"number\" min=\"1\" max=\"20\" step=\"1\" value=\"{count}\" required>\
-         <p class=\"price\">Price: <output id=\"price\" for=\"count\" data-per-model=\"{price}\">{total}</output> credits \
-         ({price} a model). Credits are held when you order and refunded for any model that fails or is cancelled.</p>\
-         <button type=\"submit\">Order</button></form></section>",
-        csrf = esc(&signed.csrf),
-        key = esc(&draft.idempotency_key),
-        text = esc(&draft.preferences),
-        total = price * count,
-    );
-    page(state, status, "Order", Some((signed, balances)), &body)
+    let template = Order {
+        frame: Frame::signed("Order", signed, balances),
+        error,
+        csrf: &signed.csrf,
+        key: &draft.idempotency_key,
+        text: &draft.preferences,
+        count,
+        price,
+        total: price * count,
+    };
+    page(state, status, &template)
 }
 
-fn progress(out: &mut String, b: &BatchDetail) {
-    let finished: u64 = ["DONE", "FAILED", "CANCELLED"]
-        .iter()
-        .map(|s| b.statuses.get(s).copied().unwrap_or(0))
-        .sum();
-    let _ = write!(
-        out,
-        "<progress value=\"{finished}\" max=\"{count}\" aria-label=\"Finished models\"></progress> \
-         <span class=\"counts\">{finished} of {count} finished",
-        count = b.count
-    );
-    for (name, n) in &b.statuses {
-        if *n > 0 {
-            let _ = write!(out, " · {n} {}", title_case(name).to_lowercase());
+/// A batch as its line in the list and its page's head show it.
+struct BatchLine<'a> {
+    id: &'a str,
+    preferences: &'a str,
+    created_at: String,
+    finished_at: Option<String>,
+    /// Still running: its page follows it live.
+    live: bool,
+    count: u32,
+    finished: u64,
+    /// How many models are in each status that has any, as "3 done".
+    counts: Vec<(u64, String)>,
+    /// Some models have not started and can be cancelled.
+    cancellable: bool,
+}
+
+impl<'a> BatchLine<'a> {
+    fn new(b: &'a BatchDetail) -> BatchLine<'a> {
+        let of = |s: &str| b.statuses.get(s).copied().unwrap_or(0);
+        BatchLine {
+            id: b.id.as_str(),
+            preferences: &b.preferences,
+            created_at: time::format_millis(b.created_at),
+            finished_at: b.finished_at.map(time::format_millis),
+            live: b.finished_at.is_none(),
+            count: b.count,
+            finished: ["DONE", "FAILED", "CANCELLED"].iter().map(|s| of(s)).sum(),
+            counts: b
+                .statuses
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(name, n)| (*n, title_case(name).to_lowercase()))
+                .collect(),
+            cancellable: of("PENDING") > 0,
         }
     }
-    out.push_str("</span>");
 }
 
-fn cancel_form(out: &mut String, signed: &Signed, b: &BatchDetail) {
-    if b.statuses.get("PENDING").copied().unwrap_or(0) > 0 {
-        let _ = write!(
-            out,
-            "<form method=\"post\" action=\"/console/batches/{}/cancel\" class=\"inline\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\" class=\"secondary\" data-action=\"cancel\">Cancel what has not started</button></form>",
-            b.id.as_str(),
-            esc(&signed.csrf)
-        );
-    }
+#[derive(Template)]
+#[template(path = "console/batches.html")]
+struct Batches<'a> {
+    frame: Frame<'a>,
+    csrf: &'a str,
+    batches: Vec<BatchLine<'a>>,
+    /// The last batch shown, when older ones follow.
+    older: Option<&'a str>,
 }
 
 /// The account's batches, newest first.
@@ -89,41 +105,25 @@ pub fn batches(
     list: &[BatchDetail],
     more: bool,
 ) -> Response {
-    let mut body =
-        String::from("<h1>Batches</h1><p><a href=\"/console/order\">Order models</a></p>");
-    if list.is_empty() {
-        body.push_str("<p class=\"empty\">No batches yet.</p>");
-    }
-    body.push_str("<ul class=\"batches\">");
-    for b in list {
-        let _ = write!(
-            body,
-            "<li data-batch-id=\"{id}\"><a href=\"/console/batches/{id}\" class=\"what\">{text}</a>\
-             <time datetime=\"{at}\">{at}</time><div class=\"progress\">",
-            id = b.id.as_str(),
-            text = esc(&b.preferences),
-            at = time::format_millis(b.created_at),
-        );
-        progress(&mut body, b);
-        body.push_str("</div>");
-        cancel_form(&mut body, signed, b);
-        body.push_str("</li>");
-    }
-    body.push_str("</ul>");
-    if more && let Some(last) = list.last() {
-        let _ = write!(
-            body,
-            "<nav class=\"pages\"><a rel=\"next\" href=\"/console/batches?before={}\">Older batches</a></nav>",
-            last.id.as_str()
-        );
-    }
-    page(
-        state,
-        StatusCode::OK,
-        "Batches",
-        Some((signed, balances)),
-        &body,
-    )
+    let template = Batches {
+        frame: Frame::signed("Batches", signed, balances),
+        csrf: &signed.csrf,
+        batches: list.iter().map(BatchLine::new).collect(),
+        older: list.last().filter(|_| more).map(|b| b.id.as_str()),
+    };
+    page(state, StatusCode::OK, &template)
+}
+
+#[derive(Template)]
+#[template(path = "console/batch.html")]
+struct Batch<'a> {
+    frame: Frame<'a>,
+    csrf: &'a str,
+    b: BatchLine<'a>,
+    reserved: Credits,
+    consumed: Credits,
+    refunded: Credits,
+    cards: Vec<Card<'a>>,
 }
 
 /// One batch, followed model by model.
@@ -134,48 +134,15 @@ pub fn batch(
     b: &BatchDetail,
     rows: Vec<ModelRow>,
 ) -> Response {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<section class=\"batch\" id=\"batch\" data-batch-id=\"{}\"{}><h1>Batch</h1>\
-         <p class=\"what\">{}</p><div class=\"progress\">",
-        b.id.as_str(),
-        if b.finished_at.is_none() {
-            " data-live=\"true\""
-        } else {
-            ""
-        },
-        esc(&b.preferences)
-    );
-    progress(&mut body, b);
-    let _ = write!(
-        body,
-        "</div><p class=\"muted\">Credits: {} reserved when ordered, {} consumed, {} refunded.",
-        b.credits_reserved, b.credits_consumed, b.credits_refunded
-    );
-    match b.finished_at {
-        Some(at) => {
-            let _ = write!(
-                body,
-                " <span id=\"finished\">Finished at <time datetime=\"{0}\">{0}</time>.</span>",
-                time::format_millis(at)
-            );
-        }
-        None => body.push_str(" Still working: this page follows it."),
-    }
-    body.push_str("</p>");
-    cancel_form(&mut body, signed, b);
     let query = format!("batch={}", b.id.as_str());
-    body.push_str("<ul class=\"grid\">");
-    for r in &rows {
-        card(&mut body, state, r, &query);
-    }
-    body.push_str("</ul></section>");
-    page(
-        state,
-        StatusCode::OK,
-        "Batch",
-        Some((signed, balances)),
-        &body,
-    )
+    let template = Batch {
+        frame: Frame::signed("Batch", signed, balances),
+        csrf: &signed.csrf,
+        b: BatchLine::new(b),
+        reserved: b.credits_reserved,
+        consumed: b.credits_consumed,
+        refunded: b.credits_refunded,
+        cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
+    };
+    page(state, StatusCode::OK, &template)
 }

@@ -1,36 +1,58 @@
 //! The gallery and a model's page.
 
-use std::fmt::Write;
-
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use mannequin_domain::credits::Balances;
 use mannequin_domain::ids::ModelId;
 use mannequin_domain::{ModelStatus, Voting, time};
 
-use super::{card, esc, page, status_class, title_case};
+use super::{Card, Frame, page, status_class, title_case, with_query};
 use crate::http::AppState;
 use crate::http::console::Signed;
 use crate::http::console::review::{Filters, PAGE};
 use crate::store::{ModelDetail, ModelRow};
 
-fn options<T: Copy + PartialEq>(
+/// One choice of a filter's menu.
+struct Choice {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+/// "Everything" first, then each of `all`, with `chosen` selected.
+fn choices<T: Copy + PartialEq>(
     all: &[T],
     chosen: Option<T>,
     name: impl Fn(T) -> &'static str,
     everything: &str,
-) -> String {
-    let mut out = format!("<option value=\"\">{}</option>", esc(everything));
-    for &v in all {
-        let selected = if chosen == Some(v) { " selected" } else { "" };
-        let _ = write!(
-            out,
-            "<option value=\"{0}\"{selected}>{1}</option>",
-            name(v),
-            title_case(name(v))
-        );
-    }
-    out
+) -> Vec<Choice> {
+    let first = Choice {
+        value: "",
+        label: everything.to_string(),
+        selected: false,
+    };
+    std::iter::once(first)
+        .chain(all.iter().map(|&v| Choice {
+            value: name(v),
+            label: title_case(name(v)),
+            selected: chosen == Some(v),
+        }))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/gallery.html")]
+struct Gallery<'a> {
+    frame: Frame<'a>,
+    statuses: Vec<Choice>,
+    votes: Vec<Choice>,
+    batch: &'a str,
+    /// The first page follows new models live.
+    live: bool,
+    cards: Vec<Card<'a>>,
+    newest: Option<String>,
+    older: Option<String>,
 }
 
 /// The gallery: filters, a grid of cards, and the link to older models.
@@ -44,82 +66,130 @@ pub fn gallery(
 ) -> Response {
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
-    let mut body = String::with_capacity(rows.len() * 600 + 2048);
-    body.push_str("<h1>Models</h1>");
-    let _ = write!(
-        body,
-        "<form class=\"filters\" method=\"get\" action=\"/console\">\
-         <label>Status <select name=\"status\">{}</select></label>\
-         <label>Vote <select name=\"voting\">{}</select></label>\
-         <label>Batch <input name=\"batch\" value=\"{}\" placeholder=\"batch_…\" spellcheck=\"false\"></label>\
-         <button type=\"submit\">Filter</button></form>",
-        options(
-            &ModelStatus::ALL,
-            filters.status,
-            ModelStatus::as_str,
-            "Any status"
-        ),
-        options(
-            &[Voting::Pending, Voting::Approved, Voting::Rejected],
-            filters.voting,
-            Voting::as_str,
-            "Any vote"
-        ),
-        filters
-            .batch
-            .as_ref()
-            .map(|b| esc(b.as_str()))
-            .unwrap_or_default(),
-    );
     let query = filters.query();
-    let live = if paged { "" } else { " data-live=\"true\"" };
-    let _ = write!(body, "<ul class=\"grid\" id=\"grid\"{live}>");
-    if rows.is_empty() {
-        body.push_str("<li class=\"empty\">No models here yet.</li>");
-    }
-    for r in &rows {
-        card(&mut body, state, r, &query);
-    }
-    body.push_str("</ul>");
-    let mut nav = String::new();
-    if paged {
-        let _ = write!(
-            nav,
-            "<a href=\"/console{}\">Newest</a>",
-            if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", esc(&query))
-            }
-        );
-    }
-    if more && let Some(last) = rows.last() {
+    let older = rows.last().filter(|_| more).map(|last| {
         let cursor = mannequin_domain::request::Cursor {
             created_at_ms: last.created_at,
             id: last.id.clone(),
         }
         .encode();
         let sep = if query.is_empty() { "" } else { "&" };
-        let _ = write!(
-            nav,
-            "<a rel=\"next\" href=\"/console?{}{sep}cursor={}\">Older models</a>",
-            esc(&query),
-            esc(&cursor)
-        );
+        format!("/console?{query}{sep}cursor={cursor}")
+    });
+    let template = Gallery {
+        frame: Frame::signed("Models", signed, balances),
+        statuses: choices(
+            &ModelStatus::ALL,
+            filters.status,
+            ModelStatus::as_str,
+            "Any status",
+        ),
+        votes: choices(
+            &[Voting::Pending, Voting::Approved, Voting::Rejected],
+            filters.voting,
+            Voting::as_str,
+            "Any vote",
+        ),
+        batch: filters
+            .batch
+            .as_ref()
+            .map(|b| b.as_str())
+            .unwrap_or_default(),
+        live: !paged,
+        cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
+        newest: paged.then(|| with_query("/console", &query)),
+        older,
+    };
+    page(state, StatusCode::OK, &template)
+}
+
+/// One of a model's vote buttons.
+struct VoteButton {
+    voting: Voting,
+    action: &'static str,
+    label: &'static str,
+    key: &'static str,
+}
+
+const VOTES: [VoteButton; 2] = [
+    VoteButton {
+        voting: Voting::Approved,
+        action: "approve",
+        label: "Approve",
+        key: "a",
+    },
+    VoteButton {
+        voting: Voting::Rejected,
+        action: "reject",
+        label: "Reject",
+        key: "r",
+    },
+];
+
+#[derive(Template)]
+#[template(path = "console/model.html")]
+struct Model<'a> {
+    frame: Frame<'a>,
+    id: &'a str,
+    image: Option<String>,
+    name: &'a str,
+    status_class: &'static str,
+    status_label: String,
+    vote_class: String,
+    vote_label: String,
+    failure_reason: Option<&'a str>,
+    csrf: &'a str,
+    votes: &'static [VoteButton],
+    /// The model to show after a vote: the next older one.
+    next: &'a str,
+    /// The gallery's filters, as its query.
+    filters: String,
+    newer: Option<String>,
+    gallery: String,
+    older: Option<String>,
+    /// What it is and how it was made, as names and values.
+    facts: Vec<(String, String)>,
+    /// When it was registered, started and finished.
+    history: Vec<(String, String)>,
+}
+
+/// What a model is and how it was made, as its page lists them.
+fn facts(d: &ModelDetail) -> Vec<(String, String)> {
+    let r = &d.row;
+    let mut facts = vec![
+        ("Preferences".to_string(), d.preferences.clone()),
+        ("Batch".into(), r.batch_id.as_str().to_string()),
+        ("Order".into(), d.order_id.as_str().to_string()),
+    ];
+    if let serde_json::Value::Object(idea) = serde_json::to_value(d.idea).unwrap_or_default() {
+        for (k, v) in idea {
+            if k == "palette" || k == "seed" {
+                continue;
+            }
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => continue,
+                other => other.to_string(),
+            };
+            facts.push((
+                title_case(&k.replace('_', " ")),
+                text.to_ascii_lowercase().replace('_', " "),
+            ));
+        }
     }
-    if !nav.is_empty() {
-        let _ = write!(
-            body,
-            "<nav class=\"pages\" aria-label=\"Pages\">{nav}</nav>"
-        );
-    }
-    page(
-        state,
-        StatusCode::OK,
-        "Models",
-        Some((signed, balances)),
-        &body,
-    )
+    let optional = [
+        ("Prompt", r.prompt.clone()),
+        ("Seed", r.seed.map(|s| s.to_string())),
+        ("Generator", r.generator.clone()),
+        ("Generator notes", r.generator_notes.clone()),
+        ("Attempts", Some(d.attempts.to_string())),
+    ];
+    facts.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value?))),
+    );
+    facts
 }
 
 /// One model to review: the image, what it is, how it went, and the votes.
@@ -133,158 +203,37 @@ pub fn model(
 ) -> Response {
     let r = &d.row;
     let query = filters.query();
-    let link = |id: &ModelId| {
-        if query.is_empty() {
-            format!("/console/models/{}", id.as_str())
-        } else {
-            format!("/console/models/{}?{}", id.as_str(), esc(&query))
-        }
+    let link = |id: &ModelId| with_query(&format!("/console/models/{}", id.as_str()), &query);
+    let history = [
+        ("Registered (Pending)".to_string(), Some(r.created_at)),
+        ("Started (Processing)".to_string(), d.started_at),
+        (
+            format!("Finished ({})", title_case(r.status.as_str())),
+            d.finished_at,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(what, at)| Some((time::format_millis(at?), what)))
+    .collect();
+    let template = Model {
+        frame: Frame::signed(&r.name, signed, balances),
+        id: r.id.as_str(),
+        image: r.image_key.as_ref().map(|key| state.blobs.url(key)),
+        name: &r.name,
+        status_class: status_class(r.status),
+        status_label: title_case(r.status.as_str()),
+        vote_class: r.voting.as_str().to_ascii_lowercase(),
+        vote_label: title_case(r.voting.as_str()),
+        failure_reason: r.failure_reason.as_deref(),
+        csrf: &signed.csrf,
+        votes: &VOTES,
+        next: older.as_ref().map(|id| id.as_str()).unwrap_or_default(),
+        newer: newer.as_ref().map(link),
+        gallery: with_query("/console", &query),
+        older: older.as_ref().map(link),
+        facts: facts(&d),
+        history,
+        filters: query.clone(),
     };
-    let mut body = String::with_capacity(4096);
-    let _ = write!(
-        body,
-        "<article class=\"model\" data-model-id=\"{}\"><div class=\"picture\">",
-        r.id.as_str()
-    );
-    match &r.image_key {
-        Some(key) => {
-            let _ = write!(
-                body,
-                "<img src=\"{}\" alt=\"{}\">",
-                esc(&state.blobs.url(key)),
-                esc(&r.name)
-            );
-        }
-        None => {
-            let _ = write!(
-                body,
-                "<span class=\"placeholder large\" role=\"img\" aria-label=\"No image yet\">{}</span>",
-                title_case(r.status.as_str())
-            );
-        }
-    }
-    let _ = write!(
-        body,
-        "</div><div class=\"facts\"><h1>{}</h1>\
-         <p><span class=\"badge {}\">{}</span> \
-         <span class=\"vote vote-{}\" id=\"vote\">{}</span></p>",
-        esc(&r.name),
-        status_class(r.status),
-        title_case(r.status.as_str()),
-        r.voting.as_str().to_ascii_lowercase(),
-        title_case(r.voting.as_str()),
-    );
-    if let Some(reason) = &r.failure_reason {
-        let _ = write!(body, "<p class=\"error\">{}</p>", esc(reason));
-    }
-    let next = older.as_ref().map(|id| id.as_str()).unwrap_or_default();
-    let vote_form = |voting: Voting, action: &str, label: &str, key: &str| {
-        format!(
-            "<form method=\"post\" action=\"/console/models/{id}/vote\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"voting\" value=\"{v}\">\
-             <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-             <input type=\"hidden\" name=\"filters\" value=\"{q}\">\
-             <button type=\"submit\" data-action=\"{action}\" aria-keyshortcuts=\"{key}\">{label} <kbd>{key}</kbd></button></form>",
-            id = r.id.as_str(),
-            csrf = esc(&signed.csrf),
-            v = voting.as_str(),
-            q = esc(&query),
-        )
-    };
-    body.push_str("<div class=\"actions\">");
-    body.push_str(&vote_form(Voting::Approved, "approve", "Approve", "a"));
-    body.push_str(&vote_form(Voting::Rejected, "reject", "Reject", "r"));
-    body.push_str("</div><nav class=\"step\" aria-label=\"Models\">");
-    match &newer {
-        Some(id) => {
-            let _ = write!(
-                body,
-                "<a rel=\"prev\" data-key=\"ArrowLeft\" href=\"{}\">← Newer</a>",
-                link(id)
-            );
-        }
-        None => body.push_str("<span></span>"),
-    }
-    let _ = write!(
-        body,
-        "<a href=\"/console{}\">Gallery</a>",
-        if query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", esc(&query))
-        }
-    );
-    if let Some(id) = &older {
-        let _ = write!(
-            body,
-            "<a rel=\"next\" data-key=\"ArrowRight\" href=\"{}\">Older →</a>",
-            link(id)
-        );
-    }
-    body.push_str(
-        "</nav><p class=\"hint\">Keys: <kbd>a</kbd> approve, <kbd>r</kbd> reject, \
-                   <kbd>←</kbd> <kbd>→</kbd> newer and older.</p>",
-    );
-    body.push_str("<dl>");
-    let mut fact = |name: &str, value: &str| {
-        let _ = write!(body, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(value));
-    };
-    fact("Preferences", &d.preferences);
-    fact("Batch", r.batch_id.as_str());
-    fact("Order", d.order_id.as_str());
-    if let serde_json::Value::Object(idea) = serde_json::to_value(d.idea).unwrap_or_default() {
-        for (k, v) in idea {
-            if k == "palette" || k == "seed" {
-                continue;
-            }
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Null => continue,
-                other => other.to_string(),
-            };
-            fact(
-                &title_case(&k.replace('_', " ")),
-                &text.to_ascii_lowercase().replace('_', " "),
-            );
-        }
-    }
-    if let Some(p) = &r.prompt {
-        fact("Prompt", p);
-    }
-    if let Some(seed) = r.seed {
-        fact("Seed", &seed.to_string());
-    }
-    if let Some(g) = &r.generator {
-        fact("Generator", g);
-    }
-    if let Some(n) = &r.generator_notes {
-        fact("Generator notes", n);
-    }
-    fact("Attempts", &d.attempts.to_string());
-    body.push_str("</dl><h2>History</h2><ol class=\"history\">");
-    let mut step = |what: &str, at: Option<i64>| {
-        if let Some(at) = at {
-            let stamp = time::format_millis(at);
-            let _ = write!(
-                body,
-                "<li><time datetime=\"{stamp}\">{stamp}</time> {}</li>",
-                esc(what)
-            );
-        }
-    };
-    step("Registered (Pending)", Some(r.created_at));
-    step("Started (Processing)", d.started_at);
-    step(
-        &format!("Finished ({})", title_case(r.status.as_str())),
-        d.finished_at,
-    );
-    body.push_str("</ol></div></article>");
-    page(
-        state,
-        StatusCode::OK,
-        &r.name,
-        Some((signed, balances)),
-        &body,
-    )
+    page(state, StatusCode::OK, &template)
 }
