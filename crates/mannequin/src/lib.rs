@@ -16,27 +16,23 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 pub mod admin;
 pub mod app;
-pub mod batch;
-pub mod bench;
+pub(crate) mod batch;
 pub mod blob;
-pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
-pub mod fake_image_server;
 pub mod generator;
 pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod metrics;
-pub mod operations;
-pub mod planner;
-pub mod preview;
+pub(crate) mod operations;
+pub(crate) mod planner;
 pub mod queue;
 pub mod store;
-pub mod views;
+pub(crate) mod views;
 pub mod webhooks;
-pub mod worker;
+pub(crate) mod worker;
 
 /// Installs the process's TLS crypto provider (ring) once. Every TLS client
 /// (HTTPS image models, S3, NATS over TLS) needs one; calling this again is free.

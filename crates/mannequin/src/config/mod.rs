@@ -5,17 +5,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, value_parser};
+use clap::{ArgAction, Args, Parser, ValueEnum, value_parser};
 use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
 
 use crate::{ExposeSecret, SecretString};
 
 mod admin;
 mod planner;
-mod tools;
+use crate::generator::GeneratorKind;
 pub use admin::{AccountCommand, AdminCommand, AdminDb, CreditsCommand, KeyCommand};
 pub use planner::PlannerArgs;
-pub use tools::{BenchFillArgs, OpenapiArgs, PreviewArgs};
 
 /// A non-negative finite number (`--rate-limit`).
 fn non_negative(s: &str) -> Result<f64, String> {
@@ -72,65 +71,6 @@ fn at_least_one(s: &str) -> Result<f64, String> {
         Ok(n) if n.is_finite() && n >= 1.0 => Ok(n),
         _ => Err(format!("{s:?} is not a number of 1 or more")),
     }
-}
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "mannequin",
-    version,
-    about = "AI models (mannequins) for product photography, as a service."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP API and, unless --no-worker, an in-process worker.
-    Serve(ServeArgs),
-    /// Run only the worker.
-    Worker(WorkerArgs),
-    /// Apply database migrations and exit.
-    Migrate(DbArgs),
-    /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
-    #[command(subcommand)]
-    Admin(AdminCommand),
-    /// Use the Models API from a terminal: list models, generate a batch.
-    Models(crate::client::ClientArgs),
-    /// Measure a running server: request rates, latency percentiles, models/s.
-    Bench(crate::bench::BenchArgs),
-    /// Fill an account with N settled models straight through the store, for
-    /// listing benchmarks at scale (not for accounts people use).
-    #[command(hide = true)]
-    BenchFill(BenchFillArgs),
-    /// Render the ideas a text would give, to image files, without a server.
-    Preview(PreviewArgs),
-    /// An OpenAI-compatible stand-in image server (a fixed delay, a drawn
-    /// portrait), to try `--generator openai` or measure against.
-    FakeImageServer(crate::fake_image_server::FakeImageServerArgs),
-    /// Print the API's OpenAPI description (what `/api/external/openapi.json`
-    /// serves) to standard output; `docs/openapi.json` is this, regenerated.
-    Openapi(OpenapiArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GeneratorKind {
-    /// Draw the figure here (no model server needed).
-    Builtin,
-    /// The OpenAI Images API, or a server that copies it.
-    Openai,
-    /// The Stable Diffusion web UI API (AUTOMATIC1111, Forge, SD.Next).
-    #[value(alias = "a1111", alias = "forge", alias = "sdnext")]
-    Automatic1111,
-    /// A ComfyUI server running `--comfyui-workflow`.
-    Comfyui,
-    /// Replicate's predictions API.
-    Replicate,
-    /// mannequin's own small protocol over HTTP (`--generator-url`).
-    Http,
-    /// One small fixed image at once: measures the queue and the ledger alone.
-    Noop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

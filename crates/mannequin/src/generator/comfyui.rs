@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn workflows_must_be_in_api_format_and_take_the_prompt() {
         let settings = Settings {
-            kind: crate::config::GeneratorKind::Comfyui,
+            kind: super::super::GeneratorKind::Comfyui,
             url: None,
             model: None,
             api_key: None,

@@ -40,7 +40,6 @@ pub use openai::OpenAi;
 pub use replicate::Replicate;
 pub use scrub::scrub;
 
-use crate::config::GeneratorKind;
 use crate::error::BoxError;
 
 /// What one model asks of a generator.
@@ -191,6 +190,26 @@ pub struct Prompting {
     pub negative: String,
     pub width: u32,
     pub height: u32,
+}
+
+/// Which image server a worker sends its jobs to (`--generator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GeneratorKind {
+    /// Draw the figure here (no model server needed).
+    Builtin,
+    /// The OpenAI Images API, or a server that copies it.
+    Openai,
+    /// The Stable Diffusion web UI API (AUTOMATIC1111, Forge, SD.Next).
+    #[value(alias = "a1111", alias = "forge", alias = "sdnext")]
+    Automatic1111,
+    /// A ComfyUI server running `--comfyui-workflow`.
+    Comfyui,
+    /// Replicate's predictions API.
+    Replicate,
+    /// mannequin's own small protocol over HTTP (`--generator-url`).
+    Http,
+    /// One small fixed image at once: measures the queue and the ledger alone.
+    Noop,
 }
 
 /// The portrait size each backend is best at by default.

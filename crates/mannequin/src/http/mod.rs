@@ -15,7 +15,7 @@ pub mod server;
 mod webhooks;
 
 use extract::Body;
-pub use openapi::document as openapi_document;
+pub use openapi::{DEFAULT_PUBLIC_URL, document as openapi_document};
 
 use std::sync::Arc;
 use std::time::Instant;

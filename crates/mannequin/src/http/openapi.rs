@@ -57,6 +57,10 @@ pub(super) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries))
 }
 
+/// The server `docs/openapi.json` names (`mannequin openapi`'s default):
+/// the default `--listen`.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// The description as served, with `public_url` as its server.
 pub fn document(public_url: &str) -> String {
     let doc = api_routes().into_openapi();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::Parser;
 use mannequin::app::{self, Overrides, Running};
 use mannequin::clock::{new_id, now_ms};
-use mannequin::config::{Cli, Command, ServeArgs};
+use mannequin::config::ServeArgs;
 use mannequin::generator::Generator;
 use mannequin::keys::{self, Scope};
 use mannequin_domain::Credits;
@@ -107,8 +107,7 @@ pub struct TestApp {
 
 pub fn serve_args(dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
     let mut argv = vec![
-        "mannequin".to_string(),
-        "serve".into(),
+        "mannequin-serve".to_string(),
         "--data-dir".into(),
         dir.display().to_string(),
         "--no-worker".into(),
@@ -125,10 +124,14 @@ pub fn serve_args(dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
         }
     }
     argv.extend(extra.iter().map(|s| s.to_string()));
-    match Cli::parse_from(argv).command {
-        Command::Serve(a) => a,
-        _ => unreachable!(),
-    }
+    Serve::parse_from(argv).args
+}
+
+/// `mannequin serve`'s arguments, parsed as the command line parses them.
+#[derive(Parser)]
+struct Serve {
+    #[command(flatten)]
+    args: ServeArgs,
 }
 
 impl TestApp {

@@ -23,7 +23,7 @@ async fn docs_openapi_json_is_what_the_server_serves() {
     let app = TestApp::start().await;
     let mut spec = app.openapi().await;
     assert_eq!(spec["servers"][0]["url"], app.url.as_str());
-    spec["servers"][0]["url"] = mannequin::config::OpenapiArgs::DEFAULT_URL.into();
+    spec["servers"][0]["url"] = mannequin::http::DEFAULT_PUBLIC_URL.into();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     let kept: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(

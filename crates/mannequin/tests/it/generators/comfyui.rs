@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use mannequin::config::GeneratorKind;
 use mannequin::generator::GenerateError;
+use mannequin::generator::GeneratorKind;
 use serde_json::{Value, json};
 
 use super::{Answer, Fake, Format, GARBAGE, image};

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use mannequin::config::GeneratorKind;
+use mannequin::generator::GeneratorKind;
 use mannequin::generator::{self, GenerateError, Generator, Made, Request, Settings};
 use mannequin_domain::Attributes;
 use mannequin_domain::ids::ModelId;

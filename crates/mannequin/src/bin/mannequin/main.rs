@@ -4,7 +4,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mannequin::app::{self, Overrides};
-use mannequin::config::{Cli, Command, LogFormat};
+use mannequin::config::LogFormat;
+
+use cli::{Cli, Command};
+
+mod bench;
+mod cli;
+mod client;
+mod fake_image_server;
+mod preview;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: per-thread free lists instead of glibc's arenas, which the
@@ -82,23 +90,23 @@ async fn main() -> ExitCode {
                 }
             }
         },
-        Command::Models(args) => match mannequin::client::run(args).await {
+        Command::Models(args) => match client::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
-        Command::Bench(args) => match mannequin::bench::run(args).await {
+        Command::Bench(args) => match bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
-        Command::BenchFill(args) => match mannequin::bench::fill(&args).await {
+        Command::BenchFill(args) => match bench::fill(&args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
-        Command::Preview(args) => match mannequin::preview::preview(&args) {
+        Command::Preview(args) => match preview::preview(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
-        Command::FakeImageServer(args) => match mannequin::fake_image_server::run(args).await {
+        Command::FakeImageServer(args) => match fake_image_server::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },

@@ -15,7 +15,7 @@ use base64::Engine;
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::error::BoxError;
+use mannequin::error::BoxError;
 
 #[derive(Debug, Args)]
 pub struct FakeImageServerArgs {

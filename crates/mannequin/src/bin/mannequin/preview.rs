@@ -6,8 +6,8 @@
 use mannequin_domain::prompt::Template;
 use serde_json::json;
 
-use crate::config::PreviewArgs;
-use crate::error::BoxError;
+use crate::cli::PreviewArgs;
+use mannequin::error::BoxError;
 
 /// Renders the ideas of `args.preferences` to `args.out`.
 pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
-use crate::error::BoxError;
+use mannequin::error::BoxError;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -175,7 +175,7 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 
 pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     let url = args.url.trim_end_matches('/').to_string();
-    let client = crate::http_client()
+    let client = mannequin::http_client()
         .pool_max_idle_per_host(args.concurrency as usize * 2)
         .build()?;
     let lists = if args.register_only {
@@ -337,13 +337,13 @@ async fn walk(
 
 /// `mannequin bench-fill`: adds settled models to an account straight
 /// through the store.
-pub async fn fill(args: &crate::config::BenchFillArgs) -> Result<(), BoxError> {
-    let store = crate::app::open_store(&args.db).await?;
+pub async fn fill(args: &crate::cli::BenchFillArgs) -> Result<(), BoxError> {
+    let store = mannequin::app::open_store(&args.db).await?;
     let account = mannequin_domain::ids::AccountId::parse(&args.account)
         .ok_or("--account is not an account id")?;
     let started = Instant::now();
     let n = store
-        .fill_account(&account, args.models, crate::clock::now_ms())
+        .fill_account(&account, args.models, mannequin::clock::now_ms())
         .await?;
     println!(
         "filled {} with {n} models in {:.1} s",

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::error::BoxError;
+use mannequin::error::BoxError;
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
@@ -21,8 +21,8 @@ pub struct ClientArgs {
     pub url: String,
     /// API key (`mk_live_…`).
     #[arg(long, env = "MANNEQUIN_API_KEY", global = true, hide_env_values = true,
-          value_parser = crate::config::secret)]
-    pub api_key: Option<crate::SecretString>,
+          value_parser = mannequin::config::secret)]
+    pub api_key: Option<mannequin::SecretString>,
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
@@ -59,13 +59,16 @@ pub enum ClientCommand {
 struct Api {
     client: reqwest::Client,
     url: String,
-    key: crate::SecretString,
+    key: mannequin::SecretString,
 }
 
 impl Api {
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, BoxError> {
         let res = req
-            .header("X-Api-Key", crate::ExposeSecret::expose_secret(&self.key))
+            .header(
+                "X-Api-Key",
+                mannequin::ExposeSecret::expose_secret(&self.key),
+            )
             .send()
             .await?;
         let status = res.status();
@@ -150,7 +153,7 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
         .clone()
         .ok_or("an API key is needed: --api-key or MANNEQUIN_API_KEY")?;
     let api = Api {
-        client: crate::http_client().build()?,
+        client: mannequin::http_client().build()?,
         url: args.url.trim_end_matches('/').to_string(),
         key,
     };

@@ -1,0 +1,82 @@
+//! The command line: every command the binary runs, and the arguments of
+//! those that live in the binary (the terminal client, the benchmark, the
+//! preview, the stand-in image server). The service's own options
+//! (`serve`, `worker`, `migrate`, `admin`) are the library's `config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use mannequin::config::{AdminCommand, DbArgs, ServeArgs, WorkerArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mannequin",
+    version,
+    about = "AI models (mannequins) for product photography, as a service."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and, unless --no-worker, an in-process worker.
+    Serve(ServeArgs),
+    /// Run only the worker.
+    Worker(WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Use the Models API from a terminal: list models, generate a batch.
+    Models(crate::client::ClientArgs),
+    /// Measure a running server: request rates, latency percentiles, models/s.
+    Bench(crate::bench::BenchArgs),
+    /// Fill an account with N settled models straight through the store, for
+    /// listing benchmarks at scale (not for accounts people use).
+    #[command(hide = true)]
+    BenchFill(BenchFillArgs),
+    /// Render the ideas a text would give, to image files, without a server.
+    Preview(PreviewArgs),
+    /// An OpenAI-compatible stand-in image server (a fixed delay, a drawn
+    /// portrait), to try `--generator openai` or measure against.
+    FakeImageServer(crate::fake_image_server::FakeImageServerArgs),
+    /// Print the API's OpenAPI description (what `/api/external/openapi.json`
+    /// serves) to standard output; `docs/openapi.json` is this, regenerated.
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// The server URL the description names.
+    #[arg(long, default_value = mannequin::http::DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFillArgs {
+    #[command(flatten)]
+    pub db: mannequin::config::DbArgs,
+    /// The account to fill.
+    #[arg(long)]
+    pub account: String,
+    /// How many models to add.
+    #[arg(long)]
+    pub models: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The preferences text, as in register-ideas.
+    pub preferences: String,
+    #[arg(long, default_value_t = 4)]
+    pub count: u32,
+    /// Folder to write `<n>.png` and `<n>.jpg` into.
+    #[arg(long, default_value = "preview")]
+    pub out: PathBuf,
+    /// Seed for the ideas (a batch id plays this part in the service).
+    #[arg(long, default_value = "preview")]
+    pub seed: String,
+}
