@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Appends `s` as a JSON string, quotes included.
+#[inline]
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_contents(out, s.as_bytes());
