@@ -172,10 +172,26 @@ pub(super) struct Card<'a> {
     href: String,
     image: Option<String>,
     name: &'a str,
+    badges: Badges,
+}
+
+/// A model's status and vote, as its card and its page show them.
+pub(super) struct Badges {
     status_class: &'static str,
     status_label: String,
     vote_class: String,
     vote_label: String,
+}
+
+impl Badges {
+    pub fn of(r: &ModelRow) -> Badges {
+        Badges {
+            status_class: status_class(r.status),
+            status_label: title_case(r.status.as_str()),
+            vote_class: r.voting.as_str().to_ascii_lowercase(),
+            vote_label: title_case(r.voting.as_str()),
+        }
+    }
 }
 
 impl<'a> Card<'a> {
@@ -186,10 +202,7 @@ impl<'a> Card<'a> {
             href: with_query(&format!("/console/models/{}", r.id.as_str()), query),
             image: r.thumb_key.as_ref().map(|key| state.blobs.url(key)),
             name: &r.name,
-            status_class: status_class(r.status),
-            status_label: title_case(r.status.as_str()),
-            vote_class: r.voting.as_str().to_ascii_lowercase(),
-            vote_label: title_case(r.voting.as_str()),
+            badges: Badges::of(r),
         }
     }
 }

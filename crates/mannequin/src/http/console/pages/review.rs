@@ -7,7 +7,7 @@ use mannequin_domain::credits::Balances;
 use mannequin_domain::ids::ModelId;
 use mannequin_domain::{ModelStatus, Voting, time};
 
-use super::{Card, Frame, page, status_class, title_case, with_query};
+use super::{Badges, Card, Frame, page, title_case, with_query};
 use crate::http::AppState;
 use crate::http::console::Signed;
 use crate::http::console::review::{Filters, PAGE};
@@ -133,10 +133,7 @@ struct Model<'a> {
     id: &'a str,
     image: Option<String>,
     name: &'a str,
-    status_class: &'static str,
-    status_label: String,
-    vote_class: String,
-    vote_label: String,
+    badges: Badges,
     failure_reason: Option<&'a str>,
     csrf: &'a str,
     votes: &'static [VoteButton],
@@ -220,10 +217,7 @@ pub fn model(
         id: r.id.as_str(),
         image: r.image_key.as_ref().map(|key| state.blobs.url(key)),
         name: &r.name,
-        status_class: status_class(r.status),
-        status_label: title_case(r.status.as_str()),
-        vote_class: r.voting.as_str().to_ascii_lowercase(),
-        vote_label: title_case(r.voting.as_str()),
+        badges: Badges::of(r),
         failure_reason: r.failure_reason.as_deref(),
         csrf: &signed.csrf,
         votes: &VOTES,
