@@ -13,6 +13,7 @@ mod intake;
 pub use intake::{Intake, MAX_INPUT_BYTES, MAX_INPUT_SIDE, intake};
 
 use mannequin_domain::Idea;
+use mannequin_domain::ideas::scenery::SceneryIdea;
 use tiny_skia::{Pixmap, Transform};
 
 /// Width and height of the design space the figure is drawn in.
@@ -44,6 +45,59 @@ pub fn draw(idea: &Idea, width: u32, height: u32) -> Result<Pixmap, RenderError>
     let scale = Transform::from_scale(width as f32 / DESIGN_W, height as f32 / DESIGN_H);
     figure::paint(&mut pixmap, scale, idea);
     Ok(pixmap)
+}
+
+/// Output sizes of a scenery: the full image and the thumbnail (both 3:2,
+/// landscape).
+pub const SCENERY_FULL_SIZE: (u32, u32) = (960, 640);
+pub const SCENERY_THUMB_SIZE: (u32, u32) = (360, 240);
+
+/// Draws the scenery `idea` at `width`×`height` pixels.
+pub fn draw_scenery(idea: &SceneryIdea, width: u32, height: u32) -> Result<Pixmap, RenderError> {
+    let mut pixmap =
+        Pixmap::new(width, height).ok_or_else(|| RenderError("zero-sized image".into()))?;
+    let scale = Transform::from_scale(
+        width as f32 / figure::scenery::W,
+        height as f32 / figure::scenery::H,
+    );
+    figure::scenery::paint(&mut pixmap, scale, idea);
+    Ok(pixmap)
+}
+
+/// Renders the full image and the thumbnail of the scenery `idea`.
+pub fn render_scenery(idea: &SceneryIdea) -> Result<Rendered, RenderError> {
+    let (w, h) = SCENERY_FULL_SIZE;
+    let full_png = draw_scenery(idea, w, h)?
+        .encode_png()
+        .map_err(|e| RenderError(e.to_string()))?;
+    let (w, h) = SCENERY_THUMB_SIZE;
+    let thumb_jpeg = encode_jpeg(&draw_scenery(idea, w, h)?, THUMB_QUALITY)?;
+    Ok(Rendered {
+        full_png,
+        thumb_jpeg,
+    })
+}
+
+/// What the built-in drawing of `idea` leaves out, for the scenery's
+/// `generatorNotes`: a room's place asked for outside (drawn as a park) and
+/// a colour outside (the sky and the ground keep theirs).
+pub fn scenery_notes(idea: &SceneryIdea) -> Option<String> {
+    use mannequin_domain::ideas::scenery::Setting;
+    let mut notes = Vec::new();
+    if idea.setting == Setting::Outdoor
+        && let Some(place) = idea.place.filter(|p| p.setting() != Setting::Outdoor)
+    {
+        notes.push(format!(
+            "not drawn: {} outdoors",
+            place.label().to_lowercase()
+        ));
+    }
+    if idea.setting == Setting::Outdoor
+        && let Some(colour) = idea.colour
+    {
+        notes.push(format!("not drawn: colour {}", colour.label()));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// Renders the full image and the thumbnail of `idea`.

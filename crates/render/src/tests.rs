@@ -356,3 +356,128 @@ fn children_toddlers_and_babies_are_drawn_as_children() {
     assert!(child > adult + 150.0, "{adult} {child}");
     assert!(toddler > child + 80.0, "{child} {toddler}");
 }
+
+mod sceneries {
+    use super::super::*;
+    use mannequin_domain::ideas::Colour;
+    use mannequin_domain::ideas::scenery::{self, Light, Place, SceneryReading, Setting};
+
+    fn scenery(text: &str) -> SceneryIdea {
+        scenery::plan(&SceneryReading::read(text), 1, 5)[0].clone()
+    }
+
+    /// The colour at a point of the 900×600 design space.
+    fn at(p: &Pixmap, x: f32, y: f32) -> [u8; 3] {
+        let px = (x / 900.0 * p.width() as f32) as u32;
+        let py = (y / 600.0 * p.height() as f32) as u32;
+        let c = p.pixel(px, py).expect("inside");
+        [c.red(), c.green(), c.blue()]
+    }
+
+    fn brightness(c: [u8; 3]) -> u32 {
+        c.iter().map(|&v| u32::from(v)).sum::<u32>() / 3
+    }
+
+    #[test]
+    fn a_scenery_is_a_landscape_png_and_jpeg_the_same_every_time() {
+        let idea = scenery("white studio");
+        let a = render_scenery(&idea).unwrap();
+        assert_eq!(a.full_png, render_scenery(&idea).unwrap().full_png);
+        let png = image::load_from_memory(&a.full_png).unwrap();
+        let jpg = image::load_from_memory(&a.thumb_jpeg).unwrap();
+        assert_eq!((png.width(), png.height()), SCENERY_FULL_SIZE);
+        assert_eq!((jpg.width(), jpg.height()), SCENERY_THUMB_SIZE);
+        assert!(png.width() > png.height(), "landscape");
+    }
+
+    #[test]
+    fn a_studio_is_its_colour_where_a_person_would_stand() {
+        for (text, colour) in [
+            ("white studio", Colour::White),
+            ("blue seamless backdrop", Colour::Blue),
+            ("pink cyclorama", Colour::Pink),
+            ("beige painted wall studio", Colour::Beige),
+        ] {
+            let idea = scenery(text);
+            assert_eq!(idea.setting, Setting::Studio, "{text}");
+            let p = draw_scenery(&idea, 450, 300).unwrap();
+            let want = colour.rgb();
+            let want = [(want >> 16) as u8, (want >> 8) as u8, want as u8];
+            let got = at(&p, 450.0, 250.0);
+            for k in 0..3 {
+                let d = (i32::from(got[k]) - i32::from(want[k])).abs();
+                assert!(d < 60, "{text}: {got:?} is not near {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn outside_the_sky_follows_the_light_and_the_ground_the_place() {
+        let sky = |text: &str| {
+            let idea = scenery(text);
+            assert_eq!(idea.setting, Setting::Outdoor, "{text}");
+            let p = draw_scenery(&idea, 450, 300).unwrap();
+            (at(&p, 450.0, 40.0), at(&p, 450.0, 560.0))
+        };
+        let (day, _) = sky("beach at noon");
+        assert!(day[2] > day[0] + 40, "a day sky is blue: {day:?}");
+        let (night, _) = sky("city street at night");
+        assert!(brightness(night) < 60, "a night sky is dark: {night:?}");
+        let (sunset, _) = sky("meadow at sunset");
+        assert!(
+            sunset[0] > sunset[2] + 60,
+            "a sunset sky is warm: {sunset:?}"
+        );
+        let (_, sand) = sky("beach at noon");
+        assert!(
+            sand[0] > 190 && sand[1] > 160,
+            "a beach's ground is sand: {sand:?}"
+        );
+        let (_, grass) = sky("park in daylight");
+        assert!(
+            grass[1] > grass[0] && grass[1] > grass[2],
+            "a park's ground is grass: {grass:?}"
+        );
+        let (_, road) = sky("city street in daylight");
+        assert!(
+            brightness(road) < 110,
+            "a street's ground is asphalt: {road:?}"
+        );
+    }
+
+    #[test]
+    fn a_room_has_a_window_whose_light_follows_the_time() {
+        let window = |text: &str| {
+            let idea = scenery(text);
+            assert_eq!(idea.setting, Setting::Interior, "{text}");
+            let p = draw_scenery(&idea, 450, 300).unwrap();
+            at(&p, 110.0, 120.0)
+        };
+        assert!(
+            window("loft by day")[2] > 150,
+            "daylight through the window"
+        );
+        assert!(
+            brightness(window("loft at night")) < 60,
+            "the night outside"
+        );
+        let idea = scenery("cafe at night");
+        assert_eq!(
+            (idea.place, idea.light),
+            (Some(Place::Cafe), Some(Light::Night))
+        );
+    }
+
+    #[test]
+    fn what_is_not_drawn_is_said() {
+        assert_eq!(
+            scenery_notes(&scenery("an outdoor cafe")).as_deref(),
+            Some("not drawn: cafe outdoors")
+        );
+        assert_eq!(scenery_notes(&scenery("white studio")), None);
+        assert_eq!(
+            scenery_notes(&scenery("red beach")).as_deref(),
+            Some("not drawn: colour red")
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod lists;
 mod naming;
 mod reading;
 mod rules;
+pub mod scenery;
 mod vocabulary;
 mod words;
 

@@ -74,7 +74,7 @@ pub struct Attributes {
 /// "athletic wear" is a style and not a build; a matched span is consumed.
 /// Returns each value found with the position of its first match, in the
 /// text's order.
-fn find_at<T: Copy + PartialEq>(
+pub(crate) fn find_at<T: Copy + PartialEq>(
     words: &mut [&str],
     candidates: &[(T, Vec<&'static str>)],
 ) -> Vec<(T, usize)> {

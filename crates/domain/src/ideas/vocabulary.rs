@@ -40,6 +40,8 @@ macro_rules! attribute {
     };
 }
 
+pub(crate) use attribute;
+
 attribute!(Gender {
     Female => "Female": ["female", "females", "woman", "women", "womens", "womenswear", "girl", "girls", "lady", "ladies", "feminine", "she", "her", "hers", "mother", "mom", "mum", "mama", "wife", "bride", "daughter", "granddaughter", "grandmother", "grandma", "hijabi", "mujer", "mujeres", "femme", "femmes", "donna", "frau", "nina", "ninas", "niña", "niñas", "menina", "bambina"],
     Male => "Male": ["male", "males", "man", "men", "mens", "menswear", "guy", "guys", "boy", "boys", "gentleman", "gentlemen", "masculine", "he", "his", "him", "father", "dad", "husband", "groom", "son", "grandson", "grandfather", "grandpa", "hombre", "hombres", "homme", "hommes", "uomo", "nino", "ninos", "niño", "niños", "menino", "bambino"],

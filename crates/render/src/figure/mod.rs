@@ -18,6 +18,7 @@ mod garments;
 mod head;
 mod outfit;
 mod palette;
+pub mod scenery;
 
 use body::*;
 use canvas::*;

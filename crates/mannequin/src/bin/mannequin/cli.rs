@@ -79,4 +79,7 @@ pub struct PreviewArgs {
     /// Seed for the ideas (a batch id plays this part in the service).
     #[arg(long, default_value = "preview")]
     pub seed: String,
+    /// Sceneries (empty sets, landscape) instead of models.
+    #[arg(long)]
+    pub scenery: bool,
 }

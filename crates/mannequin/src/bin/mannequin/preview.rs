@@ -16,6 +16,9 @@ pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
     let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
     std::fs::create_dir_all(&args.out)?;
     let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
+    if args.scenery {
+        return sceneries(args, prefs.as_str(), count.get(), seed);
+    }
     let attributes = brief.reading();
     let ideas = attributes.ideas(count.get(), seed);
     let names = attributes.names(&ideas);
@@ -33,6 +36,29 @@ pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
                 "prompt": Template::default().render(prefs.as_str(), idea),
                 "notDrawn": attributes.not_drawn(idea),
                 "notUnderstood": attributes.not_understood,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// Renders the sceneries of `text` to `args.out`.
+fn sceneries(args: &PreviewArgs, text: &str, count: u32, seed: u64) -> Result<(), BoxError> {
+    use mannequin_domain::ideas::scenery::{self, SceneryReading};
+    let reading = SceneryReading::read(text);
+    let ideas = scenery::plan(&reading, count, seed);
+    for (i, (idea, name)) in ideas.iter().zip(scenery::names(&ideas)).enumerate() {
+        let r = mannequin_render::render_scenery(idea)?;
+        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
+        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
+        println!(
+            "{}",
+            json!({
+                "file": format!("{}.png", i + 1),
+                "name": name,
+                "idea": idea,
+                "prompt": scenery::scenery_prompt(text, idea, &reading),
+                "notDrawn": mannequin_render::scenery_notes(idea),
             })
         );
     }
