@@ -9,6 +9,7 @@
 pub mod credits;
 pub mod ideas;
 pub mod ids;
+pub mod kinds;
 pub mod prompt;
 pub mod request;
 pub mod status;
@@ -16,5 +17,6 @@ pub mod time;
 
 pub use credits::Credits;
 pub use ideas::{Attributes, Brief, Idea};
+pub use kinds::{AssetId, AssetKind};
 pub use request::{Count, Limit, Preferences, RequestError, StatusFilter};
 pub use status::{ModelStatus, Voting};

@@ -1,0 +1,207 @@
+//! What the service generates, each kind declared once: its ids' prefix, its
+//! place in the API, how many one order may ask for, its images' shape. The
+//! pipeline (batches, reservations, jobs, the worker, settling, events) is one
+//! for every kind and reads what differs from here; adding a kind is adding
+//! its declaration, its reading and prompt, and its drawing.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A kind of generated asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetKind {
+    /// A person to photograph products on.
+    Model,
+    /// An empty set to photograph in.
+    Scenery,
+}
+
+/// What one kind is, for everything that serves every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declaration {
+    pub kind: AssetKind,
+    /// Its ids' prefix: `model_`.
+    pub prefix: &'static str,
+    /// Its collection under `/api/external` (`models`), which is also its
+    /// list answer's wrapper key and what the database stores.
+    pub collection: &'static str,
+    /// One of them in a sentence: "model".
+    pub noun: &'static str,
+    /// How many one register call makes when it does not say, and at most.
+    pub default_count: u32,
+    pub max_count: u32,
+    /// Its images are wider than tall.
+    pub landscape: bool,
+}
+
+const DECLARATIONS: [Declaration; 2] = [
+    Declaration {
+        kind: AssetKind::Model,
+        prefix: "model_",
+        collection: "models",
+        noun: "model",
+        default_count: 10,
+        max_count: 20,
+        landscape: false,
+    },
+    Declaration {
+        kind: AssetKind::Scenery,
+        prefix: "scenery_",
+        collection: "sceneries",
+        noun: "scenery",
+        default_count: 10,
+        max_count: 20,
+        landscape: true,
+    },
+];
+
+impl AssetKind {
+    /// Every kind, in the order declared.
+    pub const ALL: [AssetKind; 2] = [AssetKind::Model, AssetKind::Scenery];
+
+    /// The kind's declaration.
+    pub fn declaration(self) -> &'static Declaration {
+        &DECLARATIONS[self as usize]
+    }
+
+    /// The kind whose collection this is (`"sceneries"`), as the database
+    /// and the routes name it.
+    pub fn of_collection(collection: &str) -> Option<AssetKind> {
+        DECLARATIONS
+            .iter()
+            .find(|d| d.collection == collection)
+            .map(|d| d.kind)
+    }
+
+    /// The kind an id's prefix names.
+    pub fn of_id(id: &str) -> Option<AssetKind> {
+        DECLARATIONS
+            .iter()
+            .find(|d| id.starts_with(d.prefix))
+            .map(|d| d.kind)
+    }
+}
+
+impl fmt::Display for AssetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.declaration().noun)
+    }
+}
+
+/// The id of a generated asset of any kind: its kind's prefix, then what every
+/// id has (letters, digits and underscores, at most
+/// [`crate::ids::MAX_ID_LEN`] in all).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssetId {
+    kind: AssetKind,
+    value: String,
+}
+
+impl AssetId {
+    /// Reads an id from outside: refused unless a declared kind's prefix
+    /// starts it and the rest has an id's shape.
+    pub fn parse(raw: &str) -> Option<AssetId> {
+        let kind = AssetKind::of_id(raw)?;
+        let rest = &raw[kind.declaration().prefix.len()..];
+        let ok = !rest.is_empty()
+            && raw.len() <= crate::ids::MAX_ID_LEN
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        ok.then(|| AssetId {
+            kind,
+            value: raw.to_string(),
+        })
+    }
+
+    /// A new id of `kind` for a record created at `ms` with 80 `random` bits.
+    pub fn new(kind: AssetKind, ms: u64, random: [u8; 10]) -> AssetId {
+        AssetId {
+            kind,
+            value: format!(
+                "{}{}",
+                kind.declaration().prefix,
+                crate::ids::ulid(ms, random)
+            ),
+        }
+    }
+
+    pub fn kind(&self) -> AssetKind {
+        self.kind
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+impl From<crate::ids::ModelId> for AssetId {
+    fn from(id: crate::ids::ModelId) -> AssetId {
+        AssetId {
+            kind: AssetKind::Model,
+            value: id.into_string(),
+        }
+    }
+}
+
+impl fmt::Display for AssetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+impl Serialize for AssetId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_is_declared_once_and_found_by_its_names() {
+        for (i, kind) in AssetKind::ALL.iter().enumerate() {
+            let d = kind.declaration();
+            assert_eq!(d.kind, *kind, "declared in order");
+            assert_eq!(AssetKind::of_collection(d.collection), Some(*kind));
+            assert_eq!(AssetKind::of_id(&format!("{}01abc", d.prefix)), Some(*kind));
+            for other in &AssetKind::ALL[i + 1..] {
+                let o = other.declaration();
+                assert!(
+                    !d.prefix.starts_with(o.prefix) && !o.prefix.starts_with(d.prefix),
+                    "one prefix may not start another: {} {}",
+                    d.prefix,
+                    o.prefix
+                );
+                assert_ne!(d.collection, o.collection);
+            }
+            assert!(d.default_count >= 1 && d.default_count <= d.max_count);
+        }
+        assert_eq!(AssetKind::Scenery.to_string(), "scenery");
+    }
+
+    #[test]
+    fn an_asset_id_knows_its_kind_and_refuses_what_is_not_an_id() {
+        let id = AssetId::new(AssetKind::Scenery, 1_700_000_000_000, [7; 10]);
+        assert!(id.as_str().starts_with("scenery_"));
+        assert_eq!(AssetId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(id.kind(), AssetKind::Scenery);
+        let model = AssetId::parse("model_01abc").unwrap();
+        assert_eq!(model.kind(), AssetKind::Model);
+        for bad in [
+            "",
+            "model_",
+            "scenery",
+            "batch_01abc",
+            "model_01-abc",
+            "model_01abc\n",
+            &format!("model_{}", "a".repeat(64)),
+        ] {
+            assert_eq!(AssetId::parse(bad), None, "{bad:?}");
+        }
+        let typed = crate::ids::ModelId::parse("model_01abc").unwrap();
+        assert_eq!(AssetId::from(typed), model);
+    }
+}
