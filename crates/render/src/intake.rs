@@ -84,7 +84,7 @@ pub fn intake(bytes: &[u8]) -> Result<Intake, RenderError> {
 /// The whole of `image` scaled to fit [`THUMB_SIZE`], centred on the average
 /// colour of its border (a studio backdrop simply goes on), transparency on
 /// white.
-fn thumbnail(image: &RgbaImage) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn thumbnail(image: &RgbaImage) -> Result<Vec<u8>, RenderError> {
     let (tw, th) = THUMB_SIZE;
     let (w, h) = image.dimensions();
     let scale = (tw as f32 / w as f32).min(th as f32 / h as f32);
