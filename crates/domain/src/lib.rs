@@ -10,6 +10,7 @@ pub mod credits;
 pub mod ideas;
 pub mod ids;
 pub mod kinds;
+pub mod presets;
 pub mod prompt;
 pub mod request;
 pub mod status;
