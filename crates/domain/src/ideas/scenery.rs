@@ -108,11 +108,13 @@ const PEOPLE: &[&str] = &[
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SceneryReading {
     pub setting: Option<Setting>,
-    pub backdrop: Option<Backdrop>,
+    /// The backdrops named (a studio's); one is every scenery's.
+    pub backdrops: Vec<Backdrop>,
     /// The places named ("a beach or a park"): a batch's sceneries are among
     /// them; one is every scenery's.
     pub places: Vec<Place>,
-    pub colour: Option<Colour>,
+    /// The colours named, as the backdrops.
+    pub colours: Vec<Colour>,
     /// The lights named, as the places.
     pub lights: Vec<Light>,
     /// The text asks for people in the picture.
@@ -132,9 +134,9 @@ impl SceneryReading {
             .iter()
             .any(|w| matches!(*w, "background" | "backgrounds" | "backdrop" | "backdrops"));
         let places = all(find_at(&mut words, Place::candidates()));
-        let backdrop = first(find_at(&mut words, Backdrop::candidates()));
+        let backdrops = all(find_at(&mut words, Backdrop::candidates()));
         let named = first(find_at(&mut words, Setting::candidates()));
-        let colour = first(find_at(&mut words, Colour::candidates()));
+        let colours = all(find_at(&mut words, Colour::candidates()));
         let lights = all(find_at(&mut words, Light::candidates()));
         // Places of one setting settle it; places of several leave each
         // scenery's setting to its place.
@@ -144,17 +146,27 @@ impl SceneryReading {
             .filter(|s| places.iter().all(|p| p.setting() == *s));
         let setting = named
             .or(of_places)
-            .or((places.is_empty() && (backdrop.is_some() || background))
+            .or((places.is_empty() && (!backdrops.is_empty() || background))
                 .then_some(Setting::Studio));
         let studio = setting == Some(Setting::Studio);
         SceneryReading {
             setting,
-            backdrop: backdrop.filter(|_| studio),
+            backdrops: if studio { backdrops } else { Vec::new() },
             places: if studio { Vec::new() } else { places },
-            colour,
+            colours,
             lights: if studio { Vec::new() } else { lights },
             people,
         }
+    }
+
+    /// The one backdrop every scenery has, when the text names one.
+    pub fn backdrop(&self) -> Option<Backdrop> {
+        one(&self.backdrops)
+    }
+
+    /// The one colour every scenery has, when the text names one.
+    pub fn colour(&self) -> Option<Colour> {
+        one(&self.colours)
     }
 
     /// The one place every scenery is, when the text names one.
@@ -275,12 +287,18 @@ pub fn plan(reading: &SceneryReading, count: u32, seed: u64) -> Vec<SceneryIdea>
         };
         let idea = match setting {
             Setting::Studio => {
-                let colour = reading.colour.unwrap_or_else(|| {
-                    STUDIO_COLOURS[digit(true, STUDIO_COLOURS.len(), starts[1])]
-                });
-                let backdrop = reading
-                    .backdrop
-                    .unwrap_or_else(|| Backdrop::ALL[digit(true, Backdrop::ALL.len(), starts[2])]);
+                let colours: &[Colour] = if reading.colours.is_empty() {
+                    &STUDIO_COLOURS
+                } else {
+                    &reading.colours
+                };
+                let colour = colours[digit(colours.len() > 1, colours.len(), starts[1])];
+                let backdrops: &[Backdrop] = if reading.backdrops.is_empty() {
+                    Backdrop::ALL
+                } else {
+                    &reading.backdrops
+                };
+                let backdrop = backdrops[digit(backdrops.len() > 1, backdrops.len(), starts[2])];
                 SceneryIdea {
                     setting,
                     backdrop: Some(backdrop),
@@ -308,7 +326,12 @@ pub fn plan(reading: &SceneryReading, count: u32, seed: u64) -> Vec<SceneryIdea>
                     setting,
                     backdrop: None,
                     place: Some(place),
-                    colour: reading.colour,
+                    // A room's walls in a colour the text names; outside,
+                    // the colour is the text's to say (the prompt has it).
+                    colour: match &reading.colours[..] {
+                        [] => None,
+                        named => Some(named[digit(named.len() > 1, named.len(), starts[1])]),
+                    },
                     light: Some(light),
                     seed: 0,
                 }
@@ -369,12 +392,12 @@ impl SceneryIdea {
                 .to_string(),
             );
         }
-        if fixed.backdrop.is_none()
+        if fixed.backdrop().is_none()
             && let Some(b) = self.backdrop
         {
             parts.push(format!("{} backdrop", b.label().to_lowercase()));
         }
-        if fixed.colour.is_none()
+        if fixed.colour().is_none()
             && let Some(c) = self.colour
         {
             parts.push(format!("{} colour", c.label()));
@@ -459,7 +482,7 @@ mod tests {
     fn what_the_text_names_is_read_and_settles_its_setting() {
         let r = SceneryReading::read("modern studio, white background");
         assert_eq!(r.setting, Some(Setting::Studio));
-        assert_eq!(r.colour, Some(Colour::White));
+        assert_eq!(r.colour(), Some(Colour::White));
         let r = SceneryReading::read("a busy city street at sunset");
         assert_eq!(r.setting, Some(Setting::Outdoor));
         assert_eq!(r.place(), Some(Place::Street));
@@ -485,9 +508,13 @@ mod tests {
         assert_eq!(r.setting, None, "each scenery's setting is its place's");
         assert_eq!(r.places, [Place::Beach, Place::Loft]);
         assert_eq!(r.lights, [Light::GoldenHour, Light::Night]);
+        let r = SceneryReading::read("white or grey seamless paper and a cyclorama");
+        assert_eq!(r.colours, [Colour::White, Colour::Gray]);
+        assert_eq!(r.backdrops, [Backdrop::Paper, Backdrop::Cyclorama]);
+        assert_eq!(r.setting, Some(Setting::Studio));
         let r = SceneryReading::read("plain beige backdrop");
         assert_eq!(
-            (r.setting, r.colour),
+            (r.setting, r.colour()),
             (Some(Setting::Studio), Some(Colour::Beige))
         );
         let r = SceneryReading::read("something nice");
@@ -504,6 +531,7 @@ mod tests {
             "outdoor",
             "a beach or a loft, at sunset or at night",
             "forest, mountains, field or desert",
+            "white or grey seamless paper and a cyclorama",
         ] {
             let reading = SceneryReading::read(text);
             for count in [1, 4, 10, 20] {
@@ -513,8 +541,14 @@ mod tests {
                     if let Some(s) = reading.setting {
                         assert_eq!(idea.setting, s, "{text}");
                     }
-                    if let Some(c) = reading.colour {
-                        assert_eq!(idea.colour, Some(c), "{text}");
+                    if !reading.colours.is_empty() {
+                        assert!(reading.colours.contains(&idea.colour.unwrap()), "{text}");
+                    }
+                    if !reading.backdrops.is_empty() {
+                        assert!(
+                            reading.backdrops.contains(&idea.backdrop.unwrap()),
+                            "{text}"
+                        );
                     }
                     if !reading.places.is_empty() {
                         assert!(reading.places.contains(&idea.place.unwrap()), "{text}");
@@ -542,6 +576,7 @@ mod tests {
             ("", 20),
             ("a beach or a loft, at sunset or at night", 4),
             ("forest, mountains, field or desert", 12),
+            ("white or grey seamless paper and a cyclorama", 4),
         ] {
             let ideas = plan(&SceneryReading::read(text), count, 11);
             let plain: std::collections::HashSet<String> =
