@@ -186,3 +186,84 @@ proptest! {
         }
     }
 }
+
+mod sceneries {
+    use mannequin_domain::ideas::scenery::{self, SceneryReading, Setting};
+    use proptest::prelude::*;
+
+    /// Words a scenery text is made of, with noise between them.
+    const WORDS: &[&str] = &[
+        "studio",
+        "white",
+        "grey",
+        "beige",
+        "blue",
+        "seamless",
+        "cyclorama",
+        "painted wall",
+        "backdrop",
+        "loft",
+        "cafe",
+        "office",
+        "street",
+        "beach",
+        "park",
+        "forest",
+        "desert",
+        "mountains",
+        "rooftop",
+        "sunset",
+        "night",
+        "overcast",
+        "daylight",
+        "outdoor",
+        "indoor",
+        "people",
+        "crowded",
+        "or",
+        "and",
+        "with",
+        "a",
+        "modern",
+        "cosy",
+    ];
+
+    proptest! {
+        #[test]
+        fn every_scenery_keeps_what_its_text_settles(
+            picks in prop::collection::vec(prop::sample::select(WORDS), 0..8),
+            count in 1u32..=20,
+            seed: u64,
+        ) {
+            let text = picks.join(" ");
+            let reading = SceneryReading::read(&text);
+            let ideas = scenery::plan(&reading, count, seed);
+            prop_assert_eq!(ideas.len(), count as usize);
+            for idea in &ideas {
+                if let Some(s) = reading.setting {
+                    prop_assert_eq!(idea.setting, s);
+                }
+                let studio = idea.setting == Setting::Studio;
+                prop_assert_eq!(idea.backdrop.is_some(), studio);
+                prop_assert_eq!(idea.place.is_some(), !studio);
+                if !reading.places.is_empty() && reading.setting.is_none() {
+                    prop_assert!(reading.places.contains(&idea.place.unwrap()));
+                }
+                if !reading.colours.is_empty() && (studio || idea.colour.is_some()) {
+                    prop_assert!(reading.colours.contains(&idea.colour.unwrap()));
+                }
+                if !reading.lights.is_empty() && !studio {
+                    prop_assert!(reading.lights.contains(&idea.light.unwrap()));
+                }
+                let prompt = scenery::scenery_prompt(&text, idea, &reading);
+                prop_assert!(prompt.contains(text.trim()));
+                prop_assert_eq!(prompt.contains("no people"), !reading.people);
+            }
+            let names = scenery::names(&ideas);
+            let mut distinct = names.clone();
+            distinct.sort();
+            distinct.dedup();
+            prop_assert_eq!(distinct.len(), names.len());
+        }
+    }
+}
