@@ -51,15 +51,7 @@ pub fn intake(bytes: &[u8]) -> Result<Intake, RenderError> {
         Ok(ImageFormat::WebP) => (ImageFormat::WebP, "image/webp", "webp"),
         _ => return Err(refuse("the answer is not a PNG, JPEG or WebP image")),
     };
-    let reader = || {
-        let mut r = ImageReader::with_format(Cursor::new(bytes), format);
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_INPUT_SIDE);
-        limits.max_image_height = Some(MAX_INPUT_SIDE);
-        limits.max_alloc = Some(u64::from(MAX_INPUT_SIDE) * u64::from(MAX_INPUT_SIDE) * 4);
-        r.limits(limits);
-        r
-    };
+    let reader = || bounded(bytes, format, MAX_INPUT_SIDE);
     let (width, height) = reader()
         .into_dimensions()
         .map_err(|e| refuse(format!("unreadable image: {e}")))?;
@@ -79,6 +71,18 @@ pub fn intake(bytes: &[u8]) -> Result<Intake, RenderError> {
         height,
         thumb_jpeg,
     })
+}
+
+/// A reader of `bytes` as `format` that refuses, before allocating, an image
+/// of more than `side` pixels a side or more memory than such an image takes.
+pub(crate) fn bounded(bytes: &[u8], format: ImageFormat, side: u32) -> ImageReader<Cursor<&[u8]>> {
+    let mut r = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(side);
+    limits.max_image_height = Some(side);
+    limits.max_alloc = Some(u64::from(side) * u64::from(side) * 4);
+    r.limits(limits);
+    r
 }
 
 /// The whole of `image` scaled to fit [`THUMB_SIZE`], centred on the average

@@ -6,7 +6,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat};
 
 /// Largest upload accepted, in bytes.
 pub const MAX_PRODUCT_BYTES: usize = 20 * 1024 * 1024;
@@ -62,15 +62,7 @@ pub fn product(bytes: &[u8]) -> Result<ProductImage, ProductError> {
         Ok(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP)) => f,
         _ => return Err(ProductError::NotAnImage),
     };
-    let reader = || {
-        let mut r = ImageReader::with_format(Cursor::new(bytes), format);
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_PRODUCT_SIDE);
-        limits.max_image_height = Some(MAX_PRODUCT_SIDE);
-        limits.max_alloc = Some(u64::from(MAX_PRODUCT_SIDE) * u64::from(MAX_PRODUCT_SIDE) * 4);
-        r.limits(limits);
-        r
-    };
+    let reader = || crate::intake::bounded(bytes, format, MAX_PRODUCT_SIDE);
     // The size from the header first: a small file claiming a huge image
     // (a decompression bomb) is refused before anything is allocated.
     let (width, height) = reader()

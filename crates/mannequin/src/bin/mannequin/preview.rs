@@ -23,9 +23,7 @@ pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
     let ideas = attributes.ideas(count.get(), seed);
     let names = attributes.names(&ideas);
     for (i, (idea, name)) in ideas.iter().zip(names).enumerate() {
-        let r = mannequin_render::render(idea)?;
-        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
-        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
+        write(args, i, &mannequin_render::render(idea)?)?;
         println!(
             "{}",
             json!({
@@ -48,9 +46,7 @@ fn sceneries(args: &PreviewArgs, text: &str, count: u32, seed: u64) -> Result<()
     let reading = SceneryReading::read(text);
     let ideas = scenery::plan(&reading, count, seed);
     for (i, (idea, name)) in ideas.iter().zip(scenery::names(&ideas)).enumerate() {
-        let r = mannequin_render::render_scenery(idea)?;
-        std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
-        std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)?;
+        write(args, i, &mannequin_render::render_scenery(idea)?)?;
         println!(
             "{}",
             json!({
@@ -63,4 +59,10 @@ fn sceneries(args: &PreviewArgs, text: &str, count: u32, seed: u64) -> Result<()
         );
     }
     Ok(())
+}
+
+/// Writes the `i`th idea's images as `<i + 1>.png` and `<i + 1>.jpg`.
+fn write(args: &PreviewArgs, i: usize, r: &mannequin_render::Rendered) -> std::io::Result<()> {
+    std::fs::write(args.out.join(format!("{}.png", i + 1)), &r.full_png)?;
+    std::fs::write(args.out.join(format!("{}.jpg", i + 1)), &r.thumb_jpeg)
 }
