@@ -281,14 +281,7 @@ impl TestApp {
 
     /// The OpenAPI description the server serves.
     pub async fn openapi(&self) -> Value {
-        self.client
-            .get(format!("{}/api/external/openapi.json", self.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json(&self.key, "/api/external/openapi.json").await
     }
 
     /// What the operator listener's `/metrics` shows now.

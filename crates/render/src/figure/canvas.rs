@@ -71,6 +71,11 @@ impl Canvas<'_> {
         self.fill(rect.and_then(PathBuilder::from_oval), color);
     }
 
+    /// The rectangle from (`x0`, `y0`) to (`x1`, `y1`).
+    pub(super) fn rect(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, color: Color) {
+        self.poly(&[Pt(x0, y0), Pt(x1, y0), Pt(x1, y1), Pt(x0, y1)], color);
+    }
+
     pub(super) fn poly(&mut self, pts: &[Pt], color: Color) {
         self.fill(poly_path(pts), color);
     }

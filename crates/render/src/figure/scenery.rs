@@ -56,15 +56,7 @@ fn studio(c: &mut Canvas, idea: &SceneryIdea) {
             band(c, 0.0, HORIZON + 60.0, shade(base, 0.06), base);
             band(c, HORIZON + 60.0, H, base, shade(base, 0.08));
             // The roll at the top, and the paper's soft sweep onto the floor.
-            c.poly(
-                &[
-                    Pt(60.0, 0.0),
-                    Pt(840.0, 0.0),
-                    Pt(840.0, 18.0),
-                    Pt(60.0, 18.0),
-                ],
-                shade(base, 0.22),
-            );
+            c.rect(60.0, 0.0, 840.0, 18.0, shade(base, 0.22));
             c.quad_line(
                 Pt(60.0, HORIZON + 40.0),
                 Pt(450.0, HORIZON + 80.0),
@@ -164,31 +156,9 @@ fn room(c: &mut Canvas, idea: &SceneryIdea) {
     }
     // The window, and the light it lets in.
     let (top, bottom) = sky(light);
-    let frame = [
-        Pt(70.0, 70.0),
-        Pt(250.0, 70.0),
-        Pt(250.0, 330.0),
-        Pt(70.0, 330.0),
-    ];
-    c.poly(&frame, rgb(0xf4_f1ea));
-    c.poly(
-        &[
-            Pt(80.0, 80.0),
-            Pt(240.0, 80.0),
-            Pt(240.0, 320.0),
-            Pt(80.0, 320.0),
-        ],
-        rgb(bottom),
-    );
-    c.poly(
-        &[
-            Pt(80.0, 80.0),
-            Pt(240.0, 80.0),
-            Pt(240.0, 200.0),
-            Pt(80.0, 200.0),
-        ],
-        rgb(top),
-    );
+    c.rect(70.0, 70.0, 250.0, 330.0, rgb(0xf4_f1ea));
+    c.rect(80.0, 80.0, 240.0, 320.0, rgb(bottom));
+    c.rect(80.0, 80.0, 240.0, 200.0, rgb(top));
     c.line(&[Pt(160.0, 80.0), Pt(160.0, 320.0)], rgb(0xf4_f1ea), 6.0);
     c.line(&[Pt(80.0, 200.0), Pt(240.0, 200.0)], rgb(0xf4_f1ea), 6.0);
     if light == Light::Night {
@@ -210,58 +180,18 @@ fn room(c: &mut Canvas, idea: &SceneryIdea) {
     // What tells the rooms apart, kept to the right of where a person stands.
     match idea.place {
         Some(Place::LivingRoom) => {
-            c.poly(
-                &[
-                    Pt(640.0, 330.0),
-                    Pt(880.0, 330.0),
-                    Pt(880.0, 430.0),
-                    Pt(640.0, 430.0),
-                ],
-                rgb(0x6a_7a8a),
-            );
-            c.poly(
-                &[
-                    Pt(640.0, 300.0),
-                    Pt(880.0, 300.0),
-                    Pt(880.0, 340.0),
-                    Pt(640.0, 340.0),
-                ],
-                rgb(0x5a_6a7a),
-            );
+            c.rect(640.0, 330.0, 880.0, 430.0, rgb(0x6a_7a8a));
+            c.rect(640.0, 300.0, 880.0, 340.0, rgb(0x5a_6a7a));
         }
         Some(Place::Cafe) => {
-            c.poly(
-                &[
-                    Pt(600.0, 310.0),
-                    Pt(900.0, 310.0),
-                    Pt(900.0, 440.0),
-                    Pt(600.0, 440.0),
-                ],
-                rgb(0x5a_3a24),
-            );
+            c.rect(600.0, 310.0, 900.0, 440.0, rgb(0x5a_3a24));
             for x in [650.0, 730.0, 810.0] {
                 c.ellipse(Pt(x, 300.0), 14.0, 10.0, rgb(0xf0_ece4));
             }
         }
         Some(Place::Office) => {
-            c.poly(
-                &[
-                    Pt(620.0, 330.0),
-                    Pt(880.0, 330.0),
-                    Pt(880.0, 345.0),
-                    Pt(620.0, 345.0),
-                ],
-                rgb(0x4a_4a4a),
-            );
-            c.poly(
-                &[
-                    Pt(700.0, 250.0),
-                    Pt(800.0, 250.0),
-                    Pt(800.0, 320.0),
-                    Pt(700.0, 320.0),
-                ],
-                rgb(0x22_2226),
-            );
+            c.rect(620.0, 330.0, 880.0, 345.0, rgb(0x4a_4a4a));
+            c.rect(700.0, 250.0, 800.0, 320.0, rgb(0x22_2226));
         }
         Some(Place::Boutique) => {
             c.line(&[Pt(620.0, 180.0), Pt(880.0, 180.0)], rgb(0x9a_9a9a), 5.0);
@@ -307,13 +237,11 @@ fn outside(c: &mut Canvas, idea: &SceneryIdea) {
             {
                 let w = 100.0 + (i % 3) as f32 * 20.0;
                 let top_y = HORIZON - h;
-                c.poly(
-                    &[
-                        Pt(x, top_y),
-                        Pt(x + w, top_y),
-                        Pt(x + w, HORIZON),
-                        Pt(x, HORIZON),
-                    ],
+                c.rect(
+                    x,
+                    top_y,
+                    x + w,
+                    HORIZON,
                     shade(rgb(0x7a_7f88), dim + (i % 2) as f32 * 0.1),
                 );
                 let window = if light == Light::Night {
@@ -323,24 +251,8 @@ fn outside(c: &mut Canvas, idea: &SceneryIdea) {
                 };
                 let mut y = top_y + 20.0;
                 while y < HORIZON - 30.0 {
-                    c.poly(
-                        &[
-                            Pt(x + 15.0, y),
-                            Pt(x + 30.0, y),
-                            Pt(x + 30.0, y + 14.0),
-                            Pt(x + 15.0, y + 14.0),
-                        ],
-                        window,
-                    );
-                    c.poly(
-                        &[
-                            Pt(x + w - 30.0, y),
-                            Pt(x + w - 15.0, y),
-                            Pt(x + w - 15.0, y + 14.0),
-                            Pt(x + w - 30.0, y + 14.0),
-                        ],
-                        window,
-                    );
+                    c.rect(x + 15.0, y, x + 30.0, y + 14.0, window);
+                    c.rect(x + w - 30.0, y, x + w - 15.0, y + 14.0, window);
                     y += 34.0;
                 }
                 x += w + 12.0;
@@ -425,13 +337,11 @@ fn outside(c: &mut Canvas, idea: &SceneryIdea) {
             band(c, HORIZON, H, ground(0x4a_6a34), ground(0x36_5028));
             for (i, x) in [20.0, 110.0, 190.0, 690.0, 770.0, 860.0].iter().enumerate() {
                 let h = 300.0 + (i % 3) as f32 * 40.0;
-                c.poly(
-                    &[
-                        Pt(x - 8.0, HORIZON + 20.0),
-                        Pt(x + 8.0, HORIZON + 20.0),
-                        Pt(x + 8.0, HORIZON - 60.0),
-                        Pt(x - 8.0, HORIZON - 60.0),
-                    ],
+                c.rect(
+                    x - 8.0,
+                    HORIZON + 20.0,
+                    x + 8.0,
+                    HORIZON - 60.0,
                     ground(0x4a_3422),
                 );
                 c.poly(
@@ -461,13 +371,11 @@ fn outside(c: &mut Canvas, idea: &SceneryIdea) {
         | Place::Boutique => {
             band(c, HORIZON, H, ground(0x7a_ac5a), ground(0x5a_8a40));
             for x in [90.0, 800.0] {
-                c.poly(
-                    &[
-                        Pt(x - 10.0, HORIZON + 10.0),
-                        Pt(x + 10.0, HORIZON + 10.0),
-                        Pt(x + 10.0, HORIZON - 80.0),
-                        Pt(x - 10.0, HORIZON - 80.0),
-                    ],
+                c.rect(
+                    x - 10.0,
+                    HORIZON + 10.0,
+                    x + 10.0,
+                    HORIZON - 80.0,
                     ground(0x5a_4030),
                 );
                 c.ellipse(Pt(x, HORIZON - 130.0), 80.0, 70.0, ground(0x3f_7a3a));
