@@ -1,12 +1,14 @@
 //! mannequin: a self-hostable service that turns a text description into a batch
 //! of AI models (mannequins) for product photography, paid for with credits.
 //!
-//! The binary is thin; everything lives here so that tests drive the same entry
-//! points: [`app::start`] runs the API and the worker, [`admin::run`] the
-//! operator commands.
+//! The service lives here so that tests drive the same entry points:
+//! [`app::start`] runs the API and the worker, [`admin::run`] the operator
+//! commands. The binary (`src/bin/mannequin/`) parses the command line and
+//! holds the tools that use the service from outside (the terminal client,
+//! the benchmark, the preview, the stand-in image server).
 
 // Two `unsafe` blocks, each allowed where it is and measured: escaping JSON
-// with SSE2 (`http/json.rs`) and handing out ASCII text read from SQLite
+// with SSE2 (`http/json/mod.rs`) and handing out ASCII text read from SQLite
 // without a second check (`store/readers/reader.rs`).
 #![deny(unsafe_code)]
 
