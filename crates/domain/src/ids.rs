@@ -11,6 +11,8 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 
+pub use crate::kinds::AssetId;
+
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// Encodes a ULID (`ms` since the epoch, 80 random bits) as 26 lowercase characters.
@@ -45,8 +47,6 @@ pub mod kind {
     #[derive(Debug)]
     pub enum Job {}
     #[derive(Debug)]
-    pub enum Model {}
-    #[derive(Debug)]
     pub enum Order {}
     #[derive(Debug)]
     pub enum Reservation {}
@@ -65,9 +65,6 @@ pub mod kind {
     }
     impl Kind for Job {
         const PREFIX: &'static str = "job_";
-    }
-    impl Kind for Model {
-        const PREFIX: &'static str = "model_";
     }
     impl Kind for Order {
         const PREFIX: &'static str = "order_";
@@ -92,7 +89,6 @@ pub type BatchId = Id<kind::Batch>;
 pub type EndpointId = Id<kind::Endpoint>;
 pub type EventId = Id<kind::Event>;
 pub type JobId = Id<kind::Job>;
-pub type ModelId = Id<kind::Model>;
 pub type OrderId = Id<kind::Order>;
 pub type ReservationId = Id<kind::Reservation>;
 
@@ -285,9 +281,9 @@ mod tests {
 
     #[test]
     fn ids_parse_only_their_own_kind_and_shape() {
-        let id = ModelId::new(1_700_000_000_000, [7; 10]);
+        let id = AssetId::new(crate::AssetKind::Model, 1_700_000_000_000, [7; 10]);
         assert!(id.as_str().starts_with("model_"));
-        assert_eq!(ModelId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(AssetId::parse(id.as_str()), Some(id.clone()));
         assert_eq!(BatchId::parse(id.as_str()), None);
         for bad in [
             "model_",
@@ -297,10 +293,10 @@ mod tests {
             "Model_abc",
             "model_é",
         ] {
-            assert_eq!(ModelId::parse(bad), None, "{bad:?}");
+            assert_eq!(AssetId::parse(bad), None, "{bad:?}");
         }
-        assert!(ModelId::parse(&format!("model_{}", "a".repeat(58))).is_some());
-        assert!(ModelId::parse(&format!("model_{}", "a".repeat(59))).is_none());
+        assert!(AssetId::parse(&format!("model_{}", "a".repeat(58))).is_some());
+        assert!(AssetId::parse(&format!("model_{}", "a".repeat(59))).is_none());
     }
 
     #[test]

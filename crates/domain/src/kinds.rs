@@ -6,7 +6,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::Idea;
+use crate::ideas::scenery::SceneryIdea;
 
 /// A kind of generated asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -90,6 +93,45 @@ impl fmt::Display for AssetKind {
     }
 }
 
+/// What one asset of any kind is to be: every attribute decided. Stored as
+/// its kind's own JSON (a model's idea is written as it always was), and read
+/// back by the kind its id names ([`AssetIdea::deserialize_as`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AssetIdea {
+    Model(Idea),
+    Scenery(SceneryIdea),
+}
+
+impl AssetIdea {
+    pub fn kind(&self) -> AssetKind {
+        match self {
+            AssetIdea::Model(_) => AssetKind::Model,
+            AssetIdea::Scenery(_) => AssetKind::Scenery,
+        }
+    }
+
+    /// The image seed fixed when the batch was planned; `0` in model ideas
+    /// stored before ideas had seeds.
+    pub fn seed(&self) -> u32 {
+        match self {
+            AssetIdea::Model(idea) => idea.seed,
+            AssetIdea::Scenery(idea) => idea.seed,
+        }
+    }
+
+    /// Reads a stored idea of `kind`.
+    pub fn deserialize_as<'de, D: serde::Deserializer<'de>>(
+        kind: AssetKind,
+        d: D,
+    ) -> Result<AssetIdea, D::Error> {
+        Ok(match kind {
+            AssetKind::Model => AssetIdea::Model(Idea::deserialize(d)?),
+            AssetKind::Scenery => AssetIdea::Scenery(SceneryIdea::deserialize(d)?),
+        })
+    }
+}
+
 /// The id of a generated asset of any kind: its kind's prefix, then what every
 /// id has (letters, digits and underscores, at most
 /// [`crate::ids::MAX_ID_LEN`] in all).
@@ -126,8 +168,21 @@ impl AssetId {
         }
     }
 
+    /// An id read back from the database, which only ever holds ids this
+    /// service made (an unknown prefix, which it never wrote, reads as a model).
+    pub fn trusted(value: String) -> AssetId {
+        AssetId {
+            kind: AssetKind::of_id(&value).unwrap_or(AssetKind::Model),
+            value,
+        }
+    }
+
     pub fn kind(&self) -> AssetKind {
         self.kind
+    }
+
+    pub fn into_string(self) -> String {
+        self.value
     }
 
     pub fn as_str(&self) -> &str {
@@ -135,18 +190,15 @@ impl AssetId {
     }
 }
 
-impl From<crate::ids::ModelId> for AssetId {
-    fn from(id: crate::ids::ModelId) -> AssetId {
-        AssetId {
-            kind: AssetKind::Model,
-            value: id.into_string(),
-        }
-    }
-}
-
 impl fmt::Display for AssetId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.value)
+    }
+}
+
+impl AsRef<str> for AssetId {
+    fn as_ref(&self) -> &str {
+        &self.value
     }
 }
 
@@ -201,7 +253,10 @@ mod tests {
         ] {
             assert_eq!(AssetId::parse(bad), None, "{bad:?}");
         }
-        let typed = crate::ids::ModelId::parse("model_01abc").unwrap();
-        assert_eq!(AssetId::from(typed), model);
+        assert_eq!(AssetId::trusted("model_01abc".into()), model);
+        assert_eq!(
+            AssetId::trusted(id.as_str().into()).kind(),
+            AssetKind::Scenery
+        );
     }
 }

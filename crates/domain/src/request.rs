@@ -1,6 +1,6 @@
 //! Request values parsed at the edge: once one of these exists, it is valid.
 
-use crate::ids::{BatchId, ModelId};
+use crate::ids::{AssetId, BatchId};
 
 /// Why a request was refused with 400. `Display` is the human message of the
 /// contract's `error` field; [`RequestError::code`] is the stable `code`.
@@ -177,7 +177,7 @@ impl Limit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at_ms: i64,
-    pub id: ModelId,
+    pub id: AssetId,
 }
 
 impl Cursor {
@@ -188,7 +188,7 @@ impl Cursor {
     pub fn parse(raw: &str) -> Result<Cursor, RequestError> {
         let (ms, id) = raw.split_once('.').ok_or(RequestError::CursorInvalid)?;
         let created_at_ms: i64 = ms.parse().map_err(|_| RequestError::CursorInvalid)?;
-        let id = ModelId::parse(id).ok_or(RequestError::CursorInvalid)?;
+        let id = AssetId::parse(id).ok_or(RequestError::CursorInvalid)?;
         if created_at_ms < 0 {
             return Err(RequestError::CursorInvalid);
         }
@@ -209,6 +209,16 @@ pub fn parse_path_id<K: crate::ids::kind::Kind>(
     crate::ids::Id::parse(raw).ok_or(RequestError::IdInvalid {
         kind: K::PREFIX.trim_end_matches('_'),
     })
+}
+
+/// Reads an asset's id from a path: an id of `kind`, or the same error a
+/// malformed id of another record gets.
+pub fn parse_asset_id(raw: &str, kind: crate::AssetKind) -> Result<AssetId, RequestError> {
+    AssetId::parse(raw)
+        .filter(|id| id.kind() == kind)
+        .ok_or(RequestError::IdInvalid {
+            kind: kind.declaration().noun,
+        })
 }
 
 /// Checks a client's `Idempotency-Key` header: 1–255 visible ASCII characters.
@@ -303,7 +313,7 @@ mod tests {
     fn cursors_round_trip_and_reject_garbage() {
         let c = Cursor {
             created_at_ms: 1_774_015_200_000,
-            id: ModelId::parse("model_01abc").unwrap(),
+            id: AssetId::parse("model_01abc").unwrap(),
         };
         assert_eq!(Cursor::parse(&c.encode()), Ok(c));
         for bad in [

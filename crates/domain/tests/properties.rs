@@ -2,7 +2,7 @@
 
 use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ideas::{Gender, Headwear, Makeup, Style};
-use mannequin_domain::ids::ModelId;
+use mannequin_domain::ids::AssetId;
 use mannequin_domain::request::Cursor;
 use mannequin_domain::{Attributes, Count, Credits, Preferences, time};
 use proptest::prelude::*;
@@ -145,7 +145,7 @@ proptest! {
 
     #[test]
     fn cursors_round_trip(ms in 0i64..4_000_000_000_000, id in "model_[0-9a-z]{26}") {
-        let c = Cursor { created_at_ms: ms, id: ModelId::parse(&id).unwrap() };
+        let c = Cursor { created_at_ms: ms, id: AssetId::parse(&id).unwrap() };
         prop_assert_eq!(Cursor::parse(&c.encode()), Ok(c));
     }
 

@@ -347,7 +347,10 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             metrics.clone(),
             Arc::new(crate::planner::Planner::new(&args.api.planner.settings())?),
             crate::batch::Terms {
-                price_per_model: Credits::new(args.api.credits_per_model),
+                prices: {
+                    let model = args.api.credits_per_model;
+                    [model, args.api.credits_per_scenery.unwrap_or(model)].map(Credits::new)
+                },
                 max_attempts: args.max_attempts,
                 reservation_ttl: Duration::from_secs(args.api.reservation_ttl_secs),
             },

@@ -4,25 +4,34 @@
 use std::time::Duration;
 
 use mannequin_domain::ids::{AccountId, BatchId};
-use mannequin_domain::{Brief, Count, Credits};
+use mannequin_domain::{AssetKind, Brief, Count, Credits};
 use sha2::{Digest, Sha256};
 
-use crate::clock::new_id;
+use crate::clock::{new_asset_id, new_id};
 use crate::planner::Planned;
 use crate::store::{Idempotency, NewBatch, NewModel};
 
 /// The service's terms for a batch.
 #[derive(Debug, Clone)]
 pub struct Terms {
-    pub price_per_model: Credits,
+    /// The price of one asset, per kind, in [`AssetKind::ALL`]'s order.
+    pub prices: [Credits; AssetKind::ALL.len()],
     pub max_attempts: u32,
     /// How long the reservation may stay open before unfinished models fail.
     pub reservation_ttl: Duration,
 }
 
+impl Terms {
+    /// The price of one asset of `kind`.
+    pub fn price(&self, kind: AssetKind) -> Credits {
+        self.prices[kind as usize]
+    }
+}
+
 /// What one register-ideas call asks for.
 #[derive(Debug, Clone)]
 pub struct Order<'a> {
+    pub kind: AssetKind,
     pub account: &'a AccountId,
     pub brief: &'a Brief,
     pub count: Count,
@@ -44,6 +53,11 @@ pub fn plan(
     let Planned { ideas, names, .. } = planned;
     let idempotency = order.idempotency_key.map(|key| {
         let mut h = Sha256::new();
+        // The kind, so the same text ordered as two kinds differs (a model's
+        // hash is as it was before kinds, so keys stored then still replay).
+        if order.kind != AssetKind::Model {
+            h.update(order.kind.declaration().collection.as_bytes());
+        }
         h.update(order.count.get().to_be_bytes());
         h.update(text.as_bytes());
         Idempotency {
@@ -59,14 +73,14 @@ pub fn plan(
         reservation_id: new_id(),
         preferences: text.to_string(),
         correlation_id: order.correlation_id.to_string(),
-        price_per_model: terms.price_per_model,
+        price_per_model: terms.price(order.kind),
         deadline: now.saturating_add(ttl),
         max_attempts: terms.max_attempts,
         models: ideas
             .into_iter()
             .zip(names)
             .map(|(idea, name)| NewModel {
-                id: new_id(),
+                id: new_asset_id(idea.kind()),
                 job_id: new_id(),
                 name,
                 idea,

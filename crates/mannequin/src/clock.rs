@@ -29,6 +29,13 @@ pub fn new_id<K: Kind>() -> Id<K> {
     Id::new(now_ms() as u64, r)
 }
 
+/// A new id of an asset of `kind`.
+pub fn new_asset_id(kind: mannequin_domain::AssetKind) -> mannequin_domain::AssetId {
+    let mut r = [0u8; 10];
+    random_bytes(&mut r);
+    mannequin_domain::AssetId::new(kind, now_ms() as u64, r)
+}
+
 /// `len` random characters of `alphabet`, unbiased.
 pub fn random_string(alphabet: &[u8], len: usize) -> String {
     loop {

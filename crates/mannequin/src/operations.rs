@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use mannequin_domain::credits::Balances;
-use mannequin_domain::ids::{AccountId, BatchId, ModelId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId};
 use mannequin_domain::{Credits, Voting};
 use tokio::sync::Notify;
 use tracing::info;
@@ -80,7 +80,10 @@ impl Orders {
         let count = order.count.get();
         let batch_id: BatchId = crate::clock::new_id();
         let seed = mannequin_domain::ideas::seed(batch_id.as_str(), order.brief.text());
-        let planned = self.planner.plan(order.brief, count, seed).await;
+        let planned = self
+            .planner
+            .plan(order.kind, order.brief, count, seed)
+            .await;
         let planned_by = planned.by.clone();
         let batch = crate::batch::plan(order, &self.terms, now, batch_id, planned);
         let registration = self.store.register_batch(&batch, now).await?;
@@ -119,7 +122,7 @@ impl Orders {
     pub async fn vote(
         &self,
         account: &AccountId,
-        model: &ModelId,
+        model: &AssetId,
         voting: Voting,
     ) -> StoreResult<bool> {
         let found = self

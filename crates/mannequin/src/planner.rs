@@ -11,11 +11,12 @@
 
 use std::time::Duration;
 
+use mannequin_domain::ideas::scenery::{self, SceneryReading};
 use mannequin_domain::ideas::{
     Age, Build, Colour, Expression, Eyewear, FacialHair, Garment, Gender, HairColor, HairLength,
     HairStyle, Headwear, Makeup, Pose, SkinTone, Style,
 };
-use mannequin_domain::{Brief, Idea};
+use mannequin_domain::{AssetIdea, AssetKind, Brief, Idea};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
@@ -46,7 +47,7 @@ pub struct Settings {
 /// A batch's ideas and names, and who planned them.
 #[derive(Debug, Clone)]
 pub struct Planned {
-    pub ideas: Vec<Idea>,
+    pub ideas: Vec<AssetIdea>,
     pub names: Vec<String>,
     /// `builtin`, or the model's name when its answer was used.
     pub by: String,
@@ -191,7 +192,23 @@ impl Planner {
     /// `count` ideas for `brief` and their names; `seed` is the batch's.
     /// Never fails: a language model that does not answer well is replaced
     /// by the built-in reading.
-    pub async fn plan(&self, brief: &Brief, count: u32, seed: u64) -> Planned {
+    /// The ideas and names of a batch of `count` assets of `kind`. Sceneries
+    /// are always planned by the built-in reading.
+    pub async fn plan(&self, kind: AssetKind, brief: &Brief, count: u32, seed: u64) -> Planned {
+        match kind {
+            AssetKind::Model => self.plan_models(brief, count, seed).await,
+            AssetKind::Scenery => {
+                let ideas = scenery::plan(&SceneryReading::read(brief.text()), count, seed);
+                Planned {
+                    names: scenery::names(&ideas),
+                    ideas: ideas.into_iter().map(AssetIdea::Scenery).collect(),
+                    by: "builtin".to_string(),
+                }
+            }
+        }
+    }
+
+    async fn plan_models(&self, brief: &Brief, count: u32, seed: u64) -> Planned {
         let reading = brief.reading();
         let builtin = reading.ideas(count, seed);
         if let Some(remote) = &self.remote {
@@ -200,7 +217,7 @@ impl Planner {
                     info!(model = %remote.model, count, "ideas planned by the language model");
                     return Planned {
                         names: reading.names(&ideas),
-                        ideas,
+                        ideas: ideas.into_iter().map(AssetIdea::Model).collect(),
                         by: remote.model.clone(),
                     };
                 }
@@ -211,7 +228,7 @@ impl Planner {
         }
         Planned {
             names: reading.names(&builtin),
-            ideas: builtin,
+            ideas: builtin.into_iter().map(AssetIdea::Model).collect(),
             by: "builtin".to_string(),
         }
     }

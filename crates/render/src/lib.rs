@@ -83,23 +83,20 @@ pub fn render_scenery(idea: &SceneryIdea) -> Result<Rendered, RenderError> {
 /// What the built-in drawing of `idea` leaves out, for the scenery's
 /// `generatorNotes`: a room's place asked for outside (drawn as a park) and
 /// a colour outside (the sky and the ground keep theirs).
-pub fn scenery_notes(idea: &SceneryIdea) -> Option<String> {
+pub fn scenery_notes(idea: &SceneryIdea) -> Vec<String> {
     use mannequin_domain::ideas::scenery::Setting;
     let mut notes = Vec::new();
     if idea.setting == Setting::Outdoor
         && let Some(place) = idea.place.filter(|p| p.setting() != Setting::Outdoor)
     {
-        notes.push(format!(
-            "not drawn: {} outdoors",
-            place.label().to_lowercase()
-        ));
+        notes.push(format!("{} outdoors", place.label().to_lowercase()));
     }
     if idea.setting == Setting::Outdoor
         && let Some(colour) = idea.colour
     {
-        notes.push(format!("not drawn: colour {}", colour.label()));
+        notes.push(format!("colour {}", colour.label()));
     }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    notes
 }
 
 /// Renders the full image and the thumbnail of `idea`.

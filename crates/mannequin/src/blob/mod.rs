@@ -10,23 +10,24 @@ pub mod signing;
 
 use async_trait::async_trait;
 
-use mannequin_domain::ids::ModelId;
+use mannequin_domain::ids::AssetId;
 
 #[derive(Debug, thiserror::Error)]
 #[error("blob storage: {0}")]
 pub struct BlobError(pub String);
 
-/// Where a model's images are stored: `models/<shard>/<model id>.<extension>`
+/// Where an asset's images are stored: `<its kind's collection>/<shard>/<id>.<extension>`
 /// (`png`, `jpg` or `webp`, as the generator made it) and `….thumb.jpg`, the shard being the id's last two characters (random), so a
 /// directory on local disk holds about 1/1296 of the images and storing a
 /// model creates no directory once its shard exists. Keys hold the model id:
 /// the bytes under one never change.
-pub fn image_keys(model: &ModelId, extension: &str) -> (String, String) {
+pub fn image_keys(model: &AssetId, extension: &str) -> (String, String) {
     let id = model.as_str();
     let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
+    let collection = model.kind().declaration().collection;
     (
-        format!("models/{shard}/{id}.{extension}"),
-        format!("models/{shard}/{id}.thumb.jpg"),
+        format!("{collection}/{shard}/{id}.{extension}"),
+        format!("{collection}/{shard}/{id}.thumb.jpg"),
     )
 }
 
@@ -91,7 +92,7 @@ mod tests {
 
     #[test]
     fn image_keys_are_sharded_by_the_ids_tail() {
-        let model = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+        let model = AssetId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
         let (full, thumb) = image_keys(&model, "png");
         assert_eq!(full, "models/en/model_01m8h0219szfj6vwfj8ypxrhen.png");
         assert_eq!(
@@ -99,6 +100,11 @@ mod tests {
             "models/en/model_01m8h0219szfj6vwfj8ypxrhen.thumb.jpg"
         );
         assert!(valid_key(&full) && valid_key(&thumb));
+        let scenery = AssetId::parse("scenery_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+        assert_eq!(
+            image_keys(&scenery, "jpg").0,
+            "sceneries/en/scenery_01m8h0219szfj6vwfj8ypxrhen.jpg"
+        );
     }
 
     #[test]

@@ -175,6 +175,10 @@ pub struct ApiArgs {
     #[arg(long, env = "MANNEQUIN_CREDITS_PER_MODEL", default_value_t = 10,
           value_parser = value_parser!(i64).range(0..=1_000_000_000))]
     pub credits_per_model: i64,
+    /// Price of one scenery in credits; default: a model's.
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_SCENERY",
+          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
+    pub credits_per_scenery: Option<i64>,
     /// Do not create the starter account on an empty database.
     #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,

@@ -3,14 +3,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mannequin_domain::Attributes;
+use mannequin_domain::ideas::scenery::SceneryReading;
+use mannequin_domain::{AssetIdea, Attributes};
 
 use super::{GenerateError, Generator, Made, Reason, Request};
 
 /// The built-in renderer; `delay` is an optional extra pause per model, to
 /// stand in for a slower model server in tests and load experiments. It
-/// draws what the idea's attributes say, always at its own 640×960, and tells
-/// which words of the text it could not draw.
+/// draws what the idea's attributes say, always at its own size (a model
+/// 640×960, a scenery 960×640), and tells what of the text it could not
+/// draw.
 pub struct Builtin {
     pub delay: Duration,
 }
@@ -25,16 +27,28 @@ impl Generator for Builtin {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        let idea = *request.idea;
-        let not_drawn = Attributes::read(request.preferences).not_drawn(&idea);
+        let not_drawn = match request.idea {
+            AssetIdea::Model(idea) => Attributes::read(request.preferences).not_drawn(idea),
+            AssetIdea::Scenery(idea) => {
+                let mut not_drawn = mannequin_render::scenery_notes(idea);
+                if SceneryReading::read(request.preferences).people {
+                    not_drawn.push("people".to_string());
+                }
+                not_drawn
+            }
+        };
+        let idea = request.idea.clone();
         // CPU-bound: off the async threads. The worker's concurrency bounds how
         // many run at once.
-        let r = tokio::task::spawn_blocking(move || mannequin_render::render(&idea))
-            .await
-            .map_err(|e| GenerateError::Retryable(Reason::new("the renderer crashed", e)))?
-            .map_err(|e| {
-                GenerateError::Fatal(Reason::new("the renderer could not draw this idea", e))
-            })?;
+        let r = tokio::task::spawn_blocking(move || match &idea {
+            AssetIdea::Model(idea) => mannequin_render::render(idea),
+            AssetIdea::Scenery(idea) => mannequin_render::render_scenery(idea),
+        })
+        .await
+        .map_err(|e| GenerateError::Retryable(Reason::new("the renderer crashed", e)))?
+        .map_err(|e| {
+            GenerateError::Fatal(Reason::new("the renderer could not draw this idea", e))
+        })?;
         Ok(Made {
             image: r.full_png,
             content_type: "image/png",
@@ -61,11 +75,12 @@ impl Generator for Noop {
         "noop".to_string()
     }
 
-    async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
+    async fn generate(&self, _: &Request<'_>) -> Result<Made, GenerateError> {
         static SWATCH: std::sync::OnceLock<Result<(Vec<u8>, Vec<u8>), String>> =
             std::sync::OnceLock::new();
         let swatch = SWATCH.get_or_init(|| {
-            let pixmap = mannequin_render::draw(request.idea, 16, 24).map_err(|e| e.to_string())?;
+            let idea = mannequin_domain::Attributes::read("").ideas(1, 1)[0];
+            let pixmap = mannequin_render::draw(&idea, 16, 24).map_err(|e| e.to_string())?;
             let png = pixmap.encode_png().map_err(|e| e.to_string())?;
             let jpeg = mannequin_render::encode_jpeg(&pixmap, 80).map_err(|e| e.to_string())?;
             Ok((png, jpeg))

@@ -28,9 +28,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mannequin_domain::Idea;
-use mannequin_domain::ids::ModelId;
+use mannequin_domain::ideas::scenery::{SceneryReading, scenery_prompt};
+use mannequin_domain::ids::AssetId;
 use mannequin_domain::prompt::Template;
+use mannequin_domain::{AssetIdea, Attributes};
 
 pub use automatic1111::Automatic1111;
 pub use comfyui::ComfyUi;
@@ -42,13 +43,14 @@ pub use scrub::scrub;
 
 use crate::error::BoxError;
 
-/// What one model asks of a generator.
+/// What one asset asks of a generator.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
-    pub model_id: &'a ModelId,
-    /// The model's name, distinct within its batch.
+    pub model_id: &'a AssetId,
+    /// The asset's name, distinct within its batch.
     pub name: &'a str,
-    pub idea: &'a Idea,
+    /// Its kind is the asset's.
+    pub idea: &'a AssetIdea,
     /// The batch's preferences text, verbatim.
     pub preferences: &'a str,
     /// The full prompt: the preferences inside the template, with the idea's details.
@@ -186,10 +188,63 @@ pub trait Generator: Send + Sync + 'static {
 /// How prompts are made and what size is asked for.
 #[derive(Debug, Clone)]
 pub struct Prompting {
+    /// A model's prompt around the customer's words.
     pub template: Template,
+    pub negative: String,
+    /// A portrait size; kinds declared landscape ask for it turned.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// What the worker asks a generator for one asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    pub prompt: String,
     pub negative: String,
     pub width: u32,
     pub height: u32,
+    /// What the reading of the text did not understand, for the customer.
+    pub note: Option<String>,
+}
+
+impl Prompting {
+    /// The prompt, negative prompt and size for `idea`, planned from
+    /// `preferences`: a model's through the template; a scenery's with the
+    /// words verbatim, an empty set (and `people` among what to avoid)
+    /// unless the text asks for people.
+    pub fn ask(&self, preferences: &str, idea: &AssetIdea) -> Asked {
+        let (width, height) = if idea.kind().declaration().landscape {
+            (self.height.max(self.width), self.width.min(self.height))
+        } else {
+            (self.width, self.height)
+        };
+        match idea {
+            AssetIdea::Model(idea) => {
+                let reading = Attributes::read(preferences);
+                Asked {
+                    prompt: self.template.render_read(&reading, preferences, idea),
+                    negative: self.negative.clone(),
+                    width,
+                    height,
+                    note: reading.reading_note(),
+                }
+            }
+            AssetIdea::Scenery(idea) => {
+                let reading = SceneryReading::read(preferences);
+                Asked {
+                    prompt: scenery_prompt(preferences, idea, &reading),
+                    negative: if reading.people {
+                        self.negative.clone()
+                    } else {
+                        format!("people, person, {}", self.negative)
+                    },
+                    width,
+                    height,
+                    note: None,
+                }
+            }
+        }
+    }
 }
 
 /// Which image server a worker sends its jobs to (`--generator`).

@@ -1,10 +1,9 @@
-//! What clients read one at a time (ours): a model, a batch or its order, the
+//! What clients read one at a time (ours): a batch or its order, the
 //! account's balances and ledger. Ids in the path are checked (400 when
 //! malformed); another account's record is 404, like an unknown one.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
 use mannequin_domain::ids::kind;
 use mannequin_domain::request::parse_path_id;
 use mannequin_domain::{Limit, RequestError};
@@ -17,29 +16,6 @@ use crate::store::BatchKey;
 use crate::views::batches::Batch;
 use crate::views::credits::{Balances, LedgerEntry, LedgerPage, PageQuery};
 use crate::views::error::Error;
-use crate::views::models::ModelDetailView;
-
-/// One model with everything known about it (ours). Needs content.read.
-#[utoipa::path(get, path = "/api/external/models/{id}", tag = "Models", operation_id = "getModel",
-    params(("id" = String, Path, pattern = "^model_[A-Za-z0-9_]{1,58}$")),
-    responses(
-        (status = 200, description = "The model.", body = ModelDetailView),
-        (status = 404, description = "No such model in this account.", body = Error),
-    ))]
-pub async fn get_model(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    caller.require(Scope::Read)?;
-    let id = parse_path_id::<kind::Model>(&id)?;
-    let d = state
-        .store
-        .model_detail(caller.account_id(), &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(ModelDetailView::new(state.blobs.as_ref(), &d)).into_response())
-}
 
 async fn batch(state: &AppState, caller: &Caller, key: BatchKey) -> Result<Json<Batch>, ApiError> {
     caller.require(Scope::Read)?;

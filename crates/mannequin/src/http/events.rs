@@ -18,7 +18,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use mannequin_domain::ModelStatus;
-use mannequin_domain::ids::{AccountId, BatchId, ModelId, kind};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, kind};
 use mannequin_domain::request::parse_path_id;
 use tokio::sync::mpsc;
 use tracing::warn;
@@ -102,7 +102,7 @@ async fn follow(
     mut since: i64,
     tx: mpsc::Sender<Event>,
 ) {
-    let mut sent: HashMap<ModelId, ModelStatus> = HashMap::new();
+    let mut sent: HashMap<AssetId, ModelStatus> = HashMap::new();
     loop {
         // Each look reaches back a margin: a change another process committed
         // with a slightly earlier clock is still seen (`sent` drops repeats).

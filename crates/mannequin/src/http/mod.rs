@@ -1,6 +1,7 @@
 //! Routes, the request envelope (correlation id, logging, metrics, JSON errors)
 //! and the shared state handlers see.
 
+mod assets;
 pub mod auth;
 pub mod console;
 mod details;
@@ -11,6 +12,7 @@ mod json;
 mod models;
 mod openapi;
 mod ops;
+mod sceneries;
 pub mod server;
 mod webhooks;
 

@@ -1,25 +1,21 @@
-//! The Models API: list models, register ideas, and vote and cancel (ours).
+//! The Models API: list models, register ideas, one model, and vote and
+//! cancel (ours); each answered by what every kind shares ([`super::assets`]).
 
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use mannequin_domain::ids::{BatchId, ModelId};
-use mannequin_domain::request::{Cursor, parse_batch_id, parse_idempotency_key};
-use mannequin_domain::{Brief, Limit, StatusFilter};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use mannequin_domain::AssetKind;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::{AppState, Body, CorrelationId, json};
-use crate::batch::Order;
-use crate::keys::Scope;
-use crate::store::{CancelTarget, ListQuery};
+use super::{AppState, Body, CorrelationId, assets};
+use crate::views::error::Error;
 use crate::views::models::{
-    Cancelled, ListModels, Model, ModelList, RegisterIdeas, Registered, Vote, Voted,
+    Cancelled, ListModels, ModelDetailView, ModelList, RegisterIdeas, Registered, Vote, Voted,
 };
 
-/// Bytes a list item takes, about, to size a page's buffer once.
-const ITEM_BYTES: usize = 720;
+const KIND: AssetKind = AssetKind::Model;
 
 /// The account's models, newest first. Needs content.read.
 #[utoipa::path(get, path = "/api/external/models", tag = "Models", operation_id = "listModels",
@@ -30,90 +26,7 @@ pub async fn list_models(
     caller: Caller,
     Query(params): Query<ListModels>,
 ) -> Result<Response, ApiError> {
-    caller.require(Scope::Read)?;
-    let filter = StatusFilter::parse(params.status_filter.as_deref())?;
-    let limit = Limit::parse(params.limit.as_deref())?.get();
-    let cursor = params.cursor.as_deref().map(Cursor::parse).transpose()?;
-    let batch_id = params.batch_id.as_deref().map(parse_batch_id).transpose()?;
-    let query = ListQuery {
-        status: None,
-        voting: None,
-        filter,
-        batch_id,
-        cursor,
-        // One more than the page: whether there is a next one.
-        limit: limit + 1,
-    };
-    // The page (a `ModelList`) is written into one buffer as the rows are
-    // read, each item with `Model`'s `Serialize`.
-    /// The page as it is written, and where it stands.
-    struct Page {
-        body: Vec<u8>,
-        count: u32,
-        more: bool,
-        last: (i64, String),
-        /// An item the writer refused (it never should: a test holds it).
-        refused: Option<json::Unsupported>,
-    }
-    let mut page = Page {
-        body: Vec::with_capacity(64 + ITEM_BYTES * limit as usize),
-        count: 0,
-        more: false,
-        last: (0, String::new()),
-        refused: None,
-    };
-    page.body.extend_from_slice(b"{\"models\":[");
-    let blobs = std::sync::Arc::clone(&state.blobs);
-    let Page {
-        mut body,
-        count,
-        more,
-        last,
-        refused,
-    } = state
-        .store
-        .fold_models(caller.account_id(), &query, page, move |page, row| {
-            if page.count == limit {
-                page.more = true;
-                return;
-            }
-            if page.count > 0 {
-                page.body.push(b',');
-            }
-            if let Err(e) = json::write(&mut page.body, &Model::new(blobs.as_ref(), row)) {
-                page.refused = Some(e);
-            }
-            page.count += 1;
-            page.last.0 = row.created_at;
-            page.last.1.clear();
-            page.last.1.push_str(row.id);
-        })
-        .await?;
-    if let Some(e) = refused {
-        tracing::error!(error = %e, "a model could not be written");
-        return Err(ApiError::Internal);
-    }
-    body.extend_from_slice(format!("],\"count\":{count},\"nextCursor\":").as_bytes());
-    if more {
-        let next = Cursor {
-            created_at_ms: last.0,
-            id: ModelId::trusted(last.1),
-        };
-        body.push(b'"');
-        body.extend_from_slice(next.encode().as_bytes());
-        body.push(b'"');
-    } else {
-        body.extend_from_slice(b"null");
-    }
-    body.push(b'}');
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    assets::list(KIND, state, caller, params).await
 }
 
 /// Create count models from a description, reserve their credits and
@@ -132,41 +45,26 @@ pub async fn list_models(
 pub async fn register_ideas(
     State(state): State<AppState>,
     caller: Caller,
-    Extension(CorrelationId(correlation_id)): Extension<CorrelationId>,
+    Extension(correlation_id): Extension<CorrelationId>,
     headers: HeaderMap,
     body: Body<RegisterIdeas>,
 ) -> Result<Response, ApiError> {
-    caller.require(Scope::Register)?;
-    let idempotency_key = headers
-        .get("idempotency-key")
-        .map(|v| parse_idempotency_key(v.as_bytes()).map(str::to_string))
-        .transpose()?;
-    let body = body.read()?;
-    let brief = Brief::new(body.preferences)?;
-    let registration = state
-        .orders
-        .register(Order {
-            account: caller.account_id(),
-            brief: &brief,
-            count: body.count,
-            correlation_id: &correlation_id,
-            idempotency_key,
-        })
-        .await?;
-    let replayed = registration.replayed;
-    let mut res = Json(Registered {
-        created_record_ids: registration.model_ids,
-        batch_id: registration.batch_id,
-        order_id: registration.order_id,
-        reservation_id: registration.reservation_id,
-        credits_reserved: registration.credits_reserved,
-    })
-    .into_response();
-    if replayed {
-        res.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(res)
+    assets::register(KIND, state, caller, correlation_id, headers, body).await
+}
+
+/// One model with everything known about it (ours). Needs content.read.
+#[utoipa::path(get, path = "/api/external/models/{id}", tag = "Models", operation_id = "getModel",
+    params(("id" = String, Path, pattern = "^model_[A-Za-z0-9_]{1,58}$")),
+    responses(
+        (status = 200, description = "The model.", body = ModelDetailView),
+        (status = 404, description = "No such model in this account.", body = Error),
+    ))]
+pub async fn get_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    assets::get(KIND, state, caller, id).await
 }
 
 /// Set a model's voting (ours). Needs content.register.
@@ -183,38 +81,7 @@ pub async fn vote_model(
     Path(id): Path<String>,
     vote: Body<Vote>,
 ) -> Result<Json<Voted>, ApiError> {
-    caller.require(Scope::Register)?;
-    // A malformed id names no model: 404 before any query, as for an unknown one.
-    let id = ModelId::parse(&id).ok_or(ApiError::NotFound)?;
-    let vote = vote.read()?;
-    if !state
-        .orders
-        .vote(caller.account_id(), &id, vote.voting)
-        .await?
-    {
-        return Err(ApiError::NotFound);
-    }
-    Ok(Json(Voted {
-        id,
-        voting: vote.voting,
-    }))
-}
-
-async fn cancel(
-    state: &AppState,
-    caller: &Caller,
-    target: CancelTarget,
-) -> Result<Cancelled, ApiError> {
-    caller.require(Scope::Register)?;
-    let cancellation = state
-        .orders
-        .cancel(caller.account_id(), target)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Cancelled {
-        cancelled_record_ids: cancellation.models.into_iter().map(|m| m.id).collect(),
-        credits_refunded: cancellation.refunded,
-    })
+    assets::vote(KIND, state, caller, id, vote).await
 }
 
 /// Cancel a PENDING model and refund it (ours). Needs content.register.
@@ -230,116 +97,5 @@ pub async fn cancel_model(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Cancelled>, ApiError> {
-    let id = ModelId::parse(&id).ok_or(ApiError::NotFound)?;
-    let cancelled = cancel(&state, &caller, CancelTarget::Model(id)).await?;
-    if cancelled.cancelled_record_ids.is_empty() {
-        return Err(ApiError::NotCancellable);
-    }
-    Ok(Json(cancelled))
-}
-
-/// Cancel every PENDING model of a batch and refund them (ours); the others
-/// go on. Needs content.register.
-#[utoipa::path(post, path = "/api/external/batches/{id}/cancel", tag = "Batches", operation_id = "cancelBatch",
-    params(("id" = String, Path, pattern = "^batch_[A-Za-z0-9_]{1,58}$")),
-    responses(
-        (status = 200, description = "What was cancelled (possibly nothing).", body = Cancelled),
-        (status = 404, description = "No such batch in this account.", body = crate::views::error::Error),
-    ))]
-pub async fn cancel_batch(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Cancelled>, ApiError> {
-    let id = BatchId::parse(&id).ok_or(ApiError::NotFound)?;
-    Ok(Json(
-        cancel(&state, &caller, CancelTarget::Batch(id)).await?,
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::ModelRef;
-    use mannequin_domain::{ModelStatus, Voting};
-    use proptest::prelude::*;
-
-    fn row<'a>(prompt: Option<&'a str>, seed: Option<i64>) -> ModelRef<'a> {
-        ModelRef {
-            id: "model_1",
-            batch_id: "batch_1",
-            name: "Quote \" and \\ back",
-            status: ModelStatus::Done,
-            voting: Voting::Approved,
-            thumb_key: Some("m/1.thumb.jpg"),
-            image_key: None,
-            failure_reason: None,
-            created_at: 1_764_403_036_784,
-            prompt,
-            seed,
-            generator: prompt.map(|_| "builtin"),
-            generator_notes: None,
-        }
-    }
-
-    /// The item's bytes: the contract's fields in order (absent images as
-    /// null), ours only when they hold something, strings escaped.
-    #[test]
-    fn an_item_is_written_in_the_contracts_order_leaving_out_what_is_absent() {
-        let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media", None);
-        let written = |m: &Model| {
-            let mut out = Vec::new();
-            json::write(&mut out, m).unwrap();
-            String::from_utf8(out).unwrap()
-        };
-        let bare = written(&Model::new(&blobs, row(None, None)));
-        assert_eq!(
-            bare,
-            r#"{"id":"model_1","name":"Quote \" and \\ back","thumbnail":"http://h/media/m/1.thumb.jpg","status":"DONE","voting":"APPROVED","createdAt":"2025-11-29T07:57:16.784Z","batchId":"batch_1","image":null}"#
-        );
-        let made = written(&Model::new(&blobs, row(Some("a\nb"), Some(7))));
-        assert!(
-            made.ends_with(r#""image":null,"prompt":"a\nb","seed":7,"generator":"builtin"}"#),
-            "{made}"
-        );
-    }
-
-    fn text() -> impl Strategy<Value = String> {
-        "(\\PC|[\\x00-\\x1f\"\\\\]){0,60}"
-    }
-
-    proptest! {
-        /// The list's writer gives the bytes serde_json gives, whatever the
-        /// row holds.
-        #[test]
-        fn the_lists_writer_writes_what_serde_writes(
-            name in text(),
-            prompt in proptest::option::of(text()),
-            reason in proptest::option::of(text()),
-            notes in proptest::option::of(text()),
-            thumb in proptest::option::of("[a-z/.\"]{1,20}"),
-            seed in proptest::option::of(any::<i64>()),
-            // Years 0–9999 are copied from a buffer; the rest go through
-            // `Display`, and both must be what serde writes.
-            created_at in -100_000_000_000_000i64..300_000_000_000_000,
-        ) {
-            let blobs = crate::blob::local::LocalDisk::new("/nowhere".into(), "http://h/media", None);
-            let row = ModelRef {
-                name: &name,
-                thumb_key: thumb.as_deref(),
-                image_key: thumb.as_deref(),
-                failure_reason: reason.as_deref(),
-                created_at,
-                prompt: prompt.as_deref(),
-                seed,
-                generator: notes.as_deref().map(|_| "comfyui"),
-                generator_notes: notes.as_deref(),
-                ..row(None, None)
-            };
-            let item = Model::new(&blobs, row);
-            let mut written = Vec::new();
-            json::write(&mut written, &item).unwrap();
-            prop_assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&item).unwrap());
-        }
-    }
+    assets::cancel_one(KIND, state, caller, id).await
 }

@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, details, events, models, webhooks};
+use super::{AppState, assets, details, events, models, sceneries, webhooks};
 use crate::store::EventType;
 use crate::views;
 
@@ -23,6 +23,7 @@ use crate::views;
     ),
     tags(
         (name = "Models", description = "Register ideas, list and read models, vote, cancel."),
+        (name = "Sceneries", description = "The empty sets models are photographed in: register ideas, list and read sceneries, vote, cancel; as models."),
         (name = "Batches", description = "(ours) One register-ideas call: its status, its models' progress and credits."),
         (name = "Credits", description = "(ours) The account's balances and ledger."),
         (name = "Webhooks", description = "(ours) Signed callbacks (Standard Webhooks) when models and batches finish. Needs webhooks.manage."),
@@ -42,12 +43,17 @@ pub(super) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(Description::openapi())
         .routes(routes!(models::list_models))
         .routes(routes!(models::register_ideas))
-        .routes(routes!(details::get_model))
+        .routes(routes!(models::get_model))
         .routes(routes!(models::vote_model))
         .routes(routes!(models::cancel_model))
+        .routes(routes!(sceneries::list_sceneries))
+        .routes(routes!(sceneries::register_scenery_ideas))
+        .routes(routes!(sceneries::get_scenery))
+        .routes(routes!(sceneries::vote_scenery))
+        .routes(routes!(sceneries::cancel_scenery))
         .routes(routes!(details::get_batch))
         .routes(routes!(events::batch_events))
-        .routes(routes!(models::cancel_batch))
+        .routes(routes!(assets::cancel_batch))
         .routes(routes!(details::get_order))
         .routes(routes!(details::get_credits))
         .routes(routes!(details::get_ledger))
@@ -346,6 +352,21 @@ fn event_doc(event: EventType) -> (&'static str, &'static str, &'static str) {
             "A model was CANCELLED; its price was refunded.",
             "ModelDetail",
             "The model; its price was refunded.",
+        ),
+        EventType::SceneryCompleted => (
+            "A scenery reached DONE; its price was consumed.",
+            "ModelDetail",
+            "The scenery, as GET /api/external/sceneries/{id} shows it when the event is first sent.",
+        ),
+        EventType::SceneryFailed => (
+            "A scenery FAILED; its price was refunded.",
+            "ModelDetail",
+            "The scenery, with its failureReason; its price was refunded.",
+        ),
+        EventType::SceneryCancelled => (
+            "A scenery was CANCELLED; its price was refunded.",
+            "ModelDetail",
+            "The scenery; its price was refunded.",
         ),
         EventType::BatchCompleted => (
             "Every model of a batch is terminal.",

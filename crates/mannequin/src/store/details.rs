@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use mannequin_domain::credits::LedgerKind;
-use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
-use mannequin_domain::{Credits, Idea, ModelStatus};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, OrderId, ReservationId};
+use mannequin_domain::{AssetIdea, Credits, ModelStatus};
 
 use super::db::{Columns, Int, Text};
 use super::listing::model_row;
@@ -19,7 +19,7 @@ pub struct ModelDetail {
     pub row: ModelRow,
     pub order_id: OrderId,
     pub preferences: String,
-    pub idea: Idea,
+    pub idea: AssetIdea,
     /// Generation attempts made: the failed ones, and the one running or done.
     pub attempts: u32,
     pub started_at: Option<i64>,
@@ -58,7 +58,7 @@ pub struct LedgerEntry {
     pub id: i64,
     pub kind: LedgerKind,
     pub amount: Credits,
-    pub model_id: Option<ModelId>,
+    pub model_id: Option<AssetId>,
     pub reservation_id: Option<ReservationId>,
     pub batch_id: Option<BatchId>,
     pub correlation_id: Option<String>,
@@ -69,7 +69,7 @@ pub struct LedgerEntry {
 /// A model's state as of its last change, for live events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelChange {
-    pub id: ModelId,
+    pub id: AssetId,
     pub status: ModelStatus,
     pub thumb_key: Option<String>,
     pub image_key: Option<String>,
@@ -87,7 +87,7 @@ impl Store {
     pub async fn model_detail(
         &self,
         account: &AccountId,
-        id: &ModelId,
+        id: &AssetId,
     ) -> StoreResult<Option<ModelDetail>> {
         let rows = self
             .pools
@@ -106,7 +106,7 @@ impl Store {
                     let row = model_row(c)?;
                     let order_id = OrderId::trusted(c.text()?);
                     let preferences = c.text()?;
-                    let idea: Idea = serde_json::from_str(&c.text()?)?;
+                    let idea = super::values::idea(&row.id, &c.text()?)?;
                     let failed = opt_count(c)?;
                     let running_or_done =
                         matches!(row.status, ModelStatus::Processing | ModelStatus::Done);
@@ -246,7 +246,7 @@ impl Store {
                  ORDER BY updated_at, id",
                 &[Text(batch.as_str()), Text(account.as_str()), Int(since)],
                 |c| {
-                    let id = ModelId::trusted(c.text()?);
+                    let id = AssetId::trusted(c.text()?);
                     let status = c.text()?;
                     Ok(ModelChange {
                         id,
@@ -291,7 +291,7 @@ impl Store {
                         kind: LedgerKind::parse(&kind)
                             .ok_or_else(|| StoreError::internal(format!("unknown kind {kind}")))?,
                         amount: Credits::new(c.int()?),
-                        model_id: c.opt_text()?.map(ModelId::trusted),
+                        model_id: c.opt_text()?.map(AssetId::trusted),
                         reservation_id: c.opt_text()?.map(ReservationId::trusted),
                         batch_id: c.opt_text()?.map(BatchId::trusted),
                         correlation_id: c.opt_text()?,

@@ -20,6 +20,10 @@ pub struct Dialect {
     /// 6: one round trip, the account row locked only from the reserve to the
     /// commit) rather than statements in a transaction.
     pub register_in_one_call: bool,
+    /// The id column in a condition that must not choose the index: the
+    /// list keeps to the account's covering index when it filters by kind
+    /// (SQLite would otherwise walk the primary key's range of one kind).
+    pub id_unindexed: &'static str,
     /// Takes up to `$4` ready jobs for worker `$1` until `$2` at time `$3`:
     /// expired leases first (a dead worker's jobs must not wait behind a
     /// backlog), then due jobs in time order. Jobs whose deliveries are used up
@@ -74,6 +78,7 @@ pub static SQLITE: Dialect = Dialect {
     // nothing, and write transactions are serial (two calls with one
     // idempotency key run one after the other).
     register_in_one_call: false,
+    id_unindexed: "+id",
     // SQLite has no data-modifying WITH; the transaction costs no round trip.
     claim_in_one_statement: false,
     // One writer at a time: no two workers can pick the same row.
@@ -207,6 +212,7 @@ pub static POSTGRES: Dialect = Dialect {
     begin_snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     lock_migrations: Some("SELECT pg_advisory_xact_lock(120265231983985)"),
     register_in_one_call: true,
+    id_unindexed: "id",
     claim_in_one_statement: true,
     // Rows another worker is claiming right now are skipped, not waited for.
     claim_jobs: "WITH expired AS (

@@ -4,7 +4,7 @@
 //! the prompt, seed and generator a settled model carries, and one in a
 //! hundred is approved. Not for accounts people use.
 
-use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, OrderId, ReservationId};
 
 use super::db::{Bind, Int, Text};
 use super::{Store, StoreResult, values_rows};
@@ -69,7 +69,12 @@ impl Store {
                     let at = oldest + i64::try_from(k).unwrap_or(0) + 1;
                     let mut r = [0u8; 10];
                     random_bytes(&mut r);
-                    let id = ModelId::new(u64::try_from(at).unwrap_or(0), r).into_string();
+                    let id = AssetId::new(
+                        mannequin_domain::AssetKind::Model,
+                        u64::try_from(at).unwrap_or(0),
+                        r,
+                    )
+                    .into_string();
                     let voting = if k % 100 == 99 { "APPROVED" } else { "PENDING" };
                     (id, at, voting)
                 })

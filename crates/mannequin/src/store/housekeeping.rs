@@ -3,7 +3,7 @@
 //! when they have been lost too often), and idempotency keys are forgotten.
 
 use mannequin_domain::ModelStatus;
-use mannequin_domain::ids::{JobId, ModelId, ReservationId};
+use mannequin_domain::ids::{AssetId, JobId, ReservationId};
 
 use super::db::{Int, Text};
 use super::jobs::CRASH_ALLOWANCE;
@@ -39,7 +39,7 @@ impl Store {
             let binds = [Text(&batch), Text(reservation.as_str())];
             let open = tx
                 .fetch(&open_models, &binds, |c| {
-                    Ok((ModelId::trusted(c.text()?), c.text()?))
+                    Ok((AssetId::trusted(c.text()?), c.text()?))
                 })
                 .await?;
             let items: Vec<ToSettle<'_>> = open
@@ -85,7 +85,7 @@ impl Store {
                 |c| {
                     Ok((
                         JobId::trusted(c.text()?),
-                        ModelId::trusted(c.text()?),
+                        AssetId::trusted(c.text()?),
                         c.text()?,
                         c.int()?,
                         c.int()?,

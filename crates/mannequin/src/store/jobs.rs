@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use mannequin_domain::ids::{AccountId, JobId, ModelId};
-use mannequin_domain::{Credits, Idea};
+use mannequin_domain::ids::{AccountId, AssetId, JobId};
+use mannequin_domain::{AssetIdea, Credits};
 
 use super::db::{Bind, Columns, Int, Text};
 use super::dialect::JOB_COLUMNS;
@@ -20,7 +20,7 @@ pub const CRASH_ALLOWANCE: u32 = 5;
 /// A job row as a claim returns it, before its model is read.
 struct JobRow {
     job_id: JobId,
-    model_id: ModelId,
+    model_id: AssetId,
     correlation_id: String,
     attempts: u32,
     max_attempts: u32,
@@ -35,7 +35,7 @@ fn count(c: &mut dyn Columns) -> StoreResult<u32> {
 fn job_row(c: &mut dyn Columns) -> StoreResult<JobRow> {
     Ok(JobRow {
         job_id: JobId::trusted(c.text()?),
-        model_id: ModelId::trusted(c.text()?),
+        model_id: AssetId::trusted(c.text()?),
         correlation_id: c.text()?,
         attempts: count(c)?,
         max_attempts: count(c)?,
@@ -68,7 +68,11 @@ async fn begin_models(
     ];
     binds.extend(jobs.iter().map(|j| Text(j.model_id.as_str())));
     let mut models: HashMap<String, Begun> = tx
-        .fetch(&sql, &binds, |c| Ok((c.text()?, begun(c)?)))
+        .fetch(&sql, &binds, |c| {
+            let id = AssetId::trusted(c.text()?);
+            let begun = begun(&id, c)?;
+            Ok((id.into_string(), begun))
+        })
         .await?
         .into_iter()
         .collect();
@@ -89,12 +93,12 @@ async fn begin_models(
 
 /// What a claim reads of a job's model: its account, idea, price, its
 /// batch's preferences and its name.
-type Begun = (AccountId, Idea, Credits, String, String);
+type Begun = (AccountId, AssetIdea, Credits, String, String);
 
-/// Reads [`Begun`]'s columns, in its order.
-fn begun(c: &mut dyn Columns) -> StoreResult<Begun> {
+/// Reads [`Begun`]'s columns, in its order, for the model `id`.
+fn begun(id: &AssetId, c: &mut dyn Columns) -> StoreResult<Begun> {
     let account = AccountId::trusted(c.text()?);
-    let idea: Idea = serde_json::from_str(&c.text()?)?;
+    let idea = super::values::idea(id, &c.text()?)?;
     Ok((account, idea, Credits::new(c.int()?), c.text()?, c.text()?))
 }
 
@@ -219,7 +223,8 @@ impl Store {
                 if c.opt_text()?.is_none() {
                     return Ok(Err(job));
                 }
-                Ok(Ok(claimed(job, begun(c)?)))
+                let begun = begun(&job.model_id, c)?;
+                Ok(Ok(claimed(job, begun)))
             })
             .await?;
         let mut begun = Vec::with_capacity(rows.len());

@@ -4,7 +4,7 @@
 
 use mannequin_domain::Credits;
 use mannequin_domain::credits::{Balances, LedgerKind};
-use mannequin_domain::ids::{AccountId, ModelId, ReservationId};
+use mannequin_domain::ids::{AccountId, AssetId, ReservationId};
 
 use super::db::{Bind, Int, OptText, Text};
 use super::{StoreError, StoreResult, Tx, values_rows};
@@ -15,7 +15,7 @@ pub(super) struct Entry<'a> {
     pub kind: LedgerKind,
     pub amount: Credits,
     pub reservation_id: Option<&'a ReservationId>,
-    pub model_id: Option<&'a ModelId>,
+    pub model_id: Option<&'a AssetId>,
     pub correlation_id: Option<&'a str>,
     pub note: Option<&'a str>,
 }

@@ -2,8 +2,10 @@
 
 use super::db::{Bind, Columns, Int, Text};
 use super::{JobState, ListQuery, ModelRef, ModelRow, QueueStats, Store, StoreError, StoreResult};
-use mannequin_domain::ids::{AccountId, ModelId};
-use mannequin_domain::{Credits, ModelStatus, StatusFilter, Voting};
+use mannequin_domain::ids::{AccountId, AssetId};
+use mannequin_domain::{AssetKind, Credits, ModelStatus, StatusFilter, Voting};
+
+use super::Dialect;
 
 pub(super) fn model_row(c: &mut dyn Columns) -> StoreResult<ModelRow> {
     Ok(model_ref(c)?.to_row())
@@ -39,7 +41,11 @@ fn model_ref<'r>(c: &mut dyn Columns<'r>) -> StoreResult<ModelRef<'r>> {
 /// comparison in the index's order, `(created_at, id) < (…, …)`, which both
 /// databases turn into a range of the account's index: a page deep in a large
 /// account costs what the first does.
-fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, Vec<Bind<'a>>) {
+fn list_statement<'a>(
+    dialect: &Dialect,
+    account: &'a AccountId,
+    query: &'a ListQuery,
+) -> (String, Vec<Bind<'a>>) {
     let mut sql = String::from(
         "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
              created_at, prompt, seed, generator, generator_notes
@@ -50,7 +56,7 @@ fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, 
         n += 1;
         n
     };
-    sql.push_str(&filters(query, &mut next));
+    sql.push_str(&filters(dialect, query, &mut next));
     if query.cursor.is_some() {
         let (a, b) = (next(), next());
         sql.push_str(&format!(" AND (created_at, id) < (${a}, ${b})"));
@@ -73,11 +79,22 @@ fn list_statement<'a>(account: &'a AccountId, query: &'a ListQuery) -> (String, 
     (sql, binds)
 }
 
-/// The query's filters as SQL conditions; the batch id takes the next
+/// The condition that keeps one kind's assets: their ids' range, from the
+/// kind's prefix to the prefix with its last character's successor (ids are
+/// ASCII; the prefixes are this service's own words, written as literals).
+fn kind_filter(dialect: &Dialect, kind: AssetKind) -> String {
+    let prefix = kind.declaration().prefix;
+    let (head, last) = prefix.split_at(prefix.len() - 1);
+    let after = char::from(last.as_bytes()[0] + 1);
+    let id = dialect.id_unindexed;
+    format!(" AND {id} >= '{prefix}' AND {id} < '{head}{after}'")
+}
+
+/// The query's filters as SQL conditions, its kind's first; the batch id takes the next
 /// placeholder. Statuses and votes are this service's own words, written as
 /// literals so the partial index on approved models serves them.
-fn filters(query: &ListQuery, next: &mut impl FnMut() -> usize) -> String {
-    let mut sql = String::new();
+fn filters(dialect: &Dialect, query: &ListQuery, next: &mut impl FnMut() -> usize) -> String {
+    let mut sql = kind_filter(dialect, query.kind);
     if query.filter == StatusFilter::Approved {
         sql.push_str(&format!(" AND voting = '{}'", Voting::Approved.as_str()));
     }
@@ -116,7 +133,7 @@ impl Store {
         init: S,
         mut step: impl FnMut(&mut S, ModelRef<'_>) + Send + 'static,
     ) -> StoreResult<S> {
-        let (sql, binds) = list_statement(account, query);
+        let (sql, binds) = list_statement(self.dialect, account, query);
         self.pools
             .fold(&sql, &binds, init, move |state, c| {
                 step(state, model_ref(c)?);
@@ -134,7 +151,7 @@ impl Store {
         account: &AccountId,
         query: &ListQuery,
     ) -> StoreResult<Vec<String>> {
-        let (sql, binds) = list_statement(account, query);
+        let (sql, binds) = list_statement(self.dialect, account, query);
         let mut tx = self.begin().await?;
         let lines = if self.dialect.name == "postgres" {
             tx.execute("SET LOCAL enable_seqscan = off", &[]).await?;
@@ -160,14 +177,14 @@ impl Store {
         account: &AccountId,
         here: &mannequin_domain::request::Cursor,
         query: &ListQuery,
-    ) -> StoreResult<Option<ModelId>> {
+    ) -> StoreResult<Option<AssetId>> {
         let mut n = 1;
         let mut next = || {
             n += 1;
             n
         };
         let mut sql = String::from("SELECT id FROM models WHERE account_id = $1");
-        sql.push_str(&filters(query, &mut next));
+        sql.push_str(&filters(self.dialect, query, &mut next));
         let (a, b) = (next(), next());
         sql.push_str(&format!(
             " AND (created_at, id) > (${a}, ${b}) ORDER BY created_at ASC, id ASC LIMIT 1"
@@ -179,7 +196,7 @@ impl Store {
         binds.extend([Int(here.created_at_ms), Text(here.id.as_str())]);
         Ok(self
             .pools
-            .fetch(&sql, &binds, |c| Ok(ModelId::trusted(c.text()?)))
+            .fetch(&sql, &binds, |c| Ok(AssetId::trusted(c.text()?)))
             .await?
             .pop())
     }
@@ -188,7 +205,7 @@ impl Store {
     pub async fn set_voting(
         &self,
         account: &AccountId,
-        model: &ModelId,
+        model: &AssetId,
         voting: Voting,
         now: i64,
     ) -> StoreResult<bool> {

@@ -2,9 +2,9 @@
 //! never bare strings or numbers past this border.
 
 use mannequin_domain::credits::Balances;
-use mannequin_domain::ids::{AccountId, BatchId, JobId, ModelId, OrderId, ReservationId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, JobId, OrderId, ReservationId};
 use mannequin_domain::request::Cursor;
-use mannequin_domain::{Credits, Idea, ModelStatus, StatusFilter, Voting};
+use mannequin_domain::{AssetIdea, AssetKind, Credits, ModelStatus, StatusFilter, Voting};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,14 +50,15 @@ pub struct NewKey {
     pub expires_at: Option<i64>,
 }
 
-/// One model of a batch to register, with its job.
+/// One asset of a batch to register, with its job; its id's kind is its
+/// idea's.
 #[derive(Debug, Clone)]
 pub struct NewModel {
-    pub id: ModelId,
+    pub id: AssetId,
     pub job_id: JobId,
     /// The contract's `name`, distinct within the batch.
     pub name: String,
-    pub idea: Idea,
+    pub idea: AssetIdea,
 }
 
 /// Everything one register-ideas call writes, with its ids already chosen.
@@ -69,6 +70,7 @@ pub struct NewBatch {
     pub reservation_id: ReservationId,
     pub preferences: String,
     pub correlation_id: String,
+    /// The price of each of its assets.
     pub price_per_model: Credits,
     /// When the reservation closes, failing and refunding what is unfinished.
     pub deadline: i64,
@@ -92,7 +94,7 @@ pub struct Registration {
     pub batch_id: BatchId,
     pub order_id: OrderId,
     pub reservation_id: ReservationId,
-    pub model_ids: Vec<ModelId>,
+    pub model_ids: Vec<AssetId>,
     pub credits_reserved: Credits,
     pub replayed: bool,
 }
@@ -116,19 +118,21 @@ pub enum RegisterError {
 /// What a client cancels: one model, or every model of a batch.
 #[derive(Debug, Clone)]
 pub enum CancelTarget {
-    Model(ModelId),
+    Model(AssetId),
     Batch(BatchId),
 }
 
 /// A model a cancel refunded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancelledModel {
-    pub id: ModelId,
+    pub id: AssetId,
     pub price: Credits,
 }
 
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// Only assets of this kind.
+    pub kind: AssetKind,
     pub filter: StatusFilter,
     pub batch_id: Option<BatchId>,
     /// Only models in this status (the console's filter).
@@ -142,7 +146,7 @@ pub struct ListQuery {
 /// A model as the list shows it.
 #[derive(Debug, Clone)]
 pub struct ModelRow {
-    pub id: ModelId,
+    pub id: AssetId,
     pub batch_id: BatchId,
     pub name: String,
     pub status: ModelStatus,
@@ -200,7 +204,7 @@ impl ModelRef<'_> {
     pub fn to_row(&self) -> ModelRow {
         let own = |s: Option<&str>| s.map(str::to_owned);
         ModelRow {
-            id: ModelId::trusted(self.id.to_owned()),
+            id: AssetId::trusted(self.id.to_owned()),
             batch_id: BatchId::trusted(self.batch_id.to_owned()),
             name: self.name.to_owned(),
             status: self.status,
@@ -262,7 +266,7 @@ impl JobState {
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
     pub job_id: JobId,
-    pub model_id: ModelId,
+    pub model_id: AssetId,
     pub account_id: AccountId,
     pub correlation_id: String,
     /// Failed attempts so far (a crash is not an attempt; deliveries bound those).
@@ -272,7 +276,7 @@ pub struct ClaimedJob {
     pub deliveries: u32,
     /// The model's price, consumed or refunded when it settles.
     pub price: Credits,
-    pub idea: Idea,
+    pub idea: AssetIdea,
     /// The batch's preferences text, as the customer wrote it.
     pub preferences: String,
     /// The model's name, distinct within its batch.

@@ -2,7 +2,7 @@
 //! all in one transaction or not at all; and cancelling what has not started.
 
 use mannequin_domain::credits::{Balances, LedgerKind};
-use mannequin_domain::ids::{AccountId, BatchId, ModelId, OrderId, ReservationId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, OrderId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
 use super::db::{Bind, Bytes, Int, Text};
@@ -245,7 +245,7 @@ impl Store {
         let models = tx
             .fetch(sql, params, |c| {
                 Ok((
-                    ModelId::trusted(c.text()?),
+                    AssetId::trusted(c.text()?),
                     Credits::new(c.int()?),
                     c.text()?,
                 ))
@@ -335,7 +335,7 @@ async fn replay(tx: &mut Tx, batch_id: BatchId) -> StoreResult<Registration> {
         .fetch(
             "SELECT id FROM models WHERE batch_id = $1 ORDER BY position",
             &[Text(batch_id.as_str())],
-            |c| Ok(ModelId::trusted(c.text()?)),
+            |c| Ok(AssetId::trusted(c.text()?)),
         )
         .await?;
     Ok(Registration {

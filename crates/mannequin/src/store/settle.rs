@@ -14,12 +14,12 @@ use super::{
     placeholders, values_rows,
 };
 use mannequin_domain::credits::LedgerKind;
-use mannequin_domain::ids::{AccountId, BatchId, ModelId, ReservationId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
 /// One model to settle.
 pub(super) struct ToSettle<'a> {
-    pub model_id: &'a ModelId,
+    pub model_id: &'a AssetId,
     /// Why it failed or was cancelled; `None` when done.
     pub reason: Option<&'a str>,
     /// `(image key, thumbnail key)` when done.

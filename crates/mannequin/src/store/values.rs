@@ -15,6 +15,18 @@ pub(super) enum Bind<'a> {
 
 pub(super) use Bind::{Bytes, Int, OptInt, OptText, Text};
 
+/// An asset's stored idea, read as the kind its id names.
+pub(super) fn idea(
+    id: &mannequin_domain::AssetId,
+    json: &str,
+) -> StoreResult<mannequin_domain::AssetIdea> {
+    let mut d = serde_json::Deserializer::from_str(json);
+    Ok(mannequin_domain::AssetIdea::deserialize_as(
+        id.kind(),
+        &mut d,
+    )?)
+}
+
 /// The columns of one row, read in order; `'r` is the row's.
 pub(super) trait Columns<'r> {
     fn text(&mut self) -> StoreResult<String>;

@@ -153,7 +153,7 @@ impl From<BatchDetail> for Batch {
 }))]
 pub struct ModelEvent<'a> {
     #[schema(value_type = String)]
-    pub id: &'a mannequin_domain::ids::ModelId,
+    pub id: &'a mannequin_domain::ids::AssetId,
     pub status: ModelStatus,
     #[schema(required)]
     pub thumbnail: Option<Url<'a>>,
@@ -176,15 +176,18 @@ impl<'a> ModelEvent<'a> {
         }
     }
 
-    /// The event's name in the stream.
-    pub fn name(&self) -> &'static str {
-        match self.status {
-            ModelStatus::Pending => "model.pending",
-            ModelStatus::Processing => "model.processing",
-            ModelStatus::Done => "model.completed",
-            ModelStatus::Failed => "model.failed",
-            ModelStatus::Cancelled => "model.cancelled",
-        }
+    /// The event's name in the stream: the asset's kind and what happened
+    /// (`model.completed`, `scenery.processing`).
+    pub fn name(&self) -> String {
+        let what = match self.status {
+            ModelStatus::Pending => "pending",
+            ModelStatus::Processing => "processing",
+            ModelStatus::Done => "completed",
+            ModelStatus::Failed => "failed",
+            ModelStatus::Cancelled => "cancelled",
+        };
+        let kind = self.id.kind();
+        format!("{kind}.{what}")
     }
 }
 

@@ -20,6 +20,23 @@ pub fn model() -> Value {
     })
 }
 
+/// A scenery as lists show it.
+pub fn scenery() -> Value {
+    json!({
+        "id": "scenery_01j9zq3k5v8m2c4x6b7n9p0r1s",
+        "name": "Studio - White Seamless Paper",
+        "thumbnail": "https://mannequin.example/media/sceneries/1s/scenery_01j9zq3k5v8m2c4x6b7n9p0r1s.thumb.jpg",
+        "status": "DONE",
+        "voting": "PENDING",
+        "createdAt": "2026-03-20T14:00:00.000Z",
+        "batchId": "batch_01j9zq3k5v8m2c4x6b7n9p0r1a",
+        "image": "https://mannequin.example/media/sceneries/1s/scenery_01j9zq3k5v8m2c4x6b7n9p0r1s.png",
+        "prompt": "Photograph of a set for full-body fashion photography, empty, with no people in it. White studio. Seamless paper backdrop. Camera at waist height, level, with room for a standing person from head to toe; sharp focus, photorealistic.",
+        "seed": 7_654_321,
+        "generator": "builtin"
+    })
+}
+
 /// A model with everything known about it: [`model`] and the rest.
 pub fn model_detail() -> Value {
     let mut detail = model();

@@ -1,7 +1,7 @@
 //! Models: the list's item and page, one model with everything known about
 //! it, and the bodies of register-ideas, vote and cancel.
 
-use mannequin_domain::ids::{BatchId, ModelId, OrderId, ReservationId};
+use mannequin_domain::ids::{AssetId, BatchId, OrderId, ReservationId};
 use mannequin_domain::{
     Count, Credits, ModelStatus, Preferences, RequestError, StatusFilter, Voting,
 };
@@ -93,6 +93,50 @@ pub struct ModelList<'a> {
     pub next_cursor: Option<String>,
 }
 
+/// A page of the account's sceneries, newest first: each shaped as a model.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"sceneries": [examples::scenery()], "count": 1, "nextCursor": null}))]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+pub struct SceneryList<'a> {
+    pub sceneries: Vec<Model<'a>>,
+    /// Items in this response.
+    pub count: u32,
+    /// (ours) The cursor of the next page; null on the last.
+    #[schema(required)]
+    pub next_cursor: Option<String>,
+}
+
+/// The sceneries list's query: the models list's, with a scenery's cursor.
+#[derive(Debug, Default, serde::Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListSceneries {
+    /// `approved`: only sceneries voted APPROVED. Case-insensitive.
+    #[param(value_type = Option<StatusFilter>, default = "all")]
+    pub status_filter: Option<String>,
+    /// (ours) Only the sceneries of this batch.
+    #[param(pattern = "^batch_[A-Za-z0-9_]{1,58}$")]
+    pub batch_id: Option<String>,
+    /// (ours) Sceneries on a page: 1–1000, 1000 when absent.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, default = 1000)]
+    pub limit: Option<String>,
+    /// (ours) The nextCursor of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}\.scenery_[A-Za-z0-9_]{1,56}$")]
+    pub cursor: Option<String>,
+}
+
+impl From<ListSceneries> for ListModels {
+    fn from(q: ListSceneries) -> ListModels {
+        ListModels {
+            status_filter: q.status_filter,
+            batch_id: q.batch_id,
+            limit: q.limit,
+            cursor: q.cursor,
+        }
+    }
+}
+
 /// The models list's query.
 #[derive(Debug, Default, serde::Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -172,7 +216,7 @@ fn camel(key: &str) -> String {
 
 /// The idea's attributes with camelCase names; the renderer's palette and the
 /// seed (a field of the model) are left out.
-fn attributes(idea: &mannequin_domain::Idea) -> Map<String, Value> {
+fn attributes(idea: &mannequin_domain::AssetIdea) -> Map<String, Value> {
     match serde_json::to_value(idea) {
         Ok(Value::Object(map)) => map
             .into_iter()
@@ -243,7 +287,7 @@ impl RegisterIdeas {
 }))]
 pub struct Registered {
     #[schema(value_type = Vec<String>)]
-    pub created_record_ids: Vec<ModelId>,
+    pub created_record_ids: Vec<AssetId>,
     /// (ours)
     #[schema(value_type = String)]
     pub batch_id: BatchId,
@@ -282,7 +326,7 @@ impl Vote {
 #[schema(example = json!({"id": "model_01j9zq3k5v8m2c4x6b7n9p0r1s", "voting": "APPROVED"}))]
 pub struct Voted {
     #[schema(value_type = String)]
-    pub id: ModelId,
+    pub id: AssetId,
     pub voting: Voting,
 }
 
@@ -293,7 +337,7 @@ pub struct Voted {
 #[schema(example = json!({"cancelledRecordIds": ["model_01j9zq3k5v8m2c4x6b7n9p0r1t"], "creditsRefunded": 10}))]
 pub struct Cancelled {
     #[schema(value_type = Vec<String>)]
-    pub cancelled_record_ids: Vec<ModelId>,
+    pub cancelled_record_ids: Vec<AssetId>,
     #[schema(value_type = i64)]
     pub credits_refunded: Credits,
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::future::try_join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use mannequin_domain::ids::{BatchId, EventId, ModelId};
+use mannequin_domain::ids::{AssetId, BatchId, EventId};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -281,7 +281,7 @@ impl Dispatcher {
                 .map(|b| serde_json::to_value(Batch::from(b))),
             _ => self
                 .store
-                .model_detail(&due.account_id, &ModelId::trusted(due.subject_id.clone()))
+                .model_detail(&due.account_id, &AssetId::trusted(due.subject_id.clone()))
                 .await?
                 .map(|m| serde_json::to_value(ModelDetailView::new(self.blobs.as_ref(), &m))),
         };

@@ -31,8 +31,8 @@ pub(super) enum Verdict {
 /// The seed of a model: its idea's, or, for an idea stored before ideas had
 /// seeds, one derived from the model id (FNV-1a), stable across retries.
 fn seed(job: &ClaimedJob) -> u32 {
-    if job.idea.seed != 0 {
-        return job.idea.seed;
+    if job.idea.seed() != 0 {
+        return job.idea.seed();
     }
     let h = job.model_id.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
@@ -58,12 +58,9 @@ impl Worker {
             attempt = job.attempts + 1
         );
         async {
-            let p = &self.prompting;
-            let reading = mannequin_domain::Attributes::read(&job.preferences);
+            let asked = self.prompting.ask(&job.preferences, &job.idea);
             let mut generation = Generation {
-                prompt: p
-                    .template
-                    .render_read(&reading, &job.preferences, &job.idea),
+                prompt: asked.prompt,
                 seed: seed(&job),
                 generator: self.generator_name.clone(),
                 notes: None,
@@ -74,10 +71,10 @@ impl Worker {
                 idea: &job.idea,
                 preferences: &job.preferences,
                 prompt: &generation.prompt,
-                negative_prompt: &p.negative,
+                negative_prompt: &asked.negative,
                 seed: generation.seed,
-                width: p.width,
-                height: p.height,
+                width: asked.width,
+                height: asked.height,
             };
             debug!(prompt = %generation.prompt, seed = generation.seed, "generating");
             let timeout = self.config.generation_timeout;
@@ -104,8 +101,9 @@ impl Worker {
                 Ok(made) => {
                     // What the reading did not understand, then what the
                     // generator could not follow.
-                    let notes: Vec<String> = reading
-                        .reading_note()
+                    let notes: Vec<String> = asked
+                        .note
+                        .clone()
                         .into_iter()
                         .chain(made.notes.clone())
                         .collect();

@@ -148,8 +148,20 @@ pub(crate) async fn register(
     preferences: &str,
     count: u32,
 ) {
+    register_in(client, url, key, "models", preferences, count).await
+}
+
+/// Registers `count` of the kind whose collection is `collection`.
+async fn register_in(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    collection: &str,
+    preferences: &str,
+    count: u32,
+) {
     let res = client
-        .post(format!("{url}/api/external/models/register-ideas"))
+        .post(format!("{url}/api/external/{collection}/register-ideas"))
         .header("X-Api-Key", key)
         .json(&json!({"preferences": preferences, "count": count}))
         .send()
@@ -206,8 +218,13 @@ pub(crate) fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
 }
 
 async fn models(client: &reqwest::Client, url: &str, key: &str) -> Vec<Value> {
+    listed(client, url, key, "models").await
+}
+
+/// The first page of the collection's list.
+async fn listed(client: &reqwest::Client, url: &str, key: &str, collection: &str) -> Vec<Value> {
     let body: Value = client
-        .get(format!("{url}/api/external/models"))
+        .get(format!("{url}/api/external/{collection}"))
         .header("X-Api-Key", key)
         .send()
         .await
@@ -215,7 +232,7 @@ async fn models(client: &reqwest::Client, url: &str, key: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap();
-    body["models"].as_array().unwrap().clone()
+    body[collection].as_array().unwrap().clone()
 }
 
 /// Polls the list until `done` holds or `limit` passes.
@@ -272,8 +289,12 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
         .find_map(|l| l.split_whitespace().find(|w| w.starts_with("acct_")))
         .unwrap()
         .to_string();
+    // Models and sceneries, through the one pipeline.
     for i in 0..4 {
         register(&client, &first.url, &key, &format!("casual look {i}"), 3).await;
+    }
+    for place in ["a loft", "a beach"] {
+        register_in(&client, &first.url, &key, "sceneries", place, 3).await;
     }
     wait_for(&client, &first.url, &key, Duration::from_secs(30), |m| {
         count(m, "DONE") >= 1
@@ -305,6 +326,15 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     })
     .await;
     assert!(all.iter().all(|m| m["thumbnail"].is_string()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sceneries = listed(&client, &second.url, &key, "sceneries").await;
+        if sceneries.len() == 6 && count(&sceneries, "DONE") == 6 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{sceneries:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let redelivered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE deliveries > 1")
         .fetch_one(&pool)
         .await
@@ -320,7 +350,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     let (_, balance) = admin(data, &["credits", "show", "--account", &account]);
     assert_eq!(
         balance,
-        json!({"available": 880, "reserved": 0, "consumed": 120})
+        json!({"available": 820, "reserved": 0, "consumed": 180})
     );
 
     second.signal("-TERM");
@@ -1064,6 +1094,28 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
         2,
         "{table}"
     );
+
+    // Sceneries the same way, listed apart.
+    let out = Command::new(BIN)
+        .args(["sceneries", "generate", "a loft", "--count", "2", "--json"])
+        .env("MANNEQUIN_URL", &server.url)
+        .env("MANNEQUIN_API_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sceneries = generated["sceneries"].as_array().unwrap();
+    assert_eq!(sceneries.len(), 2, "{generated}");
+    assert!(sceneries.iter().all(|s| s["status"] == "DONE"
+        && s["id"].as_str().unwrap().starts_with("scenery_")
+        && s["name"].as_str().unwrap().contains("Loft")));
+    let out = client(&["list", "--json"]);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["count"], 2, "the models only: {listed}");
 
     let out = Command::new(BIN)
         .args([

@@ -3,13 +3,13 @@
 //! loudly outside CI when PostgreSQL is not running).
 
 use futures_util::future::join_all;
-use mannequin::clock::{new_id, now_ms};
+use mannequin::clock::{new_asset_id, new_id, now_ms};
 use mannequin::store::{
     CancelTarget, ClaimedJob, ListQuery, NewBatch, NewModel, QUEUE_HEAD, RegisterError, Settled,
     Store,
 };
 use mannequin_domain::ids::{AccountId, JobId};
-use mannequin_domain::{Attributes, Credits, ModelStatus, StatusFilter};
+use mannequin_domain::{AssetIdea, AssetKind, Attributes, Credits, ModelStatus, StatusFilter};
 
 use crate::services;
 
@@ -62,10 +62,10 @@ pub(crate) fn batch(account: &AccountId, count: u32, deadline: i64) -> NewBatch 
         models: ideas
             .into_iter()
             .map(|idea| NewModel {
-                id: new_id(),
+                id: new_asset_id(AssetKind::Model),
                 job_id: new_id(),
                 name: idea.name(),
-                idea,
+                idea: AssetIdea::Model(idea),
             })
             .collect(),
         idempotency: None,
@@ -750,6 +750,7 @@ fn lost(requeued: u64, failed: u64) -> mannequin::store::Recovered {
 /// The account's newest `limit` models, unfiltered.
 fn newest(limit: u32) -> ListQuery {
     ListQuery {
+        kind: AssetKind::Model,
         status: None,
         voting: None,
         filter: StatusFilter::All,
@@ -907,6 +908,7 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
         id: rows[7].id.clone(),
     };
     let deep = ListQuery {
+        kind: AssetKind::Model,
         cursor: Some(cursor.clone()),
         ..newest(5)
     };
@@ -917,6 +919,7 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
         expected
     );
     let approved = ListQuery {
+        kind: AssetKind::Model,
         filter: StatusFilter::Approved,
         cursor: Some(cursor),
         ..newest(5)
@@ -1063,6 +1066,7 @@ async fn an_account_filled_for_benchmarks_lists_like_any(store: &Store) {
     assert!(page.windows(2).all(|w| w[0].created_at > w[1].created_at));
     assert!(page.iter().all(|m| m.status == ModelStatus::Done));
     let approved = ListQuery {
+        kind: AssetKind::Model,
         filter: StatusFilter::Approved,
         ..newest(1000)
     };

@@ -22,9 +22,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API and, unless --no-worker, an in-process worker.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run only the worker.
-    Worker(WorkerArgs),
+    Worker(Box<WorkerArgs>),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
     /// Operator tasks: accounts, keys, credits, audit. Prints JSON.
@@ -32,6 +32,8 @@ pub enum Command {
     Admin(AdminCommand),
     /// Use the Models API from a terminal: list models, generate a batch.
     Models(crate::client::ClientArgs),
+    /// Use the Sceneries API from a terminal: list sceneries, generate a batch.
+    Sceneries(crate::client::ClientArgs),
     /// Measure a running server: request rates, latency percentiles, models/s.
     Bench(crate::bench::BenchArgs),
     /// Fill an account with N settled models straight through the store, for

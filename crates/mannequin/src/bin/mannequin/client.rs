@@ -1,5 +1,6 @@
-//! `mannequin models …`: the Models API from a terminal. Lists models, and
-//! generates a batch while showing its progress.
+//! `mannequin models …` and `mannequin sceneries …`: the API from a
+//! terminal. Lists a kind's assets, and generates a batch while showing its
+//! progress.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use mannequin::error::BoxError;
+use mannequin_domain::AssetKind;
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
@@ -32,21 +34,21 @@ pub struct ClientArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
-    /// List the account's models, newest first.
+    /// List the account's models (or sceneries), newest first.
     List {
-        /// Only approved models.
+        /// Only approved ones.
         #[arg(long)]
         approved: bool,
-        /// Only the models of this batch.
+        /// Only the ones of this batch.
         #[arg(long)]
         batch: Option<String>,
         /// How many to show (follows pages as needed).
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Register ideas and wait until every model is finished.
+    /// Register ideas and wait until every one is finished.
     Generate {
-        /// What the models should look like.
+        /// What they should look like.
         preferences: String,
         #[arg(long, default_value_t = 4)]
         count: u32,
@@ -60,6 +62,8 @@ struct Api {
     client: reqwest::Client,
     url: String,
     key: mannequin::SecretString,
+    /// `models` or `sceneries`: the collection's path and list key.
+    collection: &'static str,
 }
 
 impl Api {
@@ -84,7 +88,7 @@ impl Api {
     async fn page(&self, query: &[(&str, String)]) -> Result<Value, BoxError> {
         self.call(
             self.client
-                .get(format!("{}/api/external/models", self.url))
+                .get(format!("{}/api/external/{}", self.url, self.collection))
                 .query(query),
         )
         .await
@@ -147,7 +151,8 @@ fn progress(done: usize, total: usize, started: Instant) {
     let _ = std::io::stderr().flush();
 }
 
-pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
+pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
+    let collection = kind.declaration().collection;
     let key = args
         .api_key
         .clone()
@@ -156,6 +161,7 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
         client: mannequin::http_client().build()?,
         url: args.url.trim_end_matches('/').to_string(),
         key,
+        collection,
     };
     match args.command {
         ClientCommand::List {
@@ -180,14 +186,14 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
                     query.push(("cursor", c.clone()));
                 }
                 let page = api.page(&query).await?;
-                models.extend(page["models"].as_array().cloned().unwrap_or_default());
+                models.extend(page[collection].as_array().cloned().unwrap_or_default());
                 match page["nextCursor"].as_str() {
                     Some(c) => cursor = Some(c.to_string()),
                     None => break,
                 }
             }
             if args.json {
-                println!("{}", json!({"models": models, "count": models.len()}));
+                println!("{}", json!({collection: models, "count": models.len()}));
             } else {
                 print_table(&models);
             }
@@ -200,7 +206,10 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
             let registered = api
                 .call(
                     api.client
-                        .post(format!("{}/api/external/models/register-ideas", api.url))
+                        .post(format!(
+                            "{}/api/external/{collection}/register-ideas",
+                            api.url
+                        ))
                         .json(&json!({"preferences": preferences, "count": count})),
                 )
                 .await?;
@@ -209,7 +218,7 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
                 .unwrap_or_default()
                 .to_string();
             eprintln!(
-                "batch {batch}: {count} models, {} credits reserved",
+                "batch {batch}: {count} {collection}, {} credits reserved",
                 registered["creditsReserved"]
             );
             let started = Instant::now();
@@ -217,7 +226,7 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
                 let page = api
                     .page(&[("batchId", batch.clone()), ("limit", "20".into())])
                     .await?;
-                let models = page["models"].as_array().cloned().unwrap_or_default();
+                let models = page[collection].as_array().cloned().unwrap_or_default();
                 let finished = models
                     .iter()
                     .filter(|m| {
@@ -240,13 +249,15 @@ pub async fn run(args: ClientArgs) -> Result<(), BoxError> {
                 eprintln!();
             }
             if args.json {
-                println!("{}", json!({"batchId": batch, "models": models}));
+                println!("{}", json!({"batchId": batch, collection: models}));
             } else {
                 print_table(&models);
             }
             let failed = models.iter().filter(|m| m["status"] != "DONE").count();
             if failed > 0 {
-                return Err(format!("{failed} of {} models did not finish", models.len()).into());
+                return Err(
+                    format!("{failed} of {} {collection} did not finish", models.len()).into(),
+                );
             }
         }
     }

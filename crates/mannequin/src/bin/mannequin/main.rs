@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mannequin::app::{self, Overrides};
 use mannequin::config::LogFormat;
+use mannequin_domain::AssetKind;
 
 use cli::{Cli, Command};
 
@@ -54,8 +55,10 @@ async fn main() -> ExitCode {
     mannequin::install_crypto();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args, true).await,
-        Command::Worker(args) => serve(mannequin::config::ServeArgs::for_worker(args), false).await,
+        Command::Serve(args) => serve(*args, true).await,
+        Command::Worker(args) => {
+            serve(mannequin::config::ServeArgs::for_worker(*args), false).await
+        }
         Command::Migrate(db) => {
             init_logs(db.log_format);
             match app::open_store(&db).await {
@@ -90,7 +93,11 @@ async fn main() -> ExitCode {
                 }
             }
         },
-        Command::Models(args) => match client::run(args).await {
+        Command::Models(args) => match client::run(AssetKind::Model, args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        Command::Sceneries(args) => match client::run(AssetKind::Scenery, args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },

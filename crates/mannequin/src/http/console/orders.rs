@@ -114,6 +114,7 @@ async fn register_order(
     let registered = state
         .orders
         .register(crate::batch::Order {
+            kind: mannequin_domain::AssetKind::Model,
             account: &signed.principal.account_id,
             brief: &brief,
             count,
@@ -207,6 +208,7 @@ pub(super) async fn batch(
         Err(e) => return unavailable(e),
     };
     let query = crate::store::ListQuery {
+        kind: mannequin_domain::AssetKind::Model,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: Some(id),
         status: None,

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mannequin_domain::ids::{ModelId, kind};
-use mannequin_domain::request::parse_path_id;
-use mannequin_domain::{ModelStatus, Voting};
+use mannequin_domain::ids::AssetId;
+use mannequin_domain::request::parse_asset_id;
+use mannequin_domain::{AssetKind, ModelStatus, Voting};
 
 use super::{Signed, forged, form, pages, unavailable};
 use crate::http::AppState;
@@ -68,6 +68,7 @@ pub(super) async fn gallery(
         .get("cursor")
         .and_then(|c| mannequin_domain::request::Cursor::parse(c).ok());
     let query = crate::store::ListQuery {
+        kind: mannequin_domain::AssetKind::Model,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
         status: filters.status,
@@ -93,7 +94,7 @@ pub(super) async fn model(
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Ok(id) = parse_path_id::<kind::Model>(&id) else {
+    let Ok(id) = parse_asset_id(&id, AssetKind::Model) else {
         return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
     };
     let filters = Filters::read(&params);
@@ -118,12 +119,13 @@ async fn neighbours(
     account: &mannequin_domain::ids::AccountId,
     row: &crate::store::ModelRow,
     filters: &Filters,
-) -> (Option<ModelId>, Option<ModelId>) {
+) -> (Option<AssetId>, Option<AssetId>) {
     let here = mannequin_domain::request::Cursor {
         created_at_ms: row.created_at,
         id: row.id.clone(),
     };
     let query = crate::store::ListQuery {
+        kind: mannequin_domain::AssetKind::Model,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
         status: filters.status,
@@ -165,7 +167,7 @@ pub(super) async fn vote(
             "This key may look but not vote: it lacks the content.register scope.",
         );
     }
-    let Ok(id) = parse_path_id::<kind::Model>(&id) else {
+    let Ok(id) = parse_asset_id(&id, AssetKind::Model) else {
         return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
     };
     let Some(voting) = fields
@@ -191,7 +193,7 @@ pub(super) async fn vote(
     .query();
     let to = fields
         .get("next")
-        .and_then(|n| ModelId::parse(n))
+        .and_then(|n| AssetId::parse(n))
         .unwrap_or(id);
     let suffix = if filters.is_empty() {
         String::new()

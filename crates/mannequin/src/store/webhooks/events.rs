@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use mannequin_domain::ModelStatus;
-use mannequin_domain::ids::{AccountId, BatchId, EndpointId, EventId, ModelId};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, EndpointId, EventId};
+use mannequin_domain::{AssetKind, ModelStatus};
 
 use super::super::db::{Bind, Int, Text};
 use super::super::{StoreResult, Tx, placeholders, settle, values_rows};
@@ -15,7 +15,7 @@ use crate::clock::new_id;
 pub(in crate::store) struct SettledModel<'a> {
     pub account: &'a AccountId,
     pub batch: &'a BatchId,
-    pub model: &'a ModelId,
+    pub model: &'a AssetId,
 }
 
 /// Writes, in the settling transaction `tx`, the events that models settling
@@ -34,9 +34,9 @@ pub(in crate::store) async fn record_events(
     settled: &[SettledModel<'_>],
     now: i64,
 ) -> StoreResult<()> {
-    let Some(model_event) = EventType::for_model(outcome) else {
+    if EventType::for_asset(AssetKind::Model, outcome).is_none() {
         return Ok(());
-    };
+    }
     let accounts: BTreeSet<&AccountId> = settled.iter().map(|s| s.account).collect();
     if accounts.is_empty() {
         return Ok(());
@@ -70,9 +70,12 @@ pub(in crate::store) async fn record_events(
     // (event id, account, type, subject, endpoints)
     let mut events: Vec<(EventId, &AccountId, EventType, &str, Vec<&EndpointId>)> = Vec::new();
     for s in settled {
-        let to = wanting(s.account, model_event);
+        let Some(event) = EventType::for_asset(s.model.kind(), outcome) else {
+            continue;
+        };
+        let to = wanting(s.account, event);
         if !to.is_empty() {
-            events.push((new_id(), s.account, model_event, s.model.as_str(), to));
+            events.push((new_id(), s.account, event, s.model.as_str(), to));
         }
     }
     for chunk in events.chunks(200) {

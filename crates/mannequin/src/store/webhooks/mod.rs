@@ -13,8 +13,8 @@ mod events;
 
 pub(super) use events::{SettledModel, record_events};
 
-use mannequin_domain::ModelStatus;
 use mannequin_domain::ids::{AccountId, EndpointId, EventId};
+use mannequin_domain::{AssetKind, ModelStatus};
 
 use super::db::{Int, Text};
 use super::{Store, StoreResult};
@@ -31,15 +31,24 @@ pub enum EventType {
     ModelFailed,
     #[serde(rename = "model.cancelled")]
     ModelCancelled,
+    #[serde(rename = "scenery.completed")]
+    SceneryCompleted,
+    #[serde(rename = "scenery.failed")]
+    SceneryFailed,
+    #[serde(rename = "scenery.cancelled")]
+    SceneryCancelled,
     #[serde(rename = "batch.completed")]
     BatchCompleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 7] = [
         EventType::ModelCompleted,
         EventType::ModelFailed,
         EventType::ModelCancelled,
+        EventType::SceneryCompleted,
+        EventType::SceneryFailed,
+        EventType::SceneryCancelled,
         EventType::BatchCompleted,
     ];
 
@@ -49,6 +58,9 @@ impl EventType {
             EventType::ModelFailed => "model.failed",
             EventType::ModelCancelled => "model.cancelled",
             EventType::BatchCompleted => "batch.completed",
+            EventType::SceneryCompleted => "scenery.completed",
+            EventType::SceneryFailed => "scenery.failed",
+            EventType::SceneryCancelled => "scenery.cancelled",
         }
     }
 
@@ -56,12 +68,19 @@ impl EventType {
         EventType::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The event a model reaching `status` causes.
-    pub(super) fn for_model(status: ModelStatus) -> Option<EventType> {
+    /// The event an asset of `kind` reaching `status` causes: each kind
+    /// its own family (`model.completed`, `scenery.completed`), so an
+    /// endpoint subscribed to models hears of nothing else.
+    pub(super) fn for_asset(kind: AssetKind, status: ModelStatus) -> Option<EventType> {
+        use EventType::*;
+        let [done, failed, cancelled] = match kind {
+            AssetKind::Model => [ModelCompleted, ModelFailed, ModelCancelled],
+            AssetKind::Scenery => [SceneryCompleted, SceneryFailed, SceneryCancelled],
+        };
         match status {
-            ModelStatus::Done => Some(EventType::ModelCompleted),
-            ModelStatus::Failed => Some(EventType::ModelFailed),
-            ModelStatus::Cancelled => Some(EventType::ModelCancelled),
+            ModelStatus::Done => Some(done),
+            ModelStatus::Failed => Some(failed),
+            ModelStatus::Cancelled => Some(cancelled),
             _ => None,
         }
     }

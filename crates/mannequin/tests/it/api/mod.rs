@@ -10,6 +10,7 @@ mod openapi;
 mod planner;
 mod register;
 mod runtime;
+mod sceneries;
 mod service;
 mod webhooks;
 

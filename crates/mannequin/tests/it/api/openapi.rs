@@ -39,7 +39,7 @@ async fn every_operation_is_described_whole() {
     let spec = app.openapi().await;
     assert_eq!(spec["openapi"], "3.1.0");
     let ops = operations(&spec);
-    assert_eq!(ops.len(), 17, "every route of the API");
+    assert_eq!(ops.len(), 22, "every route of the API");
     for (method, path, op) in &ops {
         let at = format!("{method} {path}");
         assert!(op["operationId"].is_string(), "{at}: an operation id");
@@ -106,6 +106,9 @@ async fn every_operation_is_described_whole() {
             "model.completed",
             "model.failed",
             "model.cancelled",
+            "scenery.completed",
+            "scenery.failed",
+            "scenery.cancelled",
             "batch.completed"
         ]
     );

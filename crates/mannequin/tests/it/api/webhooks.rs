@@ -495,6 +495,52 @@ async fn endpoints_receive_only_the_events_they_asked_for() {
 }
 
 #[tokio::test]
+async fn each_kind_has_its_own_events() {
+    let Some(receiver) = Receiver::start(0) else {
+        return;
+    };
+    let app = TestApp::start_with(AT_ONCE, None).await;
+    let created = endpoint(&app, &receiver.url, Some(json!(["scenery.completed"]))).await;
+    receiver.set_secret(created["secret"].as_str().unwrap());
+    app.register_ok(&app.key, "man, suit", 1).await;
+    let res = app
+        .client
+        .post(format!("{}/api/external/sceneries/register-ideas", app.url))
+        .header("X-Api-Key", &app.key)
+        .json(&json!({"preferences": "loft", "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    let sceneries: Value = res.json().await.unwrap();
+    app.drain().await;
+    let got = deliver_until(&app, &receiver, |got| got.len() == 2).await;
+    let mut ids: Vec<&str> = got
+        .iter()
+        .inspect(|r| assert_eq!(r.kind, "scenery.completed"))
+        .map(|r| r.body["data"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want: Vec<&str> = sceneries["createdRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    want.sort();
+    assert_eq!(ids, want, "the sceneries, and not the model");
+    assert!(
+        got.iter()
+            .all(|r| r.verified && r.body["data"]["status"] == "DONE")
+    );
+    let dispatcher = app.running.dispatcher.as_ref().unwrap();
+    assert_eq!(
+        dispatcher.deliver_due().await.unwrap(),
+        0,
+        "nothing else is due"
+    );
+}
+
+#[tokio::test]
 async fn an_endpoint_failing_for_days_is_disabled_and_says_so() {
     let app = TestApp::start_with(&["--webhook-allow-private"], None).await;
     // Nothing listens on the discard port; the attempts are recorded, not sent.

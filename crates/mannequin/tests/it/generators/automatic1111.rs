@@ -199,5 +199,14 @@ async fn web_ui_models_reach_done_through_the_api() {
         "automatic1111",
     )
     .await;
-    assert_eq!(fake.last_body()["width"], 512);
+    let bodies = fake.bodies.lock().unwrap().clone();
+    assert_eq!(
+        (&bodies[0]["width"], &bodies[0]["height"]),
+        (&512.into(), &768.into())
+    );
+    assert_eq!(
+        (&bodies[2]["width"], &bodies[2]["height"]),
+        (&768.into(), &512.into()),
+        "a scenery is the size turned"
+    );
 }

@@ -18,8 +18,8 @@ use std::time::Duration;
 use base64::Engine;
 use mannequin::generator::GeneratorKind;
 use mannequin::generator::{self, GenerateError, Generator, Made, Request, Settings};
-use mannequin_domain::Attributes;
-use mannequin_domain::ids::ModelId;
+use mannequin_domain::ids::AssetId;
+use mannequin_domain::{AssetIdea, Attributes};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
@@ -280,12 +280,12 @@ pub async fn generate_for(g: &dyn Generator, text: &str, seed: u64) -> Result<Ma
     let ideas = a.ideas(1, seed);
     let idea = ideas[0];
     let name = a.names(&ideas).remove(0);
-    let model_id = ModelId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+    let model_id = AssetId::parse("model_01m8h0219szfj6vwfj8ypxrhen").unwrap();
     let prompt = mannequin_domain::prompt::Template::default().render(text, &idea);
     let request = Request {
         model_id: &model_id,
         name: &name,
-        idea: &idea,
+        idea: &AssetIdea::Model(idea),
         preferences: text,
         prompt: &prompt,
         negative_prompt: "blurry",
@@ -428,6 +428,29 @@ pub async fn end_to_end(fake: &Fake, extra: &[&str], generator_name: &str) {
         "a batch's models differ"
     );
     assert_eq!(app.balance(&app.account).await, (980, 0, 20));
-    app.audit().await;
     assert_eq!(fake.bodies.lock().unwrap().len(), 2);
+
+    // A scenery through the same backend: its own prompt, landscape.
+    let res = app
+        .client
+        .post(format!("{}/api/external/sceneries/register-ideas", app.url))
+        .header("X-Api-Key", &app.key)
+        .json(&serde_json::json!({"preferences": SCENERY, "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.drain().await, 1);
+    let list = app.get_json(&app.key, "/api/external/sceneries").await;
+    let scenery = &list["sceneries"][0];
+    assert_eq!(scenery["status"], "DONE", "{scenery}");
+    assert_eq!(scenery["generator"], generator_name);
+    let asked = fake.last_body().to_string();
+    assert!(asked.contains(SCENERY), "the words verbatim: {asked}");
+    assert!(asked.contains("no people"), "an empty set: {asked}");
+    assert_eq!(app.balance(&app.account).await, (970, 0, 30));
+    app.audit().await;
 }
+
+/// The scenery [`end_to_end`] orders after its models.
+pub const SCENERY: &str = "white studio, seamless paper";

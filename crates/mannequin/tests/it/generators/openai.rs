@@ -166,11 +166,12 @@ async fn openai_models_reach_done_through_the_api() {
         "openai/gpt-image-1",
     )
     .await;
+    let bodies = fake.bodies.lock().unwrap().clone();
     assert_eq!(
-        fake.last_body()["size"],
-        "1024x1536",
+        bodies[0]["size"], "1024x1536",
         "the backend's portrait default"
     );
+    assert_eq!(bodies[2]["size"], "1536x1024", "a scenery's landscape");
 }
 
 /// A misconfigured backend must not burn through the queue: the worker

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use mannequin_domain::credits::Balances;
-use mannequin_domain::{Credits, time};
+use mannequin_domain::{AssetKind, Credits, time};
 
 use super::{Card, Frame, page, title_case};
 use crate::http::AppState;
@@ -34,7 +34,7 @@ pub fn order(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let price = state.orders.terms().price_per_model.get();
+    let price = state.orders.terms().price(AssetKind::Model).get();
     let count: i64 = draft.count.trim().parse().unwrap_or(10).clamp(1, 20);
     let template = Order {
         frame: Frame::signed("Order", signed, balances),

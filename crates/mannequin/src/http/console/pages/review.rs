@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use mannequin_domain::credits::Balances;
-use mannequin_domain::ids::ModelId;
+use mannequin_domain::ids::AssetId;
 use mannequin_domain::{ModelStatus, Voting, time};
 
 use super::{Badges, Card, Frame, page, title_case, with_query};
@@ -158,7 +158,7 @@ fn facts(d: &ModelDetail) -> Vec<(String, String)> {
         ("Batch".into(), r.batch_id.as_str().to_string()),
         ("Order".into(), d.order_id.as_str().to_string()),
     ];
-    if let serde_json::Value::Object(idea) = serde_json::to_value(d.idea).unwrap_or_default() {
+    if let serde_json::Value::Object(idea) = serde_json::to_value(&d.idea).unwrap_or_default() {
         for (k, v) in idea {
             if k == "palette" || k == "seed" {
                 continue;
@@ -196,11 +196,11 @@ pub fn model(
     balances: Option<Balances>,
     d: ModelDetail,
     filters: &Filters,
-    (newer, older): (Option<ModelId>, Option<ModelId>),
+    (newer, older): (Option<AssetId>, Option<AssetId>),
 ) -> Response {
     let r = &d.row;
     let query = filters.query();
-    let link = |id: &ModelId| with_query(&format!("/console/models/{}", id.as_str()), &query);
+    let link = |id: &AssetId| with_query(&format!("/console/models/{}", id.as_str()), &query);
     let history = [
         ("Registered (Pending)".to_string(), Some(r.created_at)),
         ("Started (Processing)".to_string(), d.started_at),
