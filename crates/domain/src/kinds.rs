@@ -13,6 +13,7 @@ use crate::ideas::scenery::SceneryIdea;
 
 /// A kind of generated asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AssetKind {
     /// A person to photograph products on.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use mannequin_domain::credits::LedgerKind;
 use mannequin_domain::ids::{AccountId, AssetId, BatchId, OrderId, ReservationId};
-use mannequin_domain::{AssetIdea, Credits, ModelStatus};
+use mannequin_domain::{AssetIdea, AssetKind, Credits, ModelStatus};
 
 use super::db::{Columns, Int, Text};
 use super::listing::model_row;
@@ -37,6 +37,8 @@ pub enum BatchKey {
 #[derive(Debug, Clone)]
 pub struct BatchDetail {
     pub id: BatchId,
+    /// What its assets are (every asset of a batch is of one kind).
+    pub kind: AssetKind,
     pub order_id: OrderId,
     pub reservation_id: ReservationId,
     pub preferences: String,
@@ -177,7 +179,8 @@ impl Store {
             .fetch_one(
                 &format!(
                     "SELECT b.id, b.order_id, r.id, b.preferences, b.count, b.correlation_id,
-                         b.created_at, r.amount, r.consumed, r.refunded
+                         b.created_at, r.amount, r.consumed, r.refunded,
+                         (SELECT m.id FROM models m WHERE m.batch_id = b.id LIMIT 1)
                      FROM batches b JOIN reservations r ON r.batch_id = b.id
                      WHERE b.account_id = $1 AND {column} = $2"
                 ),
@@ -194,6 +197,10 @@ impl Store {
                         credits_reserved: Credits::new(c.int()?),
                         credits_consumed: Credits::new(c.int()?),
                         credits_refunded: Credits::new(c.int()?),
+                        kind: c
+                            .opt_text()?
+                            .and_then(|id| AssetKind::of_id(&id))
+                            .unwrap_or(AssetKind::Model),
                         statuses: ModelStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect(),
                         finished_at: None,
                     })

@@ -1,7 +1,7 @@
 //! Batches: one register-ideas call's models and credits, its overall status,
 //! and the live events of its models.
 
-use mannequin_domain::{Credits, ModelStatus};
+use mannequin_domain::{AssetKind, Credits, ModelStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -78,6 +78,7 @@ impl Statuses {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({
     "id": "batch_01j9zq3k5v8m2c4x6b7n9p0r1a",
+    "kind": "model",
     "orderId": "order_01j9zq3k5v8m2c4x6b7n9p0r1b",
     "reservationId": "res_01j9zq3k5v8m2c4x6b7n9p0r1c",
     "preferences": "young female model, athletic build, natural makeup, for sportswear",
@@ -93,6 +94,8 @@ impl Statuses {
 }))]
 pub struct Batch {
     pub id: String,
+    /// What the batch made.
+    pub kind: AssetKind,
     pub order_id: String,
     pub reservation_id: String,
     pub preferences: String,
@@ -123,6 +126,7 @@ impl From<BatchDetail> for Batch {
         }
         Batch {
             id: b.id.as_str().to_string(),
+            kind: b.kind,
             order_id: b.order_id.as_str().to_string(),
             reservation_id: b.reservation_id.as_str().to_string(),
             preferences: b.preferences,

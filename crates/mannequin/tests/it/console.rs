@@ -452,7 +452,7 @@ async fn ordering_registers_once_per_form_and_a_402_says_what_is_missing() {
     assert_eq!(second.headers()["location"].to_str().unwrap(), to);
     assert_eq!(app.balance(&account).await, (20, 30, 0));
     let page = browser.page(&to).await;
-    assert!(page.contains("0 of 3 finished") && page.contains("data-live=\"true\""));
+    assert!(page.contains("0 of 3 models finished") && page.contains("data-live=\"true\""));
 
     // More than the account has: 402, in words, the text kept, nothing held.
     let again = browser.page("/console/order").await;
@@ -509,7 +509,7 @@ async fn ordering_registers_once_per_form_and_a_402_says_what_is_missing() {
     assert_eq!(app.balance(&account).await, (50, 0, 0));
     let page = browser.page(&to).await;
     assert!(
-        page.contains("3 of 3 finished") && page.contains("3 cancelled"),
+        page.contains("3 of 3 models finished") && page.contains("3 cancelled"),
         "{page}"
     );
     assert!(!page.contains("data-action=\"cancel\"") && !page.contains("data-live"));
@@ -567,7 +567,7 @@ async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
     let progress = chrome
         .text(&chrome.try_find(".counts").await.unwrap())
         .await;
-    assert!(progress.starts_with("0 of 4 finished"), "{progress}");
+    assert!(progress.starts_with("0 of 4 models finished"), "{progress}");
 
     // The worker makes them; the page follows without a reload.
     app.drain().await;
@@ -575,7 +575,7 @@ async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
     let progress = chrome
         .text(&chrome.try_find(".counts").await.unwrap())
         .await;
-    assert!(progress.starts_with("4 of 4 finished"), "{progress}");
+    assert!(progress.starts_with("4 of 4 models finished"), "{progress}");
     assert_eq!(
         chrome.find_all(".batch [data-status=\"DONE\"]").await.len(),
         4
@@ -654,6 +654,110 @@ async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
     chrome
         .wait_for("input[name=apiKey]", Duration::from_secs(10))
         .await;
+    chrome.quit().await;
+    app.audit().await;
+}
+
+#[tokio::test]
+async fn in_a_browser_sceneries_are_ordered_reviewed_and_kept_apart_from_models() {
+    use crate::browser::Chrome;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start_with(&["--credits-per-scenery", "5"], None).await;
+    let (_, key) = app.account(100, &Scope::ALL).await;
+    chrome.goto(&format!("{}/", app.url)).await;
+    let field = chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&field, &key).await;
+    chrome
+        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
+        .await;
+
+    // The empty sceneries gallery says what to do, and leads to the form.
+    chrome.goto(&format!("{}/console/sceneries", app.url)).await;
+    let empty = chrome.wait_for(".empty a", Duration::from_secs(10)).await;
+    chrome.click(&empty).await;
+    let text = chrome
+        .wait_for("#preferences", Duration::from_secs(10))
+        .await;
+    let heading = chrome.text(&chrome.try_find("h1").await.unwrap()).await;
+    assert_eq!(heading, "Order sceneries");
+    chrome
+        .type_into(&text, "white studio, seamless paper")
+        .await;
+    let count = chrome.try_find("#count").await.unwrap();
+    chrome.clear(&count).await;
+    chrome.type_into(&count, "3").await;
+    let price = chrome.text(&chrome.try_find("#price").await.unwrap()).await;
+    assert_eq!(price, "15", "the scenery's own price");
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-order-sceneries.png"))
+            .await;
+    }
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/batches/batch_")
+        })
+        .await;
+    app.drain().await;
+    chrome.wait_for("#finished", Duration::from_secs(15)).await;
+    let progress = chrome
+        .text(&chrome.try_find(".counts").await.unwrap())
+        .await;
+    assert!(
+        progress.starts_with("3 of 3 sceneries finished"),
+        "{progress}"
+    );
+
+    // Their gallery shows them as landscapes; the models gallery does not.
+    chrome.goto(&format!("{}/console/sceneries", app.url)).await;
+    chrome
+        .wait_for("[data-status=\"DONE\"] img", Duration::from_secs(10))
+        .await;
+    let cards = chrome.find_all(".card img").await;
+    assert_eq!(cards.len(), 3);
+    assert_eq!(
+        chrome.attribute(&cards[0], "width").await.as_deref(),
+        Some("240")
+    );
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-sceneries.png")).await;
+    }
+    chrome.goto(&format!("{}/console", app.url)).await;
+    chrome.wait_for(".empty", Duration::from_secs(10)).await;
+    assert!(chrome.find_all(".card").await.is_empty());
+
+    // One is approved with the keyboard, on its own page.
+    chrome.goto(&format!("{}/console/sceneries", app.url)).await;
+    let first = chrome.wait_for(".card a", Duration::from_secs(10)).await;
+    chrome.click(&first).await;
+    let here = chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/sceneries/scenery_")
+        })
+        .await;
+    chrome.wait_for("#vote", Duration::from_secs(10)).await;
+    // `a` approves and moves on to the next (older) scenery.
+    chrome.press("a").await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/sceneries/scenery_") && u != here
+        })
+        .await;
+    let listed = app
+        .get_json(&key, "/api/external/sceneries?statusFilter=approved")
+        .await;
+    assert_eq!(listed["count"], 1, "{listed}");
     chrome.quit().await;
     app.audit().await;
 }

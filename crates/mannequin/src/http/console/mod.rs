@@ -21,6 +21,8 @@ use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use mannequin_domain::AssetKind;
+use mannequin_domain::ids::AssetId;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
@@ -28,13 +30,28 @@ use crate::store::StoreError;
 pub use session::{SESSION_TTL_MS, Signed};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(session::index))
         .route("/console/sign-in", post(session::sign_in))
-        .route("/console/sign-out", post(session::sign_out))
-        .route("/console", get(review::gallery))
-        .route("/console/models/{id}", get(review::model))
-        .route("/console/models/{id}/vote", post(review::vote))
+        .route("/console/sign-out", post(session::sign_out));
+    // Each kind's gallery, its assets' pages and their votes.
+    for kind in AssetKind::ALL {
+        let collection = kind.declaration().collection;
+        router = router
+            .route(
+                &gallery_path(kind),
+                get(move |state, signed, query| review::gallery(kind, state, signed, query)),
+            )
+            .route(
+                &format!("/console/{collection}/{{id}}"),
+                get(move |state, signed, id, query| review::model(kind, state, signed, id, query)),
+            )
+            .route(
+                &format!("/console/{collection}/{{id}}/vote"),
+                post(move |state, signed, id, body| review::vote(kind, state, signed, id, body)),
+            );
+    }
+    router
         .route(
             "/console/order",
             get(orders::order_form).post(orders::order),
@@ -44,6 +61,24 @@ pub fn routes() -> Router<AppState> {
         .route("/console/batches/{id}/cancel", post(orders::cancel))
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
+}
+
+/// A kind's gallery: `/console` for models (the console's home),
+/// `/console/sceneries` for sceneries.
+pub(super) fn gallery_path(kind: AssetKind) -> String {
+    match kind {
+        AssetKind::Model => "/console".to_string(),
+        _ => format!("/console/{}", kind.declaration().collection),
+    }
+}
+
+/// An asset's page: `/console/models/model_…`, `/console/sceneries/scenery_…`.
+pub(super) fn asset_path(id: &AssetId) -> String {
+    format!(
+        "/console/{}/{}",
+        id.kind().declaration().collection,
+        id.as_str()
+    )
 }
 
 /// A store failure, as a page: the cause is logged, the person reads words.

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use mannequin_domain::AssetKind;
 use mannequin_domain::ids::{self, kind};
 use mannequin_domain::request::parse_path_id;
 
@@ -17,8 +18,10 @@ use crate::http::AppState;
 use crate::keys::Scope;
 
 /// What the order form holds, to show it again after a refusal.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OrderDraft {
+    /// What is ordered: models, or sceneries.
+    pub kind: AssetKind,
     pub preferences: String,
     pub count: String,
     /// One per form view: a double click sends it twice and registers once.
@@ -26,8 +29,9 @@ pub struct OrderDraft {
 }
 
 impl OrderDraft {
-    fn fresh() -> OrderDraft {
+    fn fresh(kind: AssetKind) -> OrderDraft {
         OrderDraft {
+            kind,
             preferences: String::new(),
             count: "10".into(),
             idempotency_key: format!("console-{}", random_string(ids::BASE62, 24)),
@@ -35,8 +39,25 @@ impl OrderDraft {
     }
 }
 
-/// `GET /console/order`: the order form.
-pub(super) async fn order_form(State(state): State<AppState>, signed: Signed) -> Response {
+/// The kind a form or a link names (`kind=scenery`); models when it names
+/// none it knows.
+fn kind_of(fields: &HashMap<String, String>) -> AssetKind {
+    fields
+        .get("kind")
+        .and_then(|k| {
+            AssetKind::ALL
+                .into_iter()
+                .find(|x| x.declaration().noun == k)
+        })
+        .unwrap_or(AssetKind::Model)
+}
+
+/// `GET /console/order` (`?kind=scenery` for sceneries): the order form.
+pub(super) async fn order_form(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let balances = match state.store.balances(&signed.principal.account_id).await {
         Ok(b) => b,
         Err(e) => return unavailable(e),
@@ -45,7 +66,7 @@ pub(super) async fn order_form(State(state): State<AppState>, signed: Signed) ->
         &state,
         &signed,
         balances,
-        &OrderDraft::fresh(),
+        &OrderDraft::fresh(kind_of(&params)),
         None,
         StatusCode::OK,
     )
@@ -58,13 +79,15 @@ pub(super) async fn order(State(state): State<AppState>, signed: Signed, body: B
     if forged(&signed, &fields) {
         return pages::problem(StatusCode::FORBIDDEN, pages::FORGED);
     }
+    let kind = kind_of(&fields);
     let draft = OrderDraft {
+        kind,
         preferences: fields.get("preferences").cloned().unwrap_or_default(),
         count: fields.get("count").cloned().unwrap_or_default(),
         idempotency_key: fields
             .get("idempotencyKey")
             .cloned()
-            .unwrap_or_else(|| OrderDraft::fresh().idempotency_key),
+            .unwrap_or_else(|| OrderDraft::fresh(kind).idempotency_key),
     };
     match register_order(&state, &signed, &draft).await {
         Ok(res) => res,
@@ -103,7 +126,10 @@ async fn register_order(
         .and_then(|n| mannequin_domain::Count::try_from(n).ok())
         .ok_or_else(|| {
             (
-                "Choose how many models: a whole number from 1 to 20.".to_string(),
+                format!(
+                    "Choose how many {}: a whole number from 1 to 20.",
+                    draft.kind.declaration().collection
+                ),
                 StatusCode::BAD_REQUEST,
             )
         })?;
@@ -114,7 +140,7 @@ async fn register_order(
     let registered = state
         .orders
         .register(crate::batch::Order {
-            kind: mannequin_domain::AssetKind::Model,
+            kind: draft.kind,
             account: &signed.principal.account_id,
             brief: &brief,
             count,
@@ -208,7 +234,7 @@ pub(super) async fn batch(
         Err(e) => return unavailable(e),
     };
     let query = crate::store::ListQuery {
-        kind: mannequin_domain::AssetKind::Model,
+        kind: detail.kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: Some(id),
         status: None,

@@ -1,4 +1,4 @@
-//! Reviewing: the gallery, one model, and votes.
+//! Reviewing: a kind's gallery, one asset, and votes.
 
 use std::collections::HashMap;
 
@@ -14,17 +14,20 @@ use super::{Signed, forged, form, pages, unavailable};
 use crate::http::AppState;
 use crate::keys::Scope;
 
-/// The gallery's filters, as the query string carries them.
-#[derive(Debug, Clone, Default)]
+/// The gallery's filters, as the query string carries them, and the kind
+/// its path names.
+#[derive(Debug, Clone)]
 pub struct Filters {
+    pub kind: AssetKind,
     pub status: Option<ModelStatus>,
     pub voting: Option<Voting>,
     pub batch: Option<mannequin_domain::ids::BatchId>,
 }
 
 impl Filters {
-    pub(super) fn read(params: &HashMap<String, String>) -> Filters {
+    pub(super) fn read(kind: AssetKind, params: &HashMap<String, String>) -> Filters {
         Filters {
+            kind,
             status: params
                 .get("status")
                 .and_then(|s| ModelStatus::parse(&s.to_ascii_uppercase())),
@@ -57,18 +60,21 @@ impl Filters {
 /// Models on one gallery page.
 pub const PAGE: u32 = 60;
 
-/// `GET /console`: the account's models, newest first, filtered and paged.
+/// `GET /console` (models) or `/console/sceneries`: the account's assets of
+/// `kind`, newest first, filtered and paged.
 pub(super) async fn gallery(
+    kind: AssetKind,
     State(state): State<AppState>,
     signed: Signed,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let filters = Filters::read(&params);
+    let filters = Filters::read(kind, &params);
     let cursor = params
         .get("cursor")
-        .and_then(|c| mannequin_domain::request::Cursor::parse(c).ok());
+        .and_then(|c| mannequin_domain::request::Cursor::parse(c).ok())
+        .filter(|c| c.id.kind() == kind);
     let query = crate::store::ListQuery {
-        kind: mannequin_domain::AssetKind::Model,
+        kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
         status: filters.status,
@@ -87,21 +93,24 @@ pub(super) async fn gallery(
     pages::gallery(&state, &signed, balances, rows, &filters, cursor.is_some())
 }
 
-/// `GET /console/models/{id}`: one model to review.
+/// `GET /console/models/{id}` (or `/console/sceneries/{id}`): one asset to
+/// review.
 pub(super) async fn model(
+    kind: AssetKind,
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Ok(id) = parse_asset_id(&id, AssetKind::Model) else {
-        return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
+    let missing = || pages::problem(StatusCode::NOT_FOUND, &no_such(kind));
+    let Ok(id) = parse_asset_id(&id, kind) else {
+        return missing();
     };
-    let filters = Filters::read(&params);
+    let filters = Filters::read(kind, &params);
     let account = &signed.principal.account_id;
     let detail = match state.store.model_detail(account, &id).await {
         Ok(Some(d)) => d,
-        Ok(None) => return pages::problem(StatusCode::NOT_FOUND, "There is no such model."),
+        Ok(None) => return missing(),
         Err(e) => return unavailable(e),
     };
     let neighbours = neighbours(&state, account, &detail.row, &filters).await;
@@ -125,7 +134,7 @@ async fn neighbours(
         id: row.id.clone(),
     };
     let query = crate::store::ListQuery {
-        kind: mannequin_domain::AssetKind::Model,
+        kind: filters.kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
         status: filters.status,
@@ -149,9 +158,11 @@ async fn neighbours(
     (newer, older)
 }
 
-/// `POST /console/models/{id}/vote`: `voting` (`APPROVED`, `REJECTED` or
-/// `PENDING`), then on to `next` (a model id) or back to this one.
+/// `POST /console/models/{id}/vote` (or a scenery's): `voting` (`APPROVED`,
+/// `REJECTED` or `PENDING`), then on to `next` (an id of the same kind) or
+/// back to this one.
 pub(super) async fn vote(
+    kind: AssetKind,
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
@@ -167,8 +178,8 @@ pub(super) async fn vote(
             "This key may look but not vote: it lacks the content.register scope.",
         );
     }
-    let Ok(id) = parse_asset_id(&id, AssetKind::Model) else {
-        return pages::problem(StatusCode::NOT_FOUND, "There is no such model.");
+    let Ok(id) = parse_asset_id(&id, kind) else {
+        return pages::problem(StatusCode::NOT_FOUND, &no_such(kind));
     };
     let Some(voting) = fields
         .get("voting")
@@ -182,11 +193,12 @@ pub(super) async fn vote(
         .await
     {
         Ok(true) => {}
-        Ok(false) => return pages::problem(StatusCode::NOT_FOUND, "There is no such model."),
+        Ok(false) => return pages::problem(StatusCode::NOT_FOUND, &no_such(kind)),
         Err(e) => return unavailable(e),
     }
     // The gallery's filters ride along, rebuilt from what they parse to.
     let filters = Filters::read(
+        kind,
         &serde_urlencoded::from_str(fields.get("filters").map(String::as_str).unwrap_or(""))
             .unwrap_or_default(),
     )
@@ -194,11 +206,12 @@ pub(super) async fn vote(
     let to = fields
         .get("next")
         .and_then(|n| AssetId::parse(n))
+        .filter(|n| n.kind() == kind)
         .unwrap_or(id);
-    let suffix = if filters.is_empty() {
-        String::new()
-    } else {
-        format!("?{filters}")
-    };
-    Redirect::to(&format!("/console/models/{}{suffix}", to.as_str())).into_response()
+    Redirect::to(&pages::with_query(&super::asset_path(&to), &filters)).into_response()
+}
+
+/// What a page says of an id that names nothing here.
+fn no_such(kind: AssetKind) -> String {
+    format!("There is no such {kind}.")
 }

@@ -165,7 +165,7 @@ pub(super) fn title_case(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A model's card in a grid, linking to its page with the gallery's filters.
+/// An asset's card in a grid, linking to its page with the gallery's filters.
 pub(super) struct Card<'a> {
     id: &'a str,
     status: &'static str,
@@ -173,6 +173,10 @@ pub(super) struct Card<'a> {
     image: Option<String>,
     name: &'a str,
     badges: Badges,
+    /// The thumbnail's size on the page: portrait, or landscape for kinds
+    /// declared so.
+    width: u32,
+    height: u32,
 }
 
 /// A model's status and vote, as its card and its page show them.
@@ -196,13 +200,20 @@ impl Badges {
 
 impl<'a> Card<'a> {
     pub fn new(state: &AppState, r: &'a ModelRow, query: &str) -> Card<'a> {
+        let (width, height) = if r.id.kind().declaration().landscape {
+            (240, 160)
+        } else {
+            (160, 240)
+        };
         Card {
             id: r.id.as_str(),
             status: r.status.as_str(),
-            href: with_query(&format!("/console/models/{}", r.id.as_str()), query),
+            href: with_query(&super::asset_path(&r.id), query),
             image: r.thumb_key.as_ref().map(|key| state.blobs.url(key)),
             name: &r.name,
             badges: Badges::of(r),
+            width,
+            height,
         }
     }
 }

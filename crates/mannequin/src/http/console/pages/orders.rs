@@ -16,6 +16,13 @@ use crate::store::{BatchDetail, ModelRow};
 #[template(path = "console/order.html")]
 struct Order<'a> {
     frame: Frame<'a>,
+    /// `model` or `scenery`, and its plural.
+    noun: &'static str,
+    plural: &'static str,
+    /// The other kinds, to order instead: (noun, plural).
+    others: Vec<(&'static str, &'static str)>,
+    /// What the text box suggests.
+    example: &'static str,
     error: Option<&'a str>,
     csrf: &'a str,
     key: &'a str,
@@ -34,10 +41,25 @@ pub fn order(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let price = state.orders.terms().price(AssetKind::Model).get();
+    let kind = draft.kind;
+    let declared = kind.declaration();
+    let price = state.orders.terms().price(kind).get();
     let count: i64 = draft.count.trim().parse().unwrap_or(10).clamp(1, 20);
     let template = Order {
         frame: Frame::signed("Order", signed, balances),
+        noun: declared.noun,
+        plural: declared.collection,
+        others: AssetKind::ALL
+            .iter()
+            .filter(|k| **k != kind)
+            .map(|k| (k.declaration().noun, k.declaration().collection))
+            .collect(),
+        example: match kind {
+            AssetKind::Model => {
+                "young female model, athletic build, natural makeup, for sportswear"
+            }
+            AssetKind::Scenery => "white studio, seamless paper",
+        },
         error,
         csrf: &signed.csrf,
         key: &draft.idempotency_key,
@@ -52,6 +74,8 @@ pub fn order(
 /// A batch as its line in the list and its page's head show it.
 struct BatchLine<'a> {
     id: &'a str,
+    /// What it makes: "models", "sceneries".
+    plural: &'static str,
     preferences: &'a str,
     created_at: String,
     finished_at: Option<String>,
@@ -70,6 +94,7 @@ impl<'a> BatchLine<'a> {
         let of = |s: &str| b.statuses.get(s).copied().unwrap_or(0);
         BatchLine {
             id: b.id.as_str(),
+            plural: b.kind.declaration().collection,
             preferences: &b.preferences,
             created_at: time::format_millis(b.created_at),
             finished_at: b.finished_at.map(time::format_millis),

@@ -9,8 +9,8 @@ use mannequin_domain::{ModelStatus, Voting, time};
 
 use super::{Badges, Card, Frame, page, title_case, with_query};
 use crate::http::AppState;
-use crate::http::console::Signed;
 use crate::http::console::review::{Filters, PAGE};
+use crate::http::console::{Signed, asset_path, gallery_path};
 use crate::store::{ModelDetail, ModelRow};
 
 /// One choice of a filter's menu.
@@ -45,6 +45,13 @@ fn choices<T: Copy + PartialEq>(
 #[template(path = "console/gallery.html")]
 struct Gallery<'a> {
     frame: Frame<'a>,
+    /// "Models", "Sceneries".
+    title: &'a str,
+    /// The kind's gallery, where the filters go.
+    home: String,
+    noun: &'static str,
+    /// "models", "sceneries".
+    plural: &'static str,
     statuses: Vec<Choice>,
     votes: Vec<Choice>,
     batch: &'a str,
@@ -67,6 +74,7 @@ pub fn gallery(
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
     let query = filters.query();
+    let home = gallery_path(filters.kind);
     let older = rows.last().filter(|_| more).map(|last| {
         let cursor = mannequin_domain::request::Cursor {
             created_at_ms: last.created_at,
@@ -74,10 +82,16 @@ pub fn gallery(
         }
         .encode();
         let sep = if query.is_empty() { "" } else { "&" };
-        format!("/console?{query}{sep}cursor={cursor}")
+        format!("{home}?{query}{sep}cursor={cursor}")
     });
+    let declared = filters.kind.declaration();
+    let title = title_case(declared.collection);
     let template = Gallery {
-        frame: Frame::signed("Models", signed, balances),
+        frame: Frame::signed(&title, signed, balances),
+        title: &title,
+        home: home.clone(),
+        noun: declared.noun,
+        plural: declared.collection,
         statuses: choices(
             &ModelStatus::ALL,
             filters.status,
@@ -97,7 +111,7 @@ pub fn gallery(
             .unwrap_or_default(),
         live: !paged,
         cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
-        newest: paged.then(|| with_query("/console", &query)),
+        newest: paged.then(|| with_query(&home, &query)),
         older,
     };
     page(state, StatusCode::OK, &template)
@@ -131,6 +145,9 @@ const VOTES: [VoteButton; 2] = [
 struct Model<'a> {
     frame: Frame<'a>,
     id: &'a str,
+    /// Its page.
+    href: String,
+    plural: &'static str,
     image: Option<String>,
     name: &'a str,
     badges: Badges,
@@ -200,7 +217,7 @@ pub fn model(
 ) -> Response {
     let r = &d.row;
     let query = filters.query();
-    let link = |id: &AssetId| with_query(&format!("/console/models/{}", id.as_str()), &query);
+    let link = |id: &AssetId| with_query(&asset_path(id), &query);
     let history = [
         ("Registered (Pending)".to_string(), Some(r.created_at)),
         ("Started (Processing)".to_string(), d.started_at),
@@ -215,6 +232,8 @@ pub fn model(
     let template = Model {
         frame: Frame::signed(&r.name, signed, balances),
         id: r.id.as_str(),
+        href: asset_path(&r.id),
+        plural: r.id.kind().declaration().collection,
         image: r.image_key.as_ref().map(|key| state.blobs.url(key)),
         name: &r.name,
         badges: Badges::of(r),
@@ -223,7 +242,7 @@ pub fn model(
         votes: &VOTES,
         next: older.as_ref().map(|id| id.as_str()).unwrap_or_default(),
         newer: newer.as_ref().map(link),
-        gallery: with_query("/console", &query),
+        gallery: with_query(&gallery_path(filters.kind), &query),
         older: older.as_ref().map(link),
         facts: facts(&d),
         history,
