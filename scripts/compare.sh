@@ -20,6 +20,7 @@
 #   MANNEQUIN_COMPARE_BIN=/tmp/older/mannequin scripts/compare.sh register
 #                                            # another build of the service (the bench
 #                                            # client stays this one), for before/after
+#   MANNEQUIN_COMPARE_NO_BUILD=1 …          # measure target/release as it is
 #
 # The reference (`crates/bare`, `mannequin-bare`) answers every GET with the
 # page the service served, which it holds as typed items and serializes with
@@ -31,7 +32,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 parts=${*:-list register pipeline}
 command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-cargo build --release --quiet -p mannequin -p mannequin-bare
+# MANNEQUIN_COMPARE_NO_BUILD=1 measures the binaries already in
+# target/release (while the tree holds unfinished work, or between
+# alternating runs, so nothing compiles during a measurement).
+[ -n "${MANNEQUIN_COMPARE_NO_BUILD:-}" ] || cargo build --release --quiet -p mannequin -p mannequin-bare
 bin=${MANNEQUIN_COMPARE_BIN:-target/release/mannequin}
 client=target/release/mannequin
 bare=target/release/mannequin-bare

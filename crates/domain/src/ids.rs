@@ -1,4 +1,4 @@
-//! Identifiers: `model_…`, `batch_…`, `order_…`, `res_…`, `job_…`, `acct_…`,
+//! Identifiers: `batch_…`, `order_…`, `res_…`, `job_…`, `acct_…`, `prod_…`, `preset_…`,
 //! `wh_…` (webhook endpoints), `evt_…` (webhook events), and API keys.
 //!
 //! An id is a prefix and a ULID in lowercase Crockford base32: 48 bits of milliseconds
@@ -49,6 +49,10 @@ pub mod kind {
     #[derive(Debug)]
     pub enum Order {}
     #[derive(Debug)]
+    pub enum Preset {}
+    #[derive(Debug)]
+    pub enum Product {}
+    #[derive(Debug)]
     pub enum Reservation {}
 
     impl Kind for Account {
@@ -68,6 +72,12 @@ pub mod kind {
     }
     impl Kind for Order {
         const PREFIX: &'static str = "order_";
+    }
+    impl Kind for Preset {
+        const PREFIX: &'static str = "preset_";
+    }
+    impl Kind for Product {
+        const PREFIX: &'static str = "prod_";
     }
     impl Kind for Reservation {
         const PREFIX: &'static str = "res_";
@@ -90,6 +100,8 @@ pub type EndpointId = Id<kind::Endpoint>;
 pub type EventId = Id<kind::Event>;
 pub type JobId = Id<kind::Job>;
 pub type OrderId = Id<kind::Order>;
+pub type PresetId = Id<kind::Preset>;
+pub type ProductId = Id<kind::Product>;
 pub type ReservationId = Id<kind::Reservation>;
 
 /// The longest id accepted from outside.

@@ -172,23 +172,40 @@ impl Limit {
     }
 }
 
+/// An id a list can be paged by: read back from a cursor.
+pub trait ListedId: Sized + std::fmt::Display {
+    fn parse_listed(raw: &str) -> Option<Self>;
+}
+
+impl ListedId for AssetId {
+    fn parse_listed(raw: &str) -> Option<AssetId> {
+        AssetId::parse(raw)
+    }
+}
+
+impl<K: crate::ids::kind::Kind> ListedId for crate::ids::Id<K> {
+    fn parse_listed(raw: &str) -> Option<crate::ids::Id<K>> {
+        crate::ids::Id::parse(raw)
+    }
+}
+
 /// A position in the newest-first list: the `(createdAt, id)` of the last item
 /// shown. Encoded as `<ms>.<id>` so that it is opaque enough and URL-safe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
+pub struct Cursor<I = AssetId> {
     pub created_at_ms: i64,
-    pub id: AssetId,
+    pub id: I,
 }
 
-impl Cursor {
+impl<I: ListedId> Cursor<I> {
     pub fn encode(&self) -> String {
         format!("{}.{}", self.created_at_ms, self.id)
     }
 
-    pub fn parse(raw: &str) -> Result<Cursor, RequestError> {
+    pub fn parse(raw: &str) -> Result<Cursor<I>, RequestError> {
         let (ms, id) = raw.split_once('.').ok_or(RequestError::CursorInvalid)?;
         let created_at_ms: i64 = ms.parse().map_err(|_| RequestError::CursorInvalid)?;
-        let id = AssetId::parse(id).ok_or(RequestError::CursorInvalid)?;
+        let id = I::parse_listed(id).ok_or(RequestError::CursorInvalid)?;
         if created_at_ms < 0 {
             return Err(RequestError::CursorInvalid);
         }
@@ -324,7 +341,7 @@ mod tests {
             "12.model_a;drop",
             "-1.model_a",
         ] {
-            assert!(Cursor::parse(bad).is_err(), "{bad}");
+            assert!(Cursor::<AssetId>::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -362,6 +362,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             webhook_allow_private: args.webhook_allow_private,
             public_url: public_url.clone(),
             metrics_token: args.metrics_token.clone(),
+            max_products: args.api.max_products,
         }),
         serve_media: true,
         media_signer,

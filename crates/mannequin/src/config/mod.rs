@@ -179,6 +179,10 @@ pub struct ApiArgs {
     #[arg(long, env = "MANNEQUIN_CREDITS_PER_SCENERY",
           value_parser = value_parser!(i64).range(0..=1_000_000_000))]
     pub credits_per_scenery: Option<i64>,
+    /// Products an account may keep (deleted ones do not count).
+    #[arg(long, env = "MANNEQUIN_MAX_PRODUCTS", default_value_t = 10_000,
+          value_parser = value_parser!(u32).range(1..=10_000_000))]
+    pub max_products: u32,
     /// Do not create the starter account on an empty database.
     #[arg(long, env = "MANNEQUIN_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,

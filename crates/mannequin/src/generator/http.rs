@@ -52,6 +52,7 @@ impl Generator for Http {
             "negative_prompt": r.negative_prompt,
             "seed": r.seed,
             "name": r.name,
+            "kind": r.idea.kind(),
             "idea": r.idea,
             "width": r.width,
             "height": r.height,

@@ -42,7 +42,11 @@ pub(super) async fn list(
     caller.require(Scope::Read)?;
     let filter = StatusFilter::parse(params.status_filter.as_deref())?;
     let limit = Limit::parse(params.limit.as_deref())?.get();
-    let cursor = params.cursor.as_deref().map(Cursor::parse).transpose()?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(Cursor::<AssetId>::parse)
+        .transpose()?;
     // A cursor of another kind's list marks no place in this one.
     if cursor.as_ref().is_some_and(|c| c.id.kind() != kind) {
         return Err(RequestError::CursorInvalid.into());

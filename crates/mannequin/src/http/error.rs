@@ -44,6 +44,9 @@ pub enum ApiError {
     },
     IdempotencyKeyReused,
     NotCancellable,
+    /// An upload over its limit, refused before the rest is read: 413, and
+    /// the connection closes.
+    PayloadTooLarge(String),
     RateLimited {
         retry_after_secs: u64,
     },
@@ -160,6 +163,11 @@ impl ApiError {
                 "The model has already started or finished; only PENDING models can be cancelled."
                     .into(),
             ),
+            ApiError::PayloadTooLarge(message) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                message.clone(),
+            ),
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -191,6 +199,11 @@ impl IntoResponse for ApiError {
         if let Some(secs) = retry_after {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The client may still be sending what was refused.
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         res.extensions_mut().insert(ErrorBody { message, code });
         res

@@ -10,8 +10,11 @@ mod events;
 mod extract;
 mod json;
 mod models;
+mod multipart;
 mod openapi;
 mod ops;
+mod presets;
+mod products;
 mod sceneries;
 pub mod server;
 mod webhooks;
@@ -52,6 +55,8 @@ pub struct ApiSettings {
     /// The bearer token `/metrics` asks for; with it, the API serves
     /// `/metrics` too.
     pub metrics_token: Option<crate::SecretString>,
+    /// Products an account may keep listed (`--max-products`).
+    pub max_products: u32,
 }
 
 #[derive(Clone)]
@@ -341,7 +346,21 @@ fn refuse_early(req: &Request) -> Option<Refused> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+    // Uploads have their own limit; everything else takes JSON.
+    let limit = match req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
+        Some(products::UPLOAD_PATH) if req.method() == axum::http::Method::POST => {
+            products::UPLOAD_LIMIT
+        }
+        Some(presets::CREATE_PATH) if req.method() == axum::http::Method::POST => {
+            presets::CREATE_LIMIT
+        }
+        _ => BODY_LIMIT as u64,
+    };
+    if announced.is_some_and(|n| n > limit) {
         return refused(StatusCode::PAYLOAD_TOO_LARGE);
     }
     None

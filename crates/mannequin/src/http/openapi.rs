@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, assets, details, events, models, sceneries, webhooks};
+use super::{AppState, assets, details, events, models, presets, products, sceneries, webhooks};
 use crate::store::EventType;
 use crate::views;
 
@@ -24,6 +24,8 @@ use crate::views;
     tags(
         (name = "Models", description = "Register ideas, list and read models, vote, cancel."),
         (name = "Sceneries", description = "The empty sets models are photographed in: register ideas, list and read sceneries, vote, cancel; as models."),
+        (name = "Products", description = "A shop's own product photos: Qamera's list; ours: upload (multipart/form-data), one product, delete. No credits."),
+        (name = "Presets", description = "Photography guidelines photo shoots and packshots follow: the system's and the account's own."),
         (name = "Batches", description = "(ours) One register-ideas call: its status, its models' progress and credits."),
         (name = "Credits", description = "(ours) The account's balances and ledger."),
         (name = "Webhooks", description = "(ours) Signed callbacks (Standard Webhooks) when models and batches finish. Needs webhooks.manage."),
@@ -51,6 +53,10 @@ pub(super) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sceneries::get_scenery))
         .routes(routes!(sceneries::vote_scenery))
         .routes(routes!(sceneries::cancel_scenery))
+        .routes(routes!(products::list_products, products::upload_product))
+        .routes(routes!(products::get_product, products::delete_product))
+        .routes(routes!(presets::list_presets, presets::create_preset))
+        .routes(routes!(presets::get_preset, presets::delete_preset))
         .routes(routes!(details::get_batch))
         .routes(routes!(events::batch_events))
         .routes(routes!(assets::cancel_batch))
@@ -246,6 +252,15 @@ fn conventions(op: &mut Value, schemas: &Value) {
 /// reads in one piece), or one event of it (what a client reading event by
 /// event sees), its `data` the JSON of a ModelEvent or, last, the Batch.
 fn event_stream() -> Value {
+    // Each kind's five, then the batch's end.
+    let names: Vec<String> = mannequin_domain::AssetKind::ALL
+        .iter()
+        .flat_map(|kind| {
+            ["pending", "processing", "completed", "failed", "cancelled"]
+                .map(|what| format!("{kind}.{what}"))
+        })
+        .chain(["batch.completed".to_string()])
+        .collect();
     json!({"oneOf": [
         {"type": "string", "description": "The stream's text."},
         {
@@ -254,7 +269,7 @@ fn event_stream() -> Value {
             "required": ["event", "data"],
             "properties": {
                 "id": {"type": "string", "description": "The change's time in ms; send it back as Last-Event-ID to resume."},
-                "event": {"type": "string", "enum": ["model.pending", "model.processing", "model.completed", "model.failed", "model.cancelled", "batch.completed"]},
+                "event": {"type": "string", "enum": names},
                 "data": {
                     "type": "string",
                     "contentMediaType": "application/json",

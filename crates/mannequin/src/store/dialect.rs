@@ -195,6 +195,11 @@ pub static SQLITE: Dialect = Dialect {
             "register reads once",
             include_str!("../../migrations/sqlite/0012_register_reads_once.sql"),
         ),
+        (
+            13,
+            "products and presets",
+            include_str!("../../migrations/sqlite/0013_products_and_presets.sql"),
+        ),
     ],
     functions: None,
     table_exists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
@@ -341,6 +346,11 @@ pub static POSTGRES: Dialect = Dialect {
             12,
             "register reads once",
             include_str!("../../migrations/postgres/0012_register_reads_once.sql"),
+        ),
+        (
+            13,
+            "products and presets",
+            include_str!("../../migrations/postgres/0013_products_and_presets.sql"),
         ),
     ],
     functions: Some((

@@ -20,6 +20,20 @@ pub fn model() -> Value {
     })
 }
 
+/// A product as lists show it.
+pub fn product() -> Value {
+    json!({
+        "id": "prod_01j9zq3k5v8m2c4x6b7n9p0r1s",
+        "name": "White T-Shirt Front",
+        "thumbnail": "https://mannequin.example/media/products/1s/prod_01j9zq3k5v8m2c4x6b7n9p0r1s.thumb.jpg",
+        "status": "UPLOADED",
+        "createdAt": "2026-03-20T14:00:00.000Z",
+        "image": "https://mannequin.example/media/products/1s/prod_01j9zq3k5v8m2c4x6b7n9p0r1s.jpg",
+        "width": 2400,
+        "height": 3200
+    })
+}
+
 /// A scenery as lists show it.
 pub fn scenery() -> Value {
     json!({

@@ -11,6 +11,8 @@ pub mod credits;
 pub mod error;
 mod examples;
 pub mod models;
+pub mod presets;
+pub mod products;
 pub mod webhooks;
 
 use serde::Serialize;

@@ -1117,6 +1117,43 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["count"], 2, "the models only: {listed}");
 
+    // A product photo uploaded from a file, then listed.
+    let products = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("products")
+            .args(args)
+            .env("MANNEQUIN_URL", &server.url)
+            .env("MANNEQUIN_API_KEY", &key)
+            .output()
+            .unwrap()
+    };
+    let out = products(&["list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("No products yet"));
+    let photo = dir.path().join("Red Sneaker.png");
+    image::RgbImage::from_pixel(64, 48, image::Rgb([200, 30, 30]))
+        .save(&photo)
+        .unwrap();
+    let out = products(&["upload", photo.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uploaded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(uploaded["name"], "Red Sneaker");
+    assert_eq!(
+        (uploaded["width"].as_u64(), uploaded["height"].as_u64()),
+        (Some(64), Some(48))
+    );
+    let out = products(&["list"]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("prod_") && l.contains("Red Sneaker")),
+        "{table}"
+    );
+
     let out = Command::new(BIN)
         .args([
             "models",

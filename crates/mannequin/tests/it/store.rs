@@ -685,6 +685,9 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP TABLE webhook_endpoints",
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
+        // Nor of version 13's products and presets.
+        "DROP TABLE products",
+        "DROP TABLE presets",
         "DROP INDEX batches_account",
         // Nor of version 9's disabled accounts, nor of version 10's fair queue.
         "ALTER TABLE accounts DROP COLUMN disabled_at",
@@ -731,7 +734,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -792,7 +795,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);

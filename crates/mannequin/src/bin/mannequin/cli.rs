@@ -34,6 +34,8 @@ pub enum Command {
     Models(crate::client::ClientArgs),
     /// Use the Sceneries API from a terminal: list sceneries, generate a batch.
     Sceneries(crate::client::ClientArgs),
+    /// The account's product photos from a terminal: upload, list, delete.
+    Products(crate::products::ProductArgs),
     /// Measure a running server: request rates, latency percentiles, models/s.
     Bench(crate::bench::BenchArgs),
     /// Fill an account with N settled models straight through the store, for

@@ -13,6 +13,15 @@ use mannequin_domain::AssetKind;
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(subcommand)]
+    pub command: ClientCommand,
+}
+
+/// Where the service is and which key to use: every client command's.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
     /// Base URL of the service.
     #[arg(
         long,
@@ -28,8 +37,6 @@ pub struct ClientArgs {
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
-    #[command(subcommand)]
-    pub command: ClientCommand,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,16 +65,29 @@ pub enum ClientCommand {
     },
 }
 
-struct Api {
-    client: reqwest::Client,
-    url: String,
+pub struct Api {
+    pub client: reqwest::Client,
+    pub url: String,
     key: mannequin::SecretString,
     /// `models` or `sceneries`: the collection's path and list key.
     collection: &'static str,
 }
 
 impl Api {
-    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, BoxError> {
+    pub fn new(args: &ApiArgs, collection: &'static str) -> Result<Api, BoxError> {
+        let key = args
+            .api_key
+            .clone()
+            .ok_or("an API key is needed: --api-key or MANNEQUIN_API_KEY")?;
+        Ok(Api {
+            client: mannequin::http_client().build()?,
+            url: args.url.trim_end_matches('/').to_string(),
+            key,
+            collection,
+        })
+    }
+
+    pub async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, BoxError> {
         let res = req
             .header(
                 "X-Api-Key",
@@ -85,7 +105,7 @@ impl Api {
         }
     }
 
-    async fn page(&self, query: &[(&str, String)]) -> Result<Value, BoxError> {
+    pub async fn page(&self, query: &[(&str, String)]) -> Result<Value, BoxError> {
         self.call(
             self.client
                 .get(format!("{}/api/external/{}", self.url, self.collection))
@@ -153,16 +173,7 @@ fn progress(done: usize, total: usize, started: Instant) {
 
 pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
     let collection = kind.declaration().collection;
-    let key = args
-        .api_key
-        .clone()
-        .ok_or("an API key is needed: --api-key or MANNEQUIN_API_KEY")?;
-    let api = Api {
-        client: mannequin::http_client().build()?,
-        url: args.url.trim_end_matches('/').to_string(),
-        key,
-        collection,
-    };
+    let api = Api::new(&args.api, collection)?;
     match args.command {
         ClientCommand::List {
             approved,
@@ -192,7 +203,7 @@ pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
                     None => break,
                 }
             }
-            if args.json {
+            if args.api.json {
                 println!("{}", json!({collection: models, "count": models.len()}));
             } else {
                 print_table(&models);
@@ -248,7 +259,7 @@ pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
             if std::io::stderr().is_terminal() {
                 eprintln!();
             }
-            if args.json {
+            if args.api.json {
                 println!("{}", json!({"batchId": batch, collection: models}));
             } else {
                 print_table(&models);

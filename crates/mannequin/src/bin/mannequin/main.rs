@@ -14,6 +14,7 @@ mod cli;
 mod client;
 mod fake_image_server;
 mod preview;
+mod products;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: per-thread free lists instead of glibc's arenas, which the
@@ -98,6 +99,10 @@ async fn main() -> ExitCode {
             Err(e) => fail(e),
         },
         Command::Sceneries(args) => match client::run(AssetKind::Scenery, args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        Command::Products(args) => match products::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },

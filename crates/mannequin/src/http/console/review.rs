@@ -71,7 +71,7 @@ pub(super) async fn gallery(
     let filters = Filters::read(kind, &params);
     let cursor = params
         .get("cursor")
-        .and_then(|c| mannequin_domain::request::Cursor::parse(c).ok())
+        .and_then(|c| mannequin_domain::request::Cursor::<AssetId>::parse(c).ok())
         .filter(|c| c.id.kind() == kind);
     let query = crate::store::ListQuery {
         kind,

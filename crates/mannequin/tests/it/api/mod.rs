@@ -8,6 +8,8 @@ mod jobs;
 mod listing;
 mod openapi;
 mod planner;
+mod presets;
+mod products;
 mod register;
 mod runtime;
 mod sceneries;
