@@ -38,6 +38,8 @@ pub struct Declaration {
     pub max_count: u32,
     /// Its images are wider than tall.
     pub landscape: bool,
+    /// Its webhook and live events when one ends DONE, FAILED and CANCELLED.
+    pub events: [&'static str; 3],
 }
 
 const DECLARATIONS: [Declaration; 2] = [
@@ -49,6 +51,7 @@ const DECLARATIONS: [Declaration; 2] = [
         default_count: 10,
         max_count: 20,
         landscape: false,
+        events: ["model.completed", "model.failed", "model.cancelled"],
     },
     Declaration {
         kind: AssetKind::Scenery,
@@ -58,6 +61,7 @@ const DECLARATIONS: [Declaration; 2] = [
         default_count: 10,
         max_count: 20,
         landscape: true,
+        events: ["scenery.completed", "scenery.failed", "scenery.cancelled"],
     },
 ];
 

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, assets, details, events, models, presets, products, sceneries, webhooks};
-use crate::store::EventType;
+use crate::store::{Ending, EventType};
 use crate::views;
 
 #[derive(OpenApi)]
@@ -351,42 +351,31 @@ fn close_compositions(doc: &mut Value) {
 }
 
 /// What each event means and what its data is.
-fn event_doc(event: EventType) -> (&'static str, &'static str, &'static str) {
+fn event_doc(event: EventType) -> (String, &'static str, String) {
     match event {
-        EventType::ModelCompleted => (
-            "A model reached DONE; its price was consumed.",
-            "ModelDetail",
-            "The model, as GET /api/external/models/{id} shows it when the event is first sent.",
-        ),
-        EventType::ModelFailed => (
-            "A model FAILED; its price was refunded.",
-            "ModelDetail",
-            "The model, with its failureReason; its price was refunded.",
-        ),
-        EventType::ModelCancelled => (
-            "A model was CANCELLED; its price was refunded.",
-            "ModelDetail",
-            "The model; its price was refunded.",
-        ),
-        EventType::SceneryCompleted => (
-            "A scenery reached DONE; its price was consumed.",
-            "ModelDetail",
-            "The scenery, as GET /api/external/sceneries/{id} shows it when the event is first sent.",
-        ),
-        EventType::SceneryFailed => (
-            "A scenery FAILED; its price was refunded.",
-            "ModelDetail",
-            "The scenery, with its failureReason; its price was refunded.",
-        ),
-        EventType::SceneryCancelled => (
-            "A scenery was CANCELLED; its price was refunded.",
-            "ModelDetail",
-            "The scenery; its price was refunded.",
-        ),
+        EventType::Asset(kind, ending) => {
+            let noun = kind.declaration().noun;
+            let path = format!("GET /api/external/{}/{{id}}", kind.declaration().collection);
+            let (summary, about) = match ending {
+                Ending::Completed => (
+                    format!("A {noun} reached DONE; its price was consumed."),
+                    format!("The {noun}, as {path} shows it when the event is first sent."),
+                ),
+                Ending::Failed => (
+                    format!("A {noun} FAILED; its price was refunded."),
+                    format!("The {noun}, with its failureReason; its price was refunded."),
+                ),
+                Ending::Cancelled => (
+                    format!("A {noun} was CANCELLED; its price was refunded."),
+                    format!("The {noun}; its price was refunded."),
+                ),
+            };
+            (summary, "ModelDetail", about)
+        }
         EventType::BatchCompleted => (
-            "Every model of a batch is terminal.",
+            "Every model of a batch is terminal.".into(),
             "Batch",
-            "The batch, as GET /api/external/batches/{id} shows it: its status, every model terminal, with counts and credits.",
+            "The batch, as GET /api/external/batches/{id} shows it: its status, every model terminal, with counts and credits.".into(),
         ),
     }
 }
@@ -420,7 +409,7 @@ fn event_schema(event: EventType) -> String {
 /// its data.
 fn add_event_schemas(components: &mut Map<String, Value>) {
     let schemas = components["schemas"].as_object_mut().expect("schemas");
-    for event in EventType::ALL {
+    for event in EventType::all() {
         let (_, data, about) = event_doc(event);
         schemas.insert(
             event_schema(event),
@@ -442,7 +431,7 @@ fn add_event_schemas(components: &mut Map<String, Value>) {
 /// Webhooks specification.
 fn webhooks_section() -> Value {
     let mut section = Map::new();
-    for event in EventType::ALL {
+    for event in EventType::all() {
         let (summary, _, _) = event_doc(event);
         section.insert(event.as_str().into(), json!({"post": {
             "operationId": camel(event),

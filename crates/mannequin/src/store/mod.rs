@@ -49,7 +49,7 @@ pub use products::{AddProductError, Product};
 pub use records::*;
 pub use register::QUEUE_HEAD;
 pub use sessions::Session;
-pub use webhooks::{Attempt, Due, Endpoint, EndpointState, EventType, Outcome};
+pub use webhooks::{Attempt, Due, Ending, Endpoint, EndpointState, EventType, Outcome};
 
 /// The database, on either dialect.
 pub struct Store {

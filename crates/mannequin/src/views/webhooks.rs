@@ -57,7 +57,7 @@ impl CreateWebhook {
 
 fn parse_events(value: Option<&Value>) -> Result<Option<Vec<EventType>>, Refused> {
     let known = || {
-        EventType::ALL
+        EventType::all()
             .iter()
             .map(|t| format!("'{}'", t.as_str()))
             .collect::<Vec<_>>()

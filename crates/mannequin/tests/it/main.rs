@@ -14,6 +14,7 @@ mod fuzz_register;
 mod generators;
 mod helpers;
 mod http_generator;
+mod kinds;
 mod nats;
 mod process;
 mod s3;

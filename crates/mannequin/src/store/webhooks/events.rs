@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use mannequin_domain::ModelStatus;
 use mannequin_domain::ids::{AccountId, AssetId, BatchId, EndpointId, EventId};
-use mannequin_domain::{AssetKind, ModelStatus};
 
 use super::super::db::{Bind, Int, Text};
 use super::super::{StoreResult, Tx, placeholders, settle, values_rows};
-use super::{EventType, subscribed};
+use super::{Ending, EventType, subscribed};
 use crate::clock::new_id;
 
 /// A settled model, as [`record_events`] needs it.
@@ -34,7 +34,7 @@ pub(in crate::store) async fn record_events(
     settled: &[SettledModel<'_>],
     now: i64,
 ) -> StoreResult<()> {
-    if EventType::for_asset(AssetKind::Model, outcome).is_none() {
+    if Ending::of(outcome).is_none() {
         return Ok(());
     }
     let accounts: BTreeSet<&AccountId> = settled.iter().map(|s| s.account).collect();

@@ -20,71 +20,87 @@ use super::db::{Int, Text};
 use super::{Store, StoreResult};
 use crate::clock::new_id;
 
-/// What a webhook can announce.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
-)]
+/// How an asset ended, as its events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ending {
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl Ending {
+    pub const ALL: [Ending; 3] = [Ending::Completed, Ending::Failed, Ending::Cancelled];
+
+    /// How an asset reaching `status` ended; `None` while it runs.
+    pub fn of(status: ModelStatus) -> Option<Ending> {
+        match status {
+            ModelStatus::Done => Some(Ending::Completed),
+            ModelStatus::Failed => Some(Ending::Failed),
+            ModelStatus::Cancelled => Some(Ending::Cancelled),
+            ModelStatus::Pending | ModelStatus::Processing => None,
+        }
+    }
+}
+
+/// What a webhook can announce: an asset of a kind ending
+/// (`model.completed`, `scenery.failed`: the names its kind declares), or a
+/// batch's end. Each kind has its own family, so an endpoint subscribed to
+/// models hears of nothing else; a kind declared is a family here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EventType {
-    #[serde(rename = "model.completed")]
-    ModelCompleted,
-    #[serde(rename = "model.failed")]
-    ModelFailed,
-    #[serde(rename = "model.cancelled")]
-    ModelCancelled,
-    #[serde(rename = "scenery.completed")]
-    SceneryCompleted,
-    #[serde(rename = "scenery.failed")]
-    SceneryFailed,
-    #[serde(rename = "scenery.cancelled")]
-    SceneryCancelled,
-    #[serde(rename = "batch.completed")]
+    Asset(AssetKind, Ending),
     BatchCompleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
-        EventType::ModelCompleted,
-        EventType::ModelFailed,
-        EventType::ModelCancelled,
-        EventType::SceneryCompleted,
-        EventType::SceneryFailed,
-        EventType::SceneryCancelled,
-        EventType::BatchCompleted,
-    ];
+    /// Every event: each kind's endings in the order declared, then the
+    /// batch's end.
+    pub fn all() -> Vec<EventType> {
+        AssetKind::ALL
+            .iter()
+            .flat_map(|kind| Ending::ALL.map(|e| EventType::Asset(*kind, e)))
+            .chain([EventType::BatchCompleted])
+            .collect()
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            EventType::ModelCompleted => "model.completed",
-            EventType::ModelFailed => "model.failed",
-            EventType::ModelCancelled => "model.cancelled",
+            EventType::Asset(kind, ending) => kind.declaration().events[ending as usize],
             EventType::BatchCompleted => "batch.completed",
-            EventType::SceneryCompleted => "scenery.completed",
-            EventType::SceneryFailed => "scenery.failed",
-            EventType::SceneryCancelled => "scenery.cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+        EventType::all().into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The event an asset of `kind` reaching `status` causes: each kind
-    /// its own family (`model.completed`, `scenery.completed`), so an
-    /// endpoint subscribed to models hears of nothing else.
+    /// The event an asset of `kind` reaching `status` causes.
     pub(super) fn for_asset(kind: AssetKind, status: ModelStatus) -> Option<EventType> {
-        use EventType::*;
-        let [done, failed, cancelled] = match kind {
-            AssetKind::Model => [ModelCompleted, ModelFailed, ModelCancelled],
-            AssetKind::Scenery => [SceneryCompleted, SceneryFailed, SceneryCancelled],
-        };
-        match status {
-            ModelStatus::Done => Some(done),
-            ModelStatus::Failed => Some(failed),
-            ModelStatus::Cancelled => Some(cancelled),
-            _ => None,
-        }
+        Ending::of(status).map(|e| EventType::Asset(kind, e))
     }
 }
+
+impl serde::Serialize for EventType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let names: Vec<&str> = EventType::all()
+            .into_iter()
+            .map(EventType::as_str)
+            .collect();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("What a webhook announces."))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventType {}
 
 /// An endpoint as its owner sees it (never its secret, after creation).
 #[derive(Debug, Clone)]
@@ -321,15 +337,23 @@ mod tests {
 
     #[test]
     fn an_endpoint_without_a_list_receives_every_event() {
-        for e in EventType::ALL {
+        let model = |e| EventType::Asset(AssetKind::Model, e);
+        let all = EventType::all();
+        assert_eq!(all.len(), AssetKind::ALL.len() * 3 + 1);
+        for e in all {
             assert!(subscribed("", e));
             assert_eq!(EventType::parse(e.as_str()), Some(e));
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
-        let list = events_text(&[EventType::BatchCompleted, EventType::ModelFailed]);
+        assert_eq!(model(Ending::Failed).as_str(), "model.failed");
+        assert_eq!(
+            EventType::Asset(AssetKind::Scenery, Ending::Cancelled).as_str(),
+            "scenery.cancelled"
+        );
+        let list = events_text(&[EventType::BatchCompleted, model(Ending::Failed)]);
         assert!(subscribed(&list, EventType::BatchCompleted));
-        assert!(subscribed(&list, EventType::ModelFailed));
-        assert!(!subscribed(&list, EventType::ModelCompleted));
-        assert!(!subscribed("model.completedx", EventType::ModelCompleted));
+        assert!(subscribed(&list, model(Ending::Failed)));
+        assert!(!subscribed(&list, model(Ending::Completed)));
+        assert!(!subscribed("model.completedx", model(Ending::Completed)));
     }
 }
