@@ -98,7 +98,8 @@ impl From<RegisterError> for ApiError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    /// The status, code and message a client is told.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::Invalid(e) => (StatusCode::BAD_REQUEST, e.code(), e.to_string()),
             ApiError::BadRequest { code, message } => {

@@ -352,10 +352,14 @@ fn refuse_early(req: &Request) -> Option<Refused> {
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
     {
-        Some(products::UPLOAD_PATH) if req.method() == axum::http::Method::POST => {
+        Some(products::UPLOAD_PATH | "/console/products")
+            if req.method() == axum::http::Method::POST =>
+        {
             products::UPLOAD_LIMIT
         }
-        Some(presets::CREATE_PATH) if req.method() == axum::http::Method::POST => {
+        Some(presets::CREATE_PATH | "/console/presets")
+            if req.method() == axum::http::Method::POST =>
+        {
             presets::CREATE_LIMIT
         }
         _ => BODY_LIMIT as u64,

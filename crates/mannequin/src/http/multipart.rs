@@ -31,6 +31,8 @@ const MAX_TEXT: usize = 16 * 1024;
 /// A file part spooled to disk; the file goes when this does.
 pub struct Spool {
     path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
     /// The part's file name, without folders or extension.
     pub file_name: Option<String>,
 }
@@ -136,8 +138,14 @@ pub async fn read(body: Body, boundary: String, shape: &Shape) -> Result<Form, A
                     },
                 ));
             }
+            // A browser sends a file field left empty as a part with an
+            // empty file name and no bytes: no file.
+            let unchosen = field.file_name() == Some("");
             let file_name = field.file_name().and_then(stem);
-            files.push(spool(&mut field, file_name).await?);
+            let spooled = spool(&mut field, file_name).await?;
+            if !(unchosen && spooled.bytes == 0) {
+                files.push(spooled);
+            }
         } else if let Some(&part) = shape.texts.iter().find(|p| **p == name) {
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
@@ -183,11 +191,14 @@ async fn spool(
         ApiError::Unavailable
     };
     let mut file = tokio::fs::File::create(&path).await.map_err(unavailable)?;
-    let spool = Spool { path, file_name };
-    let mut bytes = 0u64;
+    let mut spool = Spool {
+        path,
+        bytes: 0,
+        file_name,
+    };
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        bytes += chunk.len() as u64;
-        if bytes > MAX_PRODUCT_BYTES as u64 {
+        spool.bytes += chunk.len() as u64;
+        if spool.bytes > MAX_PRODUCT_BYTES as u64 {
             return Err(too_large());
         }
         file.write_all(&chunk).await.map_err(unavailable)?;

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mannequin_domain::ids::{PresetId, kind};
+use mannequin_domain::ids::{AccountId, PresetId, kind};
 use mannequin_domain::presets::{Guidelines, PresetError, SYSTEM_PRESETS};
 use mannequin_domain::request::parse_path_id;
 
@@ -28,7 +28,7 @@ pub const CREATE_PATH: &str = "/api/external/presets";
 /// each would be 220 MB; the form stops at 100 MB.
 pub const CREATE_LIMIT: u64 = 100_000_000;
 
-const FORM: Shape = Shape {
+pub(super) const FORM: Shape = Shape {
     files: &[("cover", 1), ("gallery", 10)],
     texts: &[
         "name",
@@ -92,11 +92,34 @@ pub async fn create_preset(
     req: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Register)?;
+    let id = create(&state, caller.account_id(), req, &FORM, |_| Ok(())).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PresetCreated {
+            success: true,
+            preset_id: id.as_str(),
+        }),
+    )
+        .into_response())
+}
+
+/// Reads a preset's form of `shape`, lets `check` see its texts before any
+/// image is decoded or stored (the console's token), checks the fields and
+/// images, stores them, and records the preset for `account`: the API's
+/// and the console's.
+pub(super) async fn create(
+    state: &AppState,
+    account: &AccountId,
+    req: Request,
+    shape: &Shape,
+    check: impl FnOnce(&multipart::Form) -> Result<(), ApiError>,
+) -> Result<PresetId, ApiError> {
     let boundary = multipart::boundary(
         req.headers(),
         "send the preset's fields as a form, its images as 'cover' and 'gallery' files",
     )?;
-    let mut form = multipart::read(req.into_body(), boundary, &FORM).await?;
+    let mut form = multipart::read(req.into_body(), boundary, shape).await?;
+    check(&form)?;
     let text = |name| form.texts.get(name).map(String::as_str);
     let guidelines = Guidelines::new(
         text("name"),
@@ -157,16 +180,9 @@ pub async fn create_preset(
                 ApiError::Unavailable
             })?;
     }
-    state.store.add_preset(caller.account_id(), &preset).await?;
+    state.store.add_preset(account, &preset).await?;
     tracing::info!(preset_id = %preset.id, images = keyed.len(), "preset made");
-    Ok((
-        StatusCode::CREATED,
-        Json(PresetCreated {
-            success: true,
-            preset_id: preset.id.as_str(),
-        }),
-    )
-        .into_response())
+    Ok(preset.id)
 }
 
 /// A preset's fields refused, as Qamera words it.

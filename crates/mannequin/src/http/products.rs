@@ -33,7 +33,7 @@ pub const UPLOAD_PATH: &str = "/api/external/products";
 const MAX_NAME: usize = 200;
 
 /// An upload's form: one photo and its name.
-const UPLOAD: Shape = Shape {
+pub(super) const UPLOAD: Shape = Shape {
     files: &[("image", 1)],
     texts: &["name"],
     limit: UPLOAD_LIMIT,
@@ -55,20 +55,41 @@ pub async fn upload_product(
     req: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Register)?;
-    let account = caller.account_id();
+    let product = upload(&state, caller.account_id(), req, &UPLOAD, |_| Ok(())).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Product::new(state.blobs.as_ref(), &product)),
+    )
+        .into_response())
+}
+
+/// Reads an upload's form of `shape` (its `image` and `name`), lets `check`
+/// see the form's texts before anything is decoded or stored (the console's
+/// token), then checks, cleans and stores the photo for `account`: the API's
+/// upload and the console's.
+pub(super) async fn upload(
+    state: &AppState,
+    account: &AccountId,
+    req: Request,
+    shape: &Shape,
+    check: impl FnOnce(&multipart::Form) -> Result<(), ApiError>,
+) -> Result<Stored, ApiError> {
     let boundary = multipart::boundary(req.headers(), "send the photo as the form's 'image' file")?;
     let max = state.settings.max_products;
     if state.store.product_count(account).await? >= max {
         return Err(too_many(max));
     }
-    let mut form = multipart::read(req.into_body(), boundary, &UPLOAD).await?;
+    let mut form = multipart::read(req.into_body(), boundary, shape).await?;
+    check(&form)?;
     let photo = form.take_file("image").ok_or_else(|| {
         multipart::invalid(
             "invalid_upload",
             "The form has no 'image' part: send the photo as the form's 'image' file.",
         )
     })?;
-    let name = match form.texts.get("name") {
+    // An empty name (a browser sends the field as it is) is none.
+    let given = form.texts.get("name").filter(|n| !n.trim().is_empty());
+    let name = match given {
         Some(given) => product_name(given)?,
         None => photo
             .file_name
@@ -117,11 +138,7 @@ pub async fn upload_product(
         }
     }
     tracing::info!(product_id = %product.id, bytes = product.size_bytes, "product uploaded");
-    Ok((
-        StatusCode::CREATED,
-        Json(Product::new(state.blobs.as_ref(), &product)),
-    )
-        .into_response())
+    Ok(product)
 }
 
 /// The account's products, newest first (Qamera's list, with our paging).

@@ -81,13 +81,9 @@ pub struct UploadProduct {
     /// XMP, text chunks) is dropped before it is stored.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub image: Vec<u8>,
-    /// 1–200 characters after trimming, no control characters; the file's
-    /// name (without its extension) when absent.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    /// Up to 200 characters after trimming, no control characters; the
+    /// file's name (without its extension) when absent or empty.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
 }
 

@@ -202,6 +202,16 @@ impl Chrome {
         .await;
     }
 
+    /// Runs `js` in the page with `args` (as `arguments`), giving its result.
+    pub async fn script(&self, js: &str, args: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": js, "args": args })),
+        )
+        .await
+    }
+
     pub async fn text(&self, e: &Element) -> String {
         self.call(
             reqwest::Method::GET,

@@ -761,3 +761,152 @@ async fn in_a_browser_sceneries_are_ordered_reviewed_and_kept_apart_from_models(
     chrome.quit().await;
     app.audit().await;
 }
+
+#[tokio::test]
+async fn in_a_browser_products_are_uploaded_by_picker_and_by_drop_and_presets_made() {
+    use crate::browser::Chrome;
+    use base64::Engine;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    let (_, key) = app.account(100, &Scope::ALL).await;
+    chrome.goto(&format!("{}/", app.url)).await;
+    let field = chrome
+        .wait_for("input[name=apiKey]", Duration::from_secs(10))
+        .await;
+    chrome.type_into(&field, &key).await;
+    chrome
+        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
+        .await;
+
+    // The file picker: a photo on disk, named on the page.
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("Blue Jeans.png");
+    image::RgbImage::from_fn(120, 160, |x, _| image::Rgb([20, 40, (100 + x) as u8]))
+        .save(&photo)
+        .unwrap();
+    chrome.goto(&format!("{}/console/products", app.url)).await;
+    let empty = chrome.wait_for(".empty", Duration::from_secs(10)).await;
+    assert!(chrome.text(&empty).await.contains("upload a photo"));
+    let input = chrome.try_find("#image").await.unwrap();
+    chrome.type_into(&input, photo.to_str().unwrap()).await;
+    chrome
+        .click(
+            &chrome
+                .try_find("#upload button[type=submit]")
+                .await
+                .unwrap(),
+        )
+        .await;
+    chrome
+        .wait_for("[data-product-id] img", Duration::from_secs(10))
+        .await;
+    let listed = app.get_json(&key, "/api/external/products").await;
+    assert_eq!(listed["count"], 1, "{listed}");
+    assert_eq!(listed["products"][0]["name"], "Blue Jeans");
+
+    // A photo dropped on the zone is sent at once.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(50, 50, image::Rgb([200, 200, 20]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    chrome
+        .script(
+            "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+             const file = new File([bytes], 'Yellow Cap.png', {type: 'image/png'});
+             const dt = new DataTransfer(); dt.items.add(file);
+             const zone = document.getElementById('drop');
+             zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+            serde_json::json!([data]),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while chrome.find_all("[data-product-id]").await.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dropped photo was not uploaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed = app.get_json(&key, "/api/external/products").await;
+    assert_eq!(listed["products"][0]["name"], "Yellow Cap");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-products.png")).await;
+    }
+
+    // A file that is no photo: the page says so, nothing is added.
+    let text = dir.path().join("notes.png");
+    std::fs::write(&text, "not a picture").unwrap();
+    let input = chrome.try_find("#image").await.unwrap();
+    chrome.type_into(&input, text.to_str().unwrap()).await;
+    chrome
+        .click(
+            &chrome
+                .try_find("#upload button[type=submit]")
+                .await
+                .unwrap(),
+        )
+        .await;
+    let alert = chrome
+        .wait_for(".error[role=alert]", Duration::from_secs(10))
+        .await;
+    assert!(
+        chrome
+            .text(&alert)
+            .await
+            .contains("not a PNG, JPEG or WebP")
+    );
+    assert_eq!(chrome.find_all("[data-product-id]").await.len(), 2);
+
+    // Delete the first.
+    chrome
+        .click(&chrome.try_find("button[data-action=delete]").await.unwrap())
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while chrome.find_all("[data-product-id]").await.len() != 1 {
+        assert!(std::time::Instant::now() < deadline, "not deleted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.get_json(&key, "/api/external/products").await["count"],
+        1
+    );
+
+    // A preset, made from the form; missing its quality guidelines first.
+    chrome.goto(&format!("{}/console/presets", app.url)).await;
+    let name = chrome.wait_for("#name", Duration::from_secs(10)).await;
+    assert_eq!(chrome.find_all("[data-preset-id]").await.len(), 5);
+    chrome.type_into(&name, "Catalogue").await;
+    let quantity = chrome.try_find("#quantityGuidelines").await.unwrap();
+    chrome.type_into(&quantity, "Front and back.").await;
+    let quality = chrome.try_find("#qualityGuidelines").await.unwrap();
+    chrome.type_into(&quality, "True colours.").await;
+    let cover = chrome.try_find("#cover").await.unwrap();
+    chrome.type_into(&cover, photo.to_str().unwrap()).await;
+    chrome
+        .click(
+            &chrome
+                .try_find("#preset button[type=submit]")
+                .await
+                .unwrap(),
+        )
+        .await;
+    chrome
+        .wait_for("[data-preset-id] img.cover", Duration::from_secs(10))
+        .await;
+    assert_eq!(chrome.find_all("[data-preset-id]").await.len(), 6);
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-presets.png")).await;
+    }
+    let presets = app.get_json(&key, "/api/external/presets").await;
+    assert_eq!(presets["presets"][0]["name"], "Catalogue");
+    assert!(presets["presets"][0]["cover"].is_string());
+    chrome.quit().await;
+}

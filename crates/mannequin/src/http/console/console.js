@@ -35,6 +35,30 @@ if (order) {
   });
 }
 
+// The upload's drop zone: a photo dropped on it is the form's file, sent at
+// once; the file picker works without this.
+const drop = document.getElementById("drop");
+if (drop) {
+  const input = drop.querySelector("input[type=file]");
+  const form = drop.closest("form");
+  ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => {
+    e.preventDefault(); drop.classList.add("over");
+  }));
+  ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    if (!e.dataTransfer || e.dataTransfer.files.length === 0) return;
+    const files = new DataTransfer();
+    files.items.add(e.dataTransfer.files[0]);
+    input.files = files.files;
+    form.requestSubmit();
+  });
+  input.addEventListener("change", () => {
+    const label = drop.querySelector("span");
+    if (input.files.length > 0) label.textContent = input.files[0].name;
+  });
+}
+
 // A live part of the page: fetch the page again every few seconds while
 // something in it is still being made, and swap in the new part and balances.
 const live = document.querySelector('[data-live="true"][id]');

@@ -9,6 +9,7 @@
 //! batches, cancelling). Every form that changes something carries the
 //! session's own token, checked in constant time.
 
+mod library;
 mod orders;
 mod pages;
 mod review;
@@ -55,6 +56,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/order",
             get(orders::order_form).post(orders::order),
+        )
+        .route(
+            "/console/products",
+            get(library::products).post(library::upload),
+        )
+        .route(
+            "/console/products/{id}/delete",
+            post(library::delete_product),
+        )
+        .route(
+            "/console/presets",
+            get(library::presets).post(library::create_preset),
         )
         .route("/console/batches", get(orders::batches))
         .route("/console/batches/{id}", get(orders::batch))

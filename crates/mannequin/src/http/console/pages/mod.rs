@@ -1,9 +1,10 @@
 //! The console's pages, from the templates under `templates/console/`
 //! (askama), which escape every value they print: these files gather what a
 //! page shows, the templates hold the markup. Here the frame of every page
-//! and what pages share; `review` (gallery, model) and `orders` (order
-//! form, batches, a batch).
+//! and what pages share; `review` (gallery, model), `orders` (order form,
+//! batches, a batch) and `library` (products, presets).
 
+mod library;
 mod orders;
 mod review;
 
@@ -16,6 +17,7 @@ use mannequin_domain::credits::Balances;
 use super::Signed;
 use crate::http::AppState;
 use crate::store::ModelRow;
+pub use library::{PresetDraft, presets, products};
 pub use orders::{batch, batches, order};
 pub use review::{gallery, model};
 
