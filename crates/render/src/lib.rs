@@ -12,7 +12,9 @@ mod intake;
 mod product;
 
 pub use intake::{Intake, MAX_INPUT_BYTES, MAX_INPUT_SIDE, intake};
-pub use product::{MAX_PRODUCT_BYTES, MAX_PRODUCT_SIDE, ProductError, ProductImage, product};
+pub use product::{
+    MAX_PRODUCT_BYTES, MAX_PRODUCT_SIDE, ProductError, ProductImage, noise_jpeg, product,
+};
 
 use mannequin_domain::Idea;
 use mannequin_domain::ideas::scenery::SceneryIdea;

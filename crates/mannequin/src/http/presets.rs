@@ -136,52 +136,65 @@ pub(super) async fn create(
         let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
         format!("presets/{shard}/{id}")
     };
-    // Every image is checked before any is stored.
-    let mut images = Vec::new();
+    // Each image is checked, cleaned and stored in turn (one photo in
+    // memory at a time); a refused one takes those stored before it away.
+    let mut named: Vec<(String, multipart::Spool)> = Vec::new();
     if let Some(cover) = cover {
-        images.push(("cover".to_string(), multipart::clean(cover).await?));
+        named.push(("cover".to_string(), cover));
     }
     for (i, photo) in gallery.into_iter().enumerate() {
-        images.push((format!("gallery-{}", i + 1), multipart::clean(photo).await?));
+        named.push((format!("gallery-{}", i + 1), photo));
     }
-    let keyed: Vec<(String, mannequin_render::ProductImage)> = images
-        .into_iter()
-        .map(|(name, image)| (format!("{base}/{name}.{}", image.extension), image))
-        .collect();
+    let mut stored: Vec<String> = Vec::new();
+    let mut cover_key = None;
+    let mut gallery_keys = Vec::new();
+    for (name, photo) in named {
+        let kept = async {
+            let mut turn = multipart::clean(photo).await?;
+            let image = &mut turn.image;
+            let key = format!("{base}/{name}.{}", image.extension);
+            state
+                .blobs
+                .put_all(vec![(&key, std::mem::take(&mut image.bytes), image.content_type)])
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %crate::error::Report(&e), "could not store a preset's image");
+                    ApiError::Unavailable
+                })?;
+            Ok::<_, ApiError>(key)
+        }
+        .await;
+        match kept {
+            Ok(key) => {
+                if name == "cover" {
+                    cover_key = Some(key.clone());
+                } else {
+                    gallery_keys.push(key.clone());
+                }
+                stored.push(key);
+            }
+            Err(e) => {
+                for key in &stored {
+                    if let Err(e) = state.blobs.delete(key).await {
+                        tracing::warn!(error = %e, key, "could not remove a refused preset's image");
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
     let preset = Stored {
         id,
         name: guidelines.name,
         guidelines: guidelines.guidelines,
         quantity_guidelines: guidelines.quantity_guidelines,
         quality_guidelines: guidelines.quality_guidelines,
-        cover_key: keyed
-            .iter()
-            .find(|(k, _)| k.starts_with(&format!("{base}/cover.")))
-            .map(|(k, _)| k.clone()),
-        gallery_keys: keyed
-            .iter()
-            .filter(|(k, _)| k.starts_with(&format!("{base}/gallery-")))
-            .map(|(k, _)| k.clone())
-            .collect(),
+        cover_key,
+        gallery_keys,
         created_at: now_ms(),
     };
-    if !keyed.is_empty() {
-        state
-            .blobs
-            .put_all(
-                keyed
-                    .iter()
-                    .map(|(k, image)| (k.as_str(), image.bytes.clone(), image.content_type))
-                    .collect(),
-            )
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %crate::error::Report(&e), "could not store a preset's images");
-                ApiError::Unavailable
-            })?;
-    }
     state.store.add_preset(account, &preset).await?;
-    tracing::info!(preset_id = %preset.id, images = keyed.len(), "preset made");
+    tracing::info!(preset_id = %preset.id, images = stored.len(), "preset made");
     Ok(preset.id)
 }
 

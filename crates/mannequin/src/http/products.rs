@@ -96,7 +96,8 @@ pub(super) async fn upload(
             .clone()
             .unwrap_or_else(|| "Product".to_string()),
     };
-    let cleaned = multipart::clean(photo).await?;
+    let mut turn = multipart::clean(photo).await?;
+    let cleaned = &mut turn.image;
     let id: ProductId = new_id();
     let (image_key, thumb_key) = product_keys(&id, cleaned.extension);
     let product = Stored {
@@ -114,14 +115,24 @@ pub(super) async fn upload(
     state
         .blobs
         .put_all(vec![
-            (&product.image_key, cleaned.bytes, cleaned.content_type),
-            (&product.thumb_key, cleaned.thumb_jpeg, "image/jpeg"),
+            (
+                &product.image_key,
+                std::mem::take(&mut cleaned.bytes),
+                cleaned.content_type,
+            ),
+            (
+                &product.thumb_key,
+                std::mem::take(&mut cleaned.thumb_jpeg),
+                "image/jpeg",
+            ),
         ])
         .await
         .map_err(|e| {
             tracing::error!(error = %crate::error::Report(&e), "could not store a product's images");
             ApiError::Unavailable
         })?;
+    // Stored: the next photo may be decoded.
+    drop(turn);
     match state.store.add_product(account, &product, max).await {
         Ok(()) => {}
         Err(e) => {

@@ -56,6 +56,82 @@ pub struct BenchArgs {
     /// Give up waiting for the queue to drain after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub drain_timeout_secs: u64,
+    /// What the register calls order, and the lists list.
+    #[arg(long, default_value = "models", value_parser = ["models", "sceneries"])]
+    pub collection: String,
+    /// Upload this many product photos first, `--concurrency` at once.
+    #[arg(long, default_value_t = 0)]
+    pub uploads: u64,
+    /// The photo uploaded; without it, a JPEG of noise just under 20 MB
+    /// (3,300 × 2,500 pixels) made here.
+    #[arg(long)]
+    pub upload_file: Option<std::path::PathBuf>,
+    /// Only the uploads (and the server's memory).
+    #[arg(long)]
+    pub upload_only: bool,
+}
+
+/// Uploads `args.uploads` photos, `args.concurrency` at once, and reports
+/// their rate, latency and bytes per second.
+async fn upload_phase(
+    client: &reqwest::Client,
+    url: &str,
+    args: &BenchArgs,
+) -> Result<(), BoxError> {
+    let photo = match &args.upload_file {
+        Some(path) => std::fs::read(path)?,
+        None => tokio::task::spawn_blocking(|| mannequin_render::noise_jpeg(3300, 2500, 7)).await?,
+    };
+    let boundary = "mannequin-bench-upload";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo.jpg\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let body = axum::body::Bytes::from(body);
+    println!(
+        "uploads: {} photos of {:.1} MB, {} at once",
+        args.uploads,
+        photo.len() as f64 / 1e6,
+        args.concurrency
+    );
+    let (c, u, k) = (client.clone(), url.to_string(), args.api_key[0].clone());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let mut p = phase(
+        "upload a product photo",
+        args.uploads,
+        args.concurrency,
+        move |_| {
+            let (c, u, k, b, t) = (
+                c.clone(),
+                u.clone(),
+                k.clone(),
+                body.clone(),
+                content_type.clone(),
+            );
+            async move {
+                matches!(
+                    c.post(format!("{u}/api/external/products"))
+                        .header("X-Api-Key", k)
+                        .header("Content-Type", t)
+                        .body(b)
+                        .send()
+                        .await,
+                    Ok(r) if r.status().is_success()
+                )
+            }
+        },
+    )
+    .await;
+    p.report();
+    let ok = p.latencies.len() as u64 - p.errors;
+    println!(
+        "{:<32} {:.1} MB/s of photos received, cleaned and stored",
+        "upload throughput",
+        (ok as f64 * photo.len() as f64) / 1e6 / p.elapsed.as_secs_f64()
+    );
+    Ok(())
 }
 
 struct Phase {
@@ -190,15 +266,23 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         args.concurrency
     );
 
+    if args.uploads > 0 {
+        upload_phase(&client, &url, &args).await?;
+        if args.upload_only {
+            report_memory(args.server_pid);
+            return Ok(());
+        }
+    }
     let started = Instant::now();
     let (c, u, keys) = (client.clone(), url.clone(), args.api_key.clone());
+    let collection = args.collection.clone();
     let mut reg = phase("register-ideas (count 10)", args.register_requests, args.concurrency, move |i| {
-        let (c, u) = (c.clone(), u.clone());
+        let (c, u, collection) = (c.clone(), u.clone(), collection.clone());
         let k = keys[i as usize % keys.len()].clone();
         async move {
             let body = json!({"preferences": format!("model {i}, casual, natural makeup"), "count": 10});
             matches!(
-                c.post(format!("{u}/api/external/models/register-ideas"))
+                c.post(format!("{u}/api/external/{collection}/register-ideas"))
                     .header("X-Api-Key", k)
                     .json(&body)
                     .send()
@@ -260,7 +344,12 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         }
     }
 
-    if let Some(pid) = args.server_pid {
+    report_memory(args.server_pid);
+    Ok(())
+}
+
+fn report_memory(server_pid: Option<u32>) {
+    if let Some(pid) = server_pid {
         match peak_rss_mib(pid) {
             Some(m) => println!(
                 "{:<32} {m:.1} MiB peak resident memory (VmHWM)",
@@ -269,7 +358,6 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             None => println!("server memory: could not read /proc/{pid}/status"),
         }
     }
-    Ok(())
 }
 
 /// Lists the account's models with `query`, `list_requests` times, and
@@ -287,19 +375,14 @@ async fn list_phase(
     }
     let (c, u, k, q) = (
         client.clone(),
-        url.to_string(),
+        format!("{url}/api/external/{}", args.collection),
         args.api_key[0].clone(),
         query.to_string(),
     );
     let list = move |_| {
         let (c, u, k, q) = (c.clone(), u.clone(), k.clone(), q.clone());
         async move {
-            match c
-                .get(format!("{u}/api/external/models{q}"))
-                .header("X-Api-Key", k)
-                .send()
-                .await
-            {
+            match c.get(format!("{u}{q}")).header("X-Api-Key", k).send().await {
                 Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
                 _ => false,
             }
