@@ -202,6 +202,20 @@ impl Chrome {
         .await;
     }
 
+    /// Signs in to the console at `url` with `key` through its form, and
+    /// waits for the gallery.
+    pub async fn sign_in(&self, url: &str, key: &str) {
+        self.goto(&format!("{url}/")).await;
+        let field = self
+            .wait_for("input[name=apiKey]", Duration::from_secs(10))
+            .await;
+        self.type_into(&field, key).await;
+        let submit = self.try_find("form button[type=submit]").await.unwrap();
+        self.click(&submit).await;
+        self.wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
+            .await;
+    }
+
     /// Runs `js` in the page with `args` (as `arguments`), giving its result.
     pub async fn script(&self, js: &str, args: Value) -> Value {
         self.call(

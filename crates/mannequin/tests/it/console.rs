@@ -320,16 +320,7 @@ async fn in_a_browser_a_reviewer_signs_in_votes_with_the_keyboard_and_signs_out(
         .collect();
 
     // Sign in through the form.
-    chrome.goto(&format!("{}/", app.url)).await;
-    let field = chrome
-        .wait_for("input[name=apiKey]", Duration::from_secs(10))
-        .await;
-    chrome.type_into(&field, &app.key).await;
-    let submit = chrome.try_find("form button[type=submit]").await.unwrap();
-    chrome.click(&submit).await;
-    chrome
-        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
-        .await;
+    chrome.sign_in(&app.url, &app.key).await;
     let cards = chrome.find_all("[data-model-id]").await;
     assert_eq!(cards.len(), 10, "the grid shows every model");
     let newest = chrome.attribute(&cards[0], "data-model-id").await.unwrap();
@@ -525,17 +516,7 @@ async fn in_a_browser_an_order_is_followed_to_its_end_and_another_cancelled() {
     };
     let app = TestApp::start().await;
     let (_, key) = app.account(100, &Scope::ALL).await;
-    chrome.goto(&format!("{}/", app.url)).await;
-    let field = chrome
-        .wait_for("input[name=apiKey]", Duration::from_secs(10))
-        .await;
-    chrome.type_into(&field, &key).await;
-    chrome
-        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
-        .await;
-    chrome
-        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
-        .await;
+    chrome.sign_in(&app.url, &key).await;
 
     // The form shows the price as the count changes.
     chrome.goto(&format!("{}/console/order", app.url)).await;
@@ -667,17 +648,7 @@ async fn in_a_browser_sceneries_are_ordered_reviewed_and_kept_apart_from_models(
     };
     let app = TestApp::start_with(&["--credits-per-scenery", "5"], None).await;
     let (_, key) = app.account(100, &Scope::ALL).await;
-    chrome.goto(&format!("{}/", app.url)).await;
-    let field = chrome
-        .wait_for("input[name=apiKey]", Duration::from_secs(10))
-        .await;
-    chrome.type_into(&field, &key).await;
-    chrome
-        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
-        .await;
-    chrome
-        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
-        .await;
+    chrome.sign_in(&app.url, &key).await;
 
     // The empty sceneries gallery says what to do, and leads to the form.
     chrome.goto(&format!("{}/console/sceneries", app.url)).await;
@@ -772,17 +743,7 @@ async fn in_a_browser_products_are_uploaded_by_picker_and_by_drop_and_presets_ma
     };
     let app = TestApp::start().await;
     let (_, key) = app.account(100, &Scope::ALL).await;
-    chrome.goto(&format!("{}/", app.url)).await;
-    let field = chrome
-        .wait_for("input[name=apiKey]", Duration::from_secs(10))
-        .await;
-    chrome.type_into(&field, &key).await;
-    chrome
-        .click(&chrome.try_find("form button[type=submit]").await.unwrap())
-        .await;
-    chrome
-        .wait_url(Duration::from_secs(10), |u| u.ends_with("/console"))
-        .await;
+    chrome.sign_in(&app.url, &key).await;
 
     // The file picker: a photo on disk, named on the page.
     let dir = tempfile::tempdir().unwrap();

@@ -266,6 +266,37 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// `GET path` (under the API's address) with `key`.
+    pub async fn get(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with `key` and the JSON `body`.
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .header("X-Api-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE path` with `key`.
+    pub async fn delete(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{path}", self.url))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `GET path` (under the API's address) with `key`, as JSON.
     pub async fn get_json(&self, key: &str, path: &str) -> Value {
         self.client

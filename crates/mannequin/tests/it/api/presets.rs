@@ -48,15 +48,6 @@ async fn create(app: &TestApp, key: &str, body: Vec<u8>) -> reqwest::Response {
         .unwrap()
 }
 
-async fn get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.url))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn png() -> Vec<u8> {
     let img = image::RgbImage::from_pixel(30, 20, image::Rgb([240, 240, 240]));
     let mut out = Vec::new();
@@ -78,7 +69,8 @@ const FIELDS: [(&str, &str); 4] = [
 #[tokio::test]
 async fn every_account_sees_the_system_presets_and_its_own() {
     let app = TestApp::start().await;
-    let list: Value = get(&app, &app.key, "/api/external/presets")
+    let list: Value = app
+        .get(&app.key, "/api/external/presets")
         .await
         .json()
         .await
@@ -125,7 +117,8 @@ async fn every_account_sees_the_system_presets_and_its_own() {
     let id = made["presetId"].as_str().unwrap();
     assert!(id.starts_with("preset_"), "{id}");
 
-    let list: Value = get(&app, &app.key, "/api/external/presets")
+    let list: Value = app
+        .get(&app.key, "/api/external/presets")
         .await
         .json()
         .await
@@ -144,7 +137,8 @@ async fn every_account_sees_the_system_presets_and_its_own() {
         .await
         .unwrap();
     assert_eq!(cover.status(), 200);
-    let limited: Value = get(&app, &app.key, "/api/external/presets?maxRecords=2")
+    let limited: Value = app
+        .get(&app.key, "/api/external/presets?maxRecords=2")
         .await
         .json()
         .await
@@ -152,12 +146,8 @@ async fn every_account_sees_the_system_presets_and_its_own() {
     assert_eq!(limited["count"], 2);
     for bad in ["0", "101", "x", ""] {
         expect_error(
-            get(
-                &app,
-                &app.key,
-                &format!("/api/external/presets?maxRecords={bad}"),
-            )
-            .await,
+            app.get(&app.key, &format!("/api/external/presets?maxRecords={bad}"))
+                .await,
             400,
             "invalid_max_records",
         )
@@ -166,17 +156,19 @@ async fn every_account_sees_the_system_presets_and_its_own() {
 
     // One preset; another account sees the system's but not this one.
     let path = format!("/api/external/presets/{id}");
-    let one: Value = get(&app, &app.key, &path).await.json().await.unwrap();
+    let one: Value = app.get(&app.key, &path).await.json().await.unwrap();
     assert_eq!(&one, own);
     let (_, other) = app.account(10, &Scope::ALL).await;
-    expect_error(get(&app, &other, &path).await, 404, "not_found").await;
-    let theirs: Value = get(&app, &other, "/api/external/presets")
+    expect_error(app.get(&other, &path).await, 404, "not_found").await;
+    let theirs: Value = app
+        .get(&other, "/api/external/presets")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(theirs["count"], 5);
-    let system: Value = get(&app, &other, "/api/external/presets/preset_system_flat_lay")
+    let system: Value = app
+        .get(&other, "/api/external/presets/preset_system_flat_lay")
         .await
         .json()
         .await
@@ -184,36 +176,21 @@ async fn every_account_sees_the_system_presets_and_its_own() {
     assert_eq!(system["name"], "Flat lay");
 
     // Delete: the account's own only.
-    let del = |key: String, path: String| {
-        let client = app.client.clone();
-        let url = format!("{}{path}", app.url);
-        async move {
-            client
-                .delete(url)
-                .header("X-Api-Key", key)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    expect_error(del(other.clone(), path.clone()).await, 404, "not_found").await;
+    expect_error(app.delete(&other, &path).await, 404, "not_found").await;
     expect_error(
-        del(
-            app.key.clone(),
-            "/api/external/presets/preset_system_lifestyle".into(),
-        )
-        .await,
+        app.delete(&app.key, "/api/external/presets/preset_system_lifestyle")
+            .await,
         409,
         "system_preset",
     )
     .await;
-    let res = del(app.key.clone(), path.clone()).await;
+    let res = app.delete(&app.key, &path).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<Value>().await.unwrap(),
         json!({"id": id, "deleted": true})
     );
-    expect_error(get(&app, &app.key, &path).await, 404, "not_found").await;
+    expect_error(app.get(&app.key, &path).await, 404, "not_found").await;
 }
 
 #[tokio::test]
@@ -270,7 +247,8 @@ async fn a_preset_missing_a_field_is_refused_naming_it() {
         "missing_scope",
     )
     .await;
-    let list: Value = get(&app, &app.key, "/api/external/presets")
+    let list: Value = app
+        .get(&app.key, "/api/external/presets")
         .await
         .json()
         .await

@@ -126,24 +126,6 @@ fn photo_with_exif(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-async fn get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.url))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn delete(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .delete(format!("{}{path}", app.url))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn bytes_at(app: &TestApp, url: &str) -> Vec<u8> {
     let res = app.client.get(url).send().await.unwrap();
     assert_eq!(res.status(), 200, "{url}");
@@ -211,7 +193,8 @@ async fn a_product_is_uploaded_listed_read_and_deleted() {
     assert_eq!(app.balance(&app.account).await, (1000, 0, 0));
 
     // Qamera's list: newest first, no voting.
-    let list: Value = get(&app, &app.key, "/api/external/products")
+    let list: Value = app
+        .get(&app.key, "/api/external/products")
         .await
         .json()
         .await
@@ -220,32 +203,34 @@ async fn a_product_is_uploaded_listed_read_and_deleted() {
     assert_eq!(list["products"][0]["id"], second["id"]);
     assert_eq!(list["products"][1], product);
     assert!(list["products"][0].get("voting").is_none());
-    let page: Value = get(&app, &app.key, "/api/external/products?limit=1")
+    let page: Value = app
+        .get(&app.key, "/api/external/products?limit=1")
         .await
         .json()
         .await
         .unwrap();
     let cursor = page["nextCursor"].as_str().unwrap();
-    let next: Value = get(
-        &app,
-        &app.key,
-        &format!("/api/external/products?limit=1&cursor={cursor}"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let next: Value = app
+        .get(
+            &app.key,
+            &format!("/api/external/products?limit=1&cursor={cursor}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(next["products"][0]["id"], product["id"]);
     assert!(next["nextCursor"].is_null());
 
     // One product; another account's is unknown; a read-only key uploads nothing.
     let path = format!("/api/external/products/{id}");
-    let one: Value = get(&app, &app.key, &path).await.json().await.unwrap();
+    let one: Value = app.get(&app.key, &path).await.json().await.unwrap();
     assert_eq!(one, product);
     let (_, other) = app.account(100, &Scope::ALL).await;
-    expect_error(get(&app, &other, &path).await, 404, "not_found").await;
-    expect_error(delete(&app, &other, &path).await, 404, "not_found").await;
-    let theirs: Value = get(&app, &other, "/api/external/products")
+    expect_error(app.get(&other, &path).await, 404, "not_found").await;
+    expect_error(app.delete(&other, &path).await, 404, "not_found").await;
+    let theirs: Value = app
+        .get(&other, "/api/external/products")
         .await
         .json()
         .await
@@ -260,15 +245,16 @@ async fn a_product_is_uploaded_listed_read_and_deleted() {
     .await;
 
     // Deleted: gone from the list and by id, its images still served.
-    let res = delete(&app, &app.key, &path).await;
+    let res = app.delete(&app.key, &path).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<Value>().await.unwrap(),
         json!({"id": id, "deleted": true})
     );
-    expect_error(get(&app, &app.key, &path).await, 404, "not_found").await;
-    expect_error(delete(&app, &app.key, &path).await, 404, "not_found").await;
-    let list: Value = get(&app, &app.key, "/api/external/products")
+    expect_error(app.get(&app.key, &path).await, 404, "not_found").await;
+    expect_error(app.delete(&app.key, &path).await, 404, "not_found").await;
+    let list: Value = app
+        .get(&app.key, "/api/external/products")
         .await
         .json()
         .await
@@ -410,7 +396,8 @@ async fn bad_uploads_are_refused_in_words_and_store_nothing() {
         assert_eq!(body["code"], code, "{what}: {body}");
         assert!(body["error"].as_str().unwrap().len() > 10, "{what}: {body}");
     }
-    let list: Value = get(&app, &app.key, "/api/external/products")
+    let list: Value = app
+        .get(&app.key, "/api/external/products")
         .await
         .json()
         .await
@@ -466,7 +453,8 @@ async fn an_upload_over_20_mb_is_refused_before_it_is_read() {
     if let Ok(res) = res {
         expect_error(res, 413, "payload_too_large").await;
     }
-    let list: Value = get(&app, &app.key, "/api/external/products")
+    let list: Value = app
+        .get(&app.key, "/api/external/products")
         .await
         .json()
         .await
@@ -488,7 +476,7 @@ async fn an_account_keeps_at_most_max_products() {
     )
     .await;
     let path = format!("/api/external/products/{}", first["id"].as_str().unwrap());
-    assert_eq!(delete(&app, &app.key, &path).await.status(), 200);
+    assert_eq!(app.delete(&app.key, &path).await.status(), 200);
     let res = upload(&app, &app.key, &[image_part("b.png", &photo)]).await;
     assert_eq!(res.status(), 201, "a deleted product leaves room");
 }

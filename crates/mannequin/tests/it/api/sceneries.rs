@@ -10,33 +10,14 @@ use crate::helpers::{TestApp, expect_error};
 
 const STUDIO: &str = "white studio, seamless paper";
 
-async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.url))
-        .header("X-Api-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.url))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn register(app: &TestApp, preferences: &str, count: u32) -> Value {
-    let res = post(
-        app,
-        &app.key,
-        "/api/external/sceneries/register-ideas",
-        json!({"preferences": preferences, "count": count}),
-    )
-    .await;
+    let res = app
+        .post(
+            &app.key,
+            "/api/external/sceneries/register-ideas",
+            json!({"preferences": preferences, "count": count}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -74,7 +55,8 @@ async fn sceneries_are_ordered_listed_and_made_as_qamera_shows_them() {
     assert_eq!(app.balance(&app.account).await, (1000 - 10 - 12, 22, 0));
 
     // The list: Qamera's wrapper and item fields, sceneries only.
-    let list: Value = get(&app, &app.key, "/api/external/sceneries")
+    let list: Value = app
+        .get(&app.key, "/api/external/sceneries")
         .await
         .json()
         .await
@@ -98,7 +80,8 @@ async fn sceneries_are_ordered_listed_and_made_as_qamera_shows_them() {
     app.drain().await;
     let mut names = Vec::new();
     for id in &ids {
-        let s: Value = get(&app, &app.key, &format!("/api/external/sceneries/{id}"))
+        let s: Value = app
+            .get(&app.key, &format!("/api/external/sceneries/{id}"))
             .await
             .json()
             .await
@@ -134,18 +117,18 @@ async fn sceneries_are_ordered_listed_and_made_as_qamera_shows_them() {
     app.audit().await;
 
     // The batch and its order know their sceneries.
-    let batch: Value = get(
-        &app,
-        &app.key,
-        &format!(
-            "/api/external/batches/{}",
-            registered["batchId"].as_str().unwrap()
-        ),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let batch: Value = app
+        .get(
+            &app.key,
+            &format!(
+                "/api/external/batches/{}",
+                registered["batchId"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(batch["status"], "DONE", "{batch}");
     assert_eq!(batch["creditsConsumed"], 12);
 }
@@ -164,13 +147,15 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
 
     // Another kind's id is not one of these, as a malformed id is not.
     expect_error(
-        get(&app, &app.key, &format!("/api/external/sceneries/{model}")).await,
+        app.get(&app.key, &format!("/api/external/sceneries/{model}"))
+            .await,
         400,
         "invalid_id",
     )
     .await;
     expect_error(
-        get(&app, &app.key, &format!("/api/external/models/{scenery}")).await,
+        app.get(&app.key, &format!("/api/external/models/{scenery}"))
+            .await,
         400,
         "invalid_id",
     )
@@ -180,15 +165,15 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
         format!("/api/external/sceneries/{model}/vote"),
     ] {
         expect_error(
-            post(&app, &app.key, &path, json!({"voting": "APPROVED"})).await,
+            app.post(&app.key, &path, json!({"voting": "APPROVED"}))
+                .await,
             404,
             "not_found",
         )
         .await;
     }
     expect_error(
-        post(
-            &app,
+        app.post(
             &app.key,
             &format!("/api/external/models/{scenery}/cancel"),
             json!({}),
@@ -202,10 +187,9 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
     // Another account sees none of it.
     let (_, other) = app.account(100, &Scope::ALL).await;
     let path = format!("/api/external/sceneries/{scenery}");
-    expect_error(get(&app, &other, &path).await, 404, "not_found").await;
+    expect_error(app.get(&other, &path).await, 404, "not_found").await;
     expect_error(
-        post(
-            &app,
+        app.post(
             &other,
             &format!("{path}/vote"),
             json!({"voting": "APPROVED"}),
@@ -216,12 +200,13 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
     )
     .await;
     expect_error(
-        post(&app, &other, &format!("{path}/cancel"), json!({})).await,
+        app.post(&other, &format!("{path}/cancel"), json!({})).await,
         404,
         "not_found",
     )
     .await;
-    let theirs: Value = get(&app, &other, "/api/external/sceneries")
+    let theirs: Value = app
+        .get(&other, "/api/external/sceneries")
         .await
         .json()
         .await
@@ -232,29 +217,27 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
     );
 
     // Vote and cancel as for models.
-    let voted: Value = post(
-        &app,
-        &app.key,
-        &format!("{path}/vote"),
-        json!({"voting": "approved"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let voted: Value = app
+        .post(
+            &app.key,
+            &format!("{path}/vote"),
+            json!({"voting": "approved"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(voted, json!({"id": scenery, "voting": "APPROVED"}));
-    let approved: Value = get(
-        &app,
-        &app.key,
-        "/api/external/sceneries?statusFilter=approved",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let approved: Value = app
+        .get(&app.key, "/api/external/sceneries?statusFilter=approved")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(approved["count"], 1);
     assert_eq!(approved["sceneries"][0]["id"], scenery);
-    let cancelled: Value = post(&app, &app.key, &format!("{path}/cancel"), json!({}))
+    let cancelled: Value = app
+        .post(&app.key, &format!("{path}/cancel"), json!({}))
         .await
         .json()
         .await
@@ -265,62 +248,59 @@ async fn a_scenery_is_found_only_as_a_scenery_of_its_own_account() {
     );
 
     // A page's cursor marks a place in its own kind's list only.
-    let page: Value = get(&app, &app.key, "/api/external/sceneries?limit=1")
+    let page: Value = app
+        .get(&app.key, "/api/external/sceneries?limit=1")
         .await
         .json()
         .await
         .unwrap();
     let cursor = page["nextCursor"].as_str().unwrap();
     assert!(cursor.contains(".scenery_"), "{cursor}");
-    let next: Value = get(
-        &app,
-        &app.key,
-        &format!("/api/external/sceneries?limit=1&cursor={cursor}"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let next: Value = app
+        .get(
+            &app.key,
+            &format!("/api/external/sceneries?limit=1&cursor={cursor}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(next["count"], 1);
     assert_ne!(next["sceneries"][0]["id"], page["sceneries"][0]["id"]);
     expect_error(
-        get(
-            &app,
-            &app.key,
-            &format!("/api/external/models?cursor={cursor}"),
-        )
-        .await,
+        app.get(&app.key, &format!("/api/external/models?cursor={cursor}"))
+            .await,
         400,
         "invalid_cursor",
     )
     .await;
 
     // The register rules are the models' (count 1–20, default 10).
-    let res = post(
-        &app,
-        &app.key,
-        "/api/external/sceneries/register-ideas",
-        json!({"preferences": "loft", "count": 21}),
-    )
-    .await;
+    let res = app
+        .post(
+            &app.key,
+            "/api/external/sceneries/register-ideas",
+            json!({"preferences": "loft", "count": 21}),
+        )
+        .await;
     expect_error(res, 400, "invalid_count").await;
-    let res = post(
-        &app,
-        &app.key,
-        "/api/external/sceneries/register-ideas",
-        json!({"preferences": "loft"}),
-    )
-    .await;
+    let res = app
+        .post(
+            &app.key,
+            "/api/external/sceneries/register-ideas",
+            json!({"preferences": "loft"}),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["createdRecordIds"].as_array().unwrap().len(), 10);
     let (_, poor) = app.account(5, &Scope::ALL).await;
-    let res = post(
-        &app,
-        &poor,
-        "/api/external/sceneries/register-ideas",
-        json!({"preferences": "loft", "count": 1}),
-    )
-    .await;
+    let res = app
+        .post(
+            &poor,
+            "/api/external/sceneries/register-ideas",
+            json!({"preferences": "loft", "count": 1}),
+        )
+        .await;
     expect_error(res, 402, "insufficient_credits").await;
     app.drain().await;
     app.audit().await;
@@ -331,12 +311,9 @@ async fn a_sceneries_batch_streams_and_posts_scenery_events() {
     let app = TestApp::start().await;
     let registered = register(&app, "a beach at golden hour", 2).await;
     let batch = registered["batchId"].as_str().unwrap();
-    let res = get(
-        &app,
-        &app.key,
-        &format!("/api/external/batches/{batch}/events"),
-    )
-    .await;
+    let res = app
+        .get(&app.key, &format!("/api/external/batches/{batch}/events"))
+        .await;
     assert_eq!(res.status(), 200);
     let mut stream = res;
     let mut buf = String::new();
@@ -350,4 +327,68 @@ async fn a_sceneries_batch_streams_and_posts_scenery_events() {
     );
     assert!(!names.iter().any(|n| n.starts_with("model.")), "{names:?}");
     assert_eq!(seen.last().unwrap().data["creditsConsumed"], 20);
+}
+
+/// Refuses every scenery and makes every model: a kind's failure is its own.
+struct RefusesSceneries;
+
+#[async_trait::async_trait]
+impl mannequin::generator::Generator for RefusesSceneries {
+    fn name(&self) -> String {
+        "test".into()
+    }
+
+    async fn generate(
+        &self,
+        request: &mannequin::generator::Request<'_>,
+    ) -> Result<mannequin::generator::Made, mannequin::generator::GenerateError> {
+        if request.idea.kind() == mannequin_domain::AssetKind::Scenery {
+            return Err(mannequin::generator::GenerateError::Fatal(
+                "the image server refused the request".into(),
+            ));
+        }
+        mannequin::generator::Noop.generate(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_scenery_is_refunded_and_its_batch_says_so() {
+    let app = TestApp::start_with(
+        &["--credits-per-scenery", "7"],
+        Some(std::sync::Arc::new(RefusesSceneries)),
+    )
+    .await;
+    app.register_ok(&app.key, "man, suit", 1).await;
+    let registered = register(&app, "a loft at night", 3).await;
+    assert_eq!(registered["creditsReserved"], 21);
+    assert_eq!(app.balance(&app.account).await, (1000 - 10 - 21, 31, 0));
+    app.drain().await;
+    let list: Value = app
+        .get(&app.key, "/api/external/sceneries")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for s in list["sceneries"].as_array().unwrap() {
+        assert_eq!(s["status"], "FAILED", "{s}");
+        assert_eq!(s["failureReason"], "the image server refused the request");
+    }
+    // The model was made and paid for; every scenery was refunded.
+    assert_eq!(app.balance(&app.account).await, (1000 - 10, 0, 10));
+    let batch: Value = app
+        .get(
+            &app.key,
+            &format!(
+                "/api/external/batches/{}",
+                registered["batchId"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["kind"], "scenery");
+    assert_eq!(batch["status"], "FAILED");
+    assert_eq!(batch["creditsRefunded"], 21);
+    app.audit().await;
 }
