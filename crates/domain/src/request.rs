@@ -21,12 +21,8 @@ pub enum RequestError {
     PreferencesControlCharacter,
     #[error("'count' must be an integer.")]
     CountNotInteger,
-    #[error(
-        "'count' must be between {} and {}, got {got}.",
-        Count::MIN,
-        Count::MAX
-    )]
-    CountOutOfRange { got: i128 },
+    #[error("'count' must be between {} and {max}, got {got}.", Count::MIN)]
+    CountOutOfRange { got: i128, max: u32 },
     #[error("Unknown statusFilter '{got}': use 'all' or 'approved'.")]
     StatusFilterUnknown { got: String },
     #[error("'limit' must be an integer between 1 and {}.", Limit::MAX)]
@@ -99,29 +95,33 @@ impl Preferences {
     }
 }
 
-/// How many models one register-ideas call creates: 1–20, default 10, never clamped.
+/// How many assets one register-ideas call creates: from 1 to what the
+/// kind declares (20 for models and sceneries), the kind's default when
+/// absent (10), never clamped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count(u32);
 
 impl Count {
     pub const MIN: u32 = 1;
-    pub const MAX: u32 = 20;
-    pub const DEFAULT: Count = Count(10);
+
+    /// `requested` (absent: the kind's default), checked against the kind's
+    /// declaration.
+    pub fn of_kind(requested: Option<i128>, kind: crate::AssetKind) -> Result<Count, RequestError> {
+        let declared = kind.declaration();
+        match requested {
+            None => Ok(Count(declared.default_count)),
+            Some(n) if (i128::from(Self::MIN)..=i128::from(declared.max_count)).contains(&n) => {
+                Ok(Count(n as u32))
+            }
+            Some(n) => Err(RequestError::CountOutOfRange {
+                got: n,
+                max: declared.max_count,
+            }),
+        }
+    }
 
     pub fn get(self) -> u32 {
         self.0
-    }
-}
-
-impl TryFrom<i128> for Count {
-    type Error = RequestError;
-
-    fn try_from(n: i128) -> Result<Count, RequestError> {
-        if (i128::from(Self::MIN)..=i128::from(Self::MAX)).contains(&n) {
-            Ok(Count(n as u32))
-        } else {
-            Err(RequestError::CountOutOfRange { got: n })
-        }
     }
 }
 
@@ -278,13 +278,21 @@ mod tests {
 
     #[test]
     fn count_is_never_clamped() {
-        assert_eq!(Count::try_from(1).unwrap().get(), 1);
-        assert_eq!(Count::try_from(20).unwrap().get(), 20);
-        for bad in [0, 21, -1, i128::from(u64::MAX)] {
+        use crate::AssetKind;
+        for kind in AssetKind::ALL {
+            let max = kind.declaration().max_count;
+            assert_eq!(Count::of_kind(Some(1), kind).unwrap().get(), 1);
+            assert_eq!(Count::of_kind(Some(max.into()), kind).unwrap().get(), max);
             assert_eq!(
-                Count::try_from(bad),
-                Err(RequestError::CountOutOfRange { got: bad })
+                Count::of_kind(None, kind).unwrap().get(),
+                kind.declaration().default_count
             );
+            for bad in [0, i128::from(max) + 1, -1, i128::from(u64::MAX)] {
+                assert_eq!(
+                    Count::of_kind(Some(bad), kind),
+                    Err(RequestError::CountOutOfRange { got: bad, max })
+                );
+            }
         }
     }
 

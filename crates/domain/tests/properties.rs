@@ -139,8 +139,11 @@ proptest! {
     }
 
     #[test]
-    fn counts_are_accepted_exactly_in_range(n in -100i128..100) {
-        prop_assert_eq!(Count::try_from(n).is_ok(), (1..=20).contains(&n));
+    fn counts_are_accepted_exactly_in_their_kinds_range(n in -100i128..100) {
+        for kind in mannequin_domain::AssetKind::ALL {
+            let max = i128::from(kind.declaration().max_count);
+            prop_assert_eq!(Count::of_kind(Some(n), kind).is_ok(), (1..=max).contains(&n));
+        }
     }
 
     #[test]

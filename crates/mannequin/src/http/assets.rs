@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use mannequin_domain::ids::{AssetId, BatchId};
 use mannequin_domain::request::{Cursor, parse_asset_id, parse_batch_id, parse_idempotency_key};
-use mannequin_domain::{AssetKind, Brief, Limit, RequestError, StatusFilter};
+use mannequin_domain::{AssetKind, Brief, Count, Limit, RequestError, StatusFilter};
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -152,6 +152,7 @@ pub(super) async fn register(
         .map(|v| parse_idempotency_key(v.as_bytes()).map(str::to_string))
         .transpose()?;
     let body = body.read()?;
+    let count = Count::of_kind(body.count, kind)?;
     let brief = Brief::new(body.preferences)?;
     let registration = state
         .orders
@@ -159,7 +160,7 @@ pub(super) async fn register(
             kind,
             account: caller.account_id(),
             brief: &brief,
-            count: body.count,
+            count,
             correlation_id: &correlation_id,
             idempotency_key,
         })

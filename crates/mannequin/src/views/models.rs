@@ -2,9 +2,7 @@
 //! it, and the bodies of register-ideas, vote and cancel.
 
 use mannequin_domain::ids::{AssetId, BatchId, OrderId, ReservationId};
-use mannequin_domain::{
-    Count, Credits, ModelStatus, Preferences, RequestError, StatusFilter, Voting,
-};
+use mannequin_domain::{Credits, ModelStatus, Preferences, RequestError, StatusFilter, Voting};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -238,14 +236,15 @@ pub struct RegisterIdeas {
     pub preferences: Preferences,
     /// Absent: 10. A present count must be an integer (null is refused).
     #[schema(value_type = i64, required = false, minimum = 1, maximum = 20, default = 10)]
-    pub count: Count,
+    pub count: Option<i128>,
 }
 
 impl RegisterIdeas {
     /// Reads the body with the contract's rules. `count` must be an integer:
     /// a JSON number without a fractional part, as JSON Schema counts
     /// integers (`3` and `3.0` alike; `2.5`, `"3"` and `null` are refused);
-    /// absent means the default.
+    /// absent means the kind's default; its range is the kind's
+    /// (`Count::of_kind`).
     pub fn from_json(body: &Map<String, Value>) -> Result<RegisterIdeas, RequestError> {
         let preferences = match body.get("preferences") {
             None | Some(Value::Null) => return Err(RequestError::PreferencesMissing),
@@ -253,7 +252,7 @@ impl RegisterIdeas {
             Some(_) => return Err(RequestError::PreferencesNotString),
         };
         let count = match body.get("count") {
-            None => Count::DEFAULT,
+            None => None,
             Some(Value::Number(n)) => {
                 let n = n
                     .as_i64()
@@ -266,7 +265,7 @@ impl RegisterIdeas {
                             .map(|f| f as i128)
                     })
                     .ok_or(RequestError::CountNotInteger)?;
-                Count::try_from(n)?
+                Some(n)
             }
             Some(_) => return Err(RequestError::CountNotInteger),
         };

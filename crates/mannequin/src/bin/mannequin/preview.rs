@@ -13,7 +13,12 @@ use mannequin::error::BoxError;
 pub fn preview(args: &PreviewArgs) -> Result<(), BoxError> {
     let prefs = mannequin_domain::Preferences::parse(&args.preferences)?;
     let brief = mannequin_domain::Brief::new(prefs.clone())?;
-    let count = mannequin_domain::Count::try_from(i128::from(args.count))?;
+    let kind = if args.scenery {
+        mannequin_domain::AssetKind::Scenery
+    } else {
+        mannequin_domain::AssetKind::Model
+    };
+    let count = mannequin_domain::Count::of_kind(Some(i128::from(args.count)), kind)?;
     std::fs::create_dir_all(&args.out)?;
     let seed = mannequin_domain::ideas::seed(&args.seed, prefs.as_str());
     if args.scenery {

@@ -24,7 +24,7 @@ if (order) {
   const count = order.querySelector("#count");
   const price = order.querySelector("#price");
   const show = () => {
-    const n = Math.max(1, Math.min(20, parseInt(count.value, 10) || 0));
+    const n = Math.max(1, Math.min(Number(count.max) || 20, parseInt(count.value, 10) || 0));
     price.textContent = String(n * Number(price.dataset.perModel));
   };
   count.addEventListener("input", show);

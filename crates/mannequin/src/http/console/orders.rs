@@ -123,12 +123,13 @@ async fn register_order(
         .trim()
         .parse::<i128>()
         .ok()
-        .and_then(|n| mannequin_domain::Count::try_from(n).ok())
+        .and_then(|n| mannequin_domain::Count::of_kind(Some(n), draft.kind).ok())
         .ok_or_else(|| {
             (
                 format!(
-                    "Choose how many {}: a whole number from 1 to 20.",
-                    draft.kind.declaration().collection
+                    "Choose how many {}: a whole number from 1 to {}.",
+                    draft.kind.declaration().collection,
+                    draft.kind.declaration().max_count
                 ),
                 StatusCode::BAD_REQUEST,
             )

@@ -19,6 +19,8 @@ struct Order<'a> {
     /// `model` or `scenery`, and its plural.
     noun: &'static str,
     plural: &'static str,
+    /// How many one order may ask for.
+    max: i64,
     /// The other kinds, to order instead: (noun, plural).
     others: Vec<(&'static str, &'static str)>,
     /// What the text box suggests.
@@ -44,11 +46,18 @@ pub fn order(
     let kind = draft.kind;
     let declared = kind.declaration();
     let price = state.orders.terms().price(kind).get();
-    let count: i64 = draft.count.trim().parse().unwrap_or(10).clamp(1, 20);
+    let max = i64::from(declared.max_count);
+    let count: i64 = draft
+        .count
+        .trim()
+        .parse()
+        .unwrap_or(i64::from(declared.default_count))
+        .clamp(1, max);
     let template = Order {
         frame: Frame::signed("Order", signed, balances),
         noun: declared.noun,
         plural: declared.collection,
+        max,
         others: AssetKind::ALL
             .iter()
             .filter(|k| **k != kind)
