@@ -22,13 +22,15 @@ pub struct BlobError(pub String);
 /// model creates no directory once its shard exists. Keys hold the model id:
 /// the bytes under one never change.
 pub fn image_keys(model: &AssetId, extension: &str) -> (String, String) {
-    let id = model.as_str();
+    let base = sharded(model.kind().declaration().collection, model.as_str());
+    (format!("{base}.{extension}"), format!("{base}.thumb.jpg"))
+}
+
+/// `<folder>/<shard>/<id>`: where a record's images go, the shard being the
+/// id's last two characters (random).
+pub fn sharded(folder: &str, id: &str) -> String {
     let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
-    let collection = model.kind().declaration().collection;
-    (
-        format!("{collection}/{shard}/{id}.{extension}"),
-        format!("{collection}/{shard}/{id}.thumb.jpg"),
-    )
+    format!("{folder}/{shard}/{id}")
 }
 
 /// An object to store: its key, bytes and content type.

@@ -131,11 +131,7 @@ pub(super) async fn create(
     let cover = form.take_file("cover");
     let gallery = form.files.remove("gallery").unwrap_or_default();
     let id: PresetId = new_id();
-    let base = {
-        let id = id.as_str();
-        let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
-        format!("presets/{shard}/{id}")
-    };
+    let base = crate::blob::sharded("presets", id.as_str());
     // Each image is checked, cleaned and stored in turn (one photo in
     // memory at a time); a refused one takes those stored before it away.
     let mut named: Vec<(String, multipart::Spool)> = Vec::new();

@@ -254,12 +254,8 @@ async fn listed(state: &AppState, account: &AccountId, id: &ProductId) -> Result
 /// Where a product's photo and thumbnail are stored: as a model's, under
 /// `products/`.
 fn product_keys(id: &ProductId, extension: &str) -> (String, String) {
-    let id = id.as_str();
-    let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
-    (
-        format!("products/{shard}/{id}.{extension}"),
-        format!("products/{shard}/{id}.thumb.jpg"),
-    )
+    let base = crate::blob::sharded("products", id.as_str());
+    (format!("{base}.{extension}"), format!("{base}.thumb.jpg"))
 }
 
 fn too_many(max: u32) -> ApiError {

@@ -27,6 +27,7 @@ async fn start_model_server() -> (String, Arc<AtomicU32>) {
             "{req}"
         );
         assert_eq!(req["width"], 640);
+        assert_eq!(req["kind"], "model", "the body says what is asked for");
         let idea = serde_json::from_value(req["idea"].clone()).expect("the idea travels as JSON");
         let png = mannequin_render::draw(&idea, 320, 480)
             .unwrap()

@@ -324,7 +324,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         registered_models as f64 / pipeline.as_secs_f64()
     );
     for (label, query) in [
-        (format!("list {} (limit=100)", args.collection), "?limit=100"),
+        (
+            format!("list {} (limit=100)", args.collection),
+            "?limit=100",
+        ),
         (format!("list {} (default, 1000)", args.collection), ""),
     ] {
         list_phase(&client, &url, &args, &label, query).await;
