@@ -2,12 +2,25 @@
 the served description (scripts/client-check.sh): each call must succeed and
 give the typed answer, never an Error or None."""
 
+import io
+import struct
 import sys
+import zlib
 
 from mannequin_client import AuthenticatedClient
+from mannequin_client.types import File
 from mannequin_client.api.batches import batch_events, cancel_batch, get_batch, get_order
 from mannequin_client.api.credits_ import get_credits, get_ledger
 from mannequin_client.api.models import cancel_model, get_model, list_models, register_ideas, vote_model
+from mannequin_client.api.presets import create_preset, delete_preset, get_preset, list_presets
+from mannequin_client.api.products import delete_product, get_product, list_products, upload_product
+from mannequin_client.api.sceneries import (
+    cancel_scenery,
+    get_scenery,
+    list_sceneries,
+    register_scenery_ideas,
+    vote_scenery,
+)
 from mannequin_client.api.webhooks import (
     create_webhook,
     delete_webhook,
@@ -20,16 +33,25 @@ from mannequin_client.models import (
     Batch,
     BatchStatus,
     Cancelled,
+    CreatePreset,
     CreateWebhook,
     Credits,
+    Deleted,
     EventType,
     Ledger,
     ModelDetail,
     ModelList,
     ModelStatus,
+    Preset,
+    PresetCreated,
+    PresetList,
+    Product,
+    ProductList,
     RegisterIdeas,
-    StatusFilter,
     Registered,
+    SceneryList,
+    StatusFilter,
+    UploadProduct,
     Vote,
     Voted,
     Voting,
@@ -104,4 +126,50 @@ assert deliveries.count == 0
 gone = ok(delete_webhook.sync(created.id, client=client), WebhookDeleted)
 assert gone.deleted
 
-print("python client: 17 operations answered as described")
+# Sceneries: the models' calls under /sceneries.
+sceneries = ok(
+    register_scenery_ideas.sync(client=client, body=RegisterIdeas(preferences="white studio, seamless paper", count=2)),
+    Registered,
+)
+assert all(i.startswith("scenery_") for i in sceneries.created_record_ids)
+listed = ok(list_sceneries.sync(client=client, batch_id=sceneries.batch_id), SceneryList)
+assert {s.id for s in listed.sceneries} == set(sceneries.created_record_ids)
+one, two = sceneries.created_record_ids
+ok(get_scenery.sync(one, client=client), ModelDetail)
+ok(vote_scenery.sync(one, client=client, body=Vote(voting=Voting.APPROVED)), Voted)
+ok(cancel_scenery.sync(two, client=client), Cancelled)
+
+
+def png(width, height):
+    """A small grey PNG, written by hand."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+# Products: an upload as multipart/form-data, listed, read, deleted.
+photo = File(payload=io.BytesIO(png(40, 30)), file_name="Grey Scarf.png", mime_type="image/png")
+product = ok(upload_product.sync(client=client, body=UploadProduct(image=photo)), Product)
+assert product.name == "Grey Scarf" and product.width == 40, product
+products = ok(list_products.sync(client=client), ProductList)
+assert [p.id for p in products.products] == [product.id]
+ok(get_product.sync(product.id, client=client), Product)
+ok(delete_product.sync(product.id, client=client), Deleted)
+
+# Presets: the system's listed, one made from a form, read, deleted.
+presets = ok(list_presets.sync(client=client, max_records=3), PresetList)
+assert presets.count == 3
+made = ok(
+    create_preset.sync(
+        client=client,
+        body=CreatePreset(name="Catalogue", quantity_guidelines="Front and back.", quality_guidelines="True colours."),
+    ),
+    PresetCreated,
+)
+assert made.success and made.preset_id.startswith("preset_")
+ok(get_preset.sync(made.preset_id, client=client), Preset)
+ok(delete_preset.sync(made.preset_id, client=client), Deleted)
+
+print("python client: all 30 operations answered as described")
