@@ -9,9 +9,11 @@
 
 mod figure;
 mod intake;
+mod packshot;
 mod product;
 
 pub use intake::{Intake, MAX_INPUT_BYTES, MAX_INPUT_SIDE, intake};
+pub use packshot::{Packshot, PackshotStyle, packshot};
 pub use product::{
     MAX_PRODUCT_BYTES, MAX_PRODUCT_SIDE, ProductError, ProductImage, noise_jpeg, product,
 };
