@@ -29,7 +29,7 @@ pub struct Declaration {
     /// Its ids' prefix: `model_`.
     pub prefix: &'static str,
     /// Its collection under `/api/external` (`models`), which is also its
-    /// list answer's wrapper key and what the database stores.
+    /// list answer's wrapper key and its images' folder.
     pub collection: &'static str,
     /// One of them in a sentence: "model".
     pub noun: &'static str,
@@ -72,15 +72,6 @@ impl AssetKind {
     /// The kind's declaration.
     pub fn declaration(self) -> &'static Declaration {
         &DECLARATIONS[self as usize]
-    }
-
-    /// The kind whose collection this is (`"sceneries"`), as the database
-    /// and the routes name it.
-    pub fn of_collection(collection: &str) -> Option<AssetKind> {
-        DECLARATIONS
-            .iter()
-            .find(|d| d.collection == collection)
-            .map(|d| d.kind)
     }
 
     /// The kind an id's prefix names.
@@ -222,7 +213,6 @@ mod tests {
         for (i, kind) in AssetKind::ALL.iter().enumerate() {
             let d = kind.declaration();
             assert_eq!(d.kind, *kind, "declared in order");
-            assert_eq!(AssetKind::of_collection(d.collection), Some(*kind));
             assert_eq!(AssetKind::of_id(&format!("{}01abc", d.prefix)), Some(*kind));
             for other in &AssetKind::ALL[i + 1..] {
                 let o = other.declaration();

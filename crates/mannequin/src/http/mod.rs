@@ -41,6 +41,14 @@ use error::{ErrorBody, framework_error};
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The routes that take uploads (`POST`, multipart) and their own limits.
+const UPLOADS: [(&str, u64); 4] = [
+    (products::UPLOAD_PATH, products::UPLOAD_LIMIT),
+    (console::PRODUCTS_PATH, products::UPLOAD_LIMIT),
+    (presets::CREATE_PATH, presets::CREATE_LIMIT),
+    (console::PRESETS_PATH, presets::CREATE_LIMIT),
+];
+
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
@@ -347,23 +355,14 @@ fn refuse_early(req: &Request) -> Option<Refused> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     // Uploads have their own limit; everything else takes JSON.
-    let limit = match req
+    let path = req
         .extensions()
         .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-    {
-        Some(products::UPLOAD_PATH | "/console/products")
-            if req.method() == axum::http::Method::POST =>
-        {
-            products::UPLOAD_LIMIT
-        }
-        Some(presets::CREATE_PATH | "/console/presets")
-            if req.method() == axum::http::Method::POST =>
-        {
-            presets::CREATE_LIMIT
-        }
-        _ => BODY_LIMIT as u64,
-    };
+        .map(MatchedPath::as_str);
+    let limit = UPLOADS
+        .iter()
+        .find(|(p, _)| req.method() == axum::http::Method::POST && Some(*p) == path)
+        .map_or(BODY_LIMIT as u64, |(_, limit)| *limit);
     if announced.is_some_and(|n| n > limit) {
         return refused(StatusCode::PAYLOAD_TOO_LARGE);
     }

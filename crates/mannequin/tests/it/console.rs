@@ -718,6 +718,9 @@ async fn in_a_browser_sceneries_are_ordered_reviewed_and_kept_apart_from_models(
         })
         .await;
     chrome.wait_for("#vote", Duration::from_secs(10)).await;
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-scenery.png")).await;
+    }
     // `a` approves and moves on to the next (older) scenery.
     chrome.press("a").await;
     chrome
@@ -729,6 +732,19 @@ async fn in_a_browser_sceneries_are_ordered_reviewed_and_kept_apart_from_models(
         .get_json(&key, "/api/external/sceneries?statusFilter=approved")
         .await;
     assert_eq!(listed["count"], 1, "{listed}");
+    chrome.goto(&format!("{}/console/batches", app.url)).await;
+    let counts = chrome.wait_for(".counts", Duration::from_secs(10)).await;
+    assert!(
+        chrome
+            .text(&counts)
+            .await
+            .contains("3 of 3 sceneries finished")
+    );
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-batches-kinds.png"))
+            .await;
+    }
     chrome.quit().await;
     app.audit().await;
 }

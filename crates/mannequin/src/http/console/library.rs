@@ -2,8 +2,6 @@
 //! picker or by dropping a photo, list, delete) and presets (list, make),
 //! each form doing what its API call does.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
@@ -11,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use mannequin_domain::ids::kind;
 use mannequin_domain::request::parse_path_id;
 
-use super::{Signed, forged, form, pages, unavailable};
+use super::{Signed, forged, forged_token, form, pages, unavailable};
 use crate::clock::now_ms;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -44,13 +42,7 @@ const PRESET: Shape = Shape {
 
 /// The form's token checked before anything in it is used.
 fn token(signed: &Signed, form: &Form) -> Result<(), ApiError> {
-    let fields: HashMap<String, String> = form
-        .texts
-        .get("csrf")
-        .map(|t| ("csrf".to_string(), t.clone()))
-        .into_iter()
-        .collect();
-    if forged(signed, &fields) {
+    if forged_token(signed, form.texts.get("csrf").map(String::as_str)) {
         return Err(ApiError::BadRequest {
             code: "forged",
             message: pages::FORGED.into(),

@@ -57,16 +57,13 @@ pub fn routes() -> Router<AppState> {
             "/console/order",
             get(orders::order_form).post(orders::order),
         )
-        .route(
-            "/console/products",
-            get(library::products).post(library::upload),
-        )
+        .route(PRODUCTS_PATH, get(library::products).post(library::upload))
         .route(
             "/console/products/{id}/delete",
             post(library::delete_product),
         )
         .route(
-            "/console/presets",
+            PRESETS_PATH,
             get(library::presets).post(library::create_preset),
         )
         .route("/console/batches", get(orders::batches))
@@ -75,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
 }
+
+/// The console's upload forms (their bodies are forms with files).
+pub(super) const PRODUCTS_PATH: &str = "/console/products";
+pub(super) const PRESETS_PATH: &str = "/console/presets";
 
 /// A kind's gallery: `/console` for models (the console's home),
 /// `/console/sceneries` for sceneries.
@@ -110,7 +111,12 @@ pub(super) fn form(body: &Bytes) -> HashMap<String, String> {
 
 /// Checks the form's token against the session's, in constant time.
 pub(super) fn forged(signed: &Signed, form: &HashMap<String, String>) -> bool {
-    let sent = form.get("csrf").map(String::as_bytes).unwrap_or_default();
+    forged_token(signed, form.get("csrf").map(String::as_str))
+}
+
+/// Checks a form's `sent` token against the session's, in constant time.
+pub(super) fn forged_token(signed: &Signed, sent: Option<&str>) -> bool {
+    let sent = sent.map(str::as_bytes).unwrap_or_default();
     !bool::from(sent.ct_eq(signed.csrf.as_bytes()))
 }
 
