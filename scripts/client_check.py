@@ -12,6 +12,14 @@ from mannequin_client.types import File
 from mannequin_client.api.batches import batch_events, cancel_batch, get_batch, get_order
 from mannequin_client.api.credits_ import get_credits, get_ledger
 from mannequin_client.api.models import cancel_model, get_model, list_models, register_ideas, vote_model
+from mannequin_client.api.packshots import (
+    cancel_packshot,
+    get_packshot,
+    list_packshots,
+    register_packshot_ideas,
+    vote_packshot,
+)
+from mannequin_client.api.photo_shoots import cancel_image, get_image, list_images, register_image_ideas, vote_image
 from mannequin_client.api.presets import create_preset, delete_preset, get_preset, list_presets
 from mannequin_client.api.products import delete_product, get_product, list_products, upload_product
 from mannequin_client.api.sceneries import (
@@ -38,16 +46,21 @@ from mannequin_client.models import (
     Credits,
     Deleted,
     EventType,
+    ImageList,
     Ledger,
     ModelDetail,
     ModelList,
     ModelStatus,
+    PackshotList,
+    PictureConfig,
     Preset,
     PresetCreated,
     PresetList,
     Product,
     ProductList,
+    Ref,
     RegisterIdeas,
+    RegisterPictures,
     Registered,
     SceneryList,
     StatusFilter,
@@ -156,6 +169,23 @@ assert product.name == "Grey Scarf" and product.width == 40, product
 products = ok(list_products.sync(client=client), ProductList)
 assert [p.id for p in products.products] == [product.id]
 ok(get_product.sync(product.id, client=client), Product)
+
+# Photo shoots and packshots of the product: ordered with a config, listed
+# by product, read, voted, cancelled.
+for register, listing, kind, key, get, vote, cancel, prefix in [
+    (register_image_ideas, list_images, ImageList, "images", get_image, vote_image, cancel_image, "img_"),
+    (register_packshot_ideas, list_packshots, PackshotList, "packshots", get_packshot, vote_packshot, cancel_packshot, "ps_"),
+]:
+    body = RegisterPictures(config=PictureConfig(product=Ref(id=product.id), suggestions="soft light"), count=2)
+    pictures = ok(register.sync(client=client, body=body), Registered)
+    assert all(i.startswith(prefix) for i in pictures.created_record_ids), pictures
+    page = ok(listing.sync(client=client, product_id=product.id), kind)
+    assert {p.id for p in getattr(page, key)} == set(pictures.created_record_ids)
+    one, two = pictures.created_record_ids
+    ok(get.sync(one, client=client), ModelDetail)
+    ok(vote.sync(one, client=client, body=Vote(voting=Voting.APPROVED)), Voted)
+    ok(cancel.sync(two, client=client), Cancelled)
+
 ok(delete_product.sync(product.id, client=client), Deleted)
 
 # Presets: the system's listed, one made from a form, read, deleted.
@@ -172,4 +202,4 @@ assert made.success and made.preset_id.startswith("preset_")
 ok(get_preset.sync(made.preset_id, client=client), Preset)
 ok(delete_preset.sync(made.preset_id, client=client), Deleted)
 
-print("python client: all 30 operations answered as described")
+print("python client: all 40 operations answered as described")

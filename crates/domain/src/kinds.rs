@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Idea;
 use crate::ideas::scenery::SceneryIdea;
+use crate::ideas::shoot::PictureIdea;
 
 /// A kind of generated asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -20,6 +21,41 @@ pub enum AssetKind {
     Model,
     /// An empty set to photograph in.
     Scenery,
+    /// A picture of a photo shoot: the shop's product on a model, in a scenery.
+    PhotoShoot,
+    /// A packshot: the shop's product alone, framed the same way every time.
+    Packshot,
+}
+
+/// Which way an image is longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Portrait,
+    Landscape,
+    Square,
+}
+
+impl Shape {
+    /// A size of this shape from the backend's portrait size: turned for a
+    /// landscape, its shorter side squared for a square.
+    pub fn size(self, (width, height): (u32, u32)) -> (u32, u32) {
+        let (long, short) = (width.max(height), width.min(height));
+        match self {
+            Shape::Portrait => (width, height),
+            Shape::Landscape => (long, short),
+            Shape::Square => (short, short),
+        }
+    }
+}
+
+/// What an order of a kind is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MadeFrom {
+    /// The customer's words (`preferences`).
+    Words,
+    /// The shop's product, with a model, a scenery and a preset it picks
+    /// (`config`).
+    Product,
 }
 
 /// What one kind is, for everything that serves every kind.
@@ -28,46 +64,92 @@ pub struct Declaration {
     pub kind: AssetKind,
     /// Its ids' prefix: `model_`.
     pub prefix: &'static str,
-    /// Its collection under `/api/external` (`models`), which is also its
-    /// list answer's wrapper key and its images' folder.
+    /// Its place under `/api/external` (`models`, `image-picker`).
+    pub path: &'static str,
+    /// Its list answer's wrapper key (`models`, `images`), which is also its
+    /// images' folder and its place in the console.
     pub collection: &'static str,
     /// One of them in a sentence: "model".
     pub noun: &'static str,
+    /// Them, as a heading says it: "Photo shoots".
+    pub title: &'static str,
     /// How many one register call makes when it does not say, and at most.
     pub default_count: u32,
     pub max_count: u32,
-    /// Its images are wider than tall.
-    pub landscape: bool,
+    /// Its images' shape.
+    pub shape: Shape,
+    pub made_from: MadeFrom,
     /// Its webhook and live events when one ends DONE, FAILED and CANCELLED.
     pub events: [&'static str; 3],
 }
 
-const DECLARATIONS: [Declaration; 2] = [
+const DECLARATIONS: [Declaration; 4] = [
     Declaration {
         kind: AssetKind::Model,
         prefix: "model_",
+        path: "models",
         collection: "models",
         noun: "model",
+        title: "Models",
         default_count: 10,
         max_count: 20,
-        landscape: false,
+        shape: Shape::Portrait,
+        made_from: MadeFrom::Words,
         events: ["model.completed", "model.failed", "model.cancelled"],
     },
     Declaration {
         kind: AssetKind::Scenery,
         prefix: "scenery_",
+        path: "sceneries",
         collection: "sceneries",
         noun: "scenery",
+        title: "Sceneries",
         default_count: 10,
         max_count: 20,
-        landscape: true,
+        shape: Shape::Landscape,
+        made_from: MadeFrom::Words,
         events: ["scenery.completed", "scenery.failed", "scenery.cancelled"],
+    },
+    Declaration {
+        kind: AssetKind::PhotoShoot,
+        prefix: "img_",
+        path: "image-picker",
+        collection: "images",
+        noun: "image",
+        title: "Photo shoots",
+        default_count: 10,
+        max_count: 20,
+        shape: Shape::Portrait,
+        made_from: MadeFrom::Product,
+        events: ["image.completed", "image.failed", "image.cancelled"],
+    },
+    Declaration {
+        kind: AssetKind::Packshot,
+        prefix: "ps_",
+        path: "packshots",
+        collection: "packshots",
+        noun: "packshot",
+        title: "Packshots",
+        default_count: 10,
+        max_count: 50,
+        shape: Shape::Square,
+        made_from: MadeFrom::Product,
+        events: [
+            "packshot.completed",
+            "packshot.failed",
+            "packshot.cancelled",
+        ],
     },
 ];
 
 impl AssetKind {
     /// Every kind, in the order declared.
-    pub const ALL: [AssetKind; 2] = [AssetKind::Model, AssetKind::Scenery];
+    pub const ALL: [AssetKind; 4] = [
+        AssetKind::Model,
+        AssetKind::Scenery,
+        AssetKind::PhotoShoot,
+        AssetKind::Packshot,
+    ];
 
     /// The kind's declaration.
     pub fn declaration(self) -> &'static Declaration {
@@ -97,6 +179,8 @@ impl fmt::Display for AssetKind {
 pub enum AssetIdea {
     Model(Idea),
     Scenery(SceneryIdea),
+    PhotoShoot(PictureIdea),
+    Packshot(PictureIdea),
 }
 
 impl AssetIdea {
@@ -104,6 +188,8 @@ impl AssetIdea {
         match self {
             AssetIdea::Model(_) => AssetKind::Model,
             AssetIdea::Scenery(_) => AssetKind::Scenery,
+            AssetIdea::PhotoShoot(_) => AssetKind::PhotoShoot,
+            AssetIdea::Packshot(_) => AssetKind::Packshot,
         }
     }
 
@@ -113,6 +199,7 @@ impl AssetIdea {
         match self {
             AssetIdea::Model(idea) => idea.seed,
             AssetIdea::Scenery(idea) => idea.seed,
+            AssetIdea::PhotoShoot(idea) | AssetIdea::Packshot(idea) => idea.seed,
         }
     }
 
@@ -124,7 +211,48 @@ impl AssetIdea {
         Ok(match kind {
             AssetKind::Model => AssetIdea::Model(Idea::deserialize(d)?),
             AssetKind::Scenery => AssetIdea::Scenery(SceneryIdea::deserialize(d)?),
+            AssetKind::PhotoShoot => AssetIdea::PhotoShoot(PictureIdea::deserialize(d)?),
+            AssetKind::Packshot => AssetIdea::Packshot(PictureIdea::deserialize(d)?),
         })
+    }
+
+    /// What a picture made from a product was made from; `None` for kinds
+    /// made from words.
+    pub fn picture(&self) -> Option<&PictureIdea> {
+        match self {
+            AssetIdea::PhotoShoot(idea) | AssetIdea::Packshot(idea) => Some(idea),
+            AssetIdea::Model(_) | AssetIdea::Scenery(_) => None,
+        }
+    }
+}
+
+/// What one register call asks for, read and accepted: the customer's words
+/// (models, sceneries) or what the pictures are made from (photo shoots,
+/// packshots).
+#[derive(Debug, Clone)]
+// One per register call, on the stack for its length: not worth a box.
+#[allow(clippy::large_enum_variant)]
+pub enum Wish {
+    Words(crate::Brief),
+    Pictures(crate::ideas::shoot::Config),
+}
+
+impl Wish {
+    /// The customer's words, as the batch keeps them (its `preferences`).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Wish::Words(brief) => brief.text().into(),
+            Wish::Pictures(config) => config.words().into(),
+        }
+    }
+
+    /// What two requests share when they ask the same: the words, or the
+    /// whole config.
+    pub fn fingerprint(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Wish::Words(brief) => brief.text().into(),
+            Wish::Pictures(config) => config.fingerprint().into(),
+        }
     }
 }
 
@@ -223,10 +351,14 @@ mod tests {
                     o.prefix
                 );
                 assert_ne!(d.collection, o.collection);
+                assert_ne!(d.path, o.path);
             }
             assert!(d.default_count >= 1 && d.default_count <= d.max_count);
         }
         assert_eq!(AssetKind::Scenery.to_string(), "scenery");
+        assert_eq!(AssetKind::of_id("img_01abc"), Some(AssetKind::PhotoShoot));
+        assert_eq!(Shape::Square.size((832, 1216)), (832, 832));
+        assert_eq!(Shape::Landscape.size((832, 1216)), (1216, 832));
     }
 
     #[test]

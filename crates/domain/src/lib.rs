@@ -18,6 +18,6 @@ pub mod time;
 
 pub use credits::Credits;
 pub use ideas::{Attributes, Brief, Idea};
-pub use kinds::{AssetId, AssetIdea, AssetKind};
+pub use kinds::{AssetId, AssetIdea, AssetKind, MadeFrom, Shape, Wish};
 pub use request::{Count, Limit, Preferences, RequestError, StatusFilter};
 pub use status::{ModelStatus, Voting};

@@ -234,7 +234,7 @@ pub fn parse_asset_id(raw: &str, kind: crate::AssetKind) -> Result<AssetId, Requ
     AssetId::parse(raw)
         .filter(|id| id.kind() == kind)
         .ok_or(RequestError::IdInvalid {
-            kind: kind.declaration().noun,
+            kind: kind.declaration().prefix.trim_end_matches('_'),
         })
 }
 

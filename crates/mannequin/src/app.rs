@@ -349,7 +349,13 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             crate::batch::Terms {
                 prices: {
                     let model = args.api.credits_per_model;
-                    [model, args.api.credits_per_scenery.unwrap_or(model)].map(Credits::new)
+                    [
+                        model,
+                        args.api.credits_per_scenery.unwrap_or(model),
+                        args.api.credits_per_photo_shoot.unwrap_or(model),
+                        args.api.credits_per_packshot.unwrap_or(model),
+                    ]
+                    .map(Credits::new)
                 },
                 max_attempts: args.max_attempts,
                 reservation_ttl: Duration::from_secs(args.api.reservation_ttl_secs),
@@ -424,10 +430,38 @@ fn s3_settings(args: &ServeArgs) -> Result<S3Settings, BoxError> {
     })
 }
 
-/// The generator the settings name, with its settings checked.
+/// The generator of each kind the settings name, with its settings
+/// checked: refused when a kind's cannot make it.
 fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
+    let general = one_generator(args, args.generator)?;
+    let own = [
+        args.model_generator,
+        args.scenery_generator,
+        args.photo_shoot_generator,
+        args.packshot_generator,
+    ];
+    let by_kind = generator::ByKind {
+        generators: own
+            .into_iter()
+            .map(|kind| match kind {
+                Some(kind) if kind != args.generator => one_generator(args, kind),
+                _ => Ok(general.clone()),
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    if let Some(why) = by_kind.refusal() {
+        return Err(why.into());
+    }
+    Ok(Arc::new(by_kind))
+}
+
+/// One generator of `kind`, with the general settings.
+fn one_generator(
+    args: &ServeArgs,
+    kind: generator::GeneratorKind,
+) -> Result<Arc<dyn Generator>, BoxError> {
     crate::generator::build(&generator::Settings {
-        kind: args.generator,
+        kind,
         url: args.generator_url.clone(),
         model: args.generator_model.clone(),
         api_key: std::env::var("MANNEQUIN_GENERATOR_API_KEY")
@@ -437,6 +471,7 @@ fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
         comfyui_workflow: args.comfyui_workflow.clone(),
         timeout: Duration::from_secs(args.generator_timeout_secs),
         delay: Duration::from_millis(args.generator_delay_ms),
+        category: args.default_product_category,
     })
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mannequin_domain::ids::{AccountId, BatchId};
-use mannequin_domain::{AssetKind, Brief, Count, Credits};
+use mannequin_domain::{AssetKind, Count, Credits, Wish};
 use sha2::{Digest, Sha256};
 
 use crate::clock::{new_asset_id, new_id};
@@ -33,7 +33,7 @@ impl Terms {
 pub struct Order<'a> {
     pub kind: AssetKind,
     pub account: &'a AccountId,
-    pub brief: &'a Brief,
+    pub wish: &'a Wish,
     pub count: Count,
     pub correlation_id: &'a str,
     pub idempotency_key: Option<String>,
@@ -41,7 +41,7 @@ pub struct Order<'a> {
 
 /// The batch `batch_id` to register for `order` at `now`: the planned ideas
 /// and names, a model and a job per idea, and the request's hash for its
-/// idempotency key (the same text and count hash alike).
+/// idempotency key (the same text, or config, and count hash alike).
 pub fn plan(
     order: Order<'_>,
     terms: &Terms,
@@ -49,7 +49,8 @@ pub fn plan(
     batch_id: BatchId,
     planned: Planned,
 ) -> NewBatch {
-    let text = order.brief.text();
+    let text = order.wish.text();
+    let fingerprint = order.wish.fingerprint();
     let Planned { ideas, names, .. } = planned;
     let idempotency = order.idempotency_key.map(|key| {
         let mut h = Sha256::new();
@@ -59,7 +60,7 @@ pub fn plan(
             h.update(order.kind.declaration().collection.as_bytes());
         }
         h.update(order.count.get().to_be_bytes());
-        h.update(text.as_bytes());
+        h.update(fingerprint.as_bytes());
         Idempotency {
             key,
             request_hash: h.finalize().to_vec(),

@@ -26,6 +26,7 @@ pub mod error;
 pub mod generator;
 pub mod housekeeping;
 pub mod http;
+pub mod inputs;
 pub mod keys;
 pub mod metrics;
 pub(crate) mod operations;

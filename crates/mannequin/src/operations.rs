@@ -79,11 +79,8 @@ impl Orders {
         let now = now_ms();
         let count = order.count.get();
         let batch_id: BatchId = crate::clock::new_id();
-        let seed = mannequin_domain::ideas::seed(batch_id.as_str(), order.brief.text());
-        let planned = self
-            .planner
-            .plan(order.kind, order.brief, count, seed)
-            .await;
+        let seed = mannequin_domain::ideas::seed(batch_id.as_str(), &order.wish.fingerprint());
+        let planned = self.planner.plan(order.kind, order.wish, count, seed).await;
         let planned_by = planned.by.clone();
         let batch = crate::batch::plan(order, &self.terms, now, batch_id, planned);
         let registration = self.store.register_batch(&batch, now).await?;

@@ -12,11 +12,12 @@
 use std::time::Duration;
 
 use mannequin_domain::ideas::scenery::{self, SceneryReading};
+use mannequin_domain::ideas::shoot;
 use mannequin_domain::ideas::{
     Age, Build, Colour, Expression, Eyewear, FacialHair, Garment, Gender, HairColor, HairLength,
     HairStyle, Headwear, Makeup, Pose, SkinTone, Style,
 };
-use mannequin_domain::{AssetIdea, AssetKind, Brief, Idea};
+use mannequin_domain::{AssetIdea, AssetKind, Brief, Idea, Wish};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
@@ -194,9 +195,25 @@ impl Planner {
     /// by the built-in reading.
     /// The ideas and names of a batch of `count` assets of `kind`. Sceneries
     /// are always planned by the built-in reading.
-    pub async fn plan(&self, kind: AssetKind, brief: &Brief, count: u32, seed: u64) -> Planned {
+    pub async fn plan(&self, kind: AssetKind, wish: &Wish, count: u32, seed: u64) -> Planned {
+        let brief = match wish {
+            Wish::Words(brief) => brief,
+            Wish::Pictures(config) => {
+                let ideas = shoot::plan(kind, config, count, seed);
+                return Planned {
+                    names: shoot::names(kind, &ideas),
+                    ideas: ideas
+                        .into_iter()
+                        .map(|idea| match kind {
+                            AssetKind::Packshot => AssetIdea::Packshot(idea),
+                            _ => AssetIdea::PhotoShoot(idea),
+                        })
+                        .collect(),
+                    by: "builtin".to_string(),
+                };
+            }
+        };
         match kind {
-            AssetKind::Model => self.plan_models(brief, count, seed).await,
             AssetKind::Scenery => {
                 let ideas = scenery::plan(&SceneryReading::read(brief.text()), count, seed);
                 Planned {
@@ -205,6 +222,7 @@ impl Planner {
                     by: "builtin".to_string(),
                 }
             }
+            _ => self.plan_models(brief, count, seed).await,
         }
     }
 

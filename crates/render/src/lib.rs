@@ -10,13 +10,19 @@
 mod figure;
 mod intake;
 mod packshot;
+mod picture;
 mod product;
+mod shoot;
 
+pub use image::RgbaImage;
 pub use intake::{Intake, MAX_INPUT_BYTES, MAX_INPUT_SIDE, intake};
-pub use packshot::{Packshot, PackshotStyle, packshot};
+pub use packshot::{Cutout, Packshot, PackshotStyle, cut_out, packshot, paste};
+pub use picture::{decode, encode_picture, picture_packshot, stand_in};
 pub use product::{
-    MAX_PRODUCT_BYTES, MAX_PRODUCT_SIDE, ProductError, ProductImage, noise_jpeg, product,
+    MAX_PRODUCT_BYTES, MAX_PRODUCT_SIDE, Prepared, ProductError, ProductImage, noise_jpeg, prepare,
+    product,
 };
+pub use shoot::{ShootLayout, photo_shoot};
 
 use mannequin_domain::Idea;
 use mannequin_domain::ideas::scenery::SceneryIdea;
@@ -43,6 +49,12 @@ pub struct Rendered {
 #[derive(Debug, thiserror::Error)]
 #[error("render failed: {0}")]
 pub struct RenderError(String);
+
+impl RenderError {
+    pub fn new(why: impl Into<String>) -> RenderError {
+        RenderError(why.into())
+    }
+}
 
 /// Draws `idea` at `width`×`height` pixels.
 pub fn draw(idea: &Idea, width: u32, height: u32) -> Result<Pixmap, RenderError> {

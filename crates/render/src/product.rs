@@ -324,3 +324,47 @@ mod tests {
         !crc
     }
 }
+
+/// An image prepared for an image server: at most a size it takes, PNG
+/// when it has transparency (a cut-out product keeps it), JPEG otherwise.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub bytes: Vec<u8>,
+    /// `image/png` or `image/jpeg`.
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Reads a stored image and brings it to at most `max_side` pixels a side
+/// (never larger than it is), encoded for sending.
+pub fn prepare(bytes: &[u8], max_side: u32) -> Result<Prepared, String> {
+    let img = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
+    let (w, h) = (img.width(), img.height());
+    let img = if w.max(h) > max_side.max(16) {
+        img.resize(max_side, max_side, image::imageops::FilterType::CatmullRom)
+    } else {
+        img
+    };
+    let (width, height) = (img.width(), img.height());
+    let rgba = img.to_rgba8();
+    let transparent = rgba.pixels().any(|p| p[3] < 255);
+    let mut out = Vec::new();
+    let content_type = if transparent {
+        rgba.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .map_err(|e| e.to_string())?;
+        "image/png"
+    } else {
+        let rgb = DynamicImage::ImageRgba8(rgba).to_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&rgb)
+            .map_err(|e| e.to_string())?;
+        "image/jpeg"
+    };
+    Ok(Prepared {
+        bytes: out,
+        content_type,
+        width,
+        height,
+    })
+}

@@ -14,6 +14,7 @@ mod naming;
 mod reading;
 mod rules;
 pub mod scenery;
+pub mod shoot;
 mod vocabulary;
 mod words;
 

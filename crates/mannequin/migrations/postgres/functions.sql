@@ -12,7 +12,7 @@
 -- The migrations up to 12 hold earlier copies as history: they cannot change,
 -- as the database keeps their checksums.
 --
--- version: 1
+-- version: 2
 
 -- The ledger is append-only: updating, deleting or truncating it is an error.
 CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -76,10 +76,12 @@ BEGIN
                 p_correlation, p_now);
     INSERT INTO reservations (id, account_id, batch_id, amount, deadline, created_at)
         VALUES (p_reservation, p_account, p_batch, p_required, p_deadline, p_now);
+    -- `product` (version 2, migration 14): what a picture is made from; absent
+    -- (NULL) for what is made from words, and from a service of version 1.
     INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea, price,
-                        status, created_at, updated_at)
+                        status, created_at, updated_at, product_id)
         SELECT m->>'id', p_account, p_batch, p_reservation, n - 1, m->>'name', m->>'idea',
-               p_price, p_model_status, p_now, p_now
+               p_price, p_model_status, p_now, p_now, m->>'product'
         FROM jsonb_array_elements(v_models) WITH ORDINALITY AS t(m, n);
     -- The fair tags: after the account's own, and not before the queue's head.
     v_start := GREATEST(v_own, COALESCE(mannequin_queue_head(p_now), 0));

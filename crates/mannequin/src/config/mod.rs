@@ -179,6 +179,14 @@ pub struct ApiArgs {
     #[arg(long, env = "MANNEQUIN_CREDITS_PER_SCENERY",
           value_parser = value_parser!(i64).range(0..=1_000_000_000))]
     pub credits_per_scenery: Option<i64>,
+    /// Price of one photo shoot picture in credits; default: a model's.
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_PHOTO_SHOOT",
+          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
+    pub credits_per_photo_shoot: Option<i64>,
+    /// Price of one packshot in credits; default: a model's.
+    #[arg(long, env = "MANNEQUIN_CREDITS_PER_PACKSHOT",
+          value_parser = value_parser!(i64).range(0..=1_000_000_000))]
+    pub credits_per_packshot: Option<i64>,
     /// Products an account may keep (deleted ones do not count).
     #[arg(long, env = "MANNEQUIN_MAX_PRODUCTS", default_value_t = 10_000,
           value_parser = value_parser!(u32).range(1..=10_000_000))]
@@ -292,6 +300,25 @@ pub struct WorkerArgs {
         default_value = "builtin"
     )]
     pub generator: GeneratorKind,
+    /// The generator of models; default: --generator.
+    #[arg(long, env = "MANNEQUIN_MODEL_GENERATOR", value_enum)]
+    pub model_generator: Option<GeneratorKind>,
+    /// The generator of sceneries; default: --generator.
+    #[arg(long, env = "MANNEQUIN_SCENERY_GENERATOR", value_enum)]
+    pub scenery_generator: Option<GeneratorKind>,
+    /// The generator of photo shoots: one that takes input images (the
+    /// built-in does); default: --generator.
+    #[arg(long, env = "MANNEQUIN_PHOTO_SHOOT_GENERATOR", value_enum)]
+    pub photo_shoot_generator: Option<GeneratorKind>,
+    /// The generator of packshots: one that takes input images (the
+    /// built-in does); default: --generator.
+    #[arg(long, env = "MANNEQUIN_PACKSHOT_GENERATOR", value_enum)]
+    pub packshot_generator: Option<GeneratorKind>,
+    /// Where the built-in places a product on the model when its name does
+    /// not say (top, bottom, dress, shoes, bag, accessory).
+    #[arg(long, env = "MANNEQUIN_DEFAULT_PRODUCT_CATEGORY", default_value = "top",
+          value_parser = product_category)]
+    pub default_product_category: mannequin_domain::ideas::shoot::Category,
     /// Base URL of the image server (`http(s)://host[:port][/path]`;
     /// `user:password@` for basic auth). Defaults: the public OpenAI and
     /// Replicate APIs, `http://127.0.0.1:7860` (web UI), `http://127.0.0.1:8188`
@@ -383,6 +410,18 @@ pub struct WorkerArgs {
     /// How long a signed image URL works, at least (units s, m, h, d; at most 7d).
     #[arg(long, env = "MANNEQUIN_MEDIA_URL_TTL", default_value = "1h", value_parser = url_ttl)]
     pub media_url_ttl: Duration,
+}
+
+fn product_category(s: &str) -> Result<mannequin_domain::ideas::shoot::Category, String> {
+    use mannequin_domain::ideas::shoot::Category;
+    Category::ALL
+        .iter()
+        .copied()
+        .find(|c| c.label().eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| {
+            let all: Vec<&str> = Category::ALL.iter().map(|c| c.label()).collect();
+            format!("'{s}' is not one of {}", all.join(", "))
+        })
 }
 
 /// A secret given on the command line or in the environment.

@@ -268,6 +268,7 @@ mod tests {
             comfyui_workflow: None,
             timeout: Duration::from_secs(1),
             delay: Duration::ZERO,
+            category: mannequin_domain::ideas::shoot::Category::Top,
         };
         let p = std::path::Path::new("w.json");
         let ui = r#"{"nodes": [], "links": [], "x": "{{prompt}}"}"#;

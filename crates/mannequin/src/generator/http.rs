@@ -8,7 +8,11 @@
 //!  "idea": {"gender": "female", …}, "width": 640, "height": 960}
 //! ```
 //!
-//! and expects `200` with a PNG, JPEG or WebP body. Failures are classified
+//! A photo shoot picture or a packshot adds the images it is made from,
+//! product first: `"inputs": [{"role": "product", "image":
+//! "data:image/png;base64,…"}, {"role": "model", …}, {"role": "scenery", …}]`.
+//!
+//! It expects `200` with a PNG, JPEG or WebP body. Failures are classified
 //! like every backend's (see `remote::classify`).
 
 use async_trait::async_trait;
@@ -16,7 +20,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::remote::Server;
-use super::{GenerateError, Generator, Made, Request, Settings, intake};
+use super::{GenerateError, Generator, Intake, Made, Request, Role, Settings, intake};
 use crate::error::BoxError;
 
 const LABEL: &str = "the image model";
@@ -46,8 +50,15 @@ impl Generator for Http {
         "http".to_string()
     }
 
+    fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
+        Some(Intake {
+            max_side: 1536,
+            roles: &Role::ALL,
+        })
+    }
+
     async fn generate(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
-        let body = json!({
+        let mut body = json!({
             "prompt": r.prompt,
             "negative_prompt": r.negative_prompt,
             "seed": r.seed,
@@ -57,6 +68,13 @@ impl Generator for Http {
             "width": r.width,
             "height": r.height,
         });
+        if !r.inputs.is_empty() {
+            body["inputs"] = r
+                .inputs
+                .iter()
+                .map(|i| json!({"role": i.role.as_str(), "image": i.data_url()}))
+                .collect();
+        }
         // The configured URL exactly as given (no trailing slash added).
         let mut url = self.url.clone();
         let path = url.path().trim_end_matches('/').to_string();

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mannequin_domain::ideas::scenery::SceneryReading;
-use mannequin_domain::{AssetIdea, Attributes};
+use mannequin_domain::ideas::shoot::{Angle, Category, PictureIdea};
+use mannequin_domain::{AssetIdea, AssetKind, Attributes};
 
-use super::{GenerateError, Generator, Made, Reason, Request};
+use super::{GenerateError, Generator, Intake, Made, Reason, Request, Role};
 
 /// The built-in renderer; `delay` is an optional extra pause per model, to
 /// stand in for a slower model server in tests and load experiments. It
@@ -15,7 +16,17 @@ use super::{GenerateError, Generator, Made, Reason, Request};
 /// draw.
 pub struct Builtin {
     pub delay: Duration,
+    /// Where a product whose name does not say sits on the model.
+    pub category: Category,
 }
+
+/// The side of a built-in packshot when the order names none.
+const PACKSHOT_SIDE: u32 = 1024;
+/// What the built-in is sent of each input image.
+const INTAKE: Intake = Intake {
+    max_side: 1600,
+    roles: &Role::ALL,
+};
 
 #[async_trait]
 impl Generator for Builtin {
@@ -23,11 +34,19 @@ impl Generator for Builtin {
         "builtin".to_string()
     }
 
+    fn intake(&self, _kind: AssetKind) -> Option<Intake> {
+        Some(INTAKE)
+    }
+
     async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
+        if let Some(picture) = request.idea.picture() {
+            return self.picture(request, picture).await;
+        }
         let not_drawn = match request.idea {
+            AssetIdea::PhotoShoot(_) | AssetIdea::Packshot(_) => Vec::new(),
             AssetIdea::Model(idea) => Attributes::read(request.preferences).not_drawn(idea),
             AssetIdea::Scenery(idea) => {
                 let mut not_drawn = mannequin_render::scenery_notes(idea);
@@ -41,8 +60,11 @@ impl Generator for Builtin {
         // CPU-bound: off the async threads. The worker's concurrency bounds how
         // many run at once.
         let r = tokio::task::spawn_blocking(move || match &idea {
-            AssetIdea::Model(idea) => mannequin_render::render(idea),
             AssetIdea::Scenery(idea) => mannequin_render::render_scenery(idea),
+            AssetIdea::Model(idea) => mannequin_render::render(idea),
+            AssetIdea::PhotoShoot(_) | AssetIdea::Packshot(_) => Err(
+                mannequin_render::RenderError::new("a picture made from a product is composed"),
+            ),
         })
         .await
         .map_err(|e| GenerateError::Retryable(Reason::new("the renderer crashed", e)))?
@@ -64,6 +86,83 @@ impl Generator for Builtin {
     }
 }
 
+impl Builtin {
+    /// A packshot or a photo shoot picture, composed from the inputs.
+    async fn picture(
+        &self,
+        request: &Request<'_>,
+        picture: &PictureIdea,
+    ) -> Result<Made, GenerateError> {
+        let find = |role: Role| {
+            request
+                .inputs
+                .iter()
+                .find(|i| i.role == role)
+                .map(|i| i.bytes.clone())
+        };
+        let product = find(Role::Product).ok_or_else(|| {
+            GenerateError::fatal("the product's photo was not given", "no product input")
+        })?;
+        let (model, scenery) = (find(Role::Model), find(Role::Scenery));
+        let kind = request.idea.kind();
+        let picture = picture.clone();
+        let category = picture.category.unwrap_or(self.category);
+        tokio::task::spawn_blocking(move || {
+            let decode = |bytes: &[u8]| {
+                mannequin_render::decode(bytes)
+                    .map_err(|e| GenerateError::fatal("an input image could not be read", e))
+            };
+            let product = decode(&product)?;
+            let mut notes: Vec<String> = Vec::new();
+            let image = if kind == AssetKind::Packshot {
+                mannequin_render::picture_packshot(&product, &picture, PACKSHOT_SIDE, &mut notes)
+            } else {
+                let model = match model {
+                    Some(m) => decode(&m)?,
+                    None => mannequin_render::stand_in(picture.seed).map_err(|e| {
+                        GenerateError::fatal("the renderer could not draw a model", e)
+                    })?,
+                };
+                let scenery = scenery.map(|s| decode(&s)).transpose()?;
+                let (width, height) = mannequin_render::FULL_SIZE;
+                let shot = mannequin_render::photo_shoot(
+                    scenery.as_ref(),
+                    &model,
+                    &product,
+                    &mannequin_render::ShootLayout {
+                        width,
+                        height,
+                        category,
+                        framing: picture.framing,
+                    },
+                );
+                notes.extend(shot.notes);
+                if picture.angle != Angle::Front || picture.pose.is_some() {
+                    notes.push(
+                        "it shows the model as made, not turned or posed as the picture asks"
+                            .to_string(),
+                    );
+                }
+                shot.image
+            };
+            let jpeg = mannequin_render::encode_picture(&image).map_err(|e| {
+                GenerateError::fatal("the built-in could not encode its picture", e)
+            })?;
+            let intake = mannequin_render::intake(&jpeg)
+                .map_err(|e| GenerateError::fatal("the built-in made an unusable image", e))?;
+            Ok(Made {
+                image: jpeg,
+                content_type: intake.content_type,
+                extension: intake.extension,
+                thumb_jpeg: intake.thumb_jpeg,
+                notes: (!notes.is_empty()).then(|| format!("the built-in: {}", notes.join("; "))),
+            })
+        })
+        .await
+        .map_err(|e| GenerateError::Retryable(Reason::new("the renderer crashed", e)))?
+    }
+}
+
 /// A stand-in that returns one small image (a 16×24 swatch, drawn once) for
 /// every idea at once: what remains is the cost of the queue, the ledger and
 /// the blob store, which is what the benchmark's no-op column measures.
@@ -73,6 +172,15 @@ pub struct Noop;
 impl Generator for Noop {
     fn name(&self) -> String {
         "noop".to_string()
+    }
+
+    /// It is sent the product alone, small: what remains is the cost of
+    /// reading and preparing it once per batch.
+    fn intake(&self, _kind: AssetKind) -> Option<Intake> {
+        Some(Intake {
+            max_side: 64,
+            roles: &[Role::Product],
+        })
     }
 
     async fn generate(&self, _: &Request<'_>) -> Result<Made, GenerateError> {

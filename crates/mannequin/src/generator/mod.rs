@@ -29,9 +29,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mannequin_domain::ideas::scenery::{SceneryReading, scenery_prompt};
+use mannequin_domain::ideas::shoot;
 use mannequin_domain::ids::AssetId;
 use mannequin_domain::prompt::Template;
-use mannequin_domain::{AssetIdea, Attributes};
+use mannequin_domain::{AssetIdea, AssetKind, Attributes, MadeFrom};
 
 pub use automatic1111::Automatic1111;
 pub use comfyui::ComfyUi;
@@ -42,6 +43,64 @@ pub use replicate::Replicate;
 pub use scrub::scrub;
 
 use crate::error::BoxError;
+
+/// What an input image shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The shop's product photo.
+    Product,
+    /// The chosen model's picture.
+    Model,
+    /// The chosen scenery's picture.
+    Scenery,
+}
+
+impl Role {
+    /// In the order backends are given them: the product first.
+    pub const ALL: [Role; 3] = [Role::Product, Role::Model, Role::Scenery];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Product => "product",
+            Role::Model => "model",
+            Role::Scenery => "scenery",
+        }
+    }
+}
+
+/// An image a picture is made from, prepared for the backend once per
+/// batch (read, scaled to what it takes, encoded) and shared by every
+/// picture of it.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub role: Role,
+    pub bytes: axum::body::Bytes,
+    /// `image/png` (with transparency) or `image/jpeg`.
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Input {
+    /// `data:<type>;base64,…`, as JSON APIs take an image.
+    pub fn data_url(&self) -> String {
+        use base64::Engine;
+        format!(
+            "data:{};base64,{}",
+            self.content_type,
+            base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+        )
+    }
+}
+
+/// What a backend takes of the images a kind is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    /// The largest side it is sent, in pixels.
+    pub max_side: u32,
+    /// The images it uses, of those the order names.
+    pub roles: &'static [Role],
+}
 
 /// What one asset asks of a generator.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +119,10 @@ pub struct Request<'a> {
     pub seed: u32,
     pub width: u32,
     pub height: u32,
+    /// The images it is made from, product first (none for kinds made from
+    /// words): those of the roles the backend's [`Intake`] names that the
+    /// order has.
+    pub inputs: &'a [Arc<Input>],
 }
 
 /// An image a generator made, checked and thumbnailed.
@@ -183,6 +246,95 @@ pub trait Generator: Send + Sync + 'static {
     }
 
     async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError>;
+
+    /// The name recorded with an asset of `kind` (a backend per kind may
+    /// differ).
+    fn name_for(&self, _kind: AssetKind) -> String {
+        self.name()
+    }
+
+    /// The input images it takes to make `kind`; `None` when it cannot make
+    /// a kind made from a product (checked at start).
+    fn intake(&self, _kind: AssetKind) -> Option<Intake> {
+        None
+    }
+}
+
+/// The word a kind's own generator settings start with:
+/// `--photo-shoot-generator`.
+pub fn flag(kind: AssetKind) -> &'static str {
+    match kind {
+        AssetKind::Model => "model",
+        AssetKind::Scenery => "scenery",
+        AssetKind::PhotoShoot => "photo-shoot",
+        AssetKind::Packshot => "packshot",
+    }
+}
+
+/// A generator per kind, each kind's jobs sent to its own (`--photo-shoot-generator`
+/// and friends), in [`AssetKind::ALL`]'s order.
+pub struct ByKind {
+    pub generators: Vec<Arc<dyn Generator>>,
+}
+
+impl ByKind {
+    fn of(&self, kind: AssetKind) -> &Arc<dyn Generator> {
+        &self.generators[kind as usize]
+    }
+
+    /// Why a kind cannot be made, for the start to refuse: a kind made from
+    /// a product whose backend takes no images.
+    pub fn refusal(&self) -> Option<String> {
+        AssetKind::ALL.into_iter().find_map(|kind| {
+            let d = kind.declaration();
+            let g = self.of(kind);
+            (d.made_from == MadeFrom::Product && g.intake(kind).is_none()).then(|| {
+                format!(
+                    "the {} generator cannot make {}: it takes no input images. Choose one that does with --{}-generator (the built-in does).",
+                    g.name(),
+                    d.title.to_lowercase(),
+                    flag(kind),
+                )
+            })
+        })
+    }
+}
+
+#[async_trait]
+impl Generator for ByKind {
+    fn name(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for g in &self.generators {
+            let n = g.name();
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names.join(", ")
+    }
+
+    fn name_for(&self, kind: AssetKind) -> String {
+        self.of(kind).name_for(kind)
+    }
+
+    fn intake(&self, kind: AssetKind) -> Option<Intake> {
+        self.of(kind).intake(kind)
+    }
+
+    /// Every distinct backend's check; the first misconfiguration wins.
+    async fn check(&self) -> Result<(), GenerateError> {
+        for (i, g) in self.generators.iter().enumerate() {
+            if self.generators[..i].iter().any(|o| Arc::ptr_eq(o, g)) {
+                continue;
+            }
+            g.check().await?;
+        }
+        Ok(())
+    }
+
+    async fn generate(&self, request: &Request<'_>) -> Result<Made, GenerateError> {
+        self.of(request.idea.kind()).generate(request).await
+    }
 }
 
 /// How prompts are made and what size is asked for.
@@ -213,11 +365,11 @@ impl Prompting {
     /// words verbatim, an empty set (and `people` among what to avoid)
     /// unless the text asks for people.
     pub fn ask(&self, preferences: &str, idea: &AssetIdea) -> Asked {
-        let (width, height) = if idea.kind().declaration().landscape {
-            (self.height.max(self.width), self.width.min(self.height))
-        } else {
-            (self.width, self.height)
-        };
+        let (width, height) = idea
+            .kind()
+            .declaration()
+            .shape
+            .size((self.width, self.height));
         match idea {
             AssetIdea::Model(idea) => {
                 let reading = Attributes::read(preferences);
@@ -243,6 +395,13 @@ impl Prompting {
                     note: None,
                 }
             }
+            AssetIdea::PhotoShoot(picture) | AssetIdea::Packshot(picture) => Asked {
+                prompt: shoot::prompt(idea.kind(), picture),
+                negative: self.negative.clone(),
+                width,
+                height,
+                note: None,
+            },
         }
     }
 }
@@ -294,6 +453,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Extra time per model in the built-in generator (tests, experiments).
     pub delay: Duration,
+    /// Where the built-in places a product whose name does not say.
+    pub category: mannequin_domain::ideas::shoot::Category,
 }
 
 /// The generator `settings` name, with its settings checked.
@@ -301,6 +462,7 @@ pub fn build(settings: &Settings) -> Result<Arc<dyn Generator>, BoxError> {
     Ok(match settings.kind {
         GeneratorKind::Builtin => Arc::new(Builtin {
             delay: settings.delay,
+            category: settings.category,
         }),
         GeneratorKind::Noop => Arc::new(Noop),
         GeneratorKind::Http => Arc::new(Http::new(settings)?),

@@ -4,13 +4,20 @@
 //! `{"error": {"code", "message"}}`; a refusal is a 400 whose code is
 //! `content_policy_violation` or `moderation_blocked`, and a 429 whose code is
 //! `insufficient_quota` is a billing problem, not a busy server.
+//!
+//! A picture made from a product (a photo shoot, a packshot) goes to
+//! `POST {url}/v1/images/edits` as `multipart/form-data`: the images as
+//! repeated `image[]` parts (the product first, then the model and the
+//! scenery), `prompt`, `model`, `size`, `n` and `input_fidelity=high` (keep
+//! the product as photographed). DALL·E models take no more than one image
+//! to edit: they are refused at start for those kinds.
 
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Refusal, Server};
-use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
+use super::remote::{FormPart, Refusal, Server, form};
+use super::{GenerateError, Generator, Intake, Made, Reason, Request, Role, Settings, intake};
 use crate::error::BoxError;
 
 const PUBLIC_URL: &str = "https://api.openai.com";
@@ -103,7 +110,18 @@ impl Generator for OpenAi {
         Ok(())
     }
 
+    /// gpt-image models edit several images at once; DALL·E does not.
+    fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
+        (!self.model.starts_with("dall-e")).then_some(Intake {
+            max_side: 1536,
+            roles: &Role::ALL,
+        })
+    }
+
     async fn generate(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
+        if !r.inputs.is_empty() {
+            return self.edit(r).await;
+        }
         let mut body = json!({
             "model": self.model,
             "prompt": r.prompt,
@@ -125,6 +143,45 @@ impl Generator for OpenAi {
         if !res.status().is_success() {
             return Err(self.failure(&self.server.refused(res).await));
         }
+        self.image(res).await
+    }
+}
+
+impl OpenAi {
+    /// A picture made from the input images: `images/edits`.
+    async fn edit(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
+        let size = format!("{}x{}", r.width, r.height);
+        let mut parts: Vec<FormPart<'_>> = r
+            .inputs
+            .iter()
+            .map(|i| FormPart::image("image[]", i))
+            .collect();
+        parts.extend([
+            FormPart::field("prompt", r.prompt),
+            FormPart::field("model", &self.model),
+            FormPart::field("size", &size),
+            FormPart::field("n", "1"),
+            FormPart::field("input_fidelity", "high"),
+        ]);
+        let (content_type, body) = form(&parts);
+        let url = self.server.url(&format!("{}images/edits", self.prefix));
+        let res = self
+            .server
+            .send(
+                self.server
+                    .request(Method::POST, url)
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body),
+            )
+            .await?;
+        if !res.status().is_success() {
+            return Err(self.failure(&self.server.refused(res).await));
+        }
+        self.image(res).await
+    }
+
+    /// The image of a successful answer: `data[0].b64_json` or `data[0].url`.
+    async fn image(&self, res: reqwest::Response) -> Result<Made, GenerateError> {
         let answer = self.server.json(res).await?;
         let first = &answer["data"][0];
         let bytes = if let Some(b64) = first["b64_json"].as_str() {

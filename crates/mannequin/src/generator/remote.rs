@@ -353,6 +353,72 @@ impl Poll {
     }
 }
 
+/// One part of a `multipart/form-data` body a backend is sent: a field, or
+/// a file with its name and type.
+pub(super) struct FormPart<'a> {
+    pub name: &'a str,
+    pub file: Option<(String, &'a str)>,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> FormPart<'a> {
+    pub fn field(name: &'a str, value: &'a str) -> FormPart<'a> {
+        FormPart {
+            name,
+            file: None,
+            bytes: value.as_bytes(),
+        }
+    }
+
+    /// An input image as a file part: `product.jpg`.
+    pub fn image(name: &'a str, input: &'a super::Input) -> FormPart<'a> {
+        let extension = if input.content_type == "image/png" {
+            "png"
+        } else {
+            "jpg"
+        };
+        FormPart {
+            name,
+            file: Some((
+                format!("{}.{extension}", input.role.as_str()),
+                input.content_type,
+            )),
+            bytes: &input.bytes,
+        }
+    }
+}
+
+/// A `multipart/form-data` body of `parts` and its content type. The
+/// boundary is random, so no image's bytes can hold it by design of the
+/// sender.
+pub(super) fn form(parts: &[FormPart<'_>]) -> (String, Vec<u8>) {
+    let boundary = format!(
+        "mannequin-{}",
+        crate::clock::random_string(mannequin_domain::ids::LOWER36, 24)
+    );
+    let size: usize = parts.iter().map(|p| p.bytes.len() + 160).sum();
+    let mut body = Vec::with_capacity(size + 64);
+    for p in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match &p.file {
+            Some((file, content_type)) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{file}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                    p.name
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", p.name).as_bytes(),
+            ),
+        }
+        body.extend_from_slice(p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

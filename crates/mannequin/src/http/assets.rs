@@ -7,9 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use mannequin_domain::ids::{AssetId, BatchId};
+use mannequin_domain::ideas::shoot::{self, Config, Named, PresetWords};
+use mannequin_domain::ids::{AccountId, AssetId, BatchId, PresetId, ProductId};
+use mannequin_domain::presets::SYSTEM_PRESETS;
 use mannequin_domain::request::{Cursor, parse_asset_id, parse_batch_id, parse_idempotency_key};
-use mannequin_domain::{AssetKind, Brief, Count, Limit, RequestError, StatusFilter};
+use mannequin_domain::{AssetIdea, ModelStatus};
+use mannequin_domain::{AssetKind, Brief, Count, Limit, RequestError, StatusFilter, Wish};
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -20,6 +23,7 @@ use crate::store::{CancelTarget, ListQuery};
 use crate::views::models::{
     Cancelled, ListModels, Model, ModelDetailView, RegisterIdeas, Registered, Vote, Voted,
 };
+use crate::views::pictures::{Ref, RegisterPictures};
 
 /// Bytes a list item takes, about, to size a page's buffer once.
 const ITEM_BYTES: usize = 720;
@@ -38,8 +42,15 @@ pub(super) async fn list(
     state: AppState,
     caller: Caller,
     params: ListModels,
+    product: Option<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
+    // A malformed product id names no product: an empty list, as an unknown one.
+    let product_id = match product.as_deref().map(ProductId::parse) {
+        None => None,
+        Some(Some(id)) => Some(id),
+        Some(None) => Some(ProductId::trusted("prod_".to_string())),
+    };
     let filter = StatusFilter::parse(params.status_filter.as_deref())?;
     let limit = Limit::parse(params.limit.as_deref())?.get();
     let cursor = params
@@ -58,6 +69,7 @@ pub(super) async fn list(
         voting: None,
         filter,
         batch_id,
+        product_id,
         cursor,
         // One more than the page: whether there is a next one.
         limit: limit + 1,
@@ -153,18 +165,168 @@ pub(super) async fn register(
         .transpose()?;
     let body = body.read()?;
     let count = Count::of_kind(body.count, kind)?;
-    let brief = Brief::new(body.preferences)?;
+    let wish = Wish::Words(Brief::new(body.preferences)?);
     let registration = state
         .orders
         .register(Order {
             kind,
             account: caller.account_id(),
-            brief: &brief,
+            wish: &wish,
             count,
             correlation_id: &correlation_id,
             idempotency_key,
         })
         .await?;
+    Ok(registered(registration))
+}
+
+/// Plans `count` pictures of `kind` made from what the body's config names
+/// (each record found in the account, a model and a scenery DONE, before
+/// anything is reserved), reserves their credits and queues them. Needs
+/// content.register.
+pub(super) async fn register_pictures(
+    kind: AssetKind,
+    state: AppState,
+    caller: Caller,
+    CorrelationId(correlation_id): CorrelationId,
+    headers: HeaderMap,
+    body: Body<RegisterPictures>,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::Register)?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| parse_idempotency_key(v.as_bytes()).map(str::to_string))
+        .transpose()?;
+    let body = body.read()?;
+    let count = Count::of_kind(body.count, kind)?;
+    let account = caller.account_id();
+    let c = body.config;
+    let product = match ProductId::parse(&c.product.id) {
+        Some(id) => state.store.product(account, &id).await?,
+        None => None,
+    }
+    .filter(|p| p.deleted_at.is_none())
+    .ok_or_else(|| ApiError::Missing("Product not found.".into()))?;
+    let model = done(&state, account, c.model.as_ref(), AssetKind::Model).await?;
+    let scenery = done(&state, account, c.scenery.as_ref(), AssetKind::Scenery).await?;
+    let preset = match &c.preset {
+        None => None,
+        Some(r) => Some(preset_words(&state, account, &r.id).await?),
+    };
+    let named = |d: &Option<crate::store::ModelDetail>| {
+        d.as_ref().map(|d| Named {
+            id: d.row.id.as_str().to_string(),
+            name: d.row.name.clone(),
+        })
+    };
+    let config = Config {
+        product: Named {
+            id: product.id.as_str().to_string(),
+            name: product.name,
+        },
+        model: named(&model),
+        scenery: named(&scenery),
+        preset,
+        industry: c.industry.map(|p| p.as_str().to_string()),
+        suggestions: c.suggestions.map(|p| p.as_str().to_string()),
+    };
+    let model_idea = match model.as_ref().map(|m| &m.idea) {
+        Some(AssetIdea::Model(idea)) => Some(idea),
+        _ => None,
+    };
+    if let Some(why) = shoot::refusal(&config, model_idea) {
+        return Err(ApiError::BadRequest {
+            code: "refused_config",
+            message: why,
+        });
+    }
+    let wish = Wish::Pictures(config);
+    let registration = state
+        .orders
+        .register(Order {
+            kind,
+            account,
+            wish: &wish,
+            count,
+            correlation_id: &correlation_id,
+            idempotency_key,
+        })
+        .await?;
+    Ok(registered(registration))
+}
+
+/// The account's asset of `kind` that `r` names, which must be DONE: 404
+/// when it has none, 409 when it is not finished.
+async fn done(
+    state: &AppState,
+    account: &AccountId,
+    r: Option<&Ref>,
+    kind: AssetKind,
+) -> Result<Option<crate::store::ModelDetail>, ApiError> {
+    let Some(r) = r else { return Ok(None) };
+    let noun = kind.declaration().noun;
+    let missing = || ApiError::Missing(format!("{} not found.", title(noun)));
+    let id = AssetId::parse(&r.id)
+        .filter(|id| id.kind() == kind)
+        .ok_or_else(missing)?;
+    let d = state
+        .store
+        .model_detail(account, &id)
+        .await?
+        .ok_or_else(missing)?;
+    if d.row.status != ModelStatus::Done {
+        return Err(ApiError::Conflict {
+            code: "not_done",
+            message: format!(
+                "The {noun} {id} is {}: only a DONE {noun} can be used.",
+                d.row.status.as_str()
+            ),
+        });
+    }
+    Ok(Some(d))
+}
+
+/// The words of the preset `id`: the system's or the account's own.
+async fn preset_words(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+) -> Result<PresetWords, ApiError> {
+    let missing = || ApiError::Missing("Preset not found.".into());
+    if let Some(p) = SYSTEM_PRESETS.iter().find(|p| p.id == id) {
+        return Ok(PresetWords {
+            id: p.id.to_string(),
+            name: p.name.to_string(),
+            guidelines: p.guidelines.to_string(),
+            quantity_guidelines: p.quantity_guidelines.to_string(),
+            quality_guidelines: p.quality_guidelines.to_string(),
+        });
+    }
+    let id = PresetId::parse(id).ok_or_else(missing)?;
+    let p = state
+        .store
+        .preset(account, &id)
+        .await?
+        .ok_or_else(missing)?;
+    Ok(PresetWords {
+        id: p.id.as_str().to_string(),
+        name: p.name,
+        guidelines: p.guidelines,
+        quantity_guidelines: p.quantity_guidelines,
+        quality_guidelines: p.quality_guidelines,
+    })
+}
+
+/// "scenery" → "Scenery".
+fn title(noun: &str) -> String {
+    let mut c = noun.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The register answer, marked when it replays an earlier call.
+fn registered(registration: crate::store::Registration) -> Response {
     let replayed = registration.replayed;
     let mut res = Json(Registered {
         created_record_ids: registration.model_ids,
@@ -178,7 +340,7 @@ pub(super) async fn register(
         res.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(res)
+    res
 }
 
 pub(super) async fn vote(

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// A signed image URL without its signature, or past its expiry: 403.
     MediaLink(crate::blob::signing::Refused),
     NotFound,
+    /// A record the request names is not the account's: 404 with the
+    /// sentence saying which ("Product not found.").
+    Missing(String),
     InsufficientCredits {
         required: Credits,
         available: Credits,
@@ -145,6 +148,7 @@ impl ApiError {
                 "This image URL has expired; read the model again for a fresh one.".into(),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".into()),
+            ApiError::Missing(what) => (StatusCode::NOT_FOUND, "not_found", what.clone()),
             ApiError::InsufficientCredits {
                 required,
                 available,

@@ -59,6 +59,12 @@ impl FromBody for RegisterIdeas {
     }
 }
 
+impl FromBody for crate::views::pictures::RegisterPictures {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        crate::views::pictures::RegisterPictures::from_json(body)
+    }
+}
+
 impl FromBody for Vote {
     fn from_body(body: &Map<String, Value>) -> Result<Self, ApiError> {
         Ok(Vote::from_json(body)?)

@@ -13,6 +13,7 @@ mod models;
 mod multipart;
 mod openapi;
 mod ops;
+mod pictures;
 mod presets;
 mod products;
 mod sceneries;

@@ -26,7 +26,7 @@ pub async fn list_models(
     caller: Caller,
     Query(params): Query<ListModels>,
 ) -> Result<Response, ApiError> {
-    assets::list(KIND, state, caller, params).await
+    assets::list(KIND, state, caller, params, None).await
 }
 
 /// Create count models from a description, reserve their credits and

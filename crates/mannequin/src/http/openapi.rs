@@ -11,7 +11,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, assets, details, events, models, presets, products, sceneries, webhooks};
+use super::{
+    AppState, assets, details, events, models, pictures, presets, products, sceneries, webhooks,
+};
 use crate::store::{Ending, EventType};
 use crate::views;
 
@@ -24,6 +26,8 @@ use crate::views;
     tags(
         (name = "Models", description = "Register ideas, list and read models, vote, cancel."),
         (name = "Sceneries", description = "The empty sets models are photographed in: register ideas, list and read sceneries, vote, cancel; as models."),
+        (name = "Photo shoots", description = "Pictures of the shop's product on an approved model, in a scenery, following a preset (Qamera's image picker): register, list, read, vote, cancel."),
+        (name = "Packshots", description = "The shop's product alone, framed the same way every time: register, list, read, vote, cancel."),
         (name = "Products", description = "A shop's own product photos: Qamera's list; ours: upload (multipart/form-data), one product, delete. No credits."),
         (name = "Presets", description = "Photography guidelines photo shoots and packshots follow: the system's and the account's own."),
         (name = "Batches", description = "(ours) One register-ideas call: its status, its models' progress and credits."),
@@ -53,6 +57,16 @@ pub(super) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sceneries::get_scenery))
         .routes(routes!(sceneries::vote_scenery))
         .routes(routes!(sceneries::cancel_scenery))
+        .routes(routes!(pictures::list_images))
+        .routes(routes!(pictures::register_image_ideas))
+        .routes(routes!(pictures::get_image))
+        .routes(routes!(pictures::vote_image))
+        .routes(routes!(pictures::cancel_image))
+        .routes(routes!(pictures::list_packshots))
+        .routes(routes!(pictures::register_packshot_ideas))
+        .routes(routes!(pictures::get_packshot))
+        .routes(routes!(pictures::vote_packshot))
+        .routes(routes!(pictures::cancel_packshot))
         .routes(routes!(products::list_products, products::upload_product))
         .routes(routes!(products::get_product, products::delete_product))
         .routes(routes!(presets::list_presets, presets::create_preset))
@@ -355,7 +369,7 @@ fn event_doc(event: EventType) -> (String, &'static str, String) {
     match event {
         EventType::Asset(kind, ending) => {
             let noun = kind.declaration().noun;
-            let path = format!("GET /api/external/{}/{{id}}", kind.declaration().collection);
+            let path = format!("GET /api/external/{}/{{id}}", kind.declaration().path);
             let (summary, about) = match ending {
                 Ending::Completed => (
                     format!("A {noun} reached DONE; its price was consumed."),

@@ -27,7 +27,7 @@ pub async fn list_sceneries(
     caller: Caller,
     Query(params): Query<ListSceneries>,
 ) -> Result<Response, ApiError> {
-    assets::list(KIND, state, caller, params.into()).await
+    assets::list(KIND, state, caller, params.into(), None).await
 }
 
 /// Create count sceneries from a description, reserve their credits and

@@ -62,7 +62,7 @@ pub struct Dialect {
 
 /// The version `migrations/postgres/functions.sql` declares (its
 /// `-- version:` line; a test checks they agree).
-pub const FUNCTIONS_VERSION: i64 = 1;
+pub const FUNCTIONS_VERSION: i64 = 2;
 
 /// The columns a claim returns, in order.
 pub const JOB_COLUMNS: &str = "id, model_id, correlation_id, attempts, max_attempts, deliveries";
@@ -199,6 +199,11 @@ pub static SQLITE: Dialect = Dialect {
             13,
             "products and presets",
             include_str!("../../migrations/sqlite/0013_products_and_presets.sql"),
+        ),
+        (
+            14,
+            "made from products",
+            include_str!("../../migrations/sqlite/0014_made_from_products.sql"),
         ),
     ],
     functions: None,
@@ -352,6 +357,11 @@ pub static POSTGRES: Dialect = Dialect {
             "products and presets",
             include_str!("../../migrations/postgres/0013_products_and_presets.sql"),
         ),
+        (
+            14,
+            "made from products",
+            include_str!("../../migrations/postgres/0014_made_from_products.sql"),
+        ),
     ],
     functions: Some((
         FUNCTIONS_VERSION,
@@ -419,7 +429,7 @@ mod function_tests {
     /// holding this version with other text would get it again, so an edit
     /// that does not bump the version is caught here first.
     const FUNCTIONS_SHA256: &str =
-        "8a62f4893dbdd9bdd667c7c1fc90ed9e6ab20cb36466683d87acb472c79a029c";
+        "b52156603c7e3db2dc745b4c60fa06e3f8e6f76442ab8ccec65244d3cc9f3e2c";
 
     #[test]
     fn the_functions_declare_their_version_and_an_edit_bumps_it() {

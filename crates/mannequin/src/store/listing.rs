@@ -73,6 +73,9 @@ fn list_statement<'a>(
     if let Some(batch) = &query.batch_id {
         binds.push(Text(batch.as_str()));
     }
+    if let Some(product) = &query.product_id {
+        binds.push(Text(product.as_str()));
+    }
     if let Some(c) = &query.cursor {
         binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
     }
@@ -100,6 +103,9 @@ fn filters(dialect: &Dialect, query: &ListQuery, next: &mut impl FnMut() -> usiz
     }
     if query.batch_id.is_some() {
         sql.push_str(&format!(" AND batch_id = ${}", next()));
+    }
+    if query.product_id.is_some() {
+        sql.push_str(&format!(" AND product_id = ${}", next()));
     }
     if let Some(status) = query.status {
         sql.push_str(&format!(" AND status = '{}'", status.as_str()));

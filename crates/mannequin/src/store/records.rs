@@ -135,6 +135,8 @@ pub struct ListQuery {
     pub kind: AssetKind,
     pub filter: StatusFilter,
     pub batch_id: Option<BatchId>,
+    /// Only pictures made from this product.
+    pub product_id: Option<mannequin_domain::ids::ProductId>,
     /// Only models in this status (the console's filter).
     pub status: Option<ModelStatus>,
     /// Only models with this vote (the console's filter).

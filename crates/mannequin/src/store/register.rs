@@ -5,7 +5,7 @@ use mannequin_domain::credits::{Balances, LedgerKind};
 use mannequin_domain::ids::{AccountId, AssetId, BatchId, OrderId, ReservationId};
 use mannequin_domain::{Credits, ModelStatus};
 
-use super::db::{Bind, Bytes, Int, Text};
+use super::db::{Bind, Bytes, Int, OptText, Text};
 use super::ledger::{self, Entry};
 use super::settle::{self, ToSettle};
 use super::{
@@ -113,6 +113,7 @@ impl Store {
                     "job": m.job_id.as_str(),
                     "name": m.name,
                     "idea": serde_json::to_string(&m.idea)?,
+                    "product": m.idea.picture().map(|p| p.config.product.id.as_str()),
                 }))
             })
             .collect::<Result<_, serde_json::Error>>()
@@ -423,7 +424,7 @@ async fn insert_batch(
         .iter()
         .map(|m| serde_json::to_string(&m.idea))
         .collect::<Result<Vec<String>, _>>()?;
-    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 11);
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 12);
     for (position, m) in b.models.iter().enumerate() {
         binds.extend([
             Text(m.id.as_str()),
@@ -437,14 +438,15 @@ async fn insert_batch(
             Text(ModelStatus::Pending.as_str()),
             Int(now),
             Int(now),
+            OptText(m.idea.picture().map(|p| p.config.product.id.as_str())),
         ]);
     }
     tx.execute(
         &format!(
             "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea,
-                 price, status, created_at, updated_at)
+                 price, status, created_at, updated_at, product_id)
              VALUES {}",
-            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
         ),
         &binds,
     )

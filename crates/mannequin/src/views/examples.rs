@@ -51,6 +51,28 @@ pub fn scenery() -> Value {
     })
 }
 
+/// A photo shoot picture or a packshot, as a list shows it.
+pub fn picture(id: &str, name: &str) -> Value {
+    let folder = if id.starts_with("ps_") {
+        "packshots"
+    } else {
+        "images"
+    };
+    let shard = &id[id.len() - 2..];
+    json!({
+        "id": id,
+        "name": name,
+        "thumbnail": format!("https://mannequin.example/media/{folder}/{shard}/{id}.thumb.jpg"),
+        "status": "DONE",
+        "voting": "PENDING",
+        "createdAt": "2026-03-20T14:00:00.000Z",
+        "batchId": "batch_01j9zq3k5v8m2c4x6b7n9p0r1a",
+        "image": format!("https://mannequin.example/media/{folder}/{shard}/{id}.jpg"),
+        "seed": 7_654_321,
+        "generator": "builtin"
+    })
+}
+
 /// A model with everything known about it: [`model`] and the rest.
 pub fn model_detail() -> Value {
     let mut detail = model();

@@ -11,6 +11,7 @@ pub mod credits;
 pub mod error;
 mod examples;
 pub mod models;
+pub mod pictures;
 pub mod presets;
 pub mod products;
 pub mod webhooks;

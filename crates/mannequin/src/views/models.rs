@@ -251,25 +251,30 @@ impl RegisterIdeas {
             Some(Value::String(s)) => Preferences::parse(s)?,
             Some(_) => return Err(RequestError::PreferencesNotString),
         };
-        let count = match body.get("count") {
-            None => None,
-            Some(Value::Number(n)) => {
-                let n = n
-                    .as_i64()
-                    .map(i128::from)
-                    .or_else(|| n.as_u64().map(i128::from))
-                    .or_else(|| {
-                        // 1e3 and 3.0: whole, and far inside i128 once in range.
-                        n.as_f64()
-                            .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30)
-                            .map(|f| f as i128)
-                    })
-                    .ok_or(RequestError::CountNotInteger)?;
-                Some(n)
-            }
-            Some(_) => return Err(RequestError::CountNotInteger),
-        };
+        let count = count(body)?;
         Ok(RegisterIdeas { preferences, count })
+    }
+}
+
+/// A register body's `count`: an integer (a JSON number without a
+/// fractional part, `3` and `3.0` alike; `2.5`, `"3"` and `null` refused),
+/// `None` when absent.
+pub(super) fn count(body: &Map<String, Value>) -> Result<Option<i128>, RequestError> {
+    match body.get("count") {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| {
+                // 1e3 and 3.0: whole, and far inside i128 once in range.
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30)
+                    .map(|f| f as i128)
+            })
+            .map(Some)
+            .ok_or(RequestError::CountNotInteger),
+        Some(_) => Err(RequestError::CountNotInteger),
     }
 }
 

@@ -28,6 +28,7 @@ use crate::blob::BlobStore;
 use crate::clock::{self, now_ms};
 use crate::error::Report;
 use crate::generator::{GenerateError, Generator, Prompting, Reason};
+use crate::inputs::Inputs;
 use crate::metrics::Metrics;
 use crate::queue::{JobSource, Taken};
 use crate::store::Store;
@@ -86,6 +87,8 @@ pub struct Worker {
     blobs: Arc<dyn BlobStore>,
     generator: Arc<dyn Generator>,
     generator_name: String,
+    /// The images pictures made from a product are made from, prepared once.
+    inputs: Inputs,
     prompting: Prompting,
     /// Why the generator cannot work, while the worker is paused for it.
     paused: watch::Sender<Option<String>>,
@@ -115,6 +118,7 @@ impl Worker {
             source,
             hand_back: watch::channel(false).0,
             settler: Settler::spawn(store.clone()),
+            inputs: Inputs::new(store.clone(), blobs.clone()),
             store,
             blobs,
             generator_name: generator.name(),

@@ -62,24 +62,42 @@ impl Worker {
             let mut generation = Generation {
                 prompt: asked.prompt,
                 seed: seed(&job),
-                generator: self.generator_name.clone(),
+                generator: self.generator.name_for(job.idea.kind()),
                 notes: None,
-            };
-            let request = Request {
-                model_id: &job.model_id,
-                name: &job.name,
-                idea: &job.idea,
-                preferences: &job.preferences,
-                prompt: &generation.prompt,
-                negative_prompt: &asked.negative,
-                seed: generation.seed,
-                width: asked.width,
-                height: asked.height,
             };
             debug!(prompt = %generation.prompt, seed = generation.seed, "generating");
             let timeout = self.config.generation_timeout;
             let started = std::time::Instant::now();
-            let made = match tokio::time::timeout(timeout, self.generator.generate(&request)).await
+            let made = match tokio::time::timeout(timeout, async {
+                // A picture made from a product: its images, prepared once
+                // and shared by the batch.
+                let inputs = match (job.idea.picture(), self.generator.intake(job.idea.kind())) {
+                    (None, _) => Vec::new(),
+                    (Some(picture), Some(intake)) => {
+                        self.inputs.gather(&job.account_id, picture, intake).await?
+                    }
+                    (Some(_), None) => {
+                        return Err(GenerateError::misconfigured(
+                            "the generator takes no input images",
+                            format!("{} cannot make {}", generation.generator, job.idea.kind()),
+                        ));
+                    }
+                };
+                let request = Request {
+                    model_id: &job.model_id,
+                    name: &job.name,
+                    idea: &job.idea,
+                    preferences: &job.preferences,
+                    prompt: &generation.prompt,
+                    negative_prompt: &asked.negative,
+                    seed: generation.seed,
+                    width: asked.width,
+                    height: asked.height,
+                    inputs: &inputs,
+                };
+                self.generator.generate(&request).await
+            })
+            .await
             {
                 Ok(made) => made,
                 Err(_) => Err(GenerateError::Retryable(

@@ -148,6 +148,7 @@ impl Generator for Slow {
         tokio::time::sleep(self.pause).await;
         Builtin {
             delay: Duration::ZERO,
+            category: mannequin_domain::ideas::shoot::Category::Top,
         }
         .generate(request)
         .await

@@ -685,6 +685,9 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP TABLE webhook_endpoints",
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
+        // Nor of version 14's product column.
+        "DROP INDEX models_account_product",
+        "ALTER TABLE models DROP COLUMN product_id",
         // Nor of version 13's products and presets.
         "DROP TABLE products",
         "DROP TABLE presets",
@@ -734,7 +737,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
     store.migrate().await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
     assert!(store.account_exists(&a).await.unwrap(), "data kept");
     store.migrate().await.unwrap();
@@ -753,6 +756,7 @@ fn lost(requeued: u64, failed: u64) -> mannequin::store::Recovered {
 /// The account's newest `limit` models, unfiltered.
 fn newest(limit: u32) -> ListQuery {
     ListQuery {
+        product_id: None,
         kind: AssetKind::Model,
         status: None,
         voting: None,
@@ -795,7 +799,7 @@ async fn concurrent_migrations_apply_each_version_once_on_every_dialect() {
         for s in join_all(opened).await {
             assert_eq!(
                 s.applied_migrations().await.unwrap(),
-                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
             );
             let a = account(&s, 10).await;
             let b = batch(&a, 1, now_ms() + 60_000);

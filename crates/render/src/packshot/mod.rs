@@ -176,13 +176,23 @@ fn over(bottom: &mut Rgba<u8>, top: [u8; 3], alpha: f32) {
     }
 }
 
-/// The packshot of `photo` framed as `style` says.
-pub fn packshot(photo: &RgbaImage, style: &PackshotStyle) -> Packshot {
-    let side = style.side.max(16);
-    // Large photos are brought near the canvas's size first: the cut-out
-    // needs no more pixels than the packshot shows.
-    let photo = if photo.width().max(photo.height()) > side * 2 {
-        let f = (side * 2) as f32 / photo.width().max(photo.height()) as f32;
+/// A product cut from its photo: trimmed to it, transparent around it.
+#[derive(Debug, Clone)]
+pub struct Cutout {
+    pub image: RgbaImage,
+    /// The product was separated from its background (else the photo is
+    /// whole, trimmed of nothing).
+    pub separated: bool,
+}
+
+/// Cuts the product out of `photo` (its own transparency, or its plain
+/// background flood-filled from the border), brought to at most `max_side`
+/// pixels a side first.
+pub fn cut_out(photo: &RgbaImage, max_side: u32) -> Cutout {
+    let max_side = max_side.max(16);
+    // The cut-out needs no more pixels than the picture shows.
+    let photo = if photo.width().max(photo.height()) > max_side {
+        let f = max_side as f32 / photo.width().max(photo.height()) as f32;
         let (w, h) = (
             ((photo.width() as f32 * f) as u32).max(1),
             ((photo.height() as f32 * f) as u32).max(1),
@@ -198,15 +208,38 @@ pub fn packshot(photo: &RgbaImage, style: &PackshotStyle) -> Packshot {
     };
     let (l, t, r, b) = bounds(&alpha, w, h).unwrap_or((0, 0, w - 1, h - 1));
     let (cw, ch) = (r - l + 1, b - t + 1);
-    // The cut-out, its alpha from the mask, trimmed.
-    let mut cut = RgbaImage::new(cw, ch);
+    let mut image = RgbaImage::new(cw, ch);
     for y in 0..ch {
         for x in 0..cw {
             let p = photo.get_pixel(l + x, t + y);
             let a = alpha[((t + y) * w + l + x) as usize];
-            cut.put_pixel(x, y, Rgba([p[0], p[1], p[2], a]));
+            image.put_pixel(x, y, Rgba([p[0], p[1], p[2], a]));
         }
     }
+    Cutout { image, separated }
+}
+
+/// Draws `cut` (straight alpha) onto `canvas` with its top left at `(x, y)`,
+/// clipped to the canvas.
+pub fn paste(canvas: &mut RgbaImage, cut: &RgbaImage, x: i64, y: i64) {
+    let (w, h) = (i64::from(canvas.width()), i64::from(canvas.height()));
+    for (cx, cy, p) in cut.enumerate_pixels() {
+        let (px, py) = (x + i64::from(cx), y + i64::from(cy));
+        let a = f32::from(p[3]) / 255.0;
+        if a > 0.0 && px >= 0 && py >= 0 && px < w && py < h {
+            over(canvas.get_pixel_mut(px as u32, py as u32), rgb(p), a);
+        }
+    }
+}
+
+/// The packshot of `photo` framed as `style` says.
+pub fn packshot(photo: &RgbaImage, style: &PackshotStyle) -> Packshot {
+    let side = style.side.max(16);
+    let Cutout {
+        image: cut,
+        separated,
+    } = cut_out(photo, side * 2);
+    let (cw, ch) = cut.dimensions();
     let inner = (side as f32 * (1.0 - 2.0 * style.margin.clamp(0.0, 0.45))).max(1.0);
     let scale = (inner / cw as f32).min(inner / ch as f32);
     let (pw, ph) = (
@@ -237,12 +270,7 @@ pub fn packshot(photo: &RgbaImage, style: &PackshotStyle) -> Packshot {
             }
         }
     }
-    for (x, y, p) in cut.enumerate_pixels() {
-        let a = f32::from(p[3]) / 255.0;
-        if a > 0.0 {
-            over(canvas.get_pixel_mut(ox + x, oy + y), rgb(p), a);
-        }
-    }
+    paste(&mut canvas, &cut, i64::from(ox), i64::from(oy));
     Packshot {
         image: canvas,
         separated,

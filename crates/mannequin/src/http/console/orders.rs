@@ -7,9 +7,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mannequin_domain::AssetKind;
 use mannequin_domain::ids::{self, kind};
 use mannequin_domain::request::parse_path_id;
+use mannequin_domain::{AssetKind, MadeFrom};
 
 use super::session::to_sign_in;
 use super::{Signed, forged, form, pages, unavailable};
@@ -47,7 +47,7 @@ fn kind_of(fields: &HashMap<String, String>) -> AssetKind {
         .and_then(|k| {
             AssetKind::ALL
                 .into_iter()
-                .find(|x| x.declaration().noun == k)
+                .find(|x| x.declaration().noun == k && x.declaration().made_from == MadeFrom::Words)
         })
         .unwrap_or(AssetKind::Model)
 }
@@ -114,9 +114,10 @@ async fn register_order(
             StatusCode::FORBIDDEN,
         ));
     }
-    let brief = mannequin_domain::Preferences::parse(&draft.preferences)
+    let wish = mannequin_domain::Preferences::parse(&draft.preferences)
         .map_err(|e| format!("The description: {}", e.to_string().replace('\'', "")))
         .and_then(|p| mannequin_domain::Brief::new(p).map_err(|e| e.to_string()))
+        .map(mannequin_domain::Wish::Words)
         .map_err(|message| (message, StatusCode::BAD_REQUEST))?;
     let count = draft
         .count
@@ -143,7 +144,7 @@ async fn register_order(
         .register(crate::batch::Order {
             kind: draft.kind,
             account: &signed.principal.account_id,
-            brief: &brief,
+            wish: &wish,
             count,
             correlation_id: &correlation_id,
             idempotency_key: key,
@@ -235,6 +236,7 @@ pub(super) async fn batch(
         Err(e) => return unavailable(e),
     };
     let query = crate::store::ListQuery {
+        product_id: None,
         kind: detail.kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: Some(id),

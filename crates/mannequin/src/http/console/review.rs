@@ -74,6 +74,7 @@ pub(super) async fn gallery(
         .and_then(|c| mannequin_domain::request::Cursor::<AssetId>::parse(c).ok())
         .filter(|c| c.id.kind() == kind);
     let query = crate::store::ListQuery {
+        product_id: None,
         kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
@@ -134,6 +135,7 @@ async fn neighbours(
         id: row.id.clone(),
     };
     let query = crate::store::ListQuery {
+        product_id: None,
         kind: filters.kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),

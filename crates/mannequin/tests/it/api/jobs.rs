@@ -96,6 +96,7 @@ impl Generator for FlakyOnce {
         }
         Builtin {
             delay: std::time::Duration::ZERO,
+            category: mannequin_domain::ideas::shoot::Category::Top,
         }
         .generate(request)
         .await
@@ -316,6 +317,7 @@ impl Generator for Gated {
         self.release.notified().await;
         Builtin {
             delay: std::time::Duration::ZERO,
+            category: mannequin_domain::ideas::shoot::Category::Top,
         }
         .generate(request)
         .await

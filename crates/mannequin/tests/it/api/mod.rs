@@ -7,6 +7,7 @@ mod events;
 mod jobs;
 mod listing;
 mod openapi;
+mod pictures;
 mod planner;
 mod presets;
 mod products;

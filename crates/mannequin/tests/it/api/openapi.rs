@@ -39,7 +39,7 @@ async fn every_operation_is_described_whole() {
     let spec = app.openapi().await;
     assert_eq!(spec["openapi"], "3.1.0");
     let ops = operations(&spec);
-    assert_eq!(ops.len(), 30, "every route of the API");
+    assert_eq!(ops.len(), 40, "every route of the API");
     for (method, path, op) in &ops {
         let at = format!("{method} {path}");
         assert!(op["operationId"].is_string(), "{at}: an operation id");
@@ -120,6 +120,12 @@ async fn every_operation_is_described_whole() {
             "scenery.completed",
             "scenery.failed",
             "scenery.cancelled",
+            "image.completed",
+            "image.failed",
+            "image.cancelled",
+            "packshot.completed",
+            "packshot.failed",
+            "packshot.cancelled",
             "batch.completed"
         ]
     );

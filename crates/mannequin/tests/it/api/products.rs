@@ -14,14 +14,14 @@ const BOUNDARY: &str = "mannequin-test-boundary-7d2f";
 
 /// One part of a form: its name (none: a part without a name), its file
 /// name, its content type and its bytes.
-struct Part<'a> {
+pub(crate) struct Part<'a> {
     name: Option<&'a str>,
     file_name: Option<&'a str>,
     content_type: Option<&'a str>,
     bytes: &'a [u8],
 }
 
-fn image_part<'a>(file_name: &'a str, bytes: &'a [u8]) -> Part<'a> {
+pub(crate) fn image_part<'a>(file_name: &'a str, bytes: &'a [u8]) -> Part<'a> {
     Part {
         name: Some("image"),
         file_name: Some(file_name),
@@ -30,7 +30,7 @@ fn image_part<'a>(file_name: &'a str, bytes: &'a [u8]) -> Part<'a> {
     }
 }
 
-fn text_part<'a>(name: &'a str, text: &'a str) -> Part<'a> {
+pub(crate) fn text_part<'a>(name: &'a str, text: &'a str) -> Part<'a> {
     Part {
         name: Some(name),
         file_name: None,
@@ -80,7 +80,7 @@ async fn upload_raw(
         .unwrap()
 }
 
-async fn upload(app: &TestApp, key: &str, parts: &[Part<'_>]) -> reqwest::Response {
+pub(crate) async fn upload(app: &TestApp, key: &str, parts: &[Part<'_>]) -> reqwest::Response {
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     upload_raw(app, key, &content_type, form(parts)).await
 }

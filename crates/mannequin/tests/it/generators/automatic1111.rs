@@ -191,6 +191,10 @@ async fn web_ui_models_reach_done_through_the_api() {
         &[
             "--generator",
             "automatic1111",
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
             "--generator-url",
             &url,
             "--image-size",

@@ -201,6 +201,10 @@ async fn comfyui_models_reach_done_through_the_api() {
         &[
             "--generator",
             "comfyui",
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
             "--generator-url",
             &fake.url,
             "--comfyui-workflow",

@@ -190,6 +190,7 @@ pub fn generator(
         comfyui_workflow: None,
         timeout: Duration::from_secs(10),
         delay: Duration::ZERO,
+        category: mannequin_domain::ideas::shoot::Category::Top,
     };
     change(&mut settings);
     generator::build(&settings).expect("settings accepted")
@@ -292,6 +293,7 @@ pub async fn generate_for(g: &dyn Generator, text: &str, seed: u64) -> Result<Ma
         seed: idea.seed,
         width: 832,
         height: 1216,
+        inputs: &[],
     };
     tokio::time::timeout(Duration::from_secs(30), g.generate(&request))
         .await

@@ -162,7 +162,16 @@ async fn openai_models_reach_done_through_the_api() {
     let fake = start().await;
     super::end_to_end(
         &fake,
-        &["--generator", "openai", "--generator-url", &fake.url],
+        &[
+            "--generator",
+            "openai",
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
+            "--generator-url",
+            &fake.url,
+        ],
         "openai/gpt-image-1",
     )
     .await;
@@ -182,7 +191,16 @@ async fn bad_credentials_pause_the_worker_and_the_models_wait() {
     let fake = start().await;
     *fake.then.lock().unwrap() = Some(Answer::Unauthorized);
     let app = crate::helpers::TestApp::start_with(
-        &["--generator", "openai", "--generator-url", &fake.url],
+        &[
+            "--generator",
+            "openai",
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
+            "--generator-url",
+            &fake.url,
+        ],
         None,
     )
     .await;

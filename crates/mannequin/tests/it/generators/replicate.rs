@@ -303,7 +303,18 @@ async fn replicate_models_reach_done_through_the_api() {
     // whole run goes through a generator built with it.
     let g = super::generator(GeneratorKind::Replicate, &fake.url, |_| {});
     fake.script(&[Answer::Slow(2), Answer::Image(Format::Png)]);
-    let app = crate::helpers::TestApp::start_with(&["--generator", "replicate"], Some(g)).await;
+    let app = crate::helpers::TestApp::start_with(
+        &[
+            "--generator",
+            "replicate",
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
+        ],
+        Some(g),
+    )
+    .await;
     app.register_ok(&app.key, super::TEXT, 2).await;
     assert_eq!(app.drain().await, 2);
     let (_, list) = app.list(&app.key, "").await;

@@ -202,11 +202,7 @@ impl Badges {
 
 impl<'a> Card<'a> {
     pub fn new(state: &AppState, r: &'a ModelRow, query: &str) -> Card<'a> {
-        let (width, height) = if r.id.kind().declaration().landscape {
-            (240, 160)
-        } else {
-            (160, 240)
-        };
+        let (width, height) = r.id.kind().declaration().shape.size((160, 240));
         Card {
             id: r.id.as_str(),
             status: r.status.as_str(),

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use mannequin_domain::credits::Balances;
-use mannequin_domain::{AssetKind, Credits, time};
+use mannequin_domain::{AssetKind, Credits, MadeFrom, time};
 
 use super::{Card, Frame, page, title_case};
 use crate::http::AppState;
@@ -60,14 +60,12 @@ pub fn order(
         max,
         others: AssetKind::ALL
             .iter()
-            .filter(|k| **k != kind)
+            .filter(|k| **k != kind && k.declaration().made_from == MadeFrom::Words)
             .map(|k| (k.declaration().noun, k.declaration().collection))
             .collect(),
         example: match kind {
-            AssetKind::Model => {
-                "young female model, athletic build, natural makeup, for sportswear"
-            }
             AssetKind::Scenery => "white studio, seamless paper",
+            _ => "young female model, athletic build, natural makeup, for sportswear",
         },
         error,
         csrf: &signed.csrf,

@@ -1,0 +1,6 @@
+-- Pictures made from a shop's product (photo shoots, packshots) name it, so
+-- their lists can be filtered by product (`?productId=`) from an index.
+-- NULL for what is made from words.
+ALTER TABLE models ADD COLUMN product_id TEXT;
+CREATE INDEX models_account_product ON models (account_id, product_id, created_at DESC, id DESC)
+    WHERE product_id IS NOT NULL;
