@@ -337,8 +337,28 @@ pub struct Prepared {
 }
 
 /// Reads a stored image and brings it to at most `max_side` pixels a side
-/// (never larger than it is), encoded for sending.
+/// (never larger than it is), encoded for sending. A PNG or JPEG that fits
+/// already is sent as stored, byte for byte: nothing is lost to encoding
+/// it again, and nothing is decoded.
 pub fn prepare(bytes: &[u8], max_side: u32) -> Result<Prepared, String> {
+    let reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let format = reader.format();
+    let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
+    let kept = match format {
+        Some(ImageFormat::Png) => Some("image/png"),
+        Some(ImageFormat::Jpeg) => Some("image/jpeg"),
+        _ => None,
+    };
+    if let Some(content_type) = kept.filter(|_| w.max(h) <= max_side.max(16)) {
+        return Ok(Prepared {
+            bytes: bytes.to_vec(),
+            content_type,
+            width: w,
+            height: h,
+        });
+    }
     let img = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
     let (w, h) = (img.width(), img.height());
     let img = if w.max(h) > max_side.max(16) {

@@ -478,3 +478,44 @@ mod sceneries {
         assert_eq!(scenery_notes(&scenery("red beach")), ["colour red"]);
     }
 }
+
+/// An input image is sent as stored when it fits (nothing decoded or lost),
+/// else scaled to the side the backend takes and encoded again, keeping a
+/// transparent one transparent.
+#[test]
+fn inputs_are_sent_as_stored_when_they_fit_else_scaled() {
+    let encode = |img: image::RgbaImage, format| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    };
+    let small = encode(
+        image::RgbaImage::from_pixel(300, 200, image::Rgba([10, 20, 30, 255])),
+        image::ImageFormat::Png,
+    );
+    let kept = crate::prepare(&small, 1024).unwrap();
+    assert_eq!(kept.bytes, small, "byte for byte");
+    assert_eq!(
+        (kept.content_type, kept.width, kept.height),
+        ("image/png", 300, 200)
+    );
+
+    let large = encode(
+        image::RgbaImage::from_pixel(3000, 1500, image::Rgba([200, 20, 30, 255])),
+        image::ImageFormat::Png,
+    );
+    let scaled = crate::prepare(&large, 1024).unwrap();
+    assert_eq!((scaled.width, scaled.height), (1024, 512));
+    assert_eq!(
+        scaled.content_type, "image/jpeg",
+        "an opaque picture as JPEG"
+    );
+    let decoded = image::load_from_memory(&scaled.bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1024, 512));
+
+    let mut cut = image::RgbaImage::from_pixel(2000, 2000, image::Rgba([0, 0, 0, 0]));
+    cut.put_pixel(1000, 1000, image::Rgba([255, 0, 0, 255]));
+    let transparent = crate::prepare(&encode(cut, image::ImageFormat::Png), 500).unwrap();
+    assert_eq!(transparent.content_type, "image/png", "transparency kept");
+    assert_eq!((transparent.width, transparent.height), (500, 500));
+}

@@ -66,12 +66,6 @@ async fn no_secret_is_logged_at_trace() {
         ])
         .args(["--rate-limit", "0", "--webhook-allow-private", "--data-dir"])
         .arg(dir.path().join("data"))
-        .args([
-            "--photo-shoot-generator",
-            "builtin",
-            "--packshot-generator",
-            "builtin",
-        ])
         .args(["--generator", "openai", "--generator-url"])
         .arg(format!("http://127.0.0.1:{images}"))
         .env("MANNEQUIN_LOG", "trace")

@@ -92,6 +92,10 @@ pub struct Fake {
     pub files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
     /// What every request answers when the script is empty.
     pub then: Arc<Mutex<Option<Answer>>>,
+    /// The input images each picture's request carried, in order: the
+    /// name the backend gave each (a form field, an input name) and its
+    /// bytes.
+    pub inputs: Arc<Mutex<Vec<Vec<(String, Vec<u8>)>>>>,
 }
 
 impl Fake {
@@ -452,6 +456,158 @@ pub async fn end_to_end(fake: &Fake, extra: &[&str], generator_name: &str) {
     assert!(asked.contains("no people"), "an empty set: {asked}");
     assert_eq!(app.balance(&app.account).await, (970, 0, 30));
     app.audit().await;
+}
+
+/// What the service stores of the records a picture is made from.
+pub struct Stored {
+    pub product: Vec<u8>,
+    pub model: Vec<u8>,
+    pub scenery: Vec<u8>,
+}
+
+/// A product photo with something to recognise: a red square on white.
+pub fn product_photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(120, 160, |x, y| {
+        if (20..100).contains(&x) && (30..130).contains(&y) {
+            image::Rgb([200, 30, 40])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Through the API with `extra` settings: a product uploaded, a model and a
+/// scenery made by the backend under test, then a photo shoot of two
+/// pictures of the product on that model in that scenery and one packshot;
+/// every picture `DONE` by `generator_name`, credits settled, audit clean.
+/// Returns what the service stores of the product, the model and the
+/// scenery, for the test to compare with what its fake received.
+pub async fn pictures_end_to_end(extra: &[&str], generator_name: &str) -> Stored {
+    let app = TestApp::start_with(extra, None).await;
+    let photo = product_photo();
+    let body = {
+        let boundary = "b-7d2f";
+        let mut b = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"Red Square.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        b.extend(&photo);
+        b.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        b
+    };
+    let res = app
+        .client
+        .post(format!("{}/api/external/products", app.url))
+        .header("X-Api-Key", &app.key)
+        .header("Content-Type", "multipart/form-data; boundary=b-7d2f")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let product: Value = res.json().await.unwrap();
+    let made = |path: &'static str, preferences: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .post(
+                    &app.key,
+                    &format!("/api/external/{path}/register-ideas"),
+                    serde_json::json!({"preferences": preferences, "count": 1}),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.unwrap();
+            app.drain().await;
+            body["createdRecordIds"][0].as_str().unwrap().to_string()
+        }
+    };
+    let model = made("models", TEXT).await;
+    let scenery = made("sceneries", SCENERY).await;
+    let bytes = |url: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec()
+        }
+    };
+    let stored_of = |path: String| {
+        let app = &app;
+        async move {
+            let v = app.get_json(&app.key, &path).await;
+            v["image"].as_str().expect("an image").to_string()
+        }
+    };
+    let stored = Stored {
+        product: bytes(
+            stored_of(format!(
+                "/api/external/products/{}",
+                product["id"].as_str().unwrap()
+            ))
+            .await,
+        )
+        .await,
+        model: bytes(stored_of(format!("/api/external/models/{model}")).await).await,
+        scenery: bytes(stored_of(format!("/api/external/sceneries/{scenery}")).await).await,
+    };
+    let before = app.balance(&app.account).await;
+    for (path, body) in [
+        (
+            "image-picker",
+            serde_json::json!({"config": {
+                "product": {"id": product["id"]},
+                "model": {"id": model},
+                "scenery": {"id": scenery},
+                "suggestions": "soft morning light"
+            }, "count": 2}),
+        ),
+        (
+            "packshots",
+            serde_json::json!({"config": {"product": {"id": product["id"]}}, "count": 1}),
+        ),
+    ] {
+        let res = app
+            .post(
+                &app.key,
+                &format!("/api/external/{path}/register-ideas"),
+                body,
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    assert_eq!(app.drain().await, 3);
+    for (path, key, n) in [("image-picker", "images", 2), ("packshots", "packshots", 1)] {
+        let list = app
+            .get_json(&app.key, &format!("/api/external/{path}"))
+            .await;
+        let items = list[key].as_array().unwrap();
+        assert_eq!(items.len(), n, "{list}");
+        for item in items {
+            assert_eq!(item["status"], "DONE", "{item}");
+            assert_eq!(item["generator"], generator_name, "{item}");
+            assert!(
+                item["prompt"].as_str().unwrap().contains("Red Square"),
+                "{item}"
+            );
+        }
+    }
+    assert_eq!(
+        app.balance(&app.account).await,
+        (before.0 - 30, 0, before.2 + 30),
+        "three pictures consumed"
+    );
+    app.audit().await;
+    stored
 }
 
 /// The scenery [`end_to_end`] orders after its models.

@@ -29,7 +29,40 @@ async fn generations(
     Json(body): Json<Value>,
 ) -> Response {
     fake.record(&headers, &body);
-    assert_eq!(body["n"], 1, "{body}");
+    answer(&fake, &body).await
+}
+
+/// `POST /v1/images/edits`: a multipart form, its images as repeated
+/// `image[]` parts; the fields are recorded as a generation's body, the
+/// images as the picture's inputs.
+async fn edits(State(fake): State<Fake>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .expect("a multipart body");
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut fields = serde_json::Map::new();
+    let mut images = Vec::new();
+    while let Some(field) = form.next_field().await.unwrap() {
+        let name = field.name().unwrap_or_default().to_string();
+        let file = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.unwrap().to_vec();
+        if name == "image[]" {
+            images.push((file.unwrap_or_default(), bytes));
+        } else {
+            fields.insert(name, Value::String(String::from_utf8(bytes).unwrap()));
+        }
+    }
+    let body = Value::Object(fields);
+    fake.record(&headers, &body);
+    fake.inputs.lock().unwrap().push(images);
+    assert_eq!(body["n"], "1", "{body}");
+    answer(&fake, &body).await
+}
+
+async fn answer(fake: &Fake, body: &Value) -> Response {
     assert!(
         body["size"].as_str().is_some_and(|s| s.contains('x')),
         "{body}"
@@ -99,6 +132,7 @@ pub async fn start() -> Fake {
     Fake::start(|fake| {
         axum::Router::new()
             .route("/v1/images/generations", post(generations))
+            .route("/v1/images/edits", post(edits))
             .route("/v1/models", get(models))
             .route("/files/{name}", get(super::files))
             .with_state(fake)
@@ -162,16 +196,7 @@ async fn openai_models_reach_done_through_the_api() {
     let fake = start().await;
     super::end_to_end(
         &fake,
-        &[
-            "--generator",
-            "openai",
-            "--photo-shoot-generator",
-            "builtin",
-            "--packshot-generator",
-            "builtin",
-            "--generator-url",
-            &fake.url,
-        ],
+        &["--generator", "openai", "--generator-url", &fake.url],
         "openai/gpt-image-1",
     )
     .await;
@@ -183,6 +208,51 @@ async fn openai_models_reach_done_through_the_api() {
     assert_eq!(bodies[2]["size"], "1536x1024", "a scenery's landscape");
 }
 
+/// Photo shoots and packshots through `images/edits`: the product's stored
+/// photo first, then the model's and the scenery's images, byte for byte.
+#[tokio::test]
+async fn openai_pictures_are_edits_of_the_very_product_model_and_scenery() {
+    let fake = start().await;
+    let stored = super::pictures_end_to_end(
+        &["--generator", "openai", "--generator-url", &fake.url],
+        "openai/gpt-image-1",
+    )
+    .await;
+    let inputs = fake.inputs.lock().unwrap().clone();
+    assert_eq!(inputs.len(), 3, "two photo shoot pictures and a packshot");
+    let mut shoots = 0;
+    for parts in &inputs {
+        assert_eq!(parts[0].0, "product.png");
+        assert_eq!(parts[0].1, stored.product, "the product's very bytes");
+        if parts.len() == 3 {
+            shoots += 1;
+            assert_eq!(parts[1].1, stored.model, "the chosen model's image");
+            assert_eq!(parts[2].1, stored.scenery, "the chosen scenery's image");
+        } else {
+            assert_eq!(parts.len(), 1, "a packshot is made from the product alone");
+        }
+    }
+    assert_eq!(shoots, 2);
+    let edits: Vec<Value> = fake
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|b| b.get("input_fidelity").is_some())
+        .cloned()
+        .collect();
+    assert_eq!(edits.len(), 3);
+    for body in &edits {
+        assert_eq!(body["input_fidelity"], "high");
+        assert_eq!(body["model"], "gpt-image-1");
+    }
+    assert!(
+        edits.iter().any(|b| b["size"] == "1024x1024"),
+        "a packshot is square"
+    );
+    assert!(edits.iter().any(|b| b["size"] == "1024x1536"));
+}
+
 /// A misconfigured backend must not burn through the queue: the worker
 /// pauses, says so on /readyz, and the model waits, its credits reserved and
 /// no attempt counted; once the backend answers, the model is made.
@@ -191,16 +261,7 @@ async fn bad_credentials_pause_the_worker_and_the_models_wait() {
     let fake = start().await;
     *fake.then.lock().unwrap() = Some(Answer::Unauthorized);
     let app = crate::helpers::TestApp::start_with(
-        &[
-            "--generator",
-            "openai",
-            "--photo-shoot-generator",
-            "builtin",
-            "--packshot-generator",
-            "builtin",
-            "--generator-url",
-            &fake.url,
-        ],
+        &["--generator", "openai", "--generator-url", &fake.url],
         None,
     )
     .await;
