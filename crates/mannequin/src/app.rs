@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mannequin_domain::Credits;
 use mannequin_domain::ids::AccountId;
+use mannequin_domain::{AssetKind, Credits};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -433,42 +433,81 @@ fn s3_settings(args: &ServeArgs) -> Result<S3Settings, BoxError> {
 /// The generator of each kind the settings name, with its settings
 /// checked: refused when a kind's cannot make it.
 fn generator(args: &ServeArgs) -> Result<Arc<dyn Generator>, BoxError> {
-    let general = one_generator(args, args.generator)?;
-    let own = [
-        args.model_generator,
-        args.scenery_generator,
-        args.photo_shoot_generator,
-        args.packshot_generator,
-    ];
-    let by_kind = generator::ByKind {
-        generators: own
-            .into_iter()
-            .map(|kind| match kind {
-                Some(kind) if kind != args.generator => one_generator(args, kind),
-                _ => Ok(general.clone()),
-            })
-            .collect::<Result<_, _>>()?,
+    let none = crate::config::KindGenerator {
+        generator: None,
+        url: None,
+        model: None,
+        comfyui_workflow: None,
+        replicate_image_inputs: None,
     };
+    let general = one_generator(args, &none, "MANNEQUIN_GENERATOR_API_KEY")?;
+    let mut generators = Vec::with_capacity(AssetKind::ALL.len());
+    for (kind, own) in AssetKind::ALL.into_iter().zip(args.kind_generators()) {
+        let key_var = format!(
+            "MANNEQUIN_{}_GENERATOR_API_KEY",
+            generator::flag(kind).to_uppercase().replace('-', "_")
+        );
+        generators.push(if own.is_set() || env_secret(&key_var).is_some() {
+            one_generator(args, &own, &key_var).map_err(|e| {
+                format!(
+                    "the generator of {}: {e}",
+                    kind.declaration().title.to_lowercase()
+                )
+            })?
+        } else {
+            general.clone()
+        });
+    }
+    let by_kind = generator::ByKind { generators };
     if let Some(why) = by_kind.refusal() {
         return Err(why.into());
     }
     Ok(Arc::new(by_kind))
 }
 
-/// One generator of `kind`, with the general settings.
+/// A variable's secret, when it is set and not empty.
+fn env_secret(name: &str) -> Option<crate::SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|k| !k.is_empty())
+        .map(Into::into)
+}
+
+/// One generator: a kind's own settings, each unset one the general one's
+/// when it is the general backend (another backend keeps its own defaults:
+/// its URL, model and key are not the general backend's).
 fn one_generator(
     args: &ServeArgs,
-    kind: generator::GeneratorKind,
+    own: &crate::config::KindGenerator<'_>,
+    key_var: &str,
 ) -> Result<Arc<dyn Generator>, BoxError> {
+    let kind = own.generator.unwrap_or(args.generator);
+    let inherit = kind == args.generator;
+    let general = |v: &Option<String>| if inherit { v.clone() } else { None };
     crate::generator::build(&generator::Settings {
         kind,
-        url: args.generator_url.clone(),
-        model: args.generator_model.clone(),
-        api_key: std::env::var("MANNEQUIN_GENERATOR_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty())
-            .map(Into::into),
-        comfyui_workflow: args.comfyui_workflow.clone(),
+        url: own
+            .url
+            .map(str::to_string)
+            .or_else(|| general(&args.generator_url)),
+        model: own
+            .model
+            .map(str::to_string)
+            .or_else(|| general(&args.generator_model)),
+        api_key: env_secret(key_var).or_else(|| {
+            inherit
+                .then(|| env_secret("MANNEQUIN_GENERATOR_API_KEY"))
+                .flatten()
+        }),
+        comfyui_workflow: own
+            .comfyui_workflow
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| args.comfyui_workflow.clone().filter(|_| inherit)),
+        replicate_inputs: own
+            .replicate_image_inputs
+            .or(args.replicate_image_inputs.as_ref().filter(|_| inherit))
+            .cloned()
+            .unwrap_or_default(),
         timeout: Duration::from_secs(args.generator_timeout_secs),
         delay: Duration::from_millis(args.generator_delay_ms),
         category: args.default_product_category,

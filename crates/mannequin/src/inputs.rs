@@ -61,7 +61,7 @@ impl Inputs {
         let c = &idea.config;
         let mut out = Vec::new();
         for role in Role::ALL {
-            if !intake.roles.contains(&role) {
+            if !intake.roles.contains(role) {
                 continue;
             }
             let id = match role {

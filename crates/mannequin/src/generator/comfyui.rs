@@ -269,6 +269,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             delay: Duration::ZERO,
             category: mannequin_domain::ideas::shoot::Category::Top,
+            replicate_inputs: Default::default(),
         };
         let p = std::path::Path::new("w.json");
         let ui = r#"{"nodes": [], "links": [], "x": "{{prompt}}"}"#;

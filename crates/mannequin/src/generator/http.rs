@@ -20,7 +20,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::remote::Server;
-use super::{GenerateError, Generator, Intake, Made, Request, Role, Settings, intake};
+use super::{GenerateError, Generator, Intake, Made, Request, Roles, Settings, intake};
 use crate::error::BoxError;
 
 const LABEL: &str = "the image model";
@@ -53,7 +53,7 @@ impl Generator for Http {
     fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
         Some(Intake {
             max_side: 1536,
-            roles: &Role::ALL,
+            roles: Roles::ALL,
         })
     }
 

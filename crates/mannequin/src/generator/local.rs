@@ -7,7 +7,7 @@ use mannequin_domain::ideas::scenery::SceneryReading;
 use mannequin_domain::ideas::shoot::{Angle, Category, PictureIdea};
 use mannequin_domain::{AssetIdea, AssetKind, Attributes};
 
-use super::{GenerateError, Generator, Intake, Made, Reason, Request, Role};
+use super::{GenerateError, Generator, Intake, Made, Reason, Request, Role, Roles};
 
 /// The built-in renderer; `delay` is an optional extra pause per model, to
 /// stand in for a slower model server in tests and load experiments. It
@@ -25,7 +25,7 @@ const PACKSHOT_SIDE: u32 = 1024;
 /// What the built-in is sent of each input image.
 const INTAKE: Intake = Intake {
     max_side: 1600,
-    roles: &Role::ALL,
+    roles: Roles::ALL,
 };
 
 #[async_trait]
@@ -179,7 +179,7 @@ impl Generator for Noop {
     fn intake(&self, _kind: AssetKind) -> Option<Intake> {
         Some(Intake {
             max_side: 64,
-            roles: &[Role::Product],
+            roles: Roles::PRODUCT,
         })
     }
 

@@ -39,7 +39,7 @@ pub use comfyui::ComfyUi;
 pub use http::Http;
 pub use local::{Builtin, Noop};
 pub use openai::OpenAi;
-pub use replicate::Replicate;
+pub use replicate::{ImageInputs, Replicate};
 pub use scrub::scrub;
 
 use crate::error::BoxError;
@@ -99,7 +99,28 @@ pub struct Intake {
     /// The largest side it is sent, in pixels.
     pub max_side: u32,
     /// The images it uses, of those the order names.
-    pub roles: &'static [Role],
+    pub roles: Roles,
+}
+
+/// A set of [`Role`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Roles(u8);
+
+impl Roles {
+    pub const ALL: Roles = Roles(0b111);
+    pub const PRODUCT: Roles = Roles(0b001);
+
+    pub fn with(self, role: Role) -> Roles {
+        Roles(self.0 | 1 << role as u8)
+    }
+
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & 1 << role as u8 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
 }
 
 /// What one asset asks of a generator.
@@ -455,6 +476,8 @@ pub struct Settings {
     pub delay: Duration,
     /// Where the built-in places a product whose name does not say.
     pub category: mannequin_domain::ideas::shoot::Category,
+    /// Where Replicate's model takes the input images.
+    pub replicate_inputs: ImageInputs,
 }
 
 /// The generator `settings` name, with its settings checked.

@@ -17,7 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::remote::{FormPart, Refusal, Server, form};
-use super::{GenerateError, Generator, Intake, Made, Reason, Request, Role, Settings, intake};
+use super::{GenerateError, Generator, Intake, Made, Reason, Request, Roles, Settings, intake};
 use crate::error::BoxError;
 
 const PUBLIC_URL: &str = "https://api.openai.com";
@@ -114,7 +114,7 @@ impl Generator for OpenAi {
     fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
         (!self.model.starts_with("dall-e")).then_some(Intake {
             max_side: 1536,
-            roles: &Role::ALL,
+            roles: Roles::ALL,
         })
     }
 

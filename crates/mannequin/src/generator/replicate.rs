@@ -17,7 +17,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::remote::{Poll, Server, retry_after, truncate};
-use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
+use super::{
+    GenerateError, Generator, Intake, Made, Reason, Request, Role, Roles, Settings, intake,
+};
 use crate::error::BoxError;
 
 const PUBLIC_URL: &str = "https://api.replicate.com";
@@ -38,6 +40,53 @@ const RATIOS: [(u32, u32); 11] = [
     (9, 16),
     (9, 21),
 ];
+
+/// Where a Replicate model takes each input image: `product=input_image`
+/// (one image under that input), `product=image_input[],model=image_input[]`
+/// (a list under that input, in the roles' order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageInputs(Vec<(Role, String, bool)>);
+
+impl ImageInputs {
+    pub fn parse(s: &str) -> Result<ImageInputs, String> {
+        let mut out = Vec::new();
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (role, input) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("'{pair}' is not role=input (product=input_image)"))?;
+            let role = Role::ALL
+                .into_iter()
+                .find(|r| r.as_str() == role.trim())
+                .ok_or_else(|| format!("'{role}' is not a role: product, model or scenery"))?;
+            let input = input.trim();
+            let (name, list) = match input.strip_suffix("[]") {
+                Some(name) => (name, true),
+                None => (input, false),
+            };
+            let ok = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(format!("'{input}' is not an input name"));
+            }
+            if out.iter().any(|(r, _, _)| *r == role) {
+                return Err(format!("{} is given twice", role.as_str()));
+            }
+            out.push((role, name.to_string(), list));
+        }
+        if out.is_empty() {
+            return Err("name at least one input: product=input_image".into());
+        }
+        Ok(ImageInputs(out))
+    }
+
+    fn roles(&self) -> Roles {
+        self.0
+            .iter()
+            .fold(Roles::default(), |r, (role, ..)| r.with(*role))
+    }
+}
 
 /// Which model or version runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +145,7 @@ pub struct Replicate {
     server: Server,
     model: String,
     target: Target,
+    inputs: ImageInputs,
 }
 
 impl Replicate {
@@ -120,6 +170,7 @@ impl Replicate {
             server,
             target: target(&model)?,
             model,
+            inputs: settings.replicate_inputs.clone(),
         })
     }
 
@@ -192,8 +243,17 @@ impl Generator for Replicate {
         }
     }
 
+    /// The images `--replicate-image-inputs` places, as data URLs.
+    fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
+        let roles = self.inputs.roles();
+        (roles.contains(Role::Product)).then_some(Intake {
+            max_side: 1536,
+            roles,
+        })
+    }
+
     async fn generate(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
-        let input = json!({
+        let mut input = json!({
             "prompt": r.prompt,
             "negative_prompt": r.negative_prompt,
             "seed": r.seed,
@@ -202,6 +262,19 @@ impl Generator for Replicate {
             "aspect_ratio": aspect_ratio(r.width, r.height),
             "num_outputs": 1,
         });
+        for (role, name, list) in &self.inputs.0 {
+            let Some(image) = r.inputs.iter().find(|i| i.role == *role) else {
+                continue;
+            };
+            if *list {
+                match input[name.as_str()].as_array_mut() {
+                    Some(items) => items.push(json!(image.data_url())),
+                    None => input[name.as_str()] = json!([image.data_url()]),
+                }
+            } else {
+                input[name.as_str()] = json!(image.data_url());
+            }
+        }
         let (path, body) = match &self.target {
             Target::Model { owner, name } => (
                 format!("v1/models/{owner}/{name}/predictions"),
@@ -278,6 +351,23 @@ mod tests {
         assert!(target("flux").is_err());
         assert!(target("a/b/c").is_err());
         assert!(target("a/b:").is_err());
+    }
+
+    #[test]
+    fn image_inputs_name_each_roles_input() {
+        let i = ImageInputs::parse("product=image_input[], model=image_input[]").unwrap();
+        assert!(i.roles().contains(Role::Product) && i.roles().contains(Role::Model));
+        assert!(!i.roles().contains(Role::Scenery));
+        assert_eq!(i.0[0], (Role::Product, "image_input".into(), true));
+        for bad in [
+            "",
+            "product",
+            "shoe=input_image",
+            "product=a b",
+            "product=x,product=y",
+        ] {
+            assert!(ImageInputs::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub enum Answer {
     Slow(u32),
 }
 
+/// What one picture's request carried: each input image's name (a form
+/// field's file name, an input's name) and bytes.
+pub type Received = Vec<(String, Vec<u8>)>;
+
 /// What a fake server shares with its test.
 #[derive(Clone, Default)]
 pub struct Fake {
@@ -95,7 +99,7 @@ pub struct Fake {
     /// The input images each picture's request carried, in order: the
     /// name the backend gave each (a form field, an input name) and its
     /// bytes.
-    pub inputs: Arc<Mutex<Vec<Vec<(String, Vec<u8>)>>>>,
+    pub inputs: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Fake {
@@ -195,6 +199,7 @@ pub fn generator(
         timeout: Duration::from_secs(10),
         delay: Duration::ZERO,
         category: mannequin_domain::ideas::shoot::Category::Top,
+        replicate_inputs: Default::default(),
     };
     change(&mut settings);
     generator::build(&settings).expect("settings accepted")
@@ -482,11 +487,15 @@ pub fn product_photo() -> Vec<u8> {
 /// Through the API with `extra` settings: a product uploaded, a model and a
 /// scenery made by the backend under test, then a photo shoot of two
 /// pictures of the product on that model in that scenery and one packshot;
-/// every picture `DONE` by `generator_name`, credits settled, audit clean.
+/// (or `generator`, for every kind) every picture `DONE` by `generator_name`, credits settled, audit clean.
 /// Returns what the service stores of the product, the model and the
 /// scenery, for the test to compare with what its fake received.
-pub async fn pictures_end_to_end(extra: &[&str], generator_name: &str) -> Stored {
-    let app = TestApp::start_with(extra, None).await;
+pub async fn pictures_end_to_end(
+    extra: &[&str],
+    generator: Option<Arc<dyn Generator>>,
+    generator_name: &str,
+) -> Stored {
+    let app = TestApp::start_with(extra, generator).await;
     let photo = product_photo();
     let body = {
         let boundary = "b-7d2f";

@@ -215,6 +215,7 @@ async fn openai_pictures_are_edits_of_the_very_product_model_and_scenery() {
     let fake = start().await;
     let stored = super::pictures_end_to_end(
         &["--generator", "openai", "--generator-url", &fake.url],
+        None,
         "openai/gpt-image-1",
     )
     .await;

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine;
 use mannequin::generator::GenerateError;
 use mannequin::generator::GeneratorKind;
 use serde_json::{Value, json};
@@ -303,18 +304,7 @@ async fn replicate_models_reach_done_through_the_api() {
     // whole run goes through a generator built with it.
     let g = super::generator(GeneratorKind::Replicate, &fake.url, |_| {});
     fake.script(&[Answer::Slow(2), Answer::Image(Format::Png)]);
-    let app = crate::helpers::TestApp::start_with(
-        &[
-            "--generator",
-            "replicate",
-            "--photo-shoot-generator",
-            "builtin",
-            "--packshot-generator",
-            "builtin",
-        ],
-        Some(g),
-    )
-    .await;
+    let app = crate::helpers::TestApp::start_with(&["--generator", "replicate"], Some(g)).await;
     app.register_ok(&app.key, super::TEXT, 2).await;
     assert_eq!(app.drain().await, 2);
     let (_, list) = app.list(&app.key, "").await;
@@ -329,4 +319,59 @@ async fn replicate_models_reach_done_through_the_api() {
     for body in fake.bodies.lock().unwrap().iter() {
         assert_eq!(body["input"]["width"], 832);
     }
+}
+
+/// Photo shoots and packshots with `--replicate-image-inputs`: each image
+/// goes as a data URL under the input named for its role (a list for
+/// `name[]`), the product's very bytes first.
+#[tokio::test]
+async fn replicate_pictures_carry_their_images_as_data_urls_under_the_named_inputs() {
+    let fake = start().await;
+    let g = super::generator(GeneratorKind::Replicate, &fake.url, |s| {
+        s.replicate_inputs = mannequin::generator::ImageInputs::parse(
+            "product=image_input[],model=image_input[],scenery=background",
+        )
+        .unwrap();
+    });
+    let stored = super::pictures_end_to_end(
+        &["--generator", "replicate"],
+        Some(g),
+        "replicate/black-forest-labs/flux-schnell",
+    )
+    .await;
+    let data = |v: &Value| {
+        let url = v.as_str().expect("a data URL");
+        let (head, b64) = url.split_once(";base64,").expect("base64");
+        assert!(head.starts_with("data:image/"), "{head}");
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
+    };
+    let bodies = fake.bodies.lock().unwrap().clone();
+    let pictures: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["input"].get("image_input").is_some())
+        .collect();
+    assert_eq!(pictures.len(), 3, "two photo shoot pictures and a packshot");
+    let mut shoots = 0;
+    for body in pictures {
+        let list = body["input"]["image_input"].as_array().unwrap();
+        assert_eq!(
+            data(&list[0]),
+            stored.product,
+            "the product's very bytes first"
+        );
+        if list.len() == 2 {
+            shoots += 1;
+            assert_eq!(data(&list[1]), stored.model, "then the model's image");
+            assert_eq!(data(&body["input"]["background"]), stored.scenery);
+        } else {
+            assert_eq!(list.len(), 1);
+            assert!(
+                body["input"].get("background").is_none(),
+                "a packshot names no scenery"
+            );
+        }
+    }
+    assert_eq!(shoots, 2);
 }
