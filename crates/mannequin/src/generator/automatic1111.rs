@@ -4,6 +4,12 @@
 //! `--api-auth user:password` takes those from the URL
 //! (`http://user:password@host:7860`). `--generator-model` names a
 //! checkpoint, sent as `override_settings.sd_model_checkpoint`.
+//!
+//! It makes no photo shoots or packshots: its `img2img` starts from one
+//! picture and redraws it, so it can neither put the shop's product on a
+//! model nor keep the product as photographed. It is refused for those
+//! kinds at start, with that reason; choose another backend for them
+//! (`--photo-shoot-generator`, `--packshot-generator`).
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -60,6 +66,12 @@ impl Automatic1111 {
 
 #[async_trait]
 impl Generator for Automatic1111 {
+    fn cannot_make(&self, kind: mannequin_domain::AssetKind) -> Option<String> {
+        (kind.declaration().made_from == mannequin_domain::MadeFrom::Product).then(|| {
+            "its img2img redraws one picture, so it can neither put the product on a model nor keep the product as photographed".to_string()
+        })
+    }
+
     fn name(&self) -> String {
         match &self.checkpoint {
             Some(c) => format!("automatic1111/{c}"),

@@ -4,15 +4,28 @@
 //! `{{height}}` as numbers (quoted or not). The workflow is queued with
 //! `POST {url}/prompt`, followed on `GET {url}/history/{prompt_id}` until it
 //! is done, and its first saved image is fetched from `GET {url}/view`.
+//!
+//! Photo shoots and packshots: the images they are made from are uploaded
+//! with `POST {url}/upload/image` (each once per process, named by its
+//! content's hash, so twenty pictures of one product upload it once), and
+//! the workflow's `{{product_image}}`, `{{model_image}}` and
+//! `{{scenery_image}}` (the `image` of a `LoadImage` node) are filled with
+//! the uploaded names. A workflow without `{{product_image}}` makes no
+//! pictures from a product: it is refused at start for those kinds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::remote::{Poll, Server, truncate};
-use super::{GenerateError, Generator, Made, Reason, Request, Settings, intake};
+use sha2::{Digest, Sha256};
+
+use super::remote::{FormPart, Poll, Server, form, truncate};
+use super::{
+    GenerateError, Generator, Input, Intake, Made, Reason, Request, Role, Roles, Settings, intake,
+};
 use crate::error::BoxError;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:8188";
@@ -23,6 +36,19 @@ pub struct ComfyUi {
     /// The workflow's text, placeholders in place.
     workflow: String,
     name: String,
+    /// The images the workflow takes (its `{{<role>_image}}` placeholders).
+    roles: Roles,
+    /// The names of the images uploaded (or being uploaded), by their
+    /// content's hash: pictures of one batch running at once upload each
+    /// image once.
+    uploaded: std::sync::Mutex<Uploads>,
+}
+
+type Uploads = std::collections::HashMap<[u8; 32], Arc<tokio::sync::OnceCell<String>>>;
+
+/// A role's placeholder: `{{product_image}}`.
+fn placeholder(role: Role) -> String {
+    format!("{{{{{}_image}}}}", role.as_str())
 }
 
 /// The workflow with the numbers in: `{{seed}}` and `"{{seed}}"` alike.
@@ -37,20 +63,18 @@ fn with_numbers(workflow: &str, seed: u32, width: u32, height: u32) -> String {
     text
 }
 
-/// Replaces the text placeholders inside every string of `v`.
-fn fill_strings(v: &mut Value, prompt: &str, negative: &str) {
+/// Replaces each `(placeholder, text)` inside every string of `v`, in
+/// order (the customer's words last, so words that look like a placeholder
+/// stay words).
+fn fill_strings(v: &mut Value, with: &[(String, String)]) {
     match v {
         Value::String(s) if s.contains("{{") => {
-            *s = s
-                .replace("{{prompt}}", prompt)
-                .replace("{{negative_prompt}}", negative);
+            for (placeholder, text) in with {
+                *s = s.replace(placeholder.as_str(), text);
+            }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|i| fill_strings(i, prompt, negative)),
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|i| fill_strings(i, prompt, negative)),
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_strings(i, with)),
+        Value::Object(map) => map.values_mut().for_each(|i| fill_strings(i, with)),
         _ => {}
     }
 }
@@ -104,7 +128,13 @@ impl ComfyUi {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "workflow".into());
+        let roles = Role::ALL
+            .into_iter()
+            .filter(|r| workflow.contains(&placeholder(*r)))
+            .fold(Roles::default(), Roles::with);
         Ok(ComfyUi {
+            roles,
+            uploaded: Default::default(),
             server: Server::new(
                 LABEL,
                 settings.url.as_deref().unwrap_or(DEFAULT_URL),
@@ -114,6 +144,68 @@ impl ComfyUi {
             workflow: workflow.to_string(),
             name,
         })
+    }
+
+    /// The name ComfyUI knows `input` by, uploading it the first time.
+    async fn upload(&self, input: &Input) -> Result<String, GenerateError> {
+        let hash: [u8; 32] = Sha256::digest(&input.bytes).into();
+        let cell = self
+            .uploaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(hash)
+            .or_default()
+            .clone();
+        let name = cell
+            .get_or_try_init(|| self.send_upload(input, &hash))
+            .await
+            .cloned();
+        if name.is_err() {
+            // A failed upload is tried again by the next picture.
+            self.uploaded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&hash);
+        }
+        name
+    }
+
+    async fn send_upload(&self, input: &Input, hash: &[u8; 32]) -> Result<String, GenerateError> {
+        let file = FormPart::image("image", input);
+        let stem: String = hash[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let file = FormPart {
+            file: file
+                .file
+                .map(|(name, t)| (format!("mannequin-{stem}-{name}"), t)),
+            ..file
+        };
+        let (content_type, body) = form(&[
+            file,
+            FormPart::field("type", "input"),
+            FormPart::field("overwrite", "true"),
+        ]);
+        let res = self
+            .server
+            .send(
+                self.server
+                    .request(Method::POST, self.server.url("upload/image"))
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body),
+            )
+            .await?;
+        if !res.status().is_success() {
+            return Err(self.server.refused(res).await.classify(LABEL, explain));
+        }
+        let answer = self.server.json(res).await?;
+        let name = answer["name"].as_str().ok_or_else(|| {
+            GenerateError::Retryable(format!("{LABEL} took the image without naming it").into())
+        })?;
+        Ok(
+            match answer["subfolder"].as_str().filter(|s| !s.is_empty()) {
+                Some(folder) => format!("{folder}/{name}"),
+                None => name.to_string(),
+            },
+        )
     }
 
     /// The history entry of `prompt_id` once it has finished.
@@ -167,11 +259,38 @@ impl Generator for ComfyUi {
         Ok(())
     }
 
+    /// The images whose placeholders the workflow holds, the product's
+    /// among them.
+    fn intake(&self, _kind: mannequin_domain::AssetKind) -> Option<Intake> {
+        self.roles.contains(Role::Product).then_some(Intake {
+            max_side: 1536,
+            roles: self.roles,
+        })
+    }
+
     async fn generate(&self, r: &Request<'_>) -> Result<Made, GenerateError> {
         let mut workflow: Value =
             serde_json::from_str(&with_numbers(&self.workflow, r.seed, r.width, r.height))
                 .map_err(|e| GenerateError::misconfigured("the ComfyUI workflow is not JSON", e))?;
-        fill_strings(&mut workflow, r.prompt, r.negative_prompt);
+        let mut with = Vec::with_capacity(r.inputs.len() + 2);
+        for role in Role::ALL.into_iter().filter(|r| self.roles.contains(*r)) {
+            let Some(input) = r.inputs.iter().find(|i| i.role == role) else {
+                return Err(GenerateError::Fatal(
+                    format!(
+                        "the {LABEL} workflow needs the picture's {}: order it with one",
+                        role.as_str()
+                    )
+                    .into(),
+                ));
+            };
+            with.push((placeholder(role), self.upload(input).await?));
+        }
+        with.push((
+            "{{negative_prompt}}".to_string(),
+            r.negative_prompt.to_string(),
+        ));
+        with.push(("{{prompt}}".to_string(), r.prompt.to_string()));
+        fill_strings(&mut workflow, &with);
         let body = json!({"prompt": workflow, "client_id": format!("mannequin-{}", r.model_id)});
         let url = self.server.url("prompt");
         let res = self
@@ -252,10 +371,20 @@ mod tests {
     fn placeholders_are_filled_as_numbers_and_escaped_text() {
         let wf = r#"{"3": {"class_type": "KSampler", "inputs": {"seed": "{{seed}}", "w": {{width}}, "text": "photo: {{prompt}}"}}}"#;
         let mut v: Value = serde_json::from_str(&with_numbers(wf, 42, 832, 1216)).unwrap();
-        fill_strings(&mut v, "a \"quoted\" word", "");
+        let with = [
+            ("{{negative_prompt}}".to_string(), String::new()),
+            (
+                "{{prompt}}".to_string(),
+                "a \"quoted\" word {{product_image}}".to_string(),
+            ),
+        ];
+        fill_strings(&mut v, &with);
         assert_eq!(v["3"]["inputs"]["seed"], 42);
         assert_eq!(v["3"]["inputs"]["w"], 832);
-        assert_eq!(v["3"]["inputs"]["text"], "photo: a \"quoted\" word");
+        assert_eq!(
+            v["3"]["inputs"]["text"], "photo: a \"quoted\" word {{product_image}}",
+            "the customer's words stay words"
+        );
     }
 
     #[test]

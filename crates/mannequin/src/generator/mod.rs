@@ -279,6 +279,13 @@ pub trait Generator: Send + Sync + 'static {
     fn intake(&self, _kind: AssetKind) -> Option<Intake> {
         None
     }
+
+    /// Why it cannot make `kind`, if it cannot: by default, a kind made from
+    /// a product when it takes no input images.
+    fn cannot_make(&self, kind: AssetKind) -> Option<String> {
+        (kind.declaration().made_from == MadeFrom::Product && self.intake(kind).is_none())
+            .then(|| "it takes no input images".to_string())
+    }
 }
 
 /// The word a kind's own generator settings start with:
@@ -307,13 +314,12 @@ impl ByKind {
     /// a product whose backend takes no images.
     pub fn refusal(&self) -> Option<String> {
         AssetKind::ALL.into_iter().find_map(|kind| {
-            let d = kind.declaration();
             let g = self.of(kind);
-            (d.made_from == MadeFrom::Product && g.intake(kind).is_none()).then(|| {
+            g.cannot_make(kind).map(|why| {
                 format!(
-                    "the {} generator cannot make {}: it takes no input images. Choose one that does with --{}-generator (the built-in does).",
+                    "the {} generator cannot make {}: {why}. Choose one that can with --{}-generator (the built-in can make every kind).",
                     g.name(),
-                    d.title.to_lowercase(),
+                    kind.declaration().title.to_lowercase(),
                     flag(kind),
                 )
             })
@@ -340,6 +346,10 @@ impl Generator for ByKind {
 
     fn intake(&self, kind: AssetKind) -> Option<Intake> {
         self.of(kind).intake(kind)
+    }
+
+    fn cannot_make(&self, kind: AssetKind) -> Option<String> {
+        self.of(kind).cannot_make(kind)
     }
 
     /// Every distinct backend's check; the first misconfiguration wins.

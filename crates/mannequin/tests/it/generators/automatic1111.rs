@@ -214,3 +214,44 @@ async fn web_ui_models_reach_done_through_the_api() {
         "a scenery is the size turned"
     );
 }
+
+/// The web UI makes no pictures from a product: the service refuses to
+/// start with it for photo shoots, saying why and what to set.
+#[tokio::test]
+async fn the_web_ui_is_refused_at_start_for_photo_shoots_with_the_reason() {
+    let fake = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = crate::helpers::serve_args(
+        dir.path(),
+        &["--generator", "automatic1111", "--generator-url", &fake.url],
+    );
+    let err = mannequin::app::start(&args, false, Default::default())
+        .await
+        .err()
+        .expect("refused at start");
+    let err = err.to_string();
+    assert!(err.contains("img2img"), "{err}");
+    assert!(err.contains("--photo-shoot-generator"), "{err}");
+    // With another backend for the pictures, it starts.
+    let args = crate::helpers::serve_args(
+        dir.path(),
+        &[
+            "--generator",
+            "automatic1111",
+            "--generator-url",
+            &fake.url,
+            "--photo-shoot-generator",
+            "builtin",
+            "--packshot-generator",
+            "builtin",
+        ],
+    );
+    let overrides = mannequin::app::Overrides {
+        listener: Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        ..Default::default()
+    };
+    let running = mannequin::app::start(&args, false, overrides)
+        .await
+        .expect("it starts");
+    running.stop().await;
+}

@@ -144,6 +144,7 @@ pub async fn start() -> (
             .route("/prompt", post(prompt))
             .route("/history/{id}", get(history))
             .route("/view", get(view))
+            .route("/upload/image", post(upload))
             .route(
                 "/system_stats",
                 get(|| async { Json(json!({"system": {"os": "posix"}, "devices": []})) }),
@@ -152,6 +153,111 @@ pub async fn start() -> (
     })
     .await;
     (fake, queued)
+}
+
+/// `POST /upload/image`: the `image` file kept under its file name (the
+/// fake's uploads are its `files`), `{"name", "subfolder", "type"}`.
+async fn upload(State(c): State<Comfy>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .expect("a multipart body");
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut name = None;
+    let mut fields = HashMap::new();
+    while let Some(field) = form.next_field().await.unwrap() {
+        let field_name = field.name().unwrap_or_default().to_string();
+        let file = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.unwrap().to_vec();
+        if field_name == "image" {
+            let file = file.expect("a file name");
+            c.fake.files.lock().unwrap().insert(file.clone(), bytes);
+            name = Some(file);
+        } else {
+            fields.insert(field_name, String::from_utf8(bytes).unwrap());
+        }
+    }
+    assert_eq!(fields.get("type").map(String::as_str), Some("input"));
+    c.fake
+        .inputs
+        .lock()
+        .unwrap()
+        .push(vec![(name.clone().unwrap(), Vec::new())]);
+    Json(json!({"name": name, "subfolder": "", "type": "input"})).into_response()
+}
+
+const PHOTO_SHOOT_WORKFLOW: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/comfyui-photo-shoot-workflow.json"
+);
+
+/// Photo shoots and packshots through the example workflow: each image
+/// uploaded once, whatever the number of pictures, and the `LoadImage`
+/// nodes given the uploaded names of the very product, model and scenery.
+#[tokio::test]
+async fn comfyui_pictures_upload_each_image_once_and_name_it_in_the_workflow() {
+    let (fake, _) = start().await;
+    let stored = super::pictures_end_to_end(
+        &[
+            "--generator",
+            "comfyui",
+            "--generator-url",
+            &fake.url,
+            "--comfyui-workflow",
+            WORKFLOW,
+            "--photo-shoot-comfyui-workflow",
+            PHOTO_SHOOT_WORKFLOW,
+            "--packshot-generator",
+            "builtin",
+        ],
+        None,
+        ("comfyui/comfyui-photo-shoot-workflow", "builtin"),
+    )
+    .await;
+    let uploads = fake.inputs.lock().unwrap().len();
+    let distinct: std::collections::HashSet<&Vec<u8>> =
+        [&stored.product, &stored.model, &stored.scenery]
+            .into_iter()
+            .collect();
+    assert_eq!(
+        uploads,
+        distinct.len(),
+        "each image once (the fake draws the model and the scenery alike)"
+    );
+    let files = fake.files.lock().unwrap().clone();
+    let bodies = fake.bodies.lock().unwrap().clone();
+    let pictures: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["prompt"].get("10").is_some())
+        .collect();
+    assert_eq!(pictures.len(), 2, "the photo shoot's two pictures");
+    for body in pictures {
+        let wf = &body["prompt"];
+        let file = |node: &str| files[wf[node]["inputs"]["image"].as_str().unwrap()].clone();
+        assert_eq!(file("10"), stored.product, "the product's very bytes");
+        assert_eq!(file("11"), stored.model);
+        assert_eq!(file("12"), stored.scenery);
+        assert!(
+            wf["20"]["inputs"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Red Square")
+        );
+    }
+    // A models workflow takes no images: it is refused for photo shoots at
+    // start, with the flag to set.
+    let dir = tempfile::tempdir().unwrap();
+    let args = crate::helpers::serve_args(
+        dir.path(),
+        &["--generator", "comfyui", "--comfyui-workflow", WORKFLOW],
+    );
+    let err = mannequin::app::start(&args, false, Default::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("--photo-shoot-generator"), "{err}");
 }
 
 const WORKFLOW: &str = concat!(

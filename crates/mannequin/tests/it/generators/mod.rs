@@ -487,13 +487,14 @@ pub fn product_photo() -> Vec<u8> {
 /// Through the API with `extra` settings: a product uploaded, a model and a
 /// scenery made by the backend under test, then a photo shoot of two
 /// pictures of the product on that model in that scenery and one packshot;
-/// (or `generator`, for every kind) every picture `DONE` by `generator_name`, credits settled, audit clean.
+/// (or `generator`, for every kind) every picture `DONE` by the generators
+/// named, credits settled, audit clean.
 /// Returns what the service stores of the product, the model and the
 /// scenery, for the test to compare with what its fake received.
 pub async fn pictures_end_to_end(
     extra: &[&str],
     generator: Option<Arc<dyn Generator>>,
-    generator_name: &str,
+    (shoots_by, packshots_by): (&str, &str),
 ) -> Stored {
     let app = TestApp::start_with(extra, generator).await;
     let photo = product_photo();
@@ -595,7 +596,10 @@ pub async fn pictures_end_to_end(
         assert_eq!(res.status(), 200, "{path}");
     }
     assert_eq!(app.drain().await, 3);
-    for (path, key, n) in [("image-picker", "images", 2), ("packshots", "packshots", 1)] {
+    for (path, key, n, generator_name) in [
+        ("image-picker", "images", 2, shoots_by),
+        ("packshots", "packshots", 1, packshots_by),
+    ] {
         let list = app
             .get_json(&app.key, &format!("/api/external/{path}"))
             .await;

@@ -216,7 +216,7 @@ async fn openai_pictures_are_edits_of_the_very_product_model_and_scenery() {
     let stored = super::pictures_end_to_end(
         &["--generator", "openai", "--generator-url", &fake.url],
         None,
-        "openai/gpt-image-1",
+        ("openai/gpt-image-1", "openai/gpt-image-1"),
     )
     .await;
     let inputs = fake.inputs.lock().unwrap().clone();

@@ -336,7 +336,10 @@ async fn replicate_pictures_carry_their_images_as_data_urls_under_the_named_inpu
     let stored = super::pictures_end_to_end(
         &["--generator", "replicate"],
         Some(g),
-        "replicate/black-forest-labs/flux-schnell",
+        (
+            "replicate/black-forest-labs/flux-schnell",
+            "replicate/black-forest-labs/flux-schnell",
+        ),
     )
     .await;
     let data = |v: &Value| {
