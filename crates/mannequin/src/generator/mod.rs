@@ -16,6 +16,7 @@
 
 mod automatic1111;
 mod comfyui;
+mod fashn;
 mod http;
 mod local;
 mod openai;
@@ -36,6 +37,7 @@ use mannequin_domain::{AssetIdea, AssetKind, Attributes, MadeFrom};
 
 pub use automatic1111::Automatic1111;
 pub use comfyui::ComfyUi;
+pub use fashn::Fashn;
 pub use http::Http;
 pub use local::{Builtin, Noop};
 pub use openai::OpenAi;
@@ -451,6 +453,9 @@ pub enum GeneratorKind {
     Comfyui,
     /// Replicate's predictions API.
     Replicate,
+    /// FASHN's API: try-on and product-to-model for photo shoots,
+    /// model-create for models.
+    Fashn,
     /// mannequin's own small protocol over HTTP (`--generator-url`).
     Http,
     /// One small fixed image at once: measures the queue and the ledger alone.
@@ -466,6 +471,8 @@ pub fn default_size(kind: GeneratorKind) -> (u32, u32) {
         GeneratorKind::Automatic1111 | GeneratorKind::Comfyui | GeneratorKind::Replicate => {
             (832, 1216)
         }
+        // Try-on's output size.
+        GeneratorKind::Fashn => (864, 1296),
         GeneratorKind::Builtin | GeneratorKind::Noop | GeneratorKind::Http => {
             mannequin_render::FULL_SIZE
         }
@@ -503,6 +510,7 @@ pub fn build(settings: &Settings) -> Result<Arc<dyn Generator>, BoxError> {
         GeneratorKind::Automatic1111 => Arc::new(Automatic1111::new(settings)?),
         GeneratorKind::Comfyui => Arc::new(ComfyUi::new(settings)?),
         GeneratorKind::Replicate => Arc::new(Replicate::new(settings)?),
+        GeneratorKind::Fashn => Arc::new(Fashn::new(settings)?),
     })
 }
 

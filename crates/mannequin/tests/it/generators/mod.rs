@@ -8,6 +8,7 @@
 
 mod automatic1111;
 mod comfyui;
+mod fashn;
 mod openai;
 mod replicate;
 
@@ -303,6 +304,45 @@ pub async fn generate_for(g: &dyn Generator, text: &str, seed: u64) -> Result<Ma
         width: 832,
         height: 1216,
         inputs: &[],
+    };
+    tokio::time::timeout(Duration::from_secs(30), g.generate(&request))
+        .await
+        .expect("a generation ends")
+}
+
+/// One photo shoot picture of a "Red Square" product, made from `inputs`.
+pub async fn generate_picture(
+    g: &dyn Generator,
+    inputs: &[Arc<mannequin::generator::Input>],
+) -> Result<Made, GenerateError> {
+    use mannequin_domain::ideas::shoot::{self, Config, Named};
+    let config = Config {
+        product: Named {
+            id: "prod_01m8h0219szfj6vwfj8ypxrhen".into(),
+            name: "Red Square".into(),
+        },
+        model: None,
+        scenery: None,
+        preset: None,
+        industry: None,
+        suggestions: Some("soft morning light".into()),
+    };
+    let kind = mannequin_domain::AssetKind::PhotoShoot;
+    let picture = shoot::plan(kind, &config, 1, 7).remove(0);
+    let prompt = shoot::prompt(kind, &picture);
+    let idea = AssetIdea::PhotoShoot(picture);
+    let id = AssetId::parse("img_01m8h0219szfj6vwfj8ypxrhen").unwrap();
+    let request = Request {
+        model_id: &id,
+        name: "Fashion Shoot - Red Square",
+        idea: &idea,
+        preferences: "soft morning light",
+        prompt: &prompt,
+        negative_prompt: "blurry",
+        seed: idea.seed(),
+        width: 864,
+        height: 1296,
+        inputs,
     };
     tokio::time::timeout(Duration::from_secs(30), g.generate(&request))
         .await
