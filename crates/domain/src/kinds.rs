@@ -21,7 +21,9 @@ pub enum AssetKind {
     Model,
     /// An empty set to photograph in.
     Scenery,
-    /// A picture of a photo shoot: the shop's product on a model, in a scenery.
+    /// A picture of a photo shoot: the shop's product on a model, in a
+    /// scenery (Qamera's "images": `image` in batches and events).
+    #[serde(rename = "image")]
     PhotoShoot,
     /// A packshot: the shop's product alone, framed the same way every time.
     Packshot,
@@ -356,6 +358,13 @@ mod tests {
             assert!(d.default_count >= 1 && d.default_count <= d.max_count);
         }
         assert_eq!(AssetKind::Scenery.to_string(), "scenery");
+        for kind in AssetKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                kind.declaration().noun,
+                "a batch names its kind by its noun"
+            );
+        }
         assert_eq!(AssetKind::of_id("img_01abc"), Some(AssetKind::PhotoShoot));
         assert_eq!(Shape::Square.size((832, 1216)), (832, 832));
         assert_eq!(Shape::Landscape.size((832, 1216)), (1216, 832));

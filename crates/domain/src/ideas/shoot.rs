@@ -589,7 +589,22 @@ pub fn prompt(kind: AssetKind, idea: &PictureIdea) -> String {
         "the product exactly as in its photo: its shape, colours, print, text and logo unchanged"
             .to_string(),
     );
-    parts.join(". ")
+    // Sentences: the service's own parts start with a capital; the
+    // customer's words stay as written.
+    let own = |s: &str| c.suggestions.as_deref().is_none_or(|w| w.trim() != s);
+    let mut out = parts
+        .iter()
+        .map(|p| {
+            let mut chars = p.chars();
+            match chars.next() {
+                Some(first) if own(p) => first.to_uppercase().chain(chars).collect(),
+                _ => p.clone(),
+            }
+        })
+        .collect::<Vec<String>>()
+        .join(". ");
+    out.push('.');
+    out
 }
 
 /// Words that say what stands behind a packshot: when the customer's words

@@ -179,7 +179,7 @@ impl ComfyUi {
                 .map(|(name, t)| (format!("mannequin-{stem}-{name}"), t)),
             ..file
         };
-        let (content_type, body) = form(&[
+        let (content_type, body) = form(vec![
             file,
             FormPart::field("type", "input"),
             FormPart::field("overwrite", "true"),

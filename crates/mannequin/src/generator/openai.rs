@@ -163,7 +163,7 @@ impl OpenAi {
             FormPart::field("n", "1"),
             FormPart::field("input_fidelity", "high"),
         ]);
-        let (content_type, body) = form(&parts);
+        let (content_type, body) = form(parts);
         let url = self.server.url(&format!("{}images/edits", self.prefix));
         let res = self
             .server

@@ -358,15 +358,17 @@ impl Poll {
 pub(super) struct FormPart<'a> {
     pub name: &'a str,
     pub file: Option<(String, &'a str)>,
-    pub bytes: &'a [u8],
+    /// Shared, not copied: an input image is the same bytes in every
+    /// picture's request.
+    pub bytes: axum::body::Bytes,
 }
 
 impl<'a> FormPart<'a> {
-    pub fn field(name: &'a str, value: &'a str) -> FormPart<'a> {
+    pub fn field(name: &'a str, value: &str) -> FormPart<'a> {
         FormPart {
             name,
             file: None,
-            bytes: value.as_bytes(),
+            bytes: axum::body::Bytes::copy_from_slice(value.as_bytes()),
         }
     }
 
@@ -383,40 +385,66 @@ impl<'a> FormPart<'a> {
                 format!("{}.{extension}", input.role.as_str()),
                 input.content_type,
             )),
-            bytes: &input.bytes,
+            bytes: input.bytes.clone(),
         }
     }
 }
 
+/// A body sent as the chunks it is made of, none copied into one buffer:
+/// a picture's request carries its images as the shared bytes they are.
+pub(super) struct Chunks(std::collections::VecDeque<axum::body::Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
 /// A `multipart/form-data` body of `parts` and its content type. The
-/// boundary is random, so no image's bytes can hold it by design of the
-/// sender.
-pub(super) fn form(parts: &[FormPart<'_>]) -> (String, Vec<u8>) {
+/// boundary is random, so no part can hold it by chance.
+pub(super) fn form(parts: Vec<FormPart<'_>>) -> (String, reqwest::Body) {
     let boundary = format!(
         "mannequin-{}",
         crate::clock::random_string(mannequin_domain::ids::LOWER36, 24)
     );
-    let size: usize = parts.iter().map(|p| p.bytes.len() + 160).sum();
-    let mut body = Vec::with_capacity(size + 64);
+    let mut chunks = std::collections::VecDeque::with_capacity(parts.len() * 2 + 1);
+    let mut head = String::new();
     for p in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        head.push_str(&format!("--{boundary}\r\n"));
         match &p.file {
-            Some((file, content_type)) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{file}\"\r\nContent-Type: {content_type}\r\n\r\n",
-                    p.name
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", p.name).as_bytes(),
-            ),
+            Some((file, content_type)) => head.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{}\"; filename=\"{file}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                p.name
+            )),
+            None => head.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                p.name
+            )),
         }
-        body.extend_from_slice(p.bytes);
-        body.extend_from_slice(b"\r\n");
+        chunks.push_back(axum::body::Bytes::from(std::mem::take(&mut head)));
+        chunks.push_back(p.bytes);
+        head.push_str("\r\n");
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    head.push_str(&format!("--{boundary}--\r\n"));
+    chunks.push_back(axum::body::Bytes::from(head));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        reqwest::Body::wrap(Chunks(chunks)),
+    )
 }
 
 #[cfg(test)]

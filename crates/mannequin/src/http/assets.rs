@@ -23,7 +23,7 @@ use crate::store::{CancelTarget, ListQuery};
 use crate::views::models::{
     Cancelled, ListModels, Model, ModelDetailView, RegisterIdeas, Registered, Vote, Voted,
 };
-use crate::views::pictures::{Ref, RegisterPictures};
+use crate::views::pictures::{PictureConfig, Ref, RegisterPictures};
 
 /// Bytes a list item takes, about, to size a page's buffer once.
 const ITEM_BYTES: usize = 720;
@@ -199,19 +199,42 @@ pub(super) async fn register_pictures(
         .transpose()?;
     let body = body.read()?;
     let count = Count::of_kind(body.count, kind)?;
-    let account = caller.account_id();
-    let c = body.config;
+    let registration = order_pictures(
+        &state,
+        caller.account_id(),
+        kind,
+        body.config,
+        count,
+        &correlation_id,
+        idempotency_key,
+    )
+    .await?;
+    Ok(registered(registration))
+}
+
+/// Registers `count` pictures of `kind` made from what `c` names, every
+/// record found in `account` (a model and a scenery `DONE`) before anything
+/// is reserved: the API's and the console's order.
+pub(crate) async fn order_pictures(
+    state: &AppState,
+    account: &AccountId,
+    kind: AssetKind,
+    c: PictureConfig,
+    count: Count,
+    correlation_id: &str,
+    idempotency_key: Option<String>,
+) -> Result<crate::store::Registration, ApiError> {
     let product = match ProductId::parse(&c.product.id) {
         Some(id) => state.store.product(account, &id).await?,
         None => None,
     }
     .filter(|p| p.deleted_at.is_none())
     .ok_or_else(|| ApiError::Missing("Product not found.".into()))?;
-    let model = done(&state, account, c.model.as_ref(), AssetKind::Model).await?;
-    let scenery = done(&state, account, c.scenery.as_ref(), AssetKind::Scenery).await?;
+    let model = done(state, account, c.model.as_ref(), AssetKind::Model).await?;
+    let scenery = done(state, account, c.scenery.as_ref(), AssetKind::Scenery).await?;
     let preset = match &c.preset {
         None => None,
-        Some(r) => Some(preset_words(&state, account, &r.id).await?),
+        Some(r) => Some(preset_words(state, account, &r.id).await?),
     };
     let named = |d: &Option<crate::store::ModelDetail>| {
         d.as_ref().map(|d| Named {
@@ -241,18 +264,17 @@ pub(super) async fn register_pictures(
         });
     }
     let wish = Wish::Pictures(config);
-    let registration = state
+    Ok(state
         .orders
         .register(Order {
             kind,
             account,
             wish: &wish,
             count,
-            correlation_id: &correlation_id,
+            correlation_id,
             idempotency_key,
         })
-        .await?;
-    Ok(registered(registration))
+        .await?)
 }
 
 /// The account's asset of `kind` that `r` names, which must be DONE: 404

@@ -887,3 +887,161 @@ async fn in_a_browser_products_are_uploaded_by_picker_and_by_drop_and_presets_ma
     assert!(presets["presets"][0]["cover"].is_string());
     chrome.quit().await;
 }
+
+/// A photo shoot ordered from the console: the product, an approved model
+/// and scenery picked as cards, the price shown; its pictures in their
+/// gallery, filtered by the product, each saying what it was made from; a
+/// refusal in the API's words, nothing reserved.
+#[tokio::test]
+async fn in_a_browser_a_photo_shoot_is_ordered_and_its_pictures_name_what_they_are_made_from() {
+    use crate::browser::Chrome;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 1100).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    let (account, key) = app.account(1000, &Scope::ALL).await;
+    let mut png = Vec::new();
+    image::RgbImage::from_fn(200, 240, |x, y| {
+        if (40..160).contains(&x) && (30..210).contains(&y) {
+            image::Rgb([30, 80, 180])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    })
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
+    let upload = |name: &'static str| {
+        let (app, key, png) = (&app, &key, &png);
+        async move {
+            let res = crate::api::products::upload(
+                app,
+                key,
+                &[
+                    crate::api::products::image_part("shirt.png", png),
+                    crate::api::products::text_part("name", name),
+                ],
+            )
+            .await;
+            assert_eq!(res.status(), 201);
+            let v: serde_json::Value = res.json().await.unwrap();
+            v["id"].as_str().unwrap().to_string()
+        }
+    };
+    let product = upload("Blue Shirt").await;
+    let made = |path: &'static str, words: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let res = app
+                .post(
+                    key,
+                    &format!("/api/external/{path}/register-ideas"),
+                    serde_json::json!({"preferences": words, "count": 1}),
+                )
+                .await;
+            let v: serde_json::Value = res.json().await.unwrap();
+            let id = v["createdRecordIds"][0].as_str().unwrap().to_string();
+            app.drain().await;
+            let res = app
+                .post(
+                    key,
+                    &format!("/api/external/{path}/{id}/vote"),
+                    serde_json::json!({"voting": "APPROVED"}),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            id
+        }
+    };
+    let model = made("models", "young woman, long hair").await;
+    let scenery = made("sceneries", "outdoor park, golden hour").await;
+    chrome.sign_in(&app.url, &key).await;
+
+    chrome.goto(&format!("{}/console/shoot", app.url)).await;
+    chrome
+        .wait_for("#products .choice img", Duration::from_secs(10))
+        .await;
+    for css in [
+        format!("input[name=model][value={model}]"),
+        format!("input[name=scenery][value={scenery}]"),
+    ] {
+        chrome
+            .click(&chrome.try_find(&css).await.expect(&css))
+            .await;
+    }
+    let suggestions = chrome.try_find("#suggestions").await.unwrap();
+    chrome.type_into(&suggestions, "bright summer light").await;
+    let count = chrome.try_find("#count").await.unwrap();
+    chrome.clear(&count).await;
+    chrome.type_into(&count, "2").await;
+    let price = chrome.text(&chrome.try_find("#price").await.unwrap()).await;
+    assert_eq!(price, "20", "two pictures at 10 credits");
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-photo-shoot.png"))
+            .await;
+    }
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    chrome
+        .wait_url(Duration::from_secs(10), |u| {
+            u.contains("/console/batches/batch_")
+        })
+        .await;
+    assert_eq!(app.drain().await, 2);
+
+    chrome
+        .goto(&format!("{}/console/images?product={product}", app.url))
+        .await;
+    chrome.wait_for(".card img", Duration::from_secs(10)).await;
+    assert_eq!(chrome.find_all(".card").await.len(), 2);
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-photo-shoots.png"))
+            .await;
+    }
+    chrome
+        .click(&chrome.try_find(".card a").await.unwrap())
+        .await;
+    let made_from = chrome
+        .wait_for("dl.made-from", Duration::from_secs(10))
+        .await;
+    let text = chrome.text(&made_from).await;
+    assert!(text.contains("Blue Shirt"), "{text}");
+    assert!(text.contains("bright summer light"), "{text}");
+    assert!(
+        chrome
+            .try_find(&format!("dl.made-from a[href='/console/models/{model}']"))
+            .await
+            .is_some(),
+        "the model's page is linked"
+    );
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-picture.png")).await;
+    }
+
+    // Packshots of a product deleted meanwhile: the API's refusal, shown.
+    let gone = upload("Old Shirt").await;
+    chrome
+        .goto(&format!(
+            "{}/console/shoot?kind=packshot&product={gone}",
+            app.url
+        ))
+        .await;
+    chrome
+        .wait_for("#products .choice", Duration::from_secs(10))
+        .await;
+    let res = app
+        .delete(&key, &format!("/api/external/products/{gone}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let before = app.balance(&account).await;
+    chrome
+        .click(&chrome.try_find("#order button[type=submit]").await.unwrap())
+        .await;
+    let error = chrome.wait_for("p.error", Duration::from_secs(10)).await;
+    assert_eq!(chrome.text(&error).await, "Product not found.");
+    assert_eq!(app.balance(&account).await, before, "nothing reserved");
+    chrome.quit().await;
+}

@@ -56,31 +56,46 @@ pub struct BenchArgs {
     /// Give up waiting for the queue to drain after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub drain_timeout_secs: u64,
-    /// What the register calls order, and the lists list.
-    #[arg(long, default_value = "models", value_parser = ["models", "sceneries"])]
+    /// What the register calls order, and the lists list. Photo shoots
+    /// (`image-picker`) and packshots are made from the products uploaded
+    /// first (`--uploads`), each call naming one of them in turn.
+    #[arg(long, default_value = "models",
+          value_parser = ["models", "sceneries", "image-picker", "packshots"])]
     pub collection: String,
     /// Upload this many product photos first, `--concurrency` at once.
     #[arg(long, default_value_t = 0)]
     pub uploads: u64,
-    /// The photo uploaded; without it, a JPEG of noise just under 20 MB
-    /// (3,300 × 2,500 pixels) made here.
+    /// The photo uploaded; without it, a JPEG of noise made here, of
+    /// `--upload-size` pixels.
     #[arg(long)]
     pub upload_file: Option<std::path::PathBuf>,
+    /// The generated photo's size, `WIDTHxHEIGHT`: 3300x2500 is just under
+    /// 20 MB, 1700x1230 about 5 MB.
+    #[arg(long, default_value = "3300x2500", value_parser = size)]
+    pub upload_size: (u16, u16),
     /// Only the uploads (and the server's memory).
     #[arg(long)]
     pub upload_only: bool,
 }
 
-/// Uploads `args.uploads` photos, `args.concurrency` at once, and reports
-/// their rate, latency and bytes per second.
+fn size(s: &str) -> Result<(u16, u16), String> {
+    s.split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .filter(|(w, h)| *w > 0 && *h > 0)
+        .ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT"))
+}
+
+/// Uploads `args.uploads` photos, `args.concurrency` at once, reports their
+/// rate, latency and bytes per second, and returns the products' ids.
 async fn upload_phase(
     client: &reqwest::Client,
     url: &str,
     args: &BenchArgs,
-) -> Result<(), BoxError> {
+) -> Result<Vec<String>, BoxError> {
+    let (w, h) = args.upload_size;
     let photo = match &args.upload_file {
         Some(path) => std::fs::read(path)?,
-        None => tokio::task::spawn_blocking(|| mannequin_render::noise_jpeg(3300, 2500, 7)).await?,
+        None => tokio::task::spawn_blocking(move || mannequin_render::noise_jpeg(w, h, 7)).await?,
     };
     let boundary = "mannequin-bench-upload";
     let mut body = format!(
@@ -98,28 +113,47 @@ async fn upload_phase(
     );
     let (c, u, k) = (client.clone(), url.to_string(), args.api_key[0].clone());
     let content_type = format!("multipart/form-data; boundary={boundary}");
+    let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let found = ids.clone();
     let mut p = phase(
         "upload a product photo",
         args.uploads,
         args.concurrency,
         move |_| {
-            let (c, u, k, b, t) = (
+            let (c, u, k, b, t, ids) = (
                 c.clone(),
                 u.clone(),
                 k.clone(),
                 body.clone(),
                 content_type.clone(),
+                found.clone(),
             );
             async move {
-                matches!(
-                    c.post(format!("{u}/api/external/products"))
-                        .header("X-Api-Key", k)
-                        .header("Content-Type", t)
-                        .body(b)
-                        .send()
-                        .await,
-                    Ok(r) if r.status().is_success()
-                )
+                let res = c
+                    .post(format!("{u}/api/external/products"))
+                    .header("X-Api-Key", k)
+                    .header("Content-Type", t)
+                    .body(b)
+                    .send()
+                    .await;
+                let Ok(res) = res
+                    .map_err(drop)
+                    .and_then(|r| r.error_for_status().map_err(drop))
+                else {
+                    return false;
+                };
+                match res.json::<serde_json::Value>().await {
+                    Ok(v) => match v["id"].as_str() {
+                        Some(id) => {
+                            ids.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(id.to_string());
+                            true
+                        }
+                        None => false,
+                    },
+                    Err(_) => false,
+                }
             }
         },
     )
@@ -131,7 +165,8 @@ async fn upload_phase(
         "upload throughput",
         (ok as f64 * photo.len() as f64) / 1e6 / p.elapsed.as_secs_f64()
     );
-    Ok(())
+    let ids = ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(ids)
 }
 
 struct Phase {
@@ -266,21 +301,37 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         args.concurrency
     );
 
-    if args.uploads > 0 {
-        upload_phase(&client, &url, &args).await?;
+    let products = if args.uploads > 0 {
+        let ids = upload_phase(&client, &url, &args).await?;
         if args.upload_only {
             report_memory(args.server_pid);
             return Ok(());
         }
+        ids
+    } else {
+        Vec::new()
+    };
+    let pictures = matches!(args.collection.as_str(), "image-picker" | "packshots");
+    if pictures && products.is_empty() {
+        return Err(format!(
+            "--collection {} needs products: --uploads N",
+            args.collection
+        )
+        .into());
     }
+    let products = std::sync::Arc::new(products);
     let started = Instant::now();
     let (c, u, keys) = (client.clone(), url.clone(), args.api_key.clone());
     let collection = args.collection.clone();
     let mut reg = phase("register-ideas (count 10)", args.register_requests, args.concurrency, move |i| {
         let (c, u, collection) = (c.clone(), u.clone(), collection.clone());
         let k = keys[i as usize % keys.len()].clone();
+        let product = products.get(i as usize % products.len().max(1)).cloned();
         async move {
-            let body = json!({"preferences": format!("model {i}, casual, natural makeup"), "count": 10});
+            let body = match product.filter(|_| pictures) {
+                Some(id) => json!({"config": {"product": {"id": id}, "suggestions": format!("shot {i}")}, "count": 10}),
+                None => json!({"preferences": format!("model {i}, casual, natural makeup"), "count": 10}),
+            };
             matches!(
                 c.post(format!("{u}/api/external/{collection}/register-ideas"))
                     .header("X-Api-Key", k)

@@ -3,6 +3,8 @@
 //! drawn portrait. It lets an operator try the whole pipeline with
 //! `--generator openai` before paying for images, and it is what the
 //! benchmark measures concurrency against. It listens on loopback by default.
+//! `POST /v1/images/edits` (photo shoots and packshots) reads the whole form
+//! it is sent and answers the same way.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +40,12 @@ async fn generations(State(fake): State<Arc<Fake>>, Json(_): Json<Value>) -> Jso
     Json(fake.answer.clone())
 }
 
+/// An edit: the form read to its end, then the answer.
+async fn edits(State(fake): State<Arc<Fake>>, _form: axum::body::Bytes) -> Json<Value> {
+    tokio::time::sleep(fake.delay).await;
+    Json(fake.answer.clone())
+}
+
 /// Serves until the process is stopped.
 pub async fn run(args: FakeImageServerArgs) -> Result<(), BoxError> {
     let idea = mannequin_domain::Attributes::read("woman, casual").ideas(1, 1)[0];
@@ -53,6 +61,10 @@ pub async fn run(args: FakeImageServerArgs) -> Result<(), BoxError> {
     });
     let router = axum::Router::new()
         .route("/v1/images/generations", post(generations))
+        .route(
+            "/v1/images/edits",
+            post(edits).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .route(
             "/v1/models",
             get(|| async { Json(json!({"object": "list", "data": []})) }),

@@ -14,6 +14,7 @@ mod orders;
 mod pages;
 mod review;
 mod session;
+mod shoots;
 
 use std::collections::HashMap;
 
@@ -56,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/order",
             get(orders::order_form).post(orders::order),
+        )
+        .route(
+            shoots::SHOOT_PATH,
+            get(shoots::shoot_form).post(shoots::shoot),
         )
         .route(PRODUCTS_PATH, get(library::products).post(library::upload))
         .route(

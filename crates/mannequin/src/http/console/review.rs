@@ -22,6 +22,8 @@ pub struct Filters {
     pub status: Option<ModelStatus>,
     pub voting: Option<Voting>,
     pub batch: Option<mannequin_domain::ids::BatchId>,
+    /// Pictures made from this product.
+    pub product: Option<mannequin_domain::ids::ProductId>,
 }
 
 impl Filters {
@@ -38,6 +40,10 @@ impl Filters {
                 .get("batch")
                 .filter(|b| !b.is_empty())
                 .and_then(|b| mannequin_domain::ids::BatchId::parse(b.trim())),
+            product: params
+                .get("product")
+                .filter(|_| kind.declaration().made_from == mannequin_domain::MadeFrom::Product)
+                .and_then(|p| mannequin_domain::ids::ProductId::parse(p.trim())),
         }
     }
 
@@ -52,6 +58,9 @@ impl Filters {
         }
         if let Some(b) = &self.batch {
             pairs.push(("batch", b.as_str().to_string()));
+        }
+        if let Some(p) = &self.product {
+            pairs.push(("product", p.as_str().to_string()));
         }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
@@ -74,7 +83,7 @@ pub(super) async fn gallery(
         .and_then(|c| mannequin_domain::request::Cursor::<AssetId>::parse(c).ok())
         .filter(|c| c.id.kind() == kind);
     let query = crate::store::ListQuery {
-        product_id: None,
+        product_id: filters.product.clone(),
         kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),
@@ -135,7 +144,7 @@ async fn neighbours(
         id: row.id.clone(),
     };
     let query = crate::store::ListQuery {
-        product_id: None,
+        product_id: filters.product.clone(),
         kind: filters.kind,
         filter: mannequin_domain::StatusFilter::All,
         batch_id: filters.batch.clone(),

@@ -10,7 +10,7 @@ mod openapi;
 mod pictures;
 mod planner;
 mod presets;
-mod products;
+pub(crate) mod products;
 mod register;
 mod runtime;
 mod sceneries;

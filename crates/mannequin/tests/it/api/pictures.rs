@@ -210,6 +210,28 @@ async fn photo_shoots_and_packshots_are_made_from_the_shops_product() {
         assert!(p[0] >= 250 && p[1] >= 250 && p[2] >= 250, "corner {p:?}");
     }
     assert!(red_pixels(&shot) > 100_000, "the product fills the frame");
+    // A batch says its kind by its noun, and keeps the order's own words.
+    let batch = app
+        .get_json(
+            &app.key,
+            &format!(
+                "/api/external/batches/{}",
+                shoot["batchId"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(batch["kind"], "image", "{batch}");
+    assert_eq!(batch["preferences"], "bright summer light\nfashion");
+    let batch = app
+        .get_json(
+            &app.key,
+            &format!(
+                "/api/external/batches/{}",
+                packshots["batchId"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(batch["kind"], "packshot");
     // Packshots and photo shoots keep to their own lists.
     let models = app.get_json(&app.key, "/api/external/models").await;
     assert_eq!(models["count"], 1);

@@ -7,6 +7,7 @@
 mod library;
 mod orders;
 mod review;
+mod shoots;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,6 +21,7 @@ use crate::store::ModelRow;
 pub use library::{PresetDraft, presets, products};
 pub use orders::{batch, batches, order};
 pub use review::{gallery, model};
+pub use shoots::shoot;
 
 pub const FORGED: &str = "This form was not sent from this console's own page (or it is too old). Go back, reload and try again.";
 

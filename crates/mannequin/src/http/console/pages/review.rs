@@ -49,12 +49,15 @@ struct Gallery<'a> {
     title: &'a str,
     /// The kind's gallery, where the filters go.
     home: String,
-    noun: &'static str,
     /// "models", "sceneries".
     plural: &'static str,
+    /// Where more of them are ordered.
+    order: String,
     statuses: Vec<Choice>,
     votes: Vec<Choice>,
     batch: &'a str,
+    /// The product filter, for pictures made from one (else `None`: not shown).
+    product: Option<&'a str>,
     /// The first page follows new models live.
     live: bool,
     cards: Vec<Card<'a>>,
@@ -85,13 +88,16 @@ pub fn gallery(
         format!("{home}?{query}{sep}cursor={cursor}")
     });
     let declared = filters.kind.declaration();
-    let title = title_case(declared.collection);
+    let title = declared.title.to_string();
     let template = Gallery {
         frame: Frame::signed(&title, signed, balances),
         title: &title,
         home: home.clone(),
-        noun: declared.noun,
         plural: declared.collection,
+        order: match declared.made_from {
+            mannequin_domain::MadeFrom::Words => format!("/console/order?kind={}", declared.noun),
+            mannequin_domain::MadeFrom::Product => format!("/console/shoot?kind={}", declared.noun),
+        },
         statuses: choices(
             &ModelStatus::ALL,
             filters.status,
@@ -109,6 +115,13 @@ pub fn gallery(
             .as_ref()
             .map(|b| b.as_str())
             .unwrap_or_default(),
+        product: (declared.made_from == mannequin_domain::MadeFrom::Product).then(|| {
+            filters
+                .product
+                .as_ref()
+                .map(|p| p.as_str())
+                .unwrap_or_default()
+        }),
         live: !paged,
         cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
         newest: paged.then(|| with_query(&home, &query)),
@@ -161,6 +174,8 @@ struct Model<'a> {
     newer: Option<String>,
     gallery: String,
     older: Option<String>,
+    /// What a picture was made from: what, its name, and its page.
+    made_from: Vec<(&'static str, String, Option<String>)>,
     /// What it is and how it was made, as names and values.
     facts: Vec<(String, String)>,
     /// When it was registered, started and finished.
@@ -177,7 +192,10 @@ fn facts(d: &ModelDetail) -> Vec<(String, String)> {
     ];
     if let serde_json::Value::Object(idea) = serde_json::to_value(&d.idea).unwrap_or_default() {
         for (k, v) in idea {
-            if k == "palette" || k == "seed" {
+            // A picture's inputs are shown as links ([`made_from`]).
+            let input = matches!(k.as_str(), "product" | "model" | "scenery" | "preset")
+                || (d.idea.picture().is_some() && matches!(k.as_str(), "industry" | "suggestions"));
+            if k == "palette" || k == "seed" || input {
                 continue;
             }
             let text = match v {
@@ -204,6 +222,39 @@ fn facts(d: &ModelDetail) -> Vec<(String, String)> {
             .filter_map(|(name, value)| Some((name.to_string(), value?))),
     );
     facts
+}
+
+/// What a picture was made from, each with its page: the product (the
+/// gallery of its pictures), the model and the scenery (their pages), the
+/// preset, and the customer's words.
+fn made_from(d: &ModelDetail) -> Vec<(&'static str, String, Option<String>)> {
+    let Some(p) = d.idea.picture() else {
+        return Vec::new();
+    };
+    let c = &p.config;
+    let kind = d.row.id.kind();
+    let page = |id: &str| AssetId::parse(id).map(|id| asset_path(&id));
+    let mut out = vec![(
+        "Product",
+        c.product.name.clone(),
+        Some(format!("{}?product={}", gallery_path(kind), c.product.id)),
+    )];
+    if let Some(m) = &c.model {
+        out.push(("Model", m.name.clone(), page(&m.id)));
+    }
+    if let Some(s) = &c.scenery {
+        out.push(("Scenery", s.name.clone(), page(&s.id)));
+    }
+    if let Some(p) = &c.preset {
+        out.push(("Preset", p.name.clone(), None));
+    }
+    if let Some(i) = &c.industry {
+        out.push(("Industry", i.clone(), None));
+    }
+    if let Some(s) = &c.suggestions {
+        out.push(("Suggestions", s.clone(), None));
+    }
+    out
 }
 
 /// One model to review: the image, what it is, how it went, and the votes.
@@ -244,6 +295,7 @@ pub fn model(
         newer: newer.as_ref().map(link),
         gallery: with_query(&gallery_path(filters.kind), &query),
         older: older.as_ref().map(link),
+        made_from: made_from(&d),
         facts: facts(&d),
         history,
         filters: query.clone(),
