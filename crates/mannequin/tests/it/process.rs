@@ -223,8 +223,19 @@ async fn models(client: &reqwest::Client, url: &str, key: &str) -> Vec<Value> {
 
 /// The first page of the collection's list.
 async fn listed(client: &reqwest::Client, url: &str, key: &str, collection: &str) -> Vec<Value> {
+    listed_at(client, url, key, collection, collection).await
+}
+
+/// The list at `path`, its items under `collection`.
+async fn listed_at(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    path: &str,
+    collection: &str,
+) -> Vec<Value> {
     let body: Value = client
-        .get(format!("{url}/api/external/{collection}"))
+        .get(format!("{url}/api/external/{path}"))
         .header("X-Api-Key", key)
         .send()
         .await
@@ -289,7 +300,42 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
         .find_map(|l| l.split_whitespace().find(|w| w.starts_with("acct_")))
         .unwrap()
         .to_string();
-    // Models and sceneries, through the one pipeline.
+    // Models, sceneries and pictures of a product, through the one pipeline.
+    // Pictures of a product first, so the kill lands mid-shoot: a photo
+    // shoot and packshots.
+    let mut photo = Vec::new();
+    image::RgbImage::from_fn(80, 100, |x, _| image::Rgb([200, (x * 2) as u8, 40]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut photo),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    let mut form =
+        b"--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"Scarf.png\"\r\n\r\n"
+            .to_vec();
+    form.extend(&photo);
+    form.extend(b"\r\n--b7--\r\n");
+    let product: Value = client
+        .post(format!("{}/api/external/products", first.url))
+        .header("X-Api-Key", &key)
+        .header("Content-Type", "multipart/form-data; boundary=b7")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in ["image-picker", "packshots"] {
+        let res = client
+            .post(format!("{}/api/external/{path}/register-ideas", first.url))
+            .header("X-Api-Key", &key)
+            .json(&json!({"config": {"product": {"id": product["id"]}}, "count": 3}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
     for i in 0..4 {
         register(&client, &first.url, &key, &format!("casual look {i}"), 3).await;
     }
@@ -327,13 +373,19 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     .await;
     assert!(all.iter().all(|m| m["thumbnail"].is_string()));
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let sceneries = listed(&client, &second.url, &key, "sceneries").await;
-        if sceneries.len() == 6 && count(&sceneries, "DONE") == 6 {
-            break;
+    for (path, collection, n) in [
+        ("sceneries", "sceneries", 6),
+        ("image-picker", "images", 3),
+        ("packshots", "packshots", 3),
+    ] {
+        loop {
+            let made = listed_at(&client, &second.url, &key, path, collection).await;
+            if made.len() == n && count(&made, "DONE") == n {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{path}: {made:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(Instant::now() < deadline, "{sceneries:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let redelivered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE deliveries > 1")
         .fetch_one(&pool)
@@ -350,7 +402,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     let (_, balance) = admin(data, &["credits", "show", "--account", &account]);
     assert_eq!(
         balance,
-        json!({"available": 820, "reserved": 0, "consumed": 180})
+        json!({"available": 760, "reserved": 0, "consumed": 240})
     );
 
     second.signal("-TERM");
