@@ -978,6 +978,12 @@ async fn in_a_browser_a_photo_shoot_is_ordered_and_its_pictures_name_what_they_a
     assert_eq!(price, "20", "two pictures at 10 credits");
     if let Some(dir) = screenshot_dir() {
         chrome
+            .script(
+                "document.activeElement.blur(); window.scrollTo({top: 0, behavior: 'instant'});",
+                serde_json::json!([]),
+            )
+            .await;
+        chrome
             .screenshot(&dir.join("console-photo-shoot.png"))
             .await;
     }
