@@ -60,7 +60,8 @@ from mannequin_client.models import (
     ProductList,
     Ref,
     RegisterIdeas,
-    RegisterPictures,
+    RegisterImageIdeas,
+    RegisterPackshotIdeas,
     Registered,
     SceneryList,
     StatusFilter,
@@ -172,11 +173,12 @@ ok(get_product.sync(product.id, client=client), Product)
 
 # Photo shoots and packshots of the product: ordered with a config, listed
 # by product, read, voted, cancelled.
-for register, listing, kind, key, get, vote, cancel, prefix in [
-    (register_image_ideas, list_images, ImageList, "images", get_image, vote_image, cancel_image, "img_"),
-    (register_packshot_ideas, list_packshots, PackshotList, "packshots", get_packshot, vote_packshot, cancel_packshot, "ps_"),
+for register, body_type, listing, kind, key, get, vote, cancel, prefix in [
+    (register_image_ideas, RegisterImageIdeas, list_images, ImageList, "images", get_image, vote_image, cancel_image, "img_"),
+    (register_packshot_ideas, RegisterPackshotIdeas, list_packshots, PackshotList, "packshots", get_packshot, vote_packshot,
+     cancel_packshot, "ps_"),
 ]:
-    body = RegisterPictures(config=PictureConfig(product=Ref(id=product.id), suggestions="soft light"), count=2)
+    body = body_type(config=PictureConfig(product=Ref(id=product.id), suggestions="soft light"), count=2)
     pictures = ok(register.sync(client=client, body=body), Registered)
     assert all(i.startswith(prefix) for i in pictures.created_record_ids), pictures
     page = ok(listing.sync(client=client, product_id=product.id), kind)

@@ -190,14 +190,14 @@ pub(super) async fn register_pictures(
     caller: Caller,
     CorrelationId(correlation_id): CorrelationId,
     headers: HeaderMap,
-    body: Body<RegisterPictures>,
+    body: Result<RegisterPictures, ApiError>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Register)?;
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|v| parse_idempotency_key(v.as_bytes()).map(str::to_string))
         .transpose()?;
-    let body = body.read()?;
+    let body = body?;
     let count = Count::of_kind(body.count, kind)?;
     let registration = order_pictures(
         &state,

@@ -59,9 +59,23 @@ impl FromBody for RegisterIdeas {
     }
 }
 
-impl FromBody for crate::views::pictures::RegisterPictures {
+impl FromBody for crate::views::pictures::RegisterImageIdeas {
     fn from_body(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        crate::views::pictures::RegisterPictures::from_json(body)
+        let b = crate::views::pictures::RegisterPictures::from_json(body)?;
+        Ok(Self {
+            config: b.config,
+            count: b.count,
+        })
+    }
+}
+
+impl FromBody for crate::views::pictures::RegisterPackshotIdeas {
+    fn from_body(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let b = crate::views::pictures::RegisterPictures::from_json(body)?;
+        Ok(Self {
+            config: b.config,
+            count: b.count,
+        })
     }
 }
 

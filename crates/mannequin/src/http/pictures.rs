@@ -15,17 +15,19 @@ use super::error::ApiError;
 use super::{AppState, Body, CorrelationId, assets};
 use crate::views::error::Error;
 use crate::views::models::{Cancelled, ModelDetailView, Registered, Vote, Voted};
-use crate::views::pictures::{ImageList, ListPictures, PackshotList, RegisterPictures};
+use crate::views::pictures::{
+    ImageList, ListImages, ListPackshots, PackshotList, RegisterImageIdeas, RegisterPackshotIdeas,
+};
 
 /// The account's photo shoot pictures, newest first (`productId`: those made from one
 /// product). Needs content.read.
 #[utoipa::path(get, path = "/api/external/image-picker", tag = "Photo shoots", operation_id = "listImages",
-    params(ListPictures),
+    params(ListImages),
     responses((status = 200, description = "A page of photo shoot pictures.", body = ImageList)))]
 pub async fn list_images(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<ListPictures>,
+    Query(params): Query<ListImages>,
 ) -> Result<Response, ApiError> {
     let (params, product) = params.split();
     assets::list(AssetKind::PhotoShoot, state, caller, params, product).await
@@ -39,7 +41,7 @@ pub async fn list_images(
     operation_id = "registerImageIdeas",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$",
         description = "(ours) A retry with the same key and request returns the first batch and is not charged again.")),
-    request_body = RegisterPictures,
+    request_body = RegisterImageIdeas,
     responses(
         (status = 200, description = "Everything was created in one transaction; the ids are img_ ids.", body = Registered,
             headers(("Idempotent-Replayed" = String, description = "(ours) `true` when the answer is the first call's, replayed for a repeated Idempotency-Key."))),
@@ -53,7 +55,7 @@ pub async fn register_image_ideas(
     caller: Caller,
     Extension(correlation_id): Extension<CorrelationId>,
     headers: HeaderMap,
-    body: Body<RegisterPictures>,
+    body: Body<RegisterImageIdeas>,
 ) -> Result<Response, ApiError> {
     assets::register_pictures(
         AssetKind::PhotoShoot,
@@ -61,7 +63,7 @@ pub async fn register_image_ideas(
         caller,
         correlation_id,
         headers,
-        body,
+        body.read().map(Into::into),
     )
     .await
 }
@@ -118,12 +120,12 @@ pub async fn cancel_image(
 /// The account's packshots, newest first (`productId`: those made from one
 /// product). Needs content.read.
 #[utoipa::path(get, path = "/api/external/packshots", tag = "Packshots", operation_id = "listPackshots",
-    params(ListPictures),
+    params(ListPackshots),
     responses((status = 200, description = "A page of packshots.", body = PackshotList)))]
 pub async fn list_packshots(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<ListPictures>,
+    Query(params): Query<ListPackshots>,
 ) -> Result<Response, ApiError> {
     let (params, product) = params.split();
     assets::list(AssetKind::Packshot, state, caller, params, product).await
@@ -137,7 +139,7 @@ pub async fn list_packshots(
     operation_id = "registerPackshotIdeas",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$",
         description = "(ours) A retry with the same key and request returns the first batch and is not charged again.")),
-    request_body = RegisterPictures,
+    request_body = RegisterPackshotIdeas,
     responses(
         (status = 200, description = "Everything was created in one transaction; the ids are ps_ ids.", body = Registered,
             headers(("Idempotent-Replayed" = String, description = "(ours) `true` when the answer is the first call's, replayed for a repeated Idempotency-Key."))),
@@ -151,7 +153,7 @@ pub async fn register_packshot_ideas(
     caller: Caller,
     Extension(correlation_id): Extension<CorrelationId>,
     headers: HeaderMap,
-    body: Body<RegisterPictures>,
+    body: Body<RegisterPackshotIdeas>,
 ) -> Result<Response, ApiError> {
     assets::register_pictures(
         AssetKind::Packshot,
@@ -159,7 +161,7 @@ pub async fn register_packshot_ideas(
         caller,
         correlation_id,
         headers,
-        body,
+        body.read().map(Into::into),
     )
     .await
 }

@@ -40,43 +40,59 @@ pub struct PackshotList<'a> {
     pub next_cursor: Option<String>,
 }
 
-/// The photo shoot and packshot lists' query: the models list's, with the
-/// product they were made from.
-#[derive(Debug, Default, serde::Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ListPictures {
-    /// `approved`: only pictures voted APPROVED. Case-insensitive.
-    #[param(value_type = Option<mannequin_domain::StatusFilter>, default = "all")]
-    pub status_filter: Option<String>,
-    /// Only pictures made from this product.
-    #[param(pattern = "^prod_[A-Za-z0-9_]{1,59}$")]
-    pub product_id: Option<String>,
-    /// (ours) Only the pictures of this batch.
-    #[param(pattern = "^batch_[A-Za-z0-9_]{1,58}$")]
-    pub batch_id: Option<String>,
-    /// (ours) Pictures on a page: 1–1000, 1000 when absent.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, default = 1000)]
-    pub limit: Option<String>,
-    /// (ours) The nextCursor of the previous page.
-    #[param(pattern = r"^[0-9]{1,18}\.[a-z]{2,3}_[A-Za-z0-9_]{1,60}$")]
-    pub cursor: Option<String>,
+/// A picture list's query: the models list's, with the product they were
+/// made from; its cursor is the kind's (`img_`, `ps_`).
+macro_rules! list_pictures {
+    ($name:ident, $what:literal, $cursor:literal) => {
+        #[doc = concat!("The ", $what, " list's query.")]
+        #[derive(Debug, Default, serde::Deserialize, IntoParams)]
+        #[serde(rename_all = "camelCase")]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// `approved`: only pictures voted APPROVED. Case-insensitive.
+            #[param(value_type = Option<mannequin_domain::StatusFilter>, default = "all")]
+            pub status_filter: Option<String>,
+            /// Only pictures made from this product (another id lists none).
+            #[param(pattern = "^prod_[A-Za-z0-9_]{1,59}$")]
+            pub product_id: Option<String>,
+            /// (ours) Only the pictures of this batch.
+            #[param(pattern = "^batch_[A-Za-z0-9_]{1,58}$")]
+            pub batch_id: Option<String>,
+            /// (ours) Pictures on a page: 1–1000, 1000 when absent.
+            #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, default = 1000)]
+            pub limit: Option<String>,
+            /// (ours) The nextCursor of the previous page.
+            #[param(pattern = $cursor)]
+            pub cursor: Option<String>,
+        }
+
+        impl $name {
+            /// The models list's query, and the product filter apart.
+            pub fn split(self) -> (ListModels, Option<String>) {
+                (
+                    ListModels {
+                        status_filter: self.status_filter,
+                        batch_id: self.batch_id,
+                        limit: self.limit,
+                        cursor: self.cursor,
+                    },
+                    self.product_id,
+                )
+            }
+        }
+    };
 }
 
-impl ListPictures {
-    /// The models list's query, and the product filter apart.
-    pub fn split(self) -> (ListModels, Option<String>) {
-        (
-            ListModels {
-                status_filter: self.status_filter,
-                batch_id: self.batch_id,
-                limit: self.limit,
-                cursor: self.cursor,
-            },
-            self.product_id,
-        )
-    }
-}
+list_pictures!(
+    ListImages,
+    "photo shoot pictures'",
+    r"^[0-9]{1,18}\.img_[A-Za-z0-9_]{1,60}$"
+);
+list_pictures!(
+    ListPackshots,
+    "packshots'",
+    r"^[0-9]{1,18}\.ps_[A-Za-z0-9_]{1,61}$"
+);
 
 /// A record the config names.
 #[derive(Debug, Clone, ToSchema)]
@@ -98,23 +114,61 @@ pub struct PictureConfig {
     /// Photography guidelines: a preset's id (the system's or the account's).
     #[schema(nullable = false)]
     pub preset: Option<Ref>,
-    /// What the shop sells, in its words (up to 2000 characters).
-    #[schema(value_type = Option<String>, nullable = false, max_length = 2000)]
+    /// What the shop sells, in its words (up to 2000 characters, no control
+    /// characters but tabs and line breaks; blank is none).
+    #[schema(value_type = Option<String>, nullable = false, max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub industry: Option<Preferences>,
-    /// What the pictures should be like, in the shop's words (up to 2000
-    /// characters); they come first.
-    #[schema(value_type = Option<String>, nullable = false, max_length = 2000)]
+    /// What the pictures should be like, in the shop's words (as industry);
+    /// they come before the preset's guidance.
+    #[schema(value_type = Option<String>, nullable = false, max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub suggestions: Option<Preferences>,
 }
 
-/// The register body of photo shoots and packshots.
-#[derive(Debug, ToSchema)]
-#[schema(example = json!({"config": {"product": {"id": "prod_01j9zq3k5v8m2c4x6b7n9p0r1s"}, "model": {"id": "model_01j9zq3k5v8m2c4x6b7n9p0r1t"}, "scenery": {"id": "scenery_01j9zq3k5v8m2c4x6b7n9p0r1v"}, "preset": {"id": "preset_system_ecommerce_white"}, "suggestions": "bright summer light"}, "count": 4}))]
+/// What a register body of pictures asks: the config and the count.
+#[derive(Debug)]
 pub struct RegisterPictures {
     pub config: PictureConfig,
-    /// Absent: 10. At most 20 photo shoot pictures or 50 packshots.
+    pub count: Option<i128>,
+}
+
+/// Photo shoots' register body.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"config": {"product": {"id": "prod_01j9zq3k5v8m2c4x6b7n9p0r1s"}, "model": {"id": "model_01j9zq3k5v8m2c4x6b7n9p0r1t"}, "scenery": {"id": "scenery_01j9zq3k5v8m2c4x6b7n9p0r1v"}, "preset": {"id": "preset_system_lifestyle"}, "suggestions": "bright summer light"}, "count": 4}))]
+pub struct RegisterImageIdeas {
+    pub config: PictureConfig,
+    /// Absent: 10. A present count must be an integer (null is refused).
+    #[schema(value_type = i64, required = false, minimum = 1, maximum = 20, default = 10)]
+    pub count: Option<i128>,
+}
+
+/// Packshots' register body.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"config": {"product": {"id": "prod_01j9zq3k5v8m2c4x6b7n9p0r1s"}, "preset": {"id": "preset_system_ecommerce_white"}}, "count": 8}))]
+pub struct RegisterPackshotIdeas {
+    pub config: PictureConfig,
+    /// Absent: 10. A present count must be an integer (null is refused).
     #[schema(value_type = i64, required = false, minimum = 1, maximum = 50, default = 10)]
     pub count: Option<i128>,
+}
+
+impl From<RegisterImageIdeas> for RegisterPictures {
+    fn from(b: RegisterImageIdeas) -> RegisterPictures {
+        RegisterPictures {
+            config: b.config,
+            count: b.count,
+        }
+    }
+}
+
+impl From<RegisterPackshotIdeas> for RegisterPictures {
+    fn from(b: RegisterPackshotIdeas) -> RegisterPictures {
+        RegisterPictures {
+            config: b.config,
+            count: b.count,
+        }
+    }
 }
 
 /// A refused body: 400 with code `invalid_config` and Qamera's words.
