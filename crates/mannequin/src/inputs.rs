@@ -30,6 +30,7 @@ type Cell = Arc<OnceCell<Arc<Input>>>;
 pub struct Inputs {
     store: Arc<Store>,
     blobs: Arc<dyn BlobStore>,
+    metrics: Arc<crate::metrics::Metrics>,
     kept: Mutex<Kept>,
     /// Decoding large photos is CPU and memory: one per core at once.
     decoding: Semaphore,
@@ -42,10 +43,15 @@ struct Kept {
 }
 
 impl Inputs {
-    pub fn new(store: Arc<Store>, blobs: Arc<dyn BlobStore>) -> Inputs {
+    pub fn new(
+        store: Arc<Store>,
+        blobs: Arc<dyn BlobStore>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Inputs {
         Inputs {
             store,
             blobs,
+            metrics,
             kept: Mutex::new(Kept::default()),
             decoding: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }
@@ -171,6 +177,7 @@ impl Inputs {
                         e,
                     )
                 })?;
+        self.metrics.input_prepared();
         Ok(Arc::new(Input {
             role,
             bytes: prepared.bytes.into(),

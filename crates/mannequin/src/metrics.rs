@@ -106,6 +106,7 @@ pub struct Metrics {
     generator_paused: Gauge,
     jobs_in_flight: Gauge,
     leases_extended: Counter,
+    inputs_prepared: Counter,
     webhooks: Family<OutcomeLabels, Counter>,
     /// Failures of the Redis that holds the shared rate limits, and whether
     /// this process counts its own limits meanwhile.
@@ -137,6 +138,7 @@ impl Metrics {
         let generator_paused = Gauge::default();
         let jobs_in_flight = Gauge::default();
         let leases_extended = Counter::default();
+        let inputs_prepared = Counter::default();
         let webhooks = Family::<OutcomeLabels, Counter>::default();
         let redis_errors = Counter::default();
         let redis_bypassed = Gauge::default();
@@ -159,6 +161,11 @@ impl Metrics {
             "mannequin_lease_extensions",
             "Job leases this process's worker extended (one per job per heartbeat)",
             leases_extended.clone(),
+        );
+        registry.register(
+            "mannequin_input_images_prepared",
+            "Input images (products, models, sceneries) this process's worker read and prepared for a generator; each is prepared once and shared by the pictures made from it",
+            inputs_prepared.clone(),
         );
         registry.register(
             "mannequin_webhook_attempts",
@@ -234,6 +241,7 @@ impl Metrics {
             generator_paused,
             jobs_in_flight,
             leases_extended,
+            inputs_prepared,
             webhooks,
             redis_errors,
             redis_bypassed,
@@ -284,6 +292,11 @@ impl Metrics {
     /// A job was taken (`+1`) or finished, handed back or put back (`-1`).
     pub fn jobs_in_flight(&self, change: i64) {
         self.jobs_in_flight.inc_by(change);
+    }
+
+    /// An input image was read and prepared (not taken from those kept).
+    pub fn input_prepared(&self) {
+        self.inputs_prepared.inc();
     }
 
     /// A heartbeat extended `n` jobs' leases.

@@ -118,7 +118,7 @@ impl Worker {
             source,
             hand_back: watch::channel(false).0,
             settler: Settler::spawn(store.clone()),
-            inputs: Inputs::new(store.clone(), blobs.clone()),
+            inputs: Inputs::new(store.clone(), blobs.clone(), metrics.clone()),
             store,
             blobs,
             generator_name: generator.name(),

@@ -367,8 +367,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let pipeline = started.elapsed();
+    let what = if pictures { "pictures" } else { "models" };
     println!(
-        "{:<32} {:>7} models in {:.1} s: {:.1} models/s end to end",
+        "{:<32} {:>7} {what} in {:.1} s: {:.1} {what}/s end to end",
         "pipeline (register → DONE)",
         registered_models,
         pipeline.as_secs_f64(),

@@ -150,6 +150,14 @@ async fn photo_shoots_and_packshots_are_made_from_the_shops_product() {
         (before.0 - 27, 0, before.2 + 27),
         "every picture made, every credit consumed"
     );
+    // The product, the model and the scenery were each prepared once for
+    // the five pictures made from them.
+    let metrics = app.metrics_text().await;
+    assert_eq!(
+        crate::helpers::metric(&metrics, "mannequin_input_images_prepared_total"),
+        Some(3.0),
+        "{metrics}"
+    );
 
     // The photo shoot list: Qamera's wrapper, filtered by product.
     let list = app
