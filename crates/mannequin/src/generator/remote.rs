@@ -414,6 +414,9 @@ impl http_body::Body for Chunks {
     }
 }
 
+/// The largest piece of a form's part handed to the connection at once.
+const SLICE: usize = 64 * 1024;
+
 /// A `multipart/form-data` body of `parts` and its content type. The
 /// boundary is random, so no part can hold it by chance.
 pub(super) fn form(parts: Vec<FormPart<'_>>) -> (String, reqwest::Body) {
@@ -436,7 +439,14 @@ pub(super) fn form(parts: Vec<FormPart<'_>>) -> (String, reqwest::Body) {
             )),
         }
         chunks.push_back(axum::body::Bytes::from(std::mem::take(&mut head)));
-        chunks.push_back(p.bytes);
+        // In slices (views of the same bytes): a connection whose writes
+        // are flattened into one buffer copies at most a slice beyond its
+        // buffer's limit, not the whole image.
+        let mut rest = p.bytes;
+        while rest.len() > SLICE {
+            chunks.push_back(rest.split_to(SLICE));
+        }
+        chunks.push_back(rest);
         head.push_str("\r\n");
     }
     head.push_str(&format!("--{boundary}--\r\n"));

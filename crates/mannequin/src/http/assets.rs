@@ -479,6 +479,7 @@ mod tests {
             seed,
             generator: prompt.map(|_| "builtin"),
             generator_notes: None,
+            made_from: [None; 3],
         }
     }
 
@@ -534,6 +535,7 @@ mod tests {
                 seed,
                 generator: notes.as_deref().map(|_| "comfyui"),
                 generator_notes: notes.as_deref(),
+                made_from: [thumb.as_deref(), None, prompt.as_deref()],
                 ..row(None, None)
             };
             let item = Model::new(&blobs, row);

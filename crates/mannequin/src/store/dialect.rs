@@ -429,7 +429,7 @@ mod function_tests {
     /// holding this version with other text would get it again, so an edit
     /// that does not bump the version is caught here first.
     const FUNCTIONS_SHA256: &str =
-        "b52156603c7e3db2dc745b4c60fa06e3f8e6f76442ab8ccec65244d3cc9f3e2c";
+        "7a8ff088e8e24e2446d420951ec9c3b00e96bc8ec8741feaf097d398568335c2";
 
     #[test]
     fn the_functions_declare_their_version_and_an_edit_bumps_it() {

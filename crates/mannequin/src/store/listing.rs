@@ -34,6 +34,7 @@ fn model_ref<'r>(c: &mut dyn Columns<'r>) -> StoreResult<ModelRef<'r>> {
         seed: c.opt_int()?,
         generator: c.opt_str()?,
         generator_notes: c.opt_str()?,
+        made_from: [c.opt_str()?, c.opt_str()?, c.opt_str()?],
     })
 }
 
@@ -48,7 +49,8 @@ fn list_statement<'a>(
 ) -> (String, Vec<Bind<'a>>) {
     let mut sql = String::from(
         "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
-             created_at, prompt, seed, generator, generator_notes
+             created_at, prompt, seed, generator, generator_notes, product_id, input_model_id,
+             input_scenery_id
          FROM models WHERE account_id = $1",
     );
     let mut n = 1;

@@ -161,6 +161,8 @@ pub struct ModelRow {
     pub seed: Option<i64>,
     pub generator: Option<String>,
     pub generator_notes: Option<String>,
+    /// What a picture was made from: the product, the model, the scenery.
+    pub made_from: [Option<String>; 3],
 }
 
 /// A model as the list shows it, borrowing its text from where it was read:
@@ -180,6 +182,8 @@ pub struct ModelRef<'a> {
     pub seed: Option<i64>,
     pub generator: Option<&'a str>,
     pub generator_notes: Option<&'a str>,
+    /// What a picture was made from: the product, the model, the scenery.
+    pub made_from: [Option<&'a str>; 3],
 }
 
 impl ModelRow {
@@ -198,6 +202,7 @@ impl ModelRow {
             seed: self.seed,
             generator: self.generator.as_deref(),
             generator_notes: self.generator_notes.as_deref(),
+            made_from: self.made_from.each_ref().map(|s| s.as_deref()),
         }
     }
 }
@@ -219,6 +224,7 @@ impl ModelRef<'_> {
             seed: self.seed,
             generator: own(self.generator),
             generator_notes: own(self.generator_notes),
+            made_from: self.made_from.map(own),
         }
     }
 }

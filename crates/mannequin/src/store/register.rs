@@ -114,6 +114,8 @@ impl Store {
                     "name": m.name,
                     "idea": serde_json::to_string(&m.idea)?,
                     "product": m.idea.picture().map(|p| p.config.product.id.as_str()),
+                    "model": m.idea.picture().and_then(|p| p.config.model.as_ref()).map(|r| r.id.as_str()),
+                    "scenery": m.idea.picture().and_then(|p| p.config.scenery.as_ref()).map(|r| r.id.as_str()),
                 }))
             })
             .collect::<Result<_, serde_json::Error>>()
@@ -424,7 +426,7 @@ async fn insert_batch(
         .iter()
         .map(|m| serde_json::to_string(&m.idea))
         .collect::<Result<Vec<String>, _>>()?;
-    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 12);
+    let mut binds: Vec<Bind<'_>> = Vec::with_capacity(b.models.len() * 14);
     for (position, m) in b.models.iter().enumerate() {
         binds.extend([
             Text(m.id.as_str()),
@@ -439,14 +441,27 @@ async fn insert_batch(
             Int(now),
             Int(now),
             OptText(m.idea.picture().map(|p| p.config.product.id.as_str())),
+            OptText(
+                m.idea
+                    .picture()
+                    .and_then(|p| p.config.model.as_ref())
+                    .map(|r| r.id.as_str()),
+            ),
+            OptText(
+                m.idea
+                    .picture()
+                    .and_then(|p| p.config.scenery.as_ref())
+                    .map(|r| r.id.as_str()),
+            ),
         ]);
     }
     tx.execute(
         &format!(
             "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea,
-                 price, status, created_at, updated_at, product_id)
+                 price, status, created_at, updated_at, product_id, input_model_id,
+                 input_scenery_id)
              VALUES {}",
-            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
+            values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
         ),
         &binds,
     )

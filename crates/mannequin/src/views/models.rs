@@ -55,6 +55,18 @@ pub struct Model<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub generator_notes: Option<&'a str>,
+    /// (ours) A photo shoot picture's or packshot's product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub product_id: Option<&'a str>,
+    /// (ours) The model a picture was made from, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub model_id: Option<&'a str>,
+    /// (ours) The scenery a picture was made from, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub scenery_id: Option<&'a str>,
 }
 
 impl<'a> Model<'a> {
@@ -73,6 +85,9 @@ impl<'a> Model<'a> {
             seed: r.seed,
             generator: r.generator,
             generator_notes: r.generator_notes,
+            product_id: r.made_from[0],
+            model_id: r.made_from[1],
+            scenery_id: r.made_from[2],
         }
     }
 }

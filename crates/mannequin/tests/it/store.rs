@@ -685,9 +685,11 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP TABLE webhook_endpoints",
         // Nor of version 5's console sessions.
         "DROP TABLE console_sessions",
-        // Nor of version 14's product column.
+        // Nor of version 14's product columns.
         "DROP INDEX models_account_product",
         "ALTER TABLE models DROP COLUMN product_id",
+        "ALTER TABLE models DROP COLUMN input_model_id",
+        "ALTER TABLE models DROP COLUMN input_scenery_id",
         // Nor of version 13's products and presets.
         "DROP TABLE products",
         "DROP TABLE presets",

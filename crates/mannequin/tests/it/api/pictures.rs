@@ -169,6 +169,12 @@ async fn photo_shoots_and_packshots_are_made_from_the_shops_product() {
     assert_eq!(list["count"], 3);
     let items = list["images"].as_array().unwrap();
     assert!(items.iter().all(|i| i["status"] == "DONE"), "{list}");
+    // Each item names what it was made from.
+    for item in items {
+        assert_eq!(item["productId"], shirt.as_str(), "{item}");
+        assert_eq!(item["modelId"], model.as_str(), "{item}");
+        assert_eq!(item["sceneryId"], scenery.as_str(), "{item}");
+    }
     assert!(
         items[0]["name"]
             .as_str()
@@ -243,6 +249,10 @@ async fn photo_shoots_and_packshots_are_made_from_the_shops_product() {
     // Packshots and photo shoots keep to their own lists.
     let models = app.get_json(&app.key, "/api/external/models").await;
     assert_eq!(models["count"], 1);
+    assert!(
+        models["models"][0].get("productId").is_none(),
+        "a model is made from words"
+    );
     app.audit().await;
 }
 
