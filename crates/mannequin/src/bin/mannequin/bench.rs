@@ -303,8 +303,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
 
     let products = if args.uploads > 0 {
         let ids = upload_phase(&client, &url, &args).await?;
+        report_memory(args.server_pid);
         if args.upload_only {
-            report_memory(args.server_pid);
             return Ok(());
         }
         ids
