@@ -138,6 +138,19 @@ pub struct PictureIdea {
     pub seed: u32,
 }
 
+impl PictureIdea {
+    /// The ids of what the picture is made from: the product, then the
+    /// model and the scenery when the order names them.
+    pub fn made_from(&self) -> [Option<&str>; 3] {
+        let c = &self.config;
+        [
+            Some(c.product.id.as_str()),
+            c.model.as_ref().map(|m| m.id.as_str()),
+            c.scenery.as_ref().map(|s| s.id.as_str()),
+        ]
+    }
+}
+
 /// The words an order's variations are read from, first what the customer
 /// wrote, then the preset's guidance.
 fn read<T: Copy + PartialEq>(text: &str, candidates: &[(T, Vec<&'static str>)]) -> Vec<T> {

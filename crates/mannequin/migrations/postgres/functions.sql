@@ -76,14 +76,14 @@ BEGIN
                 p_correlation, p_now);
     INSERT INTO reservations (id, account_id, batch_id, amount, deadline, created_at)
         VALUES (p_reservation, p_account, p_batch, p_required, p_deadline, p_now);
-    -- `product`, `model`, `scenery` (version 2, migration 14): what a picture
-    -- is made from; absent (NULL) for what is made from words, and from a
+    -- `product`, `model`, `set` (version 2, migration 14): what a picture is
+    -- made from; absent (NULL) for what is made from words, and from a
     -- service of version 1.
     INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea, price,
                         status, created_at, updated_at, product_id, input_model_id,
-                        input_scenery_id)
+                        input_set_id)
         SELECT m->>'id', p_account, p_batch, p_reservation, n - 1, m->>'name', m->>'idea',
-               p_price, p_model_status, p_now, p_now, m->>'product', m->>'model', m->>'scenery'
+               p_price, p_model_status, p_now, p_now, m->>'product', m->>'model', m->>'set'
         FROM jsonb_array_elements(v_models) WITH ORDINALITY AS t(m, n);
     -- The fair tags: after the account's own, and not before the queue's head.
     v_start := GREATEST(v_own, COALESCE(mannequin_queue_head(p_now), 0));

@@ -4,7 +4,7 @@
 -- NULL for what is made from words.
 ALTER TABLE models ADD COLUMN product_id TEXT;
 ALTER TABLE models ADD COLUMN input_model_id TEXT;
-ALTER TABLE models ADD COLUMN input_scenery_id TEXT;
+ALTER TABLE models ADD COLUMN input_set_id TEXT;
 CREATE INDEX models_account_product ON models (account_id, product_id, created_at DESC, id DESC)
     WHERE product_id IS NOT NULL;
 -- The lists read every field they show from their indexes (migration 11):
@@ -12,9 +12,9 @@ CREATE INDEX models_account_product ON models (account_id, product_id, created_a
 DROP INDEX models_account_newest;
 CREATE INDEX models_account_newest ON models (account_id, created_at DESC, id DESC,
     batch_id, name, status, voting, thumb_key, image_key, failure_reason, prompt, seed,
-    generator, generator_notes, product_id, input_model_id, input_scenery_id);
+    generator, generator_notes, product_id, input_model_id, input_set_id);
 DROP INDEX models_account_approved;
 CREATE INDEX models_account_approved ON models (account_id, created_at DESC, id DESC,
     batch_id, name, status, voting, thumb_key, image_key, failure_reason, prompt, seed,
-    generator, generator_notes, product_id, input_model_id, input_scenery_id)
+    generator, generator_notes, product_id, input_model_id, input_set_id)
     WHERE voting = 'APPROVED';

@@ -96,7 +96,7 @@ impl Store {
             .fetch(
                 "SELECT m.id, m.batch_id, m.name, m.status, m.voting, m.thumb_key, m.image_key,
                      m.failure_reason, m.created_at, m.prompt, m.seed, m.generator,
-                     m.generator_notes, m.product_id, m.input_model_id, m.input_scenery_id,
+                     m.generator_notes, m.product_id, m.input_model_id, m.input_set_id,
                      b.order_id, b.preferences, m.idea, COALESCE(j.attempts, 0),
                      m.started_at, m.finished_at
                  FROM models m

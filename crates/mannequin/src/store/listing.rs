@@ -50,7 +50,7 @@ fn list_statement<'a>(
     let mut sql = String::from(
         "SELECT id, batch_id, name, status, voting, thumb_key, image_key, failure_reason,
              created_at, prompt, seed, generator, generator_notes, product_id, input_model_id,
-             input_scenery_id
+             input_set_id
          FROM models WHERE account_id = $1",
     );
     let mut n = 1;

@@ -161,7 +161,7 @@ pub struct ModelRow {
     pub seed: Option<i64>,
     pub generator: Option<String>,
     pub generator_notes: Option<String>,
-    /// What a picture was made from: the product, the model, the scenery.
+    /// What a picture was made from: the product, the model, the set.
     pub made_from: [Option<String>; 3],
 }
 
@@ -182,7 +182,7 @@ pub struct ModelRef<'a> {
     pub seed: Option<i64>,
     pub generator: Option<&'a str>,
     pub generator_notes: Option<&'a str>,
-    /// What a picture was made from: the product, the model, the scenery.
+    /// What a picture was made from: the product, the model, the set.
     pub made_from: [Option<&'a str>; 3],
 }
 

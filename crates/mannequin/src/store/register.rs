@@ -113,9 +113,9 @@ impl Store {
                     "job": m.job_id.as_str(),
                     "name": m.name,
                     "idea": serde_json::to_string(&m.idea)?,
-                    "product": m.idea.picture().map(|p| p.config.product.id.as_str()),
-                    "model": m.idea.picture().and_then(|p| p.config.model.as_ref()).map(|r| r.id.as_str()),
-                    "scenery": m.idea.picture().and_then(|p| p.config.scenery.as_ref()).map(|r| r.id.as_str()),
+                    "product": made_from(m)[0],
+                    "model": made_from(m)[1],
+                    "set": made_from(m)[2],
                 }))
             })
             .collect::<Result<_, serde_json::Error>>()
@@ -293,6 +293,13 @@ fn registered(b: &NewBatch, required: Credits) -> Registration {
     }
 }
 
+/// What a picture is made from (its product, the model and the set it is
+/// photographed in), as the list shows them; nothing for what is made from
+/// words.
+fn made_from(m: &super::NewModel) -> [Option<&str>; 3] {
+    m.idea.picture().map_or([None; 3], |p| p.made_from())
+}
+
 /// Whether `e` is `mannequin_register` saying another call raced this one.
 fn raced(e: &StoreError) -> bool {
     let StoreError::Internal(cause) = e else {
@@ -440,26 +447,16 @@ async fn insert_batch(
             Text(ModelStatus::Pending.as_str()),
             Int(now),
             Int(now),
-            OptText(m.idea.picture().map(|p| p.config.product.id.as_str())),
-            OptText(
-                m.idea
-                    .picture()
-                    .and_then(|p| p.config.model.as_ref())
-                    .map(|r| r.id.as_str()),
-            ),
-            OptText(
-                m.idea
-                    .picture()
-                    .and_then(|p| p.config.scenery.as_ref())
-                    .map(|r| r.id.as_str()),
-            ),
+            OptText(made_from(m)[0]),
+            OptText(made_from(m)[1]),
+            OptText(made_from(m)[2]),
         ]);
     }
     tx.execute(
         &format!(
             "INSERT INTO models (id, account_id, batch_id, reservation_id, position, name, idea,
                  price, status, created_at, updated_at, product_id, input_model_id,
-                 input_scenery_id)
+                 input_set_id)
              VALUES {}",
             values_rows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", b.models.len())
         ),

@@ -689,7 +689,7 @@ async fn an_earlier_releases_migration_history_is_adopted(store: &Store) {
         "DROP INDEX models_account_product",
         "ALTER TABLE models DROP COLUMN product_id",
         "ALTER TABLE models DROP COLUMN input_model_id",
-        "ALTER TABLE models DROP COLUMN input_scenery_id",
+        "ALTER TABLE models DROP COLUMN input_set_id",
         // Nor of version 13's products and presets.
         "DROP TABLE products",
         "DROP TABLE presets",
