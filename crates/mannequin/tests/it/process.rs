@@ -660,6 +660,21 @@ async fn sigterm_finishes_or_hands_back_jobs_and_exits_cleanly() {
     assert!(ok, "{report}");
 }
 
+/// The allocator's arena without transparent huge pages (their 2 MiB pages
+/// made peak memory depend on timing): the kernel reports the process's flag.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_without_transparent_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("THP_enabled:"))
+        .expect("the kernel reports THP_enabled");
+    assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+}
+
 #[tokio::test]
 async fn admin_commands_manage_accounts_keys_and_credits() {
     let dir = tempfile::tempdir().unwrap();
