@@ -182,8 +182,6 @@ impl Inputs {
             role,
             bytes: prepared.bytes.into(),
             content_type: prepared.content_type,
-            width: prepared.width,
-            height: prepared.height,
         }))
     }
 }

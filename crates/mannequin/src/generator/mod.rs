@@ -79,8 +79,6 @@ pub struct Input {
     pub bytes: axum::body::Bytes,
     /// `image/png` (with transparency) or `image/jpeg`.
     pub content_type: &'static str,
-    pub width: u32,
-    pub height: u32,
 }
 
 impl Input {
@@ -118,10 +116,6 @@ impl Roles {
 
     pub fn contains(self, role: Role) -> bool {
         self.0 & 1 << role as u8 != 0
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
     }
 }
 

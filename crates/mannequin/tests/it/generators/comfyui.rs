@@ -158,25 +158,19 @@ pub async fn start() -> (
 /// `POST /upload/image`: the `image` file kept under its file name (the
 /// fake's uploads are its `files`), `{"name", "subfolder", "type"}`.
 async fn upload(State(c): State<Comfy>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let boundary = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| multer::parse_boundary(v).ok())
-        .expect("a multipart body");
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-    let mut form = multer::Multipart::new(stream, boundary);
     let mut name = None;
     let mut fields = HashMap::new();
-    while let Some(field) = form.next_field().await.unwrap() {
-        let field_name = field.name().unwrap_or_default().to_string();
-        let file = field.file_name().map(str::to_string);
-        let bytes = field.bytes().await.unwrap().to_vec();
-        if field_name == "image" {
-            let file = file.expect("a file name");
-            c.fake.files.lock().unwrap().insert(file.clone(), bytes);
+    for part in super::form_parts(&headers, body).await {
+        if part.name == "image" {
+            let file = part.file.expect("a file name");
+            c.fake
+                .files
+                .lock()
+                .unwrap()
+                .insert(file.clone(), part.bytes);
             name = Some(file);
         } else {
-            fields.insert(field_name, String::from_utf8(bytes).unwrap());
+            fields.insert(part.name, String::from_utf8(part.bytes).unwrap());
         }
     }
     assert_eq!(fields.get("type").map(String::as_str), Some("input"));

@@ -230,15 +230,11 @@ async fn without_a_model_fashn_puts_the_product_on_a_new_person() {
         role: mannequin::generator::Role::Product,
         bytes: super::product_photo().into(),
         content_type: "image/png",
-        width: 120,
-        height: 160,
     });
     let scenery = std::sync::Arc::new(mannequin::generator::Input {
         role: mannequin::generator::Role::Scenery,
         bytes: image(Format::Png).into(),
         content_type: "image/png",
-        width: 64,
-        height: 96,
     });
     let made = super::generate_picture(g.as_ref(), &[product, scenery])
         .await

@@ -25,6 +25,37 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
+/// A part of a multipart form a fake received: its name, file name and bytes.
+pub(crate) struct Part {
+    pub name: String,
+    pub file: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// The parts of the multipart form `body`, in the order sent (the boundary
+/// from `headers`, as a server reads it).
+pub(crate) async fn form_parts(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Vec<Part> {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .expect("a multipart body");
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut parts = Vec::new();
+    while let Some(field) = form.next_field().await.unwrap() {
+        parts.push(Part {
+            name: field.name().unwrap_or_default().to_string(),
+            file: field.file_name().map(str::to_string),
+            bytes: field.bytes().await.unwrap().to_vec(),
+        });
+    }
+    parts
+}
+
 /// What a careless image server puts in its error messages: an internal URL,
 /// a path, a key, an organisation, an address. None of it may reach a
 /// model's public failure reason.

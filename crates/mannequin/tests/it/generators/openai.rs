@@ -36,23 +36,14 @@ async fn generations(
 /// `image[]` parts; the fields are recorded as a generation's body, the
 /// images as the picture's inputs.
 async fn edits(State(fake): State<Fake>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let boundary = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| multer::parse_boundary(v).ok())
-        .expect("a multipart body");
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-    let mut form = multer::Multipart::new(stream, boundary);
     let mut fields = serde_json::Map::new();
     let mut images = Vec::new();
-    while let Some(field) = form.next_field().await.unwrap() {
-        let name = field.name().unwrap_or_default().to_string();
-        let file = field.file_name().map(str::to_string);
-        let bytes = field.bytes().await.unwrap().to_vec();
-        if name == "image[]" {
-            images.push((file.unwrap_or_default(), bytes));
+    for part in super::form_parts(&headers, body).await {
+        if part.name == "image[]" {
+            images.push((part.file.unwrap_or_default(), part.bytes));
         } else {
-            fields.insert(name, Value::String(String::from_utf8(bytes).unwrap()));
+            let text = String::from_utf8(part.bytes).unwrap();
+            fields.insert(part.name, Value::String(text));
         }
     }
     let body = Value::Object(fields);

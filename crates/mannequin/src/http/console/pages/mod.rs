@@ -149,6 +149,35 @@ pub fn sign_in(state: &AppState, error: Option<&str>, status: StatusCode) -> Res
     page(state, status, &SignIn { frame, error })
 }
 
+/// What an order form says of its size and cost: the count asked (the
+/// kind's default when it cannot be read, within 1 and the kind's most),
+/// the price of one and the total.
+pub(super) struct Quote {
+    pub max: i64,
+    pub count: i64,
+    pub price: i64,
+    pub total: i64,
+}
+
+impl Quote {
+    pub(super) fn of(state: &AppState, kind: mannequin_domain::AssetKind, count: &str) -> Quote {
+        let declared = kind.declaration();
+        let price = state.orders.terms().price(kind).get();
+        let max = i64::from(declared.max_count);
+        let count = count
+            .trim()
+            .parse()
+            .unwrap_or(i64::from(declared.default_count))
+            .clamp(1, max);
+        Quote {
+            max,
+            count,
+            price,
+            total: price * count,
+        }
+    }
+}
+
 pub(super) fn status_class(s: ModelStatus) -> &'static str {
     match s {
         ModelStatus::Pending => "pending",

@@ -6,7 +6,7 @@ use axum::response::Response;
 use mannequin_domain::credits::Balances;
 use mannequin_domain::{AssetKind, Credits, MadeFrom, time};
 
-use super::{Card, Frame, page, title_case};
+use super::{Card, Frame, Quote, page, title_case};
 use crate::http::AppState;
 use crate::http::console::Signed;
 use crate::http::console::orders::OrderDraft;
@@ -20,7 +20,6 @@ struct Order<'a> {
     noun: &'static str,
     plural: &'static str,
     /// How many one order may ask for.
-    max: i64,
     /// The other kinds, to order instead: (noun, plural).
     others: Vec<(&'static str, &'static str)>,
     /// What the text box suggests.
@@ -29,9 +28,7 @@ struct Order<'a> {
     csrf: &'a str,
     key: &'a str,
     text: &'a str,
-    count: i64,
-    price: i64,
-    total: i64,
+    quote: Quote,
 }
 
 /// The order form: the text, the count, the price, and what went wrong.
@@ -45,19 +42,11 @@ pub fn order(
 ) -> Response {
     let kind = draft.kind;
     let declared = kind.declaration();
-    let price = state.orders.terms().price(kind).get();
-    let max = i64::from(declared.max_count);
-    let count: i64 = draft
-        .count
-        .trim()
-        .parse()
-        .unwrap_or(i64::from(declared.default_count))
-        .clamp(1, max);
+    let quote = Quote::of(state, kind, &draft.count);
     let template = Order {
         frame: Frame::signed("Order", signed, balances),
         noun: declared.noun,
         plural: declared.collection,
-        max,
         others: AssetKind::ALL
             .iter()
             .filter(|k| **k != kind && k.declaration().made_from == MadeFrom::Words)
@@ -71,9 +60,7 @@ pub fn order(
         csrf: &signed.csrf,
         key: &draft.idempotency_key,
         text: &draft.preferences,
-        count,
-        price,
-        total: price * count,
+        quote,
     };
     page(state, status, &template)
 }

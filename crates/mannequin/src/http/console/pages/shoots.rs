@@ -7,7 +7,7 @@ use axum::response::Response;
 use mannequin_domain::AssetKind;
 use mannequin_domain::credits::Balances;
 
-use super::{Frame, page};
+use super::{Frame, Quote, page};
 use crate::http::AppState;
 use crate::http::console::shoots::{Library, ShootDraft};
 use crate::http::console::{Signed, gallery_path};
@@ -50,10 +50,7 @@ struct Shoot<'a> {
     industry: &'a str,
     suggestions: &'a str,
     example: &'static str,
-    max: i64,
-    count: i64,
-    price: i64,
-    total: i64,
+    quote: Quote,
 }
 
 /// What the form calls a kind: its heading and the other kind's.
@@ -81,14 +78,7 @@ pub fn shoot(
         AssetKind::Packshot
     };
     let declared = kind.declaration();
-    let price = state.orders.terms().price(kind).get();
-    let max = i64::from(declared.max_count);
-    let count: i64 = draft
-        .count
-        .trim()
-        .parse()
-        .unwrap_or(i64::from(declared.default_count))
-        .clamp(1, max);
+    let quote = Quote::of(state, kind, &draft.count);
     let url = |key: &Option<String>| key.as_ref().map(|k| state.blobs.url(k)).unwrap_or_default();
     let products = library
         .products
@@ -168,10 +158,7 @@ pub fn shoot(
         } else {
             "bright summer light, relaxed poses"
         },
-        max,
-        count,
-        price,
-        total: price * count,
+        quote,
     };
     page(state, status, &template)
 }
