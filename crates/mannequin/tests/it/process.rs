@@ -1116,6 +1116,13 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
             .output()
             .unwrap()
     };
+    let out = client(&["list"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("No models yet: order some with"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = client(&["generate", "man, streetwear", "--count", "2", "--json"]);
     assert!(
         out.status.success(),
@@ -1183,6 +1190,21 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
     let out = client(&["list", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["count"], 2, "the models only: {listed}");
+    let out = client(&["list", "--batch", "batch_none"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "No models match.\n");
+    // Without --count, the API's default: ten.
+    let out = client(&["generate", "woman, linen dress", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        generated["models"].as_array().unwrap().len(),
+        10,
+        "{generated}"
+    );
 
     // A product photo uploaded from a file, then listed.
     let products = |args: &[&str]| {
@@ -1234,4 +1256,22 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+
+    // Nothing listening: the message names the URL tried and how to set it.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let out = Command::new(BIN)
+        .args(["models", "list"])
+        .env("MANNEQUIN_URL", &closed)
+        .env("MANNEQUIN_API_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("nothing answered at {closed}")) && said.contains("MANNEQUIN_URL"),
+        "{said}"
+    );
 }

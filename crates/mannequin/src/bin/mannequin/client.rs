@@ -57,8 +57,9 @@ pub enum ClientCommand {
     Generate {
         /// What they should look like.
         preferences: String,
-        #[arg(long, default_value_t = 4)]
-        count: u32,
+        /// How many; default: the API's (10).
+        #[arg(long)]
+        count: Option<u32>,
         /// Give up waiting after this many seconds (the batch goes on).
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
@@ -94,7 +95,8 @@ impl Api {
                 mannequin::ExposeSecret::expose_secret(&self.key),
             )
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.unreachable(e))?;
         let status = res.status();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         if status.is_success() {
@@ -103,6 +105,23 @@ impl Api {
             let msg = body["error"].as_str().unwrap_or("no error message");
             Err(format!("{status}: {msg}").into())
         }
+    }
+
+    /// A request that got no answer: which URL was tried and how to set it.
+    pub fn unreachable(&self, e: reqwest::Error) -> BoxError {
+        let what = if e.is_connect() {
+            "nothing answered at"
+        } else if e.is_timeout() {
+            "no answer in time from"
+        } else {
+            "the connection failed to"
+        };
+        format!(
+            "{what} {} (set the service's URL with --url or MANNEQUIN_URL): {}",
+            self.url,
+            mannequin::error::Report(&e)
+        )
+        .into()
     }
 
     pub async fn page(&self, query: &[(&str, String)]) -> Result<Value, BoxError> {
@@ -205,6 +224,12 @@ pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
             }
             if args.api.json {
                 println!("{}", json!({collection: models, "count": models.len()}));
+            } else if models.is_empty() && (approved || batch.is_some()) {
+                println!("No {collection} match.");
+            } else if models.is_empty() {
+                println!(
+                    "No {collection} yet: order some with 'mannequin {collection} generate \"…\"'."
+                );
             } else {
                 print_table(&models);
             }
@@ -214,6 +239,7 @@ pub async fn run(kind: AssetKind, args: ClientArgs) -> Result<(), BoxError> {
             count,
             timeout_secs,
         } => {
+            let count = count.unwrap_or(kind.declaration().default_count);
             let registered = api
                 .call(
                     api.client
