@@ -1275,3 +1275,84 @@ async fn the_terminal_client_generates_a_batch_and_lists_it() {
         "{said}"
     );
 }
+
+/// `--version` names the version, the commit and the build date; the
+/// completions and the manual pages come from the same definitions as the flags.
+#[test]
+fn the_binary_says_its_version_and_writes_completions_and_manual_pages() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let version = run(&["--version"]);
+    let head = format!("mannequin {} (commit ", env!("CARGO_PKG_VERSION"));
+    let rest = version
+        .trim()
+        .strip_prefix(&head)
+        .unwrap_or_else(|| panic!("{version}"));
+    let (commit, built) = rest
+        .strip_suffix(')')
+        .unwrap()
+        .split_once(", built ")
+        .unwrap();
+    let checkout = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string());
+    assert_eq!(
+        commit,
+        checkout.as_deref().unwrap_or("unknown"),
+        "{version}"
+    );
+    let date: Vec<u32> = built.split('-').map(|p| p.parse().unwrap()).collect();
+    assert!(
+        date.len() == 3
+            && date[0] >= 2026
+            && (1..=12).contains(&date[1])
+            && (1..=31).contains(&date[2]),
+        "{version}"
+    );
+
+    for (shell, marker) in [
+        ("bash", "_mannequin()"),
+        ("zsh", "#compdef mannequin"),
+        ("fish", "complete -c mannequin"),
+    ] {
+        let script = run(&["completions", shell]);
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..200.min(script.len())]
+        );
+        assert!(
+            script.contains("photo-shoot-generator") && script.contains("worker"),
+            "{shell}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    run(&["man", "--out", dir.path().to_str().unwrap()]);
+    let serve = std::fs::read_to_string(dir.path().join("mannequin-serve.1")).unwrap();
+    assert!(
+        serve.starts_with(".ie") && serve.contains(".TH mannequin-serve 1"),
+        "{serve}"
+    );
+    assert!(
+        serve.contains("\\-\\-listen") && serve.contains("MANNEQUIN_LISTEN"),
+        "{serve}"
+    );
+    assert!(dir.path().join("mannequin-admin-key-create.1").exists());
+    assert!(
+        !dir.path().join("mannequin-bench-fill.1").exists(),
+        "hidden commands have no page"
+    );
+    assert!(run(&["man"]).contains(".SH SUBCOMMANDS"));
+}

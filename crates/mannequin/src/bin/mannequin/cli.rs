@@ -8,10 +8,20 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use mannequin::config::{AdminCommand, DbArgs, ServeArgs, WorkerArgs};
 
+/// `mannequin --version`: the version, the commit and the build date.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MANNEQUIN_COMMIT"),
+    ", built ",
+    env!("MANNEQUIN_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mannequin",
-    version,
+    version = VERSION,
     about = "AI models (mannequins) for product photography, as a service."
 )]
 pub struct Cli {
@@ -50,6 +60,15 @@ pub enum Command {
     /// Print the API's OpenAPI description (what `/api/external/openapi.json`
     /// serves) to standard output; `docs/openapi.json` is this, regenerated.
     Openapi(OpenapiArgs),
+    /// Print a shell's completion script to standard output:
+    /// `mannequin completions bash > /etc/bash_completion.d/mannequin`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the manual pages (`mannequin.1`, and `mannequin-serve.1` and so on
+    /// for each command) into a folder; without --out, print `mannequin.1`.
+    Man {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

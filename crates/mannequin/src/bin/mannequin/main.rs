@@ -144,6 +144,41 @@ async fn main() -> ExitCode {
             println!("{}", mannequin::http::openapi_document(&args.public_url));
             ExitCode::SUCCESS
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "mannequin", &mut script);
+            printed(Ok(script))
+        }
+        Command::Man { out: Some(dir) } => {
+            let written = std::fs::create_dir_all(&dir)
+                .and_then(|()| {
+                    clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir)
+                })
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())));
+            printed(
+                written
+                    .map(|()| format!("manual pages written to {}\n", dir.display()).into_bytes()),
+            )
+        }
+        Command::Man { out: None } => {
+            let mut page = Vec::new();
+            let cmd = <Cli as clap::CommandFactory>::command();
+            printed(clap_mangen::Man::new(cmd).render(&mut page).map(|()| page))
+        }
+    }
+}
+
+/// Writes `text` to stdout; a reader that stopped early (`| head`) is not a
+/// failure.
+fn printed(text: std::io::Result<Vec<u8>>) -> ExitCode {
+    let written = text.and_then(|t| std::io::Write::write_all(&mut std::io::stdout().lock(), &t));
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 
