@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, ValueEnum, value_parser};
+use clap::{ArgAction, Args, ValueEnum, value_parser};
 use mannequin_domain::prompt::{DEFAULT_NEGATIVE, Template};
 
 use crate::{ExposeSecret, SecretString};
@@ -104,6 +104,10 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
+    /// A TOML file of settings, named as the flags (`listen = "0.0.0.0:8080"`):
+    /// a flag beats its variable, a variable the file, the file the default.
+    #[arg(long, env = "MANNEQUIN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Where the SQLite file and the images live.
     #[arg(long, env = "MANNEQUIN_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -149,22 +153,6 @@ impl std::ops::Deref for ServeArgs {
 impl std::ops::DerefMut for ServeArgs {
     fn deref_mut(&mut self) -> &mut WorkerArgs {
         &mut self.process
-    }
-}
-
-impl ServeArgs {
-    /// A worker process's settings, with the API's at their defaults (or
-    /// their environment variables: one environment file may serve both).
-    pub fn for_worker(process: WorkerArgs) -> ServeArgs {
-        #[derive(Parser)]
-        struct Defaults {
-            #[command(flatten)]
-            api: ApiArgs,
-        }
-        ServeArgs {
-            api: Defaults::parse_from(["mannequin"]).api,
-            process,
-        }
     }
 }
 

@@ -1356,3 +1356,119 @@ fn the_binary_says_its_version_and_writes_completions_and_manual_pages() {
     );
     assert!(run(&["man"]).contains(".SH SUBCOMMANDS"));
 }
+
+/// `--config FILE`: a flag beats its variable, the variable the file, the
+/// file the default; `config check` shows each with its source and never a
+/// secret; a setting no command takes, or a value its flag refuses, stops
+/// the process with the file named.
+#[tokio::test]
+async fn a_settings_file_sits_between_the_variables_and_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mannequin.toml");
+    std::fs::write(
+        &file,
+        "credits-per-model = 7\nrate_limit = 3\nmax-attempts = 4\nmetrics-token = \"file-secret-token-value\"\n\
+         cors-origins = [\"https://a.example\", \"https://b.example\"]\n",
+    )
+    .unwrap();
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["config", "check"]).args(args);
+        for var in [
+            "MANNEQUIN_CONFIG",
+            "MANNEQUIN_CREDITS_PER_MODEL",
+            "MANNEQUIN_RATE_LIMIT",
+            "MANNEQUIN_MAX_ATTEMPTS",
+            "MANNEQUIN_LEASE_MS",
+            "MANNEQUIN_METRICS_TOKEN",
+            "MANNEQUIN_CORS_ORIGINS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        cmd.output().unwrap()
+    };
+    let path = file.to_str().unwrap();
+    let out = check(
+        &["--config", path, "--max-attempts", "9"],
+        &[
+            ("MANNEQUIN_RATE_LIMIT", "5"),
+            ("MANNEQUIN_MAX_ATTEMPTS", "6"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "credits-per-model = \"7\"  # file",
+        "rate-limit = \"5\"  # variable",
+        "max-attempts = \"9\"  # flag",
+        "lease-ms = \"30000\"  # default",
+        "metrics-token = \"[redacted]\"  # file",
+        "cors-origins = [\"https://a.example\", \"https://b.example\"]  # file",
+    ] {
+        assert!(shown.lines().any(|l| l == line), "{line} in:\n{shown}");
+    }
+    assert!(!shown.contains("file-secret-token-value"), "{shown}");
+    // The variable names the file when the flag does not.
+    let out = check(&[], &[("MANNEQUIN_CONFIG", path)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("credits-per-model = \"7\"  # file"));
+
+    // Refusals name the file and the setting, and exit 2.
+    for (text, said) in [
+        (
+            "credits-per-modle = 7\n",
+            "'credits-per-modle' is not a setting",
+        ),
+        ("max-attempts = 0\n", "--max-attempts"),
+        (
+            "listen = [\"127.0.0.1:1\", \"127.0.0.1:2\"]\n",
+            "'listen' takes one value",
+        ),
+        ("listen = \n", "not TOML"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = check(&["--config", path], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(err.contains(said), "{text}: {err}");
+    }
+
+    // One file for every process: `migrate` leaves `listen` and the prices to `serve`.
+    std::fs::write(&file, "listen = \"127.0.0.1:0\"\ncredits-per-model = 7\n").unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args([
+            "migrate",
+            "--config",
+            path,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // And the server takes it: a model costs the file's 7 credits.
+    let server = Server::start(&data, &["--config", path]);
+    let key = server.api_key().unwrap();
+    let client = mannequin::http_client().build().unwrap();
+    let registered: Value = client
+        .post(format!("{}/api/external/models/register-ideas", server.url))
+        .header("X-Api-Key", &key)
+        .json(&serde_json::json!({"preferences": "woman, casual", "count": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(registered["creditsReserved"], 14, "{registered}");
+}

@@ -60,6 +60,9 @@ pub enum Command {
     /// Print the API's OpenAPI description (what `/api/external/openapi.json`
     /// serves) to standard output; `docs/openapi.json` is this, regenerated.
     Openapi(OpenapiArgs),
+    /// The settings files: `mannequin config check`.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print a shell's completion script to standard output:
     /// `mannequin completions bash > /etc/bash_completion.d/mannequin`.
     Completions { shell: clap_complete::Shell },
@@ -69,6 +72,15 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting of `serve` (and so of `worker`) as it would take
+    /// effect, as TOML, each with where it came from (flag, variable, file or
+    /// default), secrets redacted; exit non-zero on a setting that would be
+    /// refused.
+    Check(Box<ServeArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mannequin::app::{self, Overrides};
 use mannequin::config::LogFormat;
 use mannequin_domain::AssetKind;
@@ -15,6 +14,7 @@ mod client;
 mod fake_image_server;
 mod preview;
 mod products;
+mod settings;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: per-thread free lists instead of glibc's arenas, which the
@@ -72,11 +72,29 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 async fn main() -> ExitCode {
     no_transparent_huge_pages();
     mannequin::install_crypto();
-    let cli = Cli::parse();
-    match cli.command {
+    let parsed = match settings::parse() {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match parsed.cli.command {
         Command::Serve(args) => serve(*args, true).await,
-        Command::Worker(args) => {
-            serve(mannequin::config::ServeArgs::for_worker(*args), false).await
+        Command::Worker(process) => {
+            let api = settings::api_defaults(parsed.file.as_ref());
+            serve(
+                mannequin::config::ServeArgs {
+                    api,
+                    process: *process,
+                },
+                false,
+            )
+            .await
+        }
+        Command::Config(cli::ConfigCommand::Check(_)) => {
+            print!("{}", settings::check(&parsed));
+            ExitCode::SUCCESS
         }
         Command::Migrate(db) => {
             init_logs(db.log_format);
