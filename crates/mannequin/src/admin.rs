@@ -172,6 +172,8 @@ pub async fn run(cmd: AdminCommand) -> Result<(Value, bool), BoxError> {
                 .ok_or_else(|| format!("no account {account}"))?;
             Ok((serde_json::to_value(balance)?, true))
         }
+        AdminCommand::Backup { db, to } => crate::backup::backup(&db, &to).await,
+        AdminCommand::Restore { db, from } => crate::backup::restore(&db, &from).await,
         AdminCommand::Audit(db) => {
             let store = open(&db).await?;
             let report = store.audit(now_ms()).await?;

@@ -18,6 +18,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 pub mod admin;
 pub mod app;
+pub mod backup;
 pub(crate) mod batch;
 pub mod blob;
 pub mod clock;

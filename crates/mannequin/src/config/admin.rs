@@ -41,6 +41,25 @@ pub enum AdminCommand {
     },
     /// Check the credit invariants over the whole database; exit 0 only if they hold.
     Audit(AdminDb),
+    /// Copy the SQLite database (a consistent snapshot, while the service
+    /// serves and writes) and the images on local disk into an empty folder;
+    /// exit 0 only if every image the copy names is in it.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The folder to write; made if missing, refused if it holds anything.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup into a data directory that holds no database and no
+    /// images yet; checks the database's integrity and every image.
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The folder `admin backup --to` wrote.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1472,3 +1472,159 @@ async fn a_settings_file_sits_between_the_variables_and_the_defaults() {
         .unwrap();
     assert_eq!(registered["creditsReserved"], 14, "{registered}");
 }
+
+/// `admin backup` while the service serves and takes orders, then `admin
+/// restore` into a new data directory: the audit passes there and every
+/// image the backup names is served, byte for byte the original's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_load_restores_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &["--generator-delay-ms", "20"]);
+    let key = server.api_key().unwrap();
+    let client = mannequin::http_client().build().unwrap();
+    let mut photo = Vec::new();
+    image::RgbImage::from_fn(60, 80, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 3) as u8, 90])
+    })
+    .write_to(
+        &mut std::io::Cursor::new(&mut photo),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let mut form =
+        b"--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"Tote.png\"\r\n\r\n"
+            .to_vec();
+    form.extend(&photo);
+    form.extend(b"\r\n--b7--\r\n");
+    let res = client
+        .post(format!("{}/api/external/products", server.url))
+        .header("X-Api-Key", &key)
+        .header("Content-Type", "multipart/form-data; boundary=b7")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    for i in 0..3 {
+        register(
+            &client,
+            &server.url,
+            &key,
+            &format!("linen summer look {i}"),
+            4,
+        )
+        .await;
+    }
+    wait_for(&client, &server.url, &key, Duration::from_secs(30), |m| {
+        count(m, "DONE") >= 4
+    })
+    .await;
+
+    // Orders keep coming while the backup runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (client, url, key, stop) = (
+            client.clone(),
+            server.url.clone(),
+            key.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut orders = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                register(&client, &url, &key, &format!("streetwear look {orders}"), 2).await;
+                orders += 1;
+            }
+            orders
+        })
+    };
+    let backup = dir.path().join("backup");
+    let (ok, report) = {
+        let (data, backup) = (data.clone(), backup.clone());
+        tokio::task::spawn_blocking(move || {
+            admin(&data, &["backup", "--to", backup.to_str().unwrap()])
+        })
+        .await
+        .unwrap()
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let orders = load.await.unwrap();
+    assert!(ok, "{report}");
+    assert!(orders > 0, "orders were taken during the backup");
+    assert_eq!(report["imagesMissing"], json!([]), "{report}");
+    assert!(report["images"].as_u64().unwrap() >= 10, "{report}");
+    assert!(backup.join("backup.json").is_file() && backup.join("mannequin.db").is_file());
+    // A backup never lands on an earlier one.
+    let (ok, _) = admin(&data, &["backup", "--to", backup.to_str().unwrap()]);
+    assert!(!ok, "a folder that holds a backup is refused");
+
+    let restored = dir.path().join("restored");
+    let (ok, report) = admin(&restored, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(ok, "{report}");
+    assert_eq!(report["imagesMissing"], json!([]), "{report}");
+    let (ok, _) = admin(&restored, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(!ok, "a data directory that holds a database is refused");
+    let (ok, audit) = admin(&restored, &["audit"]);
+    assert!(ok, "{audit}");
+
+    // The restored installation serves what the backup holds, with the same key.
+    let second = Server::start(&restored, &["--no-worker"]);
+    let listed_in = |url: String| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let page: Value = client
+                .get(format!("{url}/api/external/models?limit=1000"))
+                .header("X-Api-Key", &key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["models"].as_array().unwrap().clone()
+        }
+    };
+    let now = listed_in(second.url.clone()).await;
+    let done: Vec<&Value> = now.iter().filter(|m| m["status"] == "DONE").collect();
+    assert!(done.len() >= 4, "{} done", done.len());
+    let original = listed_in(server.url.clone()).await;
+    for m in &done {
+        let theirs = original
+            .iter()
+            .find(|o| o["id"] == m["id"])
+            .expect("the same model");
+        for field in ["image", "thumbnail"] {
+            let get = |u: &Value| client.get(u.as_str().unwrap().to_string()).send();
+            let (a, b) = (
+                get(&m[field]).await.unwrap(),
+                get(&theirs[field]).await.unwrap(),
+            );
+            assert_eq!(
+                (a.status().as_u16(), b.status().as_u16()),
+                (200, 200),
+                "{}",
+                m[field]
+            );
+            assert_eq!(
+                a.bytes().await.unwrap(),
+                b.bytes().await.unwrap(),
+                "{}",
+                m[field]
+            );
+        }
+    }
+    let products: Value = client
+        .get(format!("{}/api/external/products", second.url))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let image = products["products"][0]["image"]
+        .as_str()
+        .expect("the product");
+    assert_eq!(client.get(image).send().await.unwrap().status(), 200);
+}
