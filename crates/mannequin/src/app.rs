@@ -369,6 +369,7 @@ pub async fn start(args: &ServeArgs, api: bool, overrides: Overrides) -> Result<
             public_url: public_url.clone(),
             metrics_token: args.metrics_token.clone(),
             max_products: args.api.max_products,
+            credits: args.api.credits_hint(),
         }),
         serve_media: true,
         media_signer,

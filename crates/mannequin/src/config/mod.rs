@@ -212,6 +212,51 @@ pub struct ApiArgs {
     /// Requests an account may burst above the rate.
     #[arg(long, env = "MANNEQUIN_RATE_BURST", default_value_t = 100.0, value_parser = at_least_one)]
     pub rate_burst: f64,
+    /// Where an account gets more credits (`https://shop.example/credits`):
+    /// the API's 402 message ends with it and the console links to it.
+    #[arg(long, env = "MANNEQUIN_CREDITS_URL", value_parser = credits_url)]
+    pub credits_url: Option<String>,
+    /// The words before --credits-url (or, without it, all that is said).
+    #[arg(long, env = "MANNEQUIN_CREDITS_TEXT", default_value = "Get more credits at",
+          value_parser = value_parser!(String))]
+    pub credits_text: String,
+}
+
+/// An `http(s)://` URL a person can open.
+fn credits_url(s: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(s.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url.to_string()),
+        _ => Err("an http(s):// URL".into()),
+    }
+}
+
+impl ApiArgs {
+    /// What a 402 adds, when the operator said where credits come from.
+    pub fn credits_hint(&self) -> Option<CreditsHint> {
+        self.credits_url.as_ref().map(|url| CreditsHint {
+            text: self.credits_text.trim().to_string(),
+            url: url.clone(),
+        })
+    }
+}
+
+/// Where an account gets credits, as the operator put it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditsHint {
+    pub text: String,
+    pub url: String,
+}
+
+impl CreditsHint {
+    /// The sentence that ends a 402 message: `Get more credits at https://…`.
+    pub fn sentence(&self) -> String {
+        if self.text.is_empty() {
+            self.url.clone()
+        } else {
+            format!("{} {}", self.text, self.url)
+        }
+    }
 }
 
 /// What every process uses (`mannequin worker` takes these alone): the

@@ -66,6 +66,8 @@ pub struct ApiSettings {
     pub metrics_token: Option<crate::SecretString>,
     /// Products an account may keep listed (`--max-products`).
     pub max_products: u32,
+    /// Where an account gets more credits (`--credits-url`, `--credits-text`).
+    pub credits: Option<crate::config::CreditsHint>,
 }
 
 #[derive(Clone)]
@@ -150,7 +152,10 @@ pub fn router(state: AppState) -> Router {
     }
     let cors = cors(&state.settings.cors_origins);
     let router = api
-        .merge(console::routes())
+        .merge(console::routes().layer(middleware::from_fn_with_state(
+            state.clone(),
+            console::framed,
+        )))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), envelope))
@@ -268,6 +273,13 @@ async fn envelope(State(state): State<AppState>, mut req: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let body = match res.extensions_mut().remove::<ErrorBody>() {
+        // Not enough credits: where to get them, when the operator said.
+        Some(mut body) if body.code == "insufficient_credits" => {
+            if let Some(hint) = &state.settings.credits {
+                body.message = format!("{} {}", body.message, hint.sentence());
+            }
+            Some(body)
+        }
         Some(body) => Some(body),
         None if (status.is_client_error() || status.is_server_error()) && !is_json && !is_html => {
             Some(framework_error(status))

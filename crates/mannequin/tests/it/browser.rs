@@ -216,6 +216,21 @@ impl Chrome {
             .await;
     }
 
+    /// The system's colour scheme as the page sees it (`prefers-color-scheme`),
+    /// through Chromium's DevTools command.
+    pub async fn color_scheme(&self, scheme: &str) {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                    "features": [{"name": "prefers-color-scheme", "value": scheme}]
+                }})),
+            )
+            .await;
+        assert!(v.is_object() || v.is_null(), "emulation failed: {v}");
+    }
+
     /// Runs `js` in the page with `args` (as `arguments`), giving its result.
     pub async fn script(&self, js: &str, args: Value) -> Value {
         self.call(

@@ -1051,3 +1051,195 @@ async fn in_a_browser_a_photo_shoot_is_ordered_and_its_pictures_name_what_they_a
     assert_eq!(app.balance(&account).await, before, "nothing reserved");
     chrome.quit().await;
 }
+
+/// Error pages keep the frame a signed-in person knows; an unknown console
+/// address is such a page, never JSON; a 402 says where credits come from
+/// when the operator set `--credits-url`, in the console and in the API.
+#[tokio::test]
+async fn problems_are_pages_in_the_frame_and_a_402_says_where_credits_come_from() {
+    let app = TestApp::start_with(
+        &[
+            "--credits-url",
+            "https://shop.example/credits",
+            "--credits-text",
+            "Top up at",
+        ],
+        None,
+    )
+    .await;
+    let (_, key) = app.account(30, &Scope::ALL).await;
+    let mut browser = Browser::new(&app);
+
+    // Signed out: the page still says what happened, as HTML, with a way in.
+    let res = browser.get("/console/no-such-page").await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Not found</h1>") && page.contains("There is no page at this address."),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/\">Sign in") && !page.contains("<nav"),
+        "{page}"
+    );
+
+    browser.sign_in(&key).await;
+    for path in [
+        "/console/no-such-page",
+        "/console/models/model_nope",
+        "/console/batches/batch_nope",
+    ] {
+        let res = browser.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("<nav aria-label=\"Console\">"),
+            "{path}: the navigation stays: {page}"
+        );
+        assert!(
+            page.contains("<b>30</b> available"),
+            "{path}: the credits stay"
+        );
+        assert!(page.contains("Back to the gallery"), "{path}");
+    }
+    // A form sent without its token: 403, in the frame too.
+    let res = browser
+        .post("/console/order", &[("preferences", "man"), ("count", "1")])
+        .await;
+    assert_eq!(res.status(), 403);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Not allowed</h1>") && page.contains("<nav"),
+        "{page}"
+    );
+
+    // Every page links to where credits come from; a 402 says it.
+    let form = browser.page("/console/order").await;
+    assert!(
+        form.contains("href=\"https://shop.example/credits\""),
+        "{form}"
+    );
+    let res = browser
+        .post(
+            "/console/order",
+            &[
+                ("csrf", csrf(&form).as_str()),
+                ("idempotencyKey", hidden(&form, "idempotencyKey").as_str()),
+                ("preferences", "man, denim"),
+                ("count", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 402);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("20 short. Top up at https://shop.example/credits"),
+        "{text}"
+    );
+
+    let res = app
+        .client
+        .post(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &key)
+        .json(&serde_json::json!({"preferences": "man", "count": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 402);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Insufficient credits. Required: 50, available: 30. Top up at https://shop.example/credits",
+        "{body}"
+    );
+    assert_eq!(body["code"], "insufficient_credits");
+}
+
+/// Without --credits-url the API's 402 is the contract's sentence alone.
+#[tokio::test]
+async fn without_a_credits_url_the_402_is_the_contracts_sentence() {
+    let app = TestApp::start().await;
+    let (_, key) = app.account(30, &Scope::ALL).await;
+    let body: Value = app
+        .client
+        .post(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &key)
+        .json(&serde_json::json!({"preferences": "man", "count": 5}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["error"],
+        "Insufficient credits. Required: 50, available: 30."
+    );
+}
+
+/// The console follows the system's colour scheme: the page's computed
+/// background is light, then dark, as `prefers-color-scheme` says.
+#[tokio::test]
+async fn in_a_browser_the_console_follows_the_systems_dark_mode() {
+    use crate::browser::Chrome;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    app.register_ok(&app.key, "woman, linen dress", 2).await;
+    app.drain().await;
+    chrome.sign_in(&app.url, &app.key).await;
+    let background = || async {
+        chrome
+            .script(
+                "return getComputedStyle(document.body).backgroundColor",
+                serde_json::json!([]),
+            )
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ink = || async {
+        chrome
+            .script(
+                "return getComputedStyle(document.querySelector('h1')).color",
+                serde_json::json!([]),
+            )
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    chrome.color_scheme("light").await;
+    assert_eq!(background().await, "rgb(246, 247, 249)");
+    assert_eq!(ink().await, "rgb(29, 36, 51)");
+    chrome.color_scheme("dark").await;
+    assert_eq!(background().await, "rgb(18, 21, 28)");
+    assert_eq!(ink().await, "rgb(230, 233, 239)");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-dark.png")).await;
+    }
+    // An unknown address, in the same frame and colours.
+    chrome
+        .goto(&format!("{}/console/no-such-page", app.url))
+        .await;
+    let heading = chrome
+        .wait_for("h1", std::time::Duration::from_secs(5))
+        .await;
+    assert_eq!(chrome.text(&heading).await, "Not found");
+    assert!(chrome.try_find("nav[aria-label=Console]").await.is_some());
+    assert_eq!(background().await, "rgb(18, 21, 28)");
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-not-found-dark.png"))
+            .await;
+    }
+    chrome.quit().await;
+}

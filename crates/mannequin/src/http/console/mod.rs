@@ -76,6 +76,38 @@ pub fn routes() -> Router<AppState> {
         .route("/console/batches/{id}/cancel", post(orders::cancel))
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
+        // Any other console address: a page that says so, not JSON.
+        .route(
+            "/console/{*rest}",
+            axum::routing::any(|| async {
+                pages::problem(StatusCode::NOT_FOUND, "There is no page at this address.")
+            }),
+        )
+}
+
+/// The console's layer: a problem page answered to a signed-in person is
+/// drawn again inside the frame they know (navigation, credits, sign-out),
+/// whichever handler answered it.
+pub async fn framed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let res = next.run(req).await;
+    let Some(problem) = res.extensions().get::<pages::ProblemPage>().cloned() else {
+        return res;
+    };
+    let Ok(Some(signed)) = Signed::of(&state, &headers).await else {
+        return res;
+    };
+    let balances = state
+        .store
+        .balances(&signed.principal.account_id)
+        .await
+        .ok()
+        .flatten();
+    pages::framed_problem(&state, &signed, balances, res.status(), &problem.message)
 }
 
 /// The console's upload forms (their bodies are forms with files).

@@ -159,12 +159,13 @@ async fn register_order(
             available,
         }) => {
             let short = required.get() - available.get();
-            Err((
-                format!(
-                    "Not enough credits: this order costs {required}, the account has {available} available, {short} short."
-                ),
-                StatusCode::PAYMENT_REQUIRED,
-            ))
+            let mut said = format!(
+                "Not enough credits: this order costs {required}, the account has {available} available, {short} short."
+            );
+            if let Some(hint) = &state.settings.credits {
+                said = format!("{said} {}", hint.sentence());
+            }
+            Err((said, StatusCode::PAYMENT_REQUIRED))
         }
         Err(crate::store::RegisterError::IdempotencyKeyReused) => Err((
             "This form was already sent with other values. Reload the page to order again.".into(),

@@ -57,30 +57,36 @@ fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("mannequin_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
+impl Signed {
+    /// The live session the request's cookie names, if any.
+    pub(super) async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Option<Signed>, crate::store::StoreError> {
+        let Some(token) = session_token(headers) else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let Some(session) = state.store.find_session(&token_hash(token), now).await? else {
+            return Ok(None);
+        };
+        // A revoked or expired key ends its sessions at once.
+        Ok(keys::live(&session.key, now).map(|principal| Signed {
+            principal,
+            csrf: session.csrf,
+        }))
+    }
+}
+
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(token) = session_token(&parts.headers) else {
-            return Err(to_sign_in());
-        };
-        let now = now_ms();
-        let session = state
-            .store
-            .find_session(&token_hash(token), now)
-            .await
-            .map_err(unavailable)?;
-        let Some(session) = session else {
-            return Err(to_sign_in());
-        };
-        // A revoked or expired key ends its sessions at once.
-        let Some(principal) = keys::live(&session.key, now) else {
-            return Err(to_sign_in());
-        };
-        Ok(Signed {
-            principal,
-            csrf: session.csrf,
-        })
+        match Signed::of(state, &parts.headers).await {
+            Ok(Some(signed)) => Ok(signed),
+            Ok(None) => Err(to_sign_in()),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

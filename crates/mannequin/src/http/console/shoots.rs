@@ -233,7 +233,10 @@ async fn register(
             Redirect::to(&format!("/console/batches/{}", done.batch_id.as_str())).into_response(),
         ),
         Err(e) => {
-            let (status, _, message) = e.parts();
+            let (status, _, mut message) = e.parts();
+            if let (StatusCode::PAYMENT_REQUIRED, Some(hint)) = (status, &state.settings.credits) {
+                message = format!("{message} {}", hint.sentence());
+            }
             Err((message, status))
         }
     }

@@ -41,7 +41,7 @@ pub fn products(
     status: StatusCode,
 ) -> Response {
     let template = Products {
-        frame: Frame::signed("Products", signed, balances),
+        frame: Frame::signed("Products", signed, balances, state),
         csrf: &signed.csrf,
         error,
         products: rows
@@ -121,7 +121,7 @@ pub fn presets(
         }))
         .collect();
     let template = Presets {
-        frame: Frame::signed("Presets", signed, balances),
+        frame: Frame::signed("Presets", signed, balances, state),
         csrf: &signed.csrf,
         error,
         presets,

@@ -57,15 +57,23 @@ pub(super) struct Frame<'a> {
 pub(super) struct Head<'a> {
     pub csrf: &'a str,
     pub balances: Option<Balances>,
+    /// Where the account gets more credits, when the operator said.
+    pub credits: Option<&'a crate::config::CreditsHint>,
 }
 
 impl<'a> Frame<'a> {
-    pub fn signed(title: &'a str, signed: &'a Signed, balances: Option<Balances>) -> Frame<'a> {
+    pub fn signed(
+        title: &'a str,
+        signed: &'a Signed,
+        balances: Option<Balances>,
+        state: &'a AppState,
+    ) -> Frame<'a> {
         Frame {
             title,
             head: Some(Head {
                 csrf: &signed.csrf,
                 balances,
+                credits: state.settings.credits.as_ref(),
             }),
         }
     }
@@ -109,15 +117,42 @@ pub(super) fn page(state: &AppState, status: StatusCode, template: &impl Templat
 #[derive(Template)]
 #[template(path = "console/problem.html")]
 struct Problem<'a> {
-    status: StatusCode,
+    frame: Frame<'a>,
+    heading: &'static str,
     message: &'a str,
 }
 
-/// A page that only says what went wrong, in words.
-pub fn problem(status: StatusCode, message: &str) -> Response {
+/// What a problem page says: kept on the response, so that the console's
+/// layer can draw it again inside the signed-in frame (navigation, credits).
+#[derive(Clone)]
+pub struct ProblemPage {
+    pub message: String,
+}
+
+fn heading(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::PAYMENT_REQUIRED => "Not enough credits",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
+fn problem_page(status: StatusCode, message: &str, frame: Frame<'_>) -> Response {
+    let heading = heading(status);
     // Its text is a fixed sentence or the person's own words: it renders.
-    let body = Problem { status, message }.render().unwrap_or_default();
+    let body = Problem {
+        frame,
+        heading,
+        message,
+    }
+    .render()
+    .unwrap_or_default();
     let mut res = (status, body).into_response();
+    res.extensions_mut().insert(ProblemPage {
+        message: message.to_string(),
+    });
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -126,11 +161,36 @@ pub fn problem(status: StatusCode, message: &str) -> Response {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// A page that only says what went wrong, in words (the console's layer
+/// adds the signed-in frame: [`framed_problem`]).
+pub fn problem(status: StatusCode, message: &str) -> Response {
+    problem_page(
+        status,
+        message,
+        Frame {
+            title: heading(status),
+            head: None,
+        },
+    )
+}
+
+/// `problem`'s page again, inside the frame of the signed-in person.
+pub fn framed_problem(
+    state: &AppState,
+    signed: &Signed,
+    balances: Option<Balances>,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let frame = Frame::signed(heading(status), signed, balances, state);
+    problem_page(status, message, frame)
 }
 
 #[derive(Template)]
@@ -263,7 +323,11 @@ mod tests {
     #[test]
     fn text_is_escaped_for_content_and_attributes() {
         let page = Problem {
-            status: StatusCode::NOT_FOUND,
+            frame: Frame {
+                title: "Not found",
+                head: None,
+            },
+            heading: "Not found",
             message: r#"<img src=x onerror="alert('1')">&"#,
         }
         .render()

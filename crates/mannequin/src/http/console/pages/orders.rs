@@ -44,7 +44,7 @@ pub fn order(
     let declared = kind.declaration();
     let quote = Quote::of(state, kind, &draft.count);
     let template = Order {
-        frame: Frame::signed("Order", signed, balances),
+        frame: Frame::signed("Order", signed, balances, state),
         noun: declared.noun,
         plural: declared.collection,
         others: AssetKind::ALL
@@ -125,7 +125,7 @@ pub fn batches(
     more: bool,
 ) -> Response {
     let template = Batches {
-        frame: Frame::signed("Batches", signed, balances),
+        frame: Frame::signed("Batches", signed, balances, state),
         csrf: &signed.csrf,
         batches: list.iter().map(BatchLine::new).collect(),
         older: list.last().filter(|_| more).map(|b| b.id.as_str()),
@@ -155,7 +155,7 @@ pub fn batch(
 ) -> Response {
     let query = format!("batch={}", b.id.as_str());
     let template = Batch {
-        frame: Frame::signed("Batch", signed, balances),
+        frame: Frame::signed("Batch", signed, balances, state),
         csrf: &signed.csrf,
         b: BatchLine::new(b),
         reserved: b.credits_reserved,

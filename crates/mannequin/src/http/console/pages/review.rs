@@ -90,7 +90,7 @@ pub fn gallery(
     let declared = filters.kind.declaration();
     let title = declared.title.to_string();
     let template = Gallery {
-        frame: Frame::signed(&title, signed, balances),
+        frame: Frame::signed(&title, signed, balances, state),
         title: &title,
         home: home.clone(),
         plural: declared.collection,
@@ -281,7 +281,7 @@ pub fn model(
     .filter_map(|(what, at)| Some((time::format_millis(at?), what)))
     .collect();
     let template = Model {
-        frame: Frame::signed(&r.name, signed, balances),
+        frame: Frame::signed(&r.name, signed, balances, state),
         id: r.id.as_str(),
         href: asset_path(&r.id),
         plural: r.id.kind().declaration().collection,

@@ -119,6 +119,7 @@ pub fn shoot(
             },
             signed,
             balances,
+            state,
         ),
         what: called(kind),
         noun: declared.noun,
