@@ -197,9 +197,23 @@ async fn votes_need_the_pages_token_and_text_stays_text() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    let moved_to = res.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(
-        res.headers()["location"],
-        format!("/console/models/{}", ids[0]).as_str()
+        moved_to,
+        format!("/console/models/{}?voted=APPROVED&moved=1", ids[0])
+    );
+    // The next page confirms the vote in a line, and labels its pills.
+    let next = browser.page(&moved_to).await;
+    assert!(
+        next.contains("<p class=\"notice\" role=\"status\">Approved. This is the next model.</p>"),
+        "{next}"
+    );
+    assert!(
+        next.contains("<span class=\"pill-label\">Status:</span> Done"),
+        "{next}"
+    );
+    assert!(
+        next.contains("<span class=\"pill-label\">Vote:</span> <span id=\"vote\">Pending</span>")
     );
     let (_, list) = app.list(&app.key, "?statusFilter=approved").await;
     assert_eq!(list["models"][0]["id"], ids[1].as_str());
@@ -1242,4 +1256,68 @@ async fn in_a_browser_the_console_follows_the_systems_dark_mode() {
             .await;
     }
     chrome.quit().await;
+}
+
+/// Every picture downloads whole: the stored image's bytes, its own type,
+/// named `<name> (<id>).<ext>`; never another account's.
+#[tokio::test]
+async fn a_picture_downloads_as_stored_with_a_name_people_can_keep() {
+    let app = TestApp::start().await;
+    let registered = app.register_ok(&app.key, "woman, linen dress", 1).await;
+    app.drain().await;
+    let id = registered["createdRecordIds"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.key).await;
+    let page = browser.page(&format!("/console/models/{id}")).await;
+    assert!(
+        page.contains(&format!("href=\"/console/models/{id}/download\" download")),
+        "{page}"
+    );
+    let gallery = browser.page("/console").await;
+    assert!(gallery.contains(&format!("href=\"/console/models/{id}/download\" download")));
+
+    let res = browser.get(&format!("/console/models/{id}/download")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (_, one) = app.list(&app.key, "").await;
+    let model = &one["models"][0];
+    let name = model["name"].as_str().unwrap();
+    assert!(
+        disposition.starts_with(&format!("attachment; filename=\"{name} ({id}).png\"")),
+        "{disposition}"
+    );
+    let downloaded = res.bytes().await.unwrap();
+    let stored = app
+        .client
+        .get(model["image"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(downloaded, stored, "the stored image, byte for byte");
+    assert!(image::load_from_memory(&downloaded).is_ok());
+
+    // Another account's session finds nothing there.
+    let (_, other) = app.account(100, &Scope::ALL).await;
+    let mut stranger = Browser::new(&app);
+    stranger.sign_in(&other).await;
+    let res = stranger
+        .get(&format!("/console/models/{id}/download"))
+        .await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }

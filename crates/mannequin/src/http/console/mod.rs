@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
             .route(
                 &format!("/console/{collection}/{{id}}/vote"),
                 post(move |state, signed, id, body| review::vote(kind, state, signed, id, body)),
+            )
+            .route(
+                &format!("/console/{collection}/{{id}}/download"),
+                get(move |state, signed, id| review::download(kind, state, signed, id)),
             );
     }
     router

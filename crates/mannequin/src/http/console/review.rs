@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use mannequin_domain::ids::AssetId;
 use mannequin_domain::request::parse_asset_id;
@@ -128,7 +128,94 @@ pub(super) async fn model(
         Ok(b) => b,
         Err(e) => return unavailable(e),
     };
-    pages::model(&state, &signed, balances, detail, &filters, neighbours)
+    let voted = voted_note(kind, &params);
+    pages::model(
+        &state,
+        &signed,
+        balances,
+        detail,
+        &filters,
+        neighbours,
+        voted.as_deref(),
+    )
+}
+
+/// `GET /console/models/{id}/download` (and every kind's): the full image,
+/// as stored (its own format and size), named for a person's downloads
+/// folder: `<name> (<id>).<ext>`.
+pub(super) async fn download(
+    kind: AssetKind,
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let missing = || pages::problem(StatusCode::NOT_FOUND, &no_such(kind));
+    let Ok(id) = parse_asset_id(&id, kind) else {
+        return missing();
+    };
+    let detail = match state
+        .store
+        .model_detail(&signed.principal.account_id, &id)
+        .await
+    {
+        Ok(Some(d)) => d,
+        Ok(None) => return missing(),
+        Err(e) => return unavailable(e),
+    };
+    let Some(key) = detail.row.image_key else {
+        return pages::problem(
+            StatusCode::NOT_FOUND,
+            "This one has no image yet: it can be downloaded once it is done.",
+        );
+    };
+    let bytes = match state.blobs.get(&key).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return missing(),
+        Err(e) => {
+            tracing::error!(error = %e, "image read failed");
+            return pages::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The image could not be read just now. Try again in a moment.",
+            );
+        }
+    };
+    let extension = key.rsplit_once('.').map_or("png", |(_, e)| e);
+    let file = download_name(&detail.row.name, id.as_str(), extension);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::blob::content_type(&key).to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, file),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `attachment` with the file name `<name> (<id>).<ext>`: a plain ASCII
+/// `filename` for every browser and the exact one as `filename*` (RFC 6266).
+fn download_name(name: &str, id: &str, extension: &str) -> String {
+    let exact = format!("{} ({id}).{extension}", name.trim());
+    let plain: String = exact
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if !matches!(c, '"' | '\\' | '/' | '%') => c,
+            _ => '_',
+        })
+        .collect();
+    let encoded: String = exact
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The models before and after this one in the gallery's order, with the
@@ -218,11 +305,57 @@ pub(super) async fn vote(
         .get("next")
         .and_then(|n| AssetId::parse(n))
         .filter(|n| n.kind() == kind)
-        .unwrap_or(id);
-    Redirect::to(&pages::with_query(&super::asset_path(&to), &filters)).into_response()
+        .unwrap_or_else(|| id.clone());
+    // The page shown next confirms the vote in a line.
+    let mut query = filters;
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(&format!("voted={}", voting.as_str()));
+    if to != id {
+        query.push_str("&moved=1");
+    }
+    Redirect::to(&pages::with_query(&super::asset_path(&to), &query)).into_response()
+}
+
+/// The line that confirms a vote on the page shown after it.
+fn voted_note(kind: AssetKind, params: &HashMap<String, String>) -> Option<String> {
+    let said = match Voting::parse(params.get("voted")?) {
+        Some(Voting::Approved) => "Approved",
+        Some(Voting::Rejected) => "Rejected",
+        Some(Voting::Pending) => "Vote cleared",
+        None => return None,
+    };
+    Some(if params.contains_key("moved") {
+        format!("{said}. This is the next {}.", kind.declaration().noun)
+    } else {
+        format!("{said}.")
+    })
 }
 
 /// What a page says of an id that names nothing here.
 fn no_such(kind: AssetKind) -> String {
     format!("There is no such {kind}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_is_named_for_people_and_safe_in_the_header() {
+        assert_eq!(
+            download_name("Female Model - Dress", "model_01", "png"),
+            "attachment; filename=\"Female Model - Dress (model_01).png\"; filename*=UTF-8''Female%20Model%20-%20Dress%20%28model_01%29.png"
+        );
+        let odd = download_name("Café \"Noir\"/x", "img_02", "jpg");
+        assert!(
+            odd.starts_with("attachment; filename=\"Caf_ _Noir__x (img_02).jpg\";"),
+            "{odd}"
+        );
+        assert!(
+            odd.ends_with("Caf%C3%A9%20%22Noir%22%2Fx%20%28img_02%29.jpg"),
+            "{odd}"
+        );
+    }
 }

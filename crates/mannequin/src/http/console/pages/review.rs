@@ -167,6 +167,8 @@ struct Model<'a> {
     failure_reason: Option<&'a str>,
     csrf: &'a str,
     votes: &'static [VoteButton],
+    /// The line confirming the vote that led here.
+    voted: Option<&'a str>,
     /// The model to show after a vote: the next older one.
     next: &'a str,
     /// The gallery's filters, as its query.
@@ -265,6 +267,7 @@ pub fn model(
     d: ModelDetail,
     filters: &Filters,
     (newer, older): (Option<AssetId>, Option<AssetId>),
+    voted: Option<&str>,
 ) -> Response {
     let r = &d.row;
     let query = filters.query();
@@ -291,6 +294,7 @@ pub fn model(
         failure_reason: r.failure_reason.as_deref(),
         csrf: &signed.csrf,
         votes: &VOTES,
+        voted,
         next: older.as_ref().map(|id| id.as_str()).unwrap_or_default(),
         newer: newer.as_ref().map(link),
         gallery: with_query(&gallery_path(filters.kind), &query),
