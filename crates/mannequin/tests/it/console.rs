@@ -1198,9 +1198,10 @@ async fn without_a_credits_url_the_402_is_the_contracts_sentence() {
 }
 
 /// The console follows the system's colour scheme: the page's computed
-/// background is light, then dark, as `prefers-color-scheme` says.
+/// background is light, then dark, as `prefers-color-scheme` says. Times
+/// read as a person says them, the exact local time on hover, on one line.
 #[tokio::test]
-async fn in_a_browser_the_console_follows_the_systems_dark_mode() {
+async fn in_a_browser_the_console_follows_the_systems_dark_mode_and_reads_times_aloud() {
     use crate::browser::Chrome;
     let Some(chrome) = Chrome::start(1280, 900).await else {
         return;
@@ -1240,6 +1241,31 @@ async fn in_a_browser_the_console_follows_the_systems_dark_mode() {
     if let Some(dir) = screenshot_dir() {
         chrome.screenshot(&dir.join("console-dark.png")).await;
     }
+    // A batch's time: relative, the exact time on hover, never wrapped.
+    chrome.goto(&format!("{}/console/batches", app.url)).await;
+    let when = chrome
+        .wait_for("li[data-batch-id] time", std::time::Duration::from_secs(5))
+        .await;
+    let said = chrome.text(&when).await;
+    assert!(said == "now" || said.ends_with(" ago"), "{said}");
+    let exact = chrome.attribute(&when, "title").await.unwrap_or_default();
+    let year = chrome
+        .script(
+            "return String(new Date(document.querySelector('time').getAttribute('datetime')).getFullYear())",
+            serde_json::json!([]),
+        )
+        .await;
+    assert!(
+        exact.contains(year.as_str().unwrap()),
+        "{exact} names {year}"
+    );
+    let wrap = chrome
+        .script(
+            "return getComputedStyle(document.querySelector('time')).whiteSpace",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(wrap, "nowrap");
     // An unknown address, in the same frame and colours.
     chrome
         .goto(&format!("{}/console/no-such-page", app.url))

@@ -1,6 +1,7 @@
 // The console's one script. Everything works without it; it adds the
 // keyboard (a / r to vote, arrows to move), the order form's price, and keeps
-// a page's live part (the gallery's first page, a batch being made) current.
+// a page's live part (the gallery's first page, a batch being made) current,
+// and shows times as a person reads them.
 "use strict";
 
 document.addEventListener("keydown", (e) => {
@@ -59,6 +60,26 @@ if (drop) {
   });
 }
 
+// Times: "5 minutes ago" (or the date, for older ones), the exact local time
+// on hover; the page's UTC text stays for a browser without this script.
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const readable = (root) => {
+  root.querySelectorAll("time[datetime]").forEach((el) => {
+    const at = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(at.getTime())) return;
+    const seconds = (at.getTime() - Date.now()) / 1000;
+    const ago = Math.abs(seconds);
+    const [n, unit] = ago < 45 ? [0, "second"] : ago < 3600 ? [seconds / 60, "minute"]
+      : ago < 86400 ? [seconds / 3600, "hour"] : [seconds / 86400, "day"];
+    el.textContent = ago >= 7 * 86400
+      ? at.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })
+      : unit === "second" ? relative.format(0, "second") : relative.format(Math.round(n), unit);
+    el.title = at.toLocaleString(undefined, { dateStyle: "full", timeStyle: "long" });
+  });
+};
+readable(document);
+setInterval(() => readable(document), 30000);
+
 // A live part of the page: fetch the page again every few seconds while
 // something in it is still being made, and swap in the new part and balances.
 const live = document.querySelector('[data-live="true"][id]');
@@ -72,7 +93,7 @@ if (live) {
       if (res.ok && !res.redirected) {
         const doc = new DOMParser().parseFromString(await res.text(), "text/html");
         const fresh = doc.getElementById(part.id);
-        if (fresh) { part.replaceWith(fresh); part = fresh; }
+        if (fresh) { part.replaceWith(fresh); part = fresh; readable(fresh); }
         const credits = doc.querySelector(".credits");
         const here = document.querySelector(".credits");
         if (credits && here) here.replaceWith(credits);
