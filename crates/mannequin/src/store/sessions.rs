@@ -11,6 +11,8 @@ use super::{KeyRecord, Store, StoreResult};
 #[derive(Debug, Clone)]
 pub struct Session {
     pub key: KeyRecord,
+    /// The account's name, for the console's header.
+    pub account_name: String,
     /// The token its forms carry.
     pub csrf: String,
     pub expires_at: i64,
@@ -52,8 +54,9 @@ impl Store {
             .pools
             .fetch_fresh(
                 "SELECT k.id, k.account_id, k.secret_hash, k.scopes, k.expires_at, k.revoked_at,
-                     s.csrf, s.expires_at
+                     s.csrf, s.expires_at, a.name
                  FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
+                 JOIN accounts a ON a.id = k.account_id
                  WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
                 &[Bytes(token_hash), Int(now)],
                 |c| {
@@ -68,6 +71,7 @@ impl Store {
                         },
                         csrf: c.text()?,
                         expires_at: c.int()?,
+                        account_name: c.text()?,
                     })
                 },
             )

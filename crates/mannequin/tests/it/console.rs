@@ -1117,6 +1117,10 @@ async fn problems_are_pages_in_the_frame_and_a_402_says_where_credits_come_from(
             "{path}: the navigation stays: {page}"
         );
         assert!(
+            page.contains("title=\"The account signed in\">test</span>"),
+            "{path}: the account's name"
+        );
+        assert!(
             page.contains("<b>30</b> available"),
             "{path}: the credits stay"
         );

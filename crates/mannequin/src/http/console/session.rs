@@ -26,6 +26,8 @@ const COOKIE: &str = "mannequin_session";
 pub struct Signed {
     pub(super) principal: Principal,
     pub(super) csrf: String,
+    /// The account's name, on every page's header.
+    pub(super) account_name: String,
 }
 
 /// The session token from the request's cookie.
@@ -74,6 +76,7 @@ impl Signed {
         Ok(keys::live(&session.key, now).map(|principal| Signed {
             principal,
             csrf: session.csrf,
+            account_name: session.account_name,
         }))
     }
 }

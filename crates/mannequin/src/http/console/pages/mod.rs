@@ -56,6 +56,8 @@ pub(super) struct Frame<'a> {
 
 pub(super) struct Head<'a> {
     pub csrf: &'a str,
+    /// The signed-in account's name.
+    pub account: &'a str,
     pub balances: Option<Balances>,
     /// Where the account gets more credits, when the operator said.
     pub credits: Option<&'a crate::config::CreditsHint>,
@@ -72,6 +74,7 @@ impl<'a> Frame<'a> {
             title,
             head: Some(Head {
                 csrf: &signed.csrf,
+                account: &signed.account_name,
                 balances,
                 credits: state.settings.credits.as_ref(),
             }),
