@@ -1351,3 +1351,92 @@ async fn a_picture_downloads_as_stored_with_a_name_people_can_keep() {
             .starts_with("text/html")
     );
 }
+
+/// On a phone the header folds to three short rows and the filters fold
+/// away, so the gallery's pictures start within the first screen.
+#[tokio::test]
+async fn in_a_browser_a_phone_sees_the_pictures_in_the_first_screen() {
+    use crate::browser::Chrome;
+    let Some(chrome) = Chrome::start(390, 844).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    app.register_ok(&app.key, "man, streetwear", 4).await;
+    app.drain().await;
+    chrome.sign_in(&app.url, &app.key).await;
+    let number = |js: &'static str| {
+        let chrome = &chrome;
+        async move {
+            chrome
+                .script(js, serde_json::json!([]))
+                .await
+                .as_f64()
+                .unwrap()
+        }
+    };
+    let viewport = number("return window.innerHeight").await;
+    let picture =
+        number("return document.querySelector('.card img').getBoundingClientRect().top").await;
+    assert!(
+        picture < viewport * 0.5,
+        "the first picture starts at {picture} of {viewport}"
+    );
+    let nav =
+        number("return document.querySelector('.top nav').getBoundingClientRect().height").await;
+    assert!(nav < 40.0, "the links in one row: {nav}");
+    let folded = chrome
+        .script(
+            "return document.querySelector('details.fold').open",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(folded, false, "the filters start folded");
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-gallery-phone.png"))
+            .await;
+    }
+    // Unfolded, they work as on a desktop.
+    chrome
+        .click(&chrome.try_find("details.fold > summary").await.unwrap())
+        .await;
+    assert!(chrome.try_find("select[name=status]").await.is_some());
+    chrome.quit().await;
+}
+
+/// An empty page says what to do next, with the link to do it.
+#[tokio::test]
+async fn empty_pages_say_what_to_do_next() {
+    let app = TestApp::start().await;
+    let (_, key) = app.account(100, &Scope::ALL).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&key).await;
+    let gallery = browser.page("/console").await;
+    assert!(
+        gallery
+            .contains("No models here yet. <a href=\"/console/order?kind=model\">Order models</a>"),
+        "{gallery}"
+    );
+    let filtered = browser.page("/console?voting=APPROVED").await;
+    assert!(
+        filtered
+            .contains("No models match these filters. <a href=\"/console\">Show all models</a>"),
+        "{filtered}"
+    );
+    let shoots = browser.page("/console/images").await;
+    assert!(
+        shoots
+            .contains("No images here yet. <a href=\"/console/shoot?kind=image\">Order images</a>"),
+        "{shoots}"
+    );
+    let batches = browser.page("/console/batches").await;
+    assert!(
+        batches.contains("No batches yet: <a href=\"/console/order\">order models</a>"),
+        "{batches}"
+    );
+    let products = browser.page("/console/products").await;
+    assert!(
+        products.contains("No products yet: upload a photo of one above."),
+        "{products}"
+    );
+}

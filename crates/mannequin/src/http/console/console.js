@@ -60,6 +60,13 @@ if (drop) {
   });
 }
 
+// On a phone the gallery's filters start folded, unless one is set.
+const fold = document.querySelector("details.fold");
+if (fold && window.matchMedia("(max-width: 720px)").matches) {
+  const set = [...fold.querySelectorAll("select, input")].some((f) => f.value !== "");
+  if (!set) fold.open = false;
+}
+
 // Times: "5 minutes ago" (or the date, for older ones), the exact local time
 // on hover; the page's UTC text stays for a browser without this script.
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });

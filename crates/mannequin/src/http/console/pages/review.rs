@@ -60,6 +60,8 @@ struct Gallery<'a> {
     product: Option<&'a str>,
     /// The first page follows new models live.
     live: bool,
+    /// Some filter is set: an empty page says the filters found nothing.
+    filtered: bool,
     cards: Vec<Card<'a>>,
     newest: Option<String>,
     older: Option<String>,
@@ -123,6 +125,7 @@ pub fn gallery(
                 .unwrap_or_default()
         }),
         live: !paged,
+        filtered: !query.is_empty(),
         cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
         newest: paged.then(|| with_query(&home, &query)),
         older,
