@@ -270,6 +270,55 @@ impl Store {
             .await
     }
 
+    /// The account's ledger as the console shows it: newest first, up to
+    /// `limit` entries older than `before`, of one `kind` or all, each with
+    /// the credits available once it was written (the running balance over
+    /// every entry of the account, whichever are shown). Each entry's effect
+    /// is [`LedgerKind::effect`]'s, written into the sum.
+    pub async fn ledger_with_balance(
+        &self,
+        account: &AccountId,
+        before: Option<i64>,
+        kind: Option<LedgerKind>,
+        limit: u32,
+    ) -> StoreResult<Vec<(LedgerEntry, Credits)>> {
+        let cases: String = LedgerKind::ALL
+            .iter()
+            .filter(|k| k.effect().available != 0)
+            .map(|k| {
+                let sign = if k.effect().available < 0 { "-" } else { "" };
+                format!(" WHEN '{}' THEN {sign}l.amount", k.as_str())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT id, kind, amount, model_id, reservation_id, batch_id, correlation_id, note,
+                 created_at, available_after
+             FROM (SELECT l.id, l.kind, l.amount, l.model_id, l.reservation_id, r.batch_id,
+                       l.correlation_id, l.note, l.created_at,
+                       CAST(SUM(CASE l.kind{cases} ELSE 0 END) OVER (ORDER BY l.id) AS BIGINT)
+                           AS available_after
+                   FROM ledger l LEFT JOIN reservations r ON r.id = l.reservation_id
+                   WHERE l.account_id = $1) x
+             WHERE x.id < $2 AND ($3 = '' OR x.kind = $3)
+             ORDER BY x.id DESC LIMIT $4"
+        );
+        self.pools
+            .fetch(
+                &sql,
+                &[
+                    Text(account.as_str()),
+                    Int(before.unwrap_or(i64::MAX)),
+                    Text(kind.map_or("", LedgerKind::as_str)),
+                    Int(i64::from(limit)),
+                ],
+                |c| {
+                    let entry = ledger_entry(c)?;
+                    Ok((entry, Credits::new(c.int()?)))
+                },
+            )
+            .await
+    }
+
     /// The account's ledger, newest first: up to `limit` entries older than
     /// the entry `before` (an entry id, from the previous page).
     pub async fn ledger_page(
@@ -290,23 +339,27 @@ impl Store {
                     Int(before.unwrap_or(i64::MAX)),
                     Int(i64::from(limit)),
                 ],
-                |c| {
-                    let id = c.int()?;
-                    let kind = c.text()?;
-                    Ok(LedgerEntry {
-                        id,
-                        kind: LedgerKind::parse(&kind)
-                            .ok_or_else(|| StoreError::internal(format!("unknown kind {kind}")))?,
-                        amount: Credits::new(c.int()?),
-                        model_id: c.opt_text()?.map(AssetId::trusted),
-                        reservation_id: c.opt_text()?.map(ReservationId::trusted),
-                        batch_id: c.opt_text()?.map(BatchId::trusted),
-                        correlation_id: c.opt_text()?,
-                        note: c.opt_text()?,
-                        created_at: c.int()?,
-                    })
-                },
+                ledger_entry,
             )
             .await
     }
+}
+
+/// A ledger entry from its columns: id, kind, amount, model, reservation,
+/// batch, correlation id, note, time.
+fn ledger_entry(c: &mut dyn Columns) -> StoreResult<LedgerEntry> {
+    let id = c.int()?;
+    let kind = c.text()?;
+    Ok(LedgerEntry {
+        id,
+        kind: LedgerKind::parse(&kind)
+            .ok_or_else(|| StoreError::internal(format!("unknown kind {kind}")))?,
+        amount: Credits::new(c.int()?),
+        model_id: c.opt_text()?.map(AssetId::trusted),
+        reservation_id: c.opt_text()?.map(ReservationId::trusted),
+        batch_id: c.opt_text()?.map(BatchId::trusted),
+        correlation_id: c.opt_text()?,
+        note: c.opt_text()?,
+        created_at: c.int()?,
+    })
 }

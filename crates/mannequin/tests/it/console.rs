@@ -1117,7 +1117,7 @@ async fn problems_are_pages_in_the_frame_and_a_402_says_where_credits_come_from(
             "{path}: the navigation stays: {page}"
         );
         assert!(
-            page.contains("title=\"The account signed in\">test</span>"),
+            page.contains("title=\"The account signed in: its credits and ledger\">test</a>"),
             "{path}: the account's name"
         );
         assert!(
@@ -1238,6 +1238,17 @@ async fn in_a_browser_the_console_follows_the_systems_dark_mode_and_reads_times_
     };
     chrome.color_scheme("light").await;
     assert_eq!(background().await, "rgb(246, 247, 249)");
+    if let Some(dir) = screenshot_dir() {
+        chrome.goto(&format!("{}/console/account", app.url)).await;
+        chrome
+            .wait_for("table.ledger", std::time::Duration::from_secs(5))
+            .await;
+        chrome.screenshot(&dir.join("console-account.png")).await;
+        chrome.goto(&format!("{}/console", app.url)).await;
+        chrome
+            .wait_for(".card", std::time::Duration::from_secs(5))
+            .await;
+    }
     assert_eq!(ink().await, "rgb(29, 36, 51)");
     chrome.color_scheme("dark").await;
     assert_eq!(background().await, "rgb(18, 21, 28)");
@@ -1439,4 +1450,92 @@ async fn empty_pages_say_what_to_do_next() {
         products.contains("No products yet: upload a photo of one above."),
         "{products}"
     );
+}
+
+/// The account page: the balances, the ledger with the credits available
+/// after each entry (paged, filtered by kind), and the same as CSV.
+#[tokio::test]
+async fn the_account_page_keeps_a_running_balance_and_exports_it() {
+    let app = TestApp::start().await;
+    let (_, key) = app.account(1000, &Scope::ALL).await;
+    for i in 0..20 {
+        app.register_ok(&key, &format!("man, look {i}"), 2).await;
+    }
+    app.drain().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&key).await;
+    let after = |page: &str| -> Vec<i64> {
+        page.split("data-available-after=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+            .collect()
+    };
+    let first = browser.page("/console/account").await;
+    assert!(
+        first.contains("<h1>test</h1>") && first.contains("<dd>600</dd>"),
+        "{first}"
+    );
+    let newest = after(&first);
+    assert_eq!(newest.len(), 50, "a page of 50");
+    assert_eq!(
+        newest[0], 600,
+        "after the newest entry: what is available now"
+    );
+    let older = first
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .map(|s| s[..s.find('"').unwrap()].replace("&amp;", "&"))
+        .expect("a link to older entries");
+    let second = browser.page(&older).await;
+    let rest = after(&second);
+    // The grant, 20 reserves of 20 (all ordered before any was made), then
+    // 40 consumes, which move nothing out of what is available.
+    assert_eq!(newest.len() + rest.len(), 61);
+    assert_eq!(*rest.last().unwrap(), 1000, "after the grant");
+    let all: Vec<i64> = newest.iter().chain(&rest).copied().collect();
+    let mut expected = vec![600; 40];
+    expected.extend((0..20).map(|i| 600 + 20 * i));
+    expected.push(1000);
+    assert_eq!(all, expected);
+
+    let reserves = browser.page("/console/account?kind=reserve").await;
+    let only = after(&reserves);
+    assert_eq!(only.len(), 20);
+    assert_eq!(
+        (only[0], only[19]),
+        (600, 980),
+        "the running balance over every entry"
+    );
+    assert!(reserves.contains("<option value=\"reserve\" selected>"));
+
+    let res = browser
+        .get("/console/account/ledger.csv?kind=reserve")
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("ledger-reserve.csv")
+    );
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,createdAt,kind,amount,availableAfter,modelId,batchId,reservationId,correlationId,note"
+    );
+    assert_eq!(lines.len(), 21);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.split(',').nth(2) == Some("reserve") && l.split(',').nth(3) == Some("20"))
+    );
+    assert_eq!(lines[1].split(',').nth(4), Some("600"));
+    let whole = browser
+        .get("/console/account/ledger.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(whole.lines().count(), 62);
 }

@@ -9,6 +9,7 @@
 //! batches, cancelling). Every form that changes something carries the
 //! session's own token, checked in constant time.
 
+mod account;
 mod library;
 mod orders;
 mod pages;
@@ -75,6 +76,8 @@ pub fn routes() -> Router<AppState> {
             PRESETS_PATH,
             get(library::presets).post(library::create_preset),
         )
+        .route("/console/account", get(account::account))
+        .route("/console/account/ledger.csv", get(account::ledger_csv))
         .route("/console/batches", get(orders::batches))
         .route("/console/batches/{id}", get(orders::batch))
         .route("/console/batches/{id}/cancel", post(orders::cancel))

@@ -4,6 +4,7 @@
 //! and what pages share; `review` (gallery, model), `orders` (order form,
 //! batches, a batch) and `library` (products, presets).
 
+mod account;
 mod library;
 mod orders;
 mod review;
@@ -18,6 +19,7 @@ use mannequin_domain::credits::Balances;
 use super::Signed;
 use crate::http::AppState;
 use crate::store::ModelRow;
+pub use account::account;
 pub use library::{PresetDraft, presets, products};
 pub use orders::{batch, batches, order};
 pub use review::{gallery, model};

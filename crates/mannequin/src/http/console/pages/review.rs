@@ -14,14 +14,14 @@ use crate::http::console::{Signed, asset_path, gallery_path};
 use crate::store::{ModelDetail, ModelRow};
 
 /// One choice of a filter's menu.
-struct Choice {
-    value: &'static str,
-    label: String,
-    selected: bool,
+pub(super) struct Choice {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
 }
 
 /// "Everything" first, then each of `all`, with `chosen` selected.
-fn choices<T: Copy + PartialEq>(
+pub(super) fn choices<T: Copy + PartialEq>(
     all: &[T],
     chosen: Option<T>,
     name: impl Fn(T) -> &'static str,
