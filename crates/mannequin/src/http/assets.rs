@@ -64,6 +64,7 @@ pub(super) async fn list(
     }
     let batch_id = params.batch_id.as_deref().map(parse_batch_id).transpose()?;
     let query = ListQuery {
+        words: Vec::new(),
         kind,
         status: None,
         voting: None,

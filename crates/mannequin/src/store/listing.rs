@@ -72,12 +72,7 @@ fn list_statement<'a>(
         query.limit
     ));
     let mut binds = vec![Text(account.as_str())];
-    if let Some(batch) = &query.batch_id {
-        binds.push(Text(batch.as_str()));
-    }
-    if let Some(product) = &query.product_id {
-        binds.push(Text(product.as_str()));
-    }
+    filter_binds(query, &mut binds);
     if let Some(c) = &query.cursor {
         binds.extend([Int(c.created_at_ms), Text(c.id.as_str())]);
     }
@@ -115,7 +110,45 @@ fn filters(dialect: &Dialect, query: &ListQuery, next: &mut impl FnMut() -> usiz
     if let Some(voting) = query.voting {
         sql.push_str(&format!(" AND voting = '{}'", voting.as_str()));
     }
+    // Each word in the name, the prompt or the order's text (its batch's).
+    for _ in &query.words {
+        let w = next();
+        sql.push_str(&format!(
+            " AND (LOWER(name) LIKE ${w} ESCAPE '\\' OR LOWER(COALESCE(prompt, '')) LIKE ${w} ESCAPE '\\'
+                  OR batch_id IN (SELECT b.id FROM batches b WHERE b.account_id = $1
+                                  AND LOWER(b.preferences) LIKE ${w} ESCAPE '\\'))"
+        ));
+    }
     sql
+}
+
+/// The values `filters` binds, in its order (after the account's `$1`).
+fn filter_binds<'a>(query: &'a ListQuery, binds: &mut Vec<Bind<'a>>) {
+    if let Some(batch) = &query.batch_id {
+        binds.push(Text(batch.as_str()));
+    }
+    if let Some(product) = &query.product_id {
+        binds.push(Text(product.as_str()));
+    }
+    for w in &query.words {
+        binds.push(Text(w));
+    }
+}
+
+/// The words of a search as the list's patterns: lower case, each
+/// `%word%` with LIKE's own characters escaped (`\` escapes), at most eight.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .take(8)
+        .map(|w| {
+            let escaped = w
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+        .collect()
 }
 
 impl Store {
@@ -198,9 +231,7 @@ impl Store {
             " AND (created_at, id) > (${a}, ${b}) ORDER BY created_at ASC, id ASC LIMIT 1"
         ));
         let mut binds = vec![Text(account.as_str())];
-        if let Some(batch) = &query.batch_id {
-            binds.push(Text(batch.as_str()));
-        }
+        filter_binds(query, &mut binds);
         binds.extend([Int(here.created_at_ms), Text(here.id.as_str())]);
         Ok(self
             .pools

@@ -43,6 +43,7 @@ pub use dialect::{Dialect, FUNCTIONS_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use jobs::CRASH_ALLOWANCE;
 pub use key_cache::KEY_TTL;
+pub use listing::search_words;
 pub use outbox::Unpublished;
 pub use presets::Preset;
 pub use products::{AddProductError, Product};

@@ -141,6 +141,10 @@ pub struct ListQuery {
     pub status: Option<ModelStatus>,
     /// Only models with this vote (the console's filter).
     pub voting: Option<Voting>,
+    /// Only those whose name, prompt or order text holds every one of these
+    /// words: LIKE patterns, as [`super::search_words`] makes them (the
+    /// console's search).
+    pub words: Vec<String>,
     pub cursor: Option<Cursor>,
     pub limit: u32,
 }

@@ -1539,3 +1539,53 @@ async fn the_account_page_keeps_a_running_balance_and_exports_it() {
         .unwrap();
     assert_eq!(whole.lines().count(), 62);
 }
+
+/// The gallery's search: words of the text, name or prompt, kept in the URL,
+/// in the search box and in the links from a model to the next.
+#[tokio::test]
+async fn the_gallery_searches_by_words_and_keeps_them_in_the_url() {
+    let app = TestApp::start().await;
+    let (_, key) = app.account(1000, &Scope::ALL).await;
+    let linen = app.register_ok(&key, "woman, linen summer dress", 2).await;
+    app.register_ok(&key, "man, denim jacket", 2).await;
+    app.drain().await;
+    let ids: Vec<String> = linen["createdRecordIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&key).await;
+    let page = browser.page("/console?q=LINEN+summer").await;
+    let shown: Vec<&str> = page
+        .split("data-model-id=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(shown.len(), 2, "{page}");
+    assert!(shown.iter().all(|id| ids.iter().any(|m| m == id)));
+    assert!(
+        page.contains("name=\"q\" value=\"LINEN summer\""),
+        "the box keeps the words"
+    );
+    assert!(
+        page.contains(&format!(
+            "href=\"/console/models/{}?q=LINEN+summer\"",
+            ids[1]
+        )),
+        "{page}"
+    );
+    let model = browser
+        .page(&format!("/console/models/{}?q=LINEN+summer", ids[1]))
+        .await;
+    assert!(
+        model.contains(&format!(
+            "href=\"/console/models/{}?q=LINEN+summer\"",
+            ids[0]
+        )),
+        "the next model of the search: {model}"
+    );
+    let none = browser.page("/console?q=velvet").await;
+    assert!(none.contains("No models match these filters."));
+}

@@ -758,6 +758,7 @@ fn lost(requeued: u64, failed: u64) -> mannequin::store::Recovered {
 /// The account's newest `limit` models, unfiltered.
 fn newest(limit: u32) -> ListQuery {
     ListQuery {
+        words: Vec::new(),
         product_id: None,
         kind: AssetKind::Model,
         status: None,
@@ -917,6 +918,7 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
         id: rows[7].id.clone(),
     };
     let deep = ListQuery {
+        words: Vec::new(),
         kind: AssetKind::Model,
         cursor: Some(cursor.clone()),
         ..newest(5)
@@ -928,6 +930,7 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
         expected
     );
     let approved = ListQuery {
+        words: Vec::new(),
         kind: AssetKind::Model,
         filter: StatusFilter::Approved,
         cursor: Some(cursor),
@@ -969,6 +972,54 @@ async fn the_deep_page_is_an_index_range(store: &Store) {
         !first.contains("Sort") && !first.contains("TEMP B-TREE"),
         "{first}"
     );
+}
+
+/// The console's search: every word in the name, the prompt or the order's
+/// text, any case, LIKE's own `%` and `_` taken as the characters they are.
+async fn a_search_finds_every_word_and_takes_wildcards_literally(store: &Store) {
+    let a = account(store, 1000).await;
+    for (text, names) in [
+        ("Linen summer look", ["Alpha One", "Alpha Two"]),
+        ("denim jacket", ["Beta 50% off", "Beta_x"]),
+    ] {
+        let mut b = batch(&a, 2, now_ms() + 60_000);
+        b.preferences = text.into();
+        for (m, name) in b.models.iter_mut().zip(names) {
+            m.name = name.into();
+        }
+        store.register_batch(&b, now_ms()).await.unwrap();
+    }
+    // Another account's matching model is never found.
+    let other = account(store, 1000).await;
+    let mut b = batch(&other, 1, now_ms() + 60_000);
+    b.preferences = "linen".into();
+    store.register_batch(&b, now_ms()).await.unwrap();
+    let found = async |words: &str| {
+        let query = ListQuery {
+            words: mannequin::store::search_words(words),
+            ..newest(50)
+        };
+        let mut names: Vec<String> = store
+            .list_models(&a, &query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(found("linen").await, ["Alpha One", "Alpha Two"]);
+    assert_eq!(found("ALPHA two").await, ["Alpha Two"]);
+    assert_eq!(found("denim beta").await, ["Beta 50% off", "Beta_x"]);
+    assert_eq!(found("50%").await, ["Beta 50% off"]);
+    assert_eq!(found("beta_").await, ["Beta_x"]);
+    assert!(found("velvet").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_search_finds_every_word_and_takes_wildcards_literally_on_every_dialect() {
+    on_every_dialect(a_search_finds_every_word_and_takes_wildcards_literally).await;
 }
 
 #[tokio::test]
@@ -1075,6 +1126,7 @@ async fn an_account_filled_for_benchmarks_lists_like_any(store: &Store) {
     assert!(page.windows(2).all(|w| w[0].created_at > w[1].created_at));
     assert!(page.iter().all(|m| m.status == ModelStatus::Done));
     let approved = ListQuery {
+        words: Vec::new(),
         kind: AssetKind::Model,
         filter: StatusFilter::Approved,
         ..newest(1000)

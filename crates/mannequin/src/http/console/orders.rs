@@ -237,6 +237,7 @@ pub(super) async fn batch(
         Err(e) => return unavailable(e),
     };
     let query = crate::store::ListQuery {
+        words: Vec::new(),
         product_id: None,
         kind: detail.kind,
         filter: mannequin_domain::StatusFilter::All,

@@ -24,6 +24,8 @@ pub struct Filters {
     pub batch: Option<mannequin_domain::ids::BatchId>,
     /// Pictures made from this product.
     pub product: Option<mannequin_domain::ids::ProductId>,
+    /// Words the name, the prompt or the order's text holds (`q`).
+    pub words: String,
 }
 
 impl Filters {
@@ -44,6 +46,29 @@ impl Filters {
                 .get("product")
                 .filter(|_| kind.declaration().made_from == mannequin_domain::MadeFrom::Product)
                 .and_then(|p| mannequin_domain::ids::ProductId::parse(p.trim())),
+            words: params
+                .get("q")
+                .map(|q| q.split_whitespace().take(8).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The store's query for these filters.
+    pub(super) fn list_query(
+        &self,
+        cursor: Option<mannequin_domain::request::Cursor>,
+        limit: u32,
+    ) -> crate::store::ListQuery {
+        crate::store::ListQuery {
+            words: crate::store::search_words(&self.words),
+            product_id: self.product.clone(),
+            kind: self.kind,
+            filter: mannequin_domain::StatusFilter::All,
+            batch_id: self.batch.clone(),
+            status: self.status,
+            voting: self.voting,
+            cursor,
+            limit,
         }
     }
 
@@ -61,6 +86,9 @@ impl Filters {
         }
         if let Some(p) = &self.product {
             pairs.push(("product", p.as_str().to_string()));
+        }
+        if !self.words.is_empty() {
+            pairs.push(("q", self.words.clone()));
         }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
@@ -82,16 +110,7 @@ pub(super) async fn gallery(
         .get("cursor")
         .and_then(|c| mannequin_domain::request::Cursor::<AssetId>::parse(c).ok())
         .filter(|c| c.id.kind() == kind);
-    let query = crate::store::ListQuery {
-        product_id: filters.product.clone(),
-        kind,
-        filter: mannequin_domain::StatusFilter::All,
-        batch_id: filters.batch.clone(),
-        status: filters.status,
-        voting: filters.voting,
-        cursor: cursor.clone(),
-        limit: PAGE + 1,
-    };
+    let query = filters.list_query(cursor.clone(), PAGE + 1);
     let account = &signed.principal.account_id;
     let (rows, balances) = match tokio::try_join!(
         state.store.list_models(account, &query),
@@ -230,16 +249,7 @@ async fn neighbours(
         created_at_ms: row.created_at,
         id: row.id.clone(),
     };
-    let query = crate::store::ListQuery {
-        product_id: filters.product.clone(),
-        kind: filters.kind,
-        filter: mannequin_domain::StatusFilter::All,
-        batch_id: filters.batch.clone(),
-        status: filters.status,
-        voting: filters.voting,
-        cursor: Some(here.clone()),
-        limit: 1,
-    };
+    let query = filters.list_query(Some(here.clone()), 1);
     let older = state
         .store
         .list_models(account, &query)

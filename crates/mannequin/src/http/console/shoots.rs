@@ -88,6 +88,7 @@ impl ShootDraft {
 async fn library(state: &AppState, signed: &Signed) -> Result<Library, StoreError> {
     let account = &signed.principal.account_id;
     let approved = |kind| ListQuery {
+        words: Vec::new(),
         kind,
         filter: StatusFilter::Approved,
         batch_id: None,

@@ -58,6 +58,8 @@ struct Gallery<'a> {
     batch: &'a str,
     /// The product filter, for pictures made from one (else `None`: not shown).
     product: Option<&'a str>,
+    /// The search's words.
+    words: &'a str,
     /// The first page follows new models live.
     live: bool,
     /// Some filter is set: an empty page says the filters found nothing.
@@ -124,6 +126,7 @@ pub fn gallery(
                 .map(|p| p.as_str())
                 .unwrap_or_default()
         }),
+        words: &filters.words,
         live: !paged,
         filtered: !query.is_empty(),
         cards: rows.iter().map(|r| Card::new(state, r, &query)).collect(),
