@@ -1586,6 +1586,16 @@ async fn the_gallery_searches_by_words_and_keeps_them_in_the_url() {
         )),
         "the next model of the search: {model}"
     );
+    let back = browser
+        .page(&format!("/console/models/{}?q=LINEN+summer", ids[0]))
+        .await;
+    assert!(
+        back.contains(&format!(
+            "rel=\"prev\" data-key=\"ArrowLeft\" href=\"/console/models/{}?q=LINEN+summer\"",
+            ids[1]
+        )),
+        "the newer model of the search: {back}"
+    );
     let none = browser.page("/console?q=velvet").await;
     assert!(none.contains("No models match these filters."));
 }
