@@ -1412,6 +1412,18 @@ async fn in_a_browser_a_phone_sees_the_pictures_in_the_first_screen() {
         .click(&chrome.try_find("details.fold > summary").await.unwrap())
         .await;
     assert!(chrome.try_find("select[name=status]").await.is_some());
+    // Pictures still being made: a moving bar where the picture will be.
+    app.register_ok(&app.key, "woman, linen dress", 2).await;
+    chrome.goto(&format!("{}/console", app.url)).await;
+    assert_eq!(
+        chrome.find_all(".placeholder.making progress").await.len(),
+        2
+    );
+    if let Some(dir) = screenshot_dir() {
+        chrome
+            .screenshot(&dir.join("console-gallery-making-phone.png"))
+            .await;
+    }
     chrome.quit().await;
 }
 
@@ -1598,4 +1610,37 @@ async fn the_gallery_searches_by_words_and_keeps_them_in_the_url() {
     );
     let none = browser.page("/console?q=velvet").await;
     assert!(none.contains("No models match these filters."));
+}
+
+/// A picture still being made says so, with a moving bar, in the gallery
+/// and on its page; once made, its picture.
+#[tokio::test]
+async fn pictures_being_made_show_progress_not_grey_boxes() {
+    let app = TestApp::start().await;
+    let registered = app.register_ok(&app.key, "woman, linen dress", 2).await;
+    let id = registered["createdRecordIds"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.key).await;
+    let gallery = browser.page("/console").await;
+    assert_eq!(
+        gallery
+            .matches("<span>Queued…</span><progress aria-label=")
+            .count(),
+        2,
+        "{gallery}"
+    );
+    let page = browser.page(&format!("/console/models/{id}")).await;
+    assert!(
+        page.contains("<span>Queued…</span><progress aria-label=\"Queued\"></progress>"),
+        "{page}"
+    );
+    app.drain().await;
+    let gallery = browser.page("/console").await;
+    assert!(
+        !gallery.contains("<progress") && gallery.matches("<img src=").count() == 2,
+        "{gallery}"
+    );
 }

@@ -283,6 +283,9 @@ pub(super) struct Badges {
     status_label: String,
     vote_class: String,
     vote_label: String,
+    /// What a picture still being made says in its place ("Queued",
+    /// "Being made"), with a moving bar; `None` once it is finished.
+    making: Option<&'static str>,
 }
 
 impl Badges {
@@ -292,6 +295,11 @@ impl Badges {
             status_label: title_case(r.status.as_str()),
             vote_class: r.voting.as_str().to_ascii_lowercase(),
             vote_label: title_case(r.voting.as_str()),
+            making: match r.status {
+                ModelStatus::Pending => Some("Queued"),
+                ModelStatus::Processing => Some("Being made"),
+                _ => None,
+            },
         }
     }
 }
