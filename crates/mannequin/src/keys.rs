@@ -19,16 +19,29 @@ pub enum Scope {
     Register,
     /// Webhook endpoints: create, list, delete, read their deliveries.
     Webhooks,
+    /// The account's API keys, from the console: create, list, revoke.
+    Keys,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Register, Scope::Webhooks];
+    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Register, Scope::Webhooks, Scope::Keys];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "content.read",
             Scope::Register => "content.register",
             Scope::Webhooks => "webhooks.manage",
+            Scope::Keys => "keys.manage",
+        }
+    }
+
+    /// What the scope lets a key do, in a few words.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Scope::Read => "read models, pictures, batches and credits",
+            Scope::Register => "order (spends credits), vote, cancel, upload products",
+            Scope::Webhooks => "manage webhook endpoints",
+            Scope::Keys => "create and revoke API keys in the console",
         }
     }
 

@@ -110,7 +110,7 @@ pub enum KeyCommand {
         /// The account (`acct_…`).
         #[arg(long)]
         account: String,
-        /// content.read, content.register or webhooks.manage; repeat for
+        /// content.read, content.register, webhooks.manage or keys.manage; repeat for
         /// several (default: all).
         #[arg(long = "scope")]
         scopes: Vec<String>,

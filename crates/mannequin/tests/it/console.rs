@@ -1644,3 +1644,188 @@ async fn pictures_being_made_show_progress_not_grey_boxes() {
         "{gallery}"
     );
 }
+
+/// API keys from the console, for a session whose key has keys.manage: a new
+/// key shown once works with the scopes chosen and no more; revoked, the API
+/// refuses it; no scope beyond the session's own; another account's key is
+/// not there; a session without keys.manage is refused.
+#[tokio::test]
+async fn keys_are_made_and_revoked_from_the_console_within_the_sessions_scopes() {
+    let app = TestApp::start().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.key).await;
+    let page = browser.page("/console/keys").await;
+    let token = csrf(&page);
+    let res = browser
+        .post(
+            "/console/keys",
+            &[("csrf", token.as_str()), ("scope.content.read", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let made = res.text().await.unwrap();
+    let secret = made
+        .split("<code id=\"new-key\">")
+        .nth(1)
+        .map(|s| s[..s.find('<').unwrap()].to_string())
+        .expect("the secret, shown once");
+    assert!(secret.starts_with("mk_live_"), "{secret}");
+    let again = browser.page("/console/keys").await;
+    assert!(!again.contains(&secret), "never shown again");
+    let key_id = secret
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        again.contains(&format!("data-key-id=\"{key_id}\"")),
+        "listed"
+    );
+
+    let api = |key: &str, path: &str| {
+        app.client
+            .get(format!("{}/api/external/{path}", app.url))
+            .header("X-Api-Key", key)
+            .send()
+    };
+    assert_eq!(api(&secret, "models").await.unwrap().status(), 200);
+    let res = app
+        .client
+        .post(format!("{}/api/external/models/register-ideas", app.url))
+        .header("X-Api-Key", &secret)
+        .json(&serde_json::json!({"preferences": "man", "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "content.register was not given");
+
+    // Forged, or another account's key: nothing changes.
+    let path = format!("/console/keys/{key_id}/revoke");
+    assert_eq!(
+        browser.post(&path, &[("csrf", "forged")]).await.status(),
+        403
+    );
+    let (_, stranger) = app.account(10, &Scope::ALL).await;
+    let stranger_id = stranger
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = browser
+        .post(
+            &format!("/console/keys/{stranger_id}/revoke"),
+            &[("csrf", token.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(api(&stranger, "models").await.unwrap().status(), 200);
+
+    // Revoked: the API refuses it.
+    let res = browser.post(&path, &[("csrf", token.as_str())]).await;
+    assert_eq!(res.status(), 303);
+    let refused = api(&secret, "models").await.unwrap().status();
+    assert_eq!(refused, 401);
+    assert!(browser.page("/console/keys").await.contains("Revoked"));
+
+    // A session whose key has keys.manage but not content.register cannot give it.
+    let limited = app
+        .key_for(&app.account, &[Scope::Read, Scope::Keys], None)
+        .await;
+    let mut other = Browser::new(&app);
+    other.sign_in(&limited).await;
+    let page = other.page("/console/keys").await;
+    let res = other
+        .post(
+            "/console/keys",
+            &[
+                ("csrf", csrf(&page).as_str()),
+                ("scope.content.register", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("does not have content.register")
+    );
+
+    // A session without keys.manage is refused, in words.
+    let reader = app.key_for(&app.account, &[Scope::Read], None).await;
+    let mut looker = Browser::new(&app);
+    looker.sign_in(&reader).await;
+    let res = looker.get("/console/keys").await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("keys.manage"));
+}
+
+/// In a browser: a key made from the console, shown once with its copy
+/// button, then revoked with a click; the API refuses it afterwards.
+#[tokio::test]
+async fn in_a_browser_a_key_is_made_copied_and_revoked() {
+    use crate::browser::Chrome;
+    use std::time::Duration;
+    let Some(chrome) = Chrome::start(1280, 900).await else {
+        return;
+    };
+    let app = TestApp::start().await;
+    chrome.sign_in(&app.url, &app.key).await;
+    chrome.goto(&format!("{}/console/keys", app.url)).await;
+    let make = chrome
+        .wait_for("form.new-key button[type=submit]", Duration::from_secs(5))
+        .await;
+    chrome.click(&make).await;
+    let shown = chrome.wait_for("#new-key", Duration::from_secs(10)).await;
+    let secret = chrome.text(&shown).await;
+    assert!(secret.starts_with("mk_live_"), "{secret}");
+    let copy = chrome.try_find("button[data-copy=new-key]").await.unwrap();
+    chrome.click(&copy).await;
+    let said = chrome.text(&copy).await;
+    assert!(said == "Copied" || said == "Select and copy it", "{said}");
+    if let Some(dir) = screenshot_dir() {
+        chrome.screenshot(&dir.join("console-keys.png")).await;
+    }
+    let ok = |key: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("{}/api/external/models", app.url))
+                .header("X-Api-Key", key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(ok(secret.clone()).await, 200);
+    let key_id = secret
+        .trim_start_matches("mk_live_")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let revoke = chrome
+        .try_find(&format!(
+            "tr[data-key-id=\"{key_id}\"] button[data-action=revoke]"
+        ))
+        .await
+        .expect("a revoke button on the new key's row");
+    chrome.click(&revoke).await;
+    let row = chrome
+        .wait_for(
+            &format!("tr[data-key-id=\"{key_id}\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !chrome.text(&row).await.contains("Revoked") {
+        assert!(std::time::Instant::now() < deadline, "the row says Revoked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ok(secret).await, 401);
+    chrome.quit().await;
+}

@@ -60,6 +60,15 @@ if (drop) {
   });
 }
 
+// A copy button copies its element's text (a new key's secret).
+document.querySelectorAll("button[data-copy]").forEach((button) => {
+  button.addEventListener("click", async () => {
+    const text = document.getElementById(button.dataset.copy)?.textContent ?? "";
+    try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
+    catch (_) { button.textContent = "Select and copy it"; }
+  });
+});
+
 // On a phone the gallery's filters start folded, unless one is set.
 const fold = document.querySelector("details.fold");
 if (fold && window.matchMedia("(max-width: 720px)").matches) {

@@ -10,6 +10,7 @@
 //! session's own token, checked in constant time.
 
 mod account;
+mod keys;
 mod library;
 mod orders;
 mod pages;
@@ -76,6 +77,8 @@ pub fn routes() -> Router<AppState> {
             PRESETS_PATH,
             get(library::presets).post(library::create_preset),
         )
+        .route("/console/keys", get(keys::keys).post(keys::create))
+        .route("/console/keys/{id}/revoke", post(keys::revoke))
         .route("/console/account", get(account::account))
         .route("/console/account/ledger.csv", get(account::ledger_csv))
         .route("/console/batches", get(orders::batches))

@@ -5,6 +5,7 @@
 //! batches, a batch) and `library` (products, presets).
 
 mod account;
+mod keys;
 mod library;
 mod orders;
 mod review;
@@ -20,6 +21,7 @@ use super::Signed;
 use crate::http::AppState;
 use crate::store::ModelRow;
 pub use account::account;
+pub use keys::keys;
 pub use library::{PresetDraft, presets, products};
 pub use orders::{batch, batches, order};
 pub use review::{gallery, model};
