@@ -5,8 +5,11 @@
 //! methods and `AppState` operations, with the same checks, as the API.
 //!
 //! By concern: `session` (signing in and out, the session extractor),
-//! `review` (the gallery, a model, votes), `orders` (the order form,
-//! batches, cancelling). Every form that changes something carries the
+//! `review` (the gallery and its search, a model, votes, downloads),
+//! `orders` (the order form, batches, cancelling), `shoots` (photo shoots
+//! and packshots), `library` (products, presets), `account` (balances, the
+//! ledger and its CSV), `keys` (API keys). Problem pages are drawn in the
+//! signed-in frame by one layer, [`framed`]. Every form that changes something carries the
 //! session's own token, checked in constant time.
 
 mod account;
