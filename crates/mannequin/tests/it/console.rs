@@ -1581,32 +1581,38 @@ async fn the_gallery_searches_by_words_and_keeps_them_in_the_url() {
         page.contains("name=\"q\" value=\"LINEN summer\""),
         "the box keeps the words"
     );
-    assert!(
-        page.contains(&format!(
-            "href=\"/console/models/{}?q=LINEN+summer\"",
-            ids[1]
-        )),
-        "{page}"
-    );
-    let model = browser
-        .page(&format!("/console/models/{}?q=LINEN+summer", ids[1]))
+    // Newest first: from the newest, "Older" is the other; from it, "Newer"
+    // comes back; the models the search leaves out are never a step.
+    let (newest, older) = (shown[0].to_string(), shown[1].to_string());
+    let link = |rel: &str, id: &str| {
+        let key = if rel == "next" {
+            "ArrowRight"
+        } else {
+            "ArrowLeft"
+        };
+        format!("rel=\"{rel}\" data-key=\"{key}\" href=\"/console/models/{id}?q=LINEN+summer\"")
+    };
+    let first = browser
+        .page(&format!("/console/models/{newest}?q=LINEN+summer"))
         .await;
     assert!(
-        model.contains(&format!(
-            "href=\"/console/models/{}?q=LINEN+summer\"",
-            ids[0]
-        )),
-        "the next model of the search: {model}"
+        first.contains(&link("next", &older)),
+        "the older model of the search: {first}"
+    );
+    assert!(
+        !first.contains("rel=\"prev\""),
+        "nothing newer in the search: {first}"
     );
     let back = browser
-        .page(&format!("/console/models/{}?q=LINEN+summer", ids[0]))
+        .page(&format!("/console/models/{older}?q=LINEN+summer"))
         .await;
     assert!(
-        back.contains(&format!(
-            "rel=\"prev\" data-key=\"ArrowLeft\" href=\"/console/models/{}?q=LINEN+summer\"",
-            ids[1]
-        )),
+        back.contains(&link("prev", &newest)),
         "the newer model of the search: {back}"
+    );
+    assert!(
+        !back.contains("rel=\"next\""),
+        "nothing older in the search: {back}"
     );
     let none = browser.page("/console?q=velvet").await;
     assert!(none.contains("No models match these filters."));
