@@ -1162,13 +1162,8 @@ async fn problems_are_pages_in_the_frame_and_a_402_says_where_credits_come_from(
     );
 
     let res = app
-        .client
-        .post(format!("{}/api/external/models/register-ideas", app.url))
-        .header("X-Api-Key", &key)
-        .json(&serde_json::json!({"preferences": "man", "count": 5}))
-        .send()
-        .await
-        .unwrap();
+        .register(&key, serde_json::json!({"preferences": "man", "count": 5}))
+        .await;
     assert_eq!(res.status(), 402);
     let body: Value = res.json().await.unwrap();
     assert_eq!(
@@ -1185,13 +1180,8 @@ async fn without_a_credits_url_the_402_is_the_contracts_sentence() {
     let app = TestApp::start().await;
     let (_, key) = app.account(30, &Scope::ALL).await;
     let body: Value = app
-        .client
-        .post(format!("{}/api/external/models/register-ideas", app.url))
-        .header("X-Api-Key", &key)
-        .json(&serde_json::json!({"preferences": "man", "count": 5}))
-        .send()
+        .register(&key, serde_json::json!({"preferences": "man", "count": 5}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -1689,21 +1679,17 @@ async fn keys_are_made_and_revoked_from_the_console_within_the_sessions_scopes()
         "listed"
     );
 
-    let api = |key: &str, path: &str| {
-        app.client
-            .get(format!("{}/api/external/{path}", app.url))
-            .header("X-Api-Key", key)
-            .send()
+    let models = |key: String| {
+        let app = &app;
+        async move { app.get(&key, "/api/external/models").await.status() }
     };
-    assert_eq!(api(&secret, "models").await.unwrap().status(), 200);
+    assert_eq!(models(secret.clone()).await, 200);
     let res = app
-        .client
-        .post(format!("{}/api/external/models/register-ideas", app.url))
-        .header("X-Api-Key", &secret)
-        .json(&serde_json::json!({"preferences": "man", "count": 1}))
-        .send()
-        .await
-        .unwrap();
+        .register(
+            &secret,
+            serde_json::json!({"preferences": "man", "count": 1}),
+        )
+        .await;
     assert_eq!(res.status(), 403, "content.register was not given");
 
     // Forged, or another account's key: nothing changes.
@@ -1726,12 +1712,12 @@ async fn keys_are_made_and_revoked_from_the_console_within_the_sessions_scopes()
         )
         .await;
     assert_eq!(res.status(), 404);
-    assert_eq!(api(&stranger, "models").await.unwrap().status(), 200);
+    assert_eq!(models(stranger.clone()).await, 200);
 
     // Revoked: the API refuses it.
     let res = browser.post(&path, &[("csrf", token.as_str())]).await;
     assert_eq!(res.status(), 303);
-    let refused = api(&secret, "models").await.unwrap().status();
+    let refused = models(secret.clone()).await;
     assert_eq!(refused, 401);
     assert!(browser.page("/console/keys").await.contains("Revoked"));
 
@@ -1797,12 +1783,8 @@ async fn in_a_browser_a_key_is_made_copied_and_revoked() {
     let ok = |key: String| {
         let app = &app;
         async move {
-            app.client
-                .get(format!("{}/api/external/models", app.url))
-                .header("X-Api-Key", key)
-                .send()
+            app.get(&key, "/api/external/models")
                 .await
-                .unwrap()
                 .status()
                 .as_u16()
         }

@@ -204,6 +204,35 @@ pub(crate) async fn status_with_key(req: reqwest::RequestBuilder, key: String) -
         .as_u16()
 }
 
+/// Uploads a small PNG product photo named `file`; the product as answered (201).
+async fn upload_product(client: &reqwest::Client, url: &str, key: &str, file: &str) -> Value {
+    let mut photo = Vec::new();
+    image::RgbImage::from_fn(80, 100, |x, y| {
+        image::Rgb([200, (x * 2) as u8, (y * 2) as u8])
+    })
+    .write_to(
+        &mut std::io::Cursor::new(&mut photo),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let mut form = format!(
+        "--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{file}\"\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend(&photo);
+    form.extend(b"\r\n--b7--\r\n");
+    let res = client
+        .post(format!("{url}/api/external/products"))
+        .header("X-Api-Key", key)
+        .header("Content-Type", "multipart/form-data; boundary=b7")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
 pub(crate) fn admin(data: &Path, args: &[&str]) -> (bool, Value) {
     let out = Command::new(BIN)
         .arg("admin")
@@ -303,29 +332,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_charges_once() {
     // Models, sceneries and pictures of a product, through the one pipeline.
     // Pictures of a product first, so the kill lands mid-shoot: a photo
     // shoot and packshots.
-    let mut photo = Vec::new();
-    image::RgbImage::from_fn(80, 100, |x, _| image::Rgb([200, (x * 2) as u8, 40]))
-        .write_to(
-            &mut std::io::Cursor::new(&mut photo),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    let mut form =
-        b"--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"Scarf.png\"\r\n\r\n"
-            .to_vec();
-    form.extend(&photo);
-    form.extend(b"\r\n--b7--\r\n");
-    let product: Value = client
-        .post(format!("{}/api/external/products", first.url))
-        .header("X-Api-Key", &key)
-        .header("Content-Type", "multipart/form-data; boundary=b7")
-        .body(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let product = upload_product(&client, &first.url, &key, "Scarf.png").await;
     for path in ["image-picker", "packshots"] {
         let res = client
             .post(format!("{}/api/external/{path}/register-ideas", first.url))
@@ -1483,29 +1490,7 @@ async fn a_backup_taken_under_load_restores_whole() {
     let server = Server::start(&data, &["--generator-delay-ms", "20"]);
     let key = server.api_key().unwrap();
     let client = mannequin::http_client().build().unwrap();
-    let mut photo = Vec::new();
-    image::RgbImage::from_fn(60, 80, |x, y| {
-        image::Rgb([(x * 4) as u8, (y * 3) as u8, 90])
-    })
-    .write_to(
-        &mut std::io::Cursor::new(&mut photo),
-        image::ImageFormat::Png,
-    )
-    .unwrap();
-    let mut form =
-        b"--b7\r\nContent-Disposition: form-data; name=\"image\"; filename=\"Tote.png\"\r\n\r\n"
-            .to_vec();
-    form.extend(&photo);
-    form.extend(b"\r\n--b7--\r\n");
-    let res = client
-        .post(format!("{}/api/external/products", server.url))
-        .header("X-Api-Key", &key)
-        .header("Content-Type", "multipart/form-data; boundary=b7")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    upload_product(&client, &server.url, &key, "Tote.png").await;
     for i in 0..3 {
         register(
             &client,

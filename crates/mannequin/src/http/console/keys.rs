@@ -4,6 +4,8 @@
 //! A session gives a new key no scope its own key lacks: managing keys is not
 //! a way to more rights.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,10 +20,20 @@ use crate::keys::{self, Scope};
 const NOT_ALLOWED: &str =
     "This session's key cannot manage API keys: sign in with a key that has the keys.manage scope.";
 
+/// Why this session may not go on: a form without the session's token, or a
+/// key without `keys.manage`.
+fn refused(signed: &Signed, form: Option<&HashMap<String, String>>) -> Option<Response> {
+    if form.is_some_and(|f| forged(signed, f)) {
+        return Some(pages::problem(StatusCode::FORBIDDEN, pages::FORGED));
+    }
+    (!signed.principal.scopes.contains(&Scope::Keys))
+        .then(|| pages::problem(StatusCode::FORBIDDEN, NOT_ALLOWED))
+}
+
 /// `GET /console/keys`.
 pub(super) async fn keys(State(state): State<AppState>, signed: Signed) -> Response {
-    if !signed.principal.scopes.contains(&Scope::Keys) {
-        return pages::problem(StatusCode::FORBIDDEN, NOT_ALLOWED);
+    if let Some(refused) = refused(&signed, None) {
+        return refused;
     }
     page(&state, &signed, None, None, StatusCode::OK).await
 }
@@ -48,11 +60,8 @@ async fn page(
 /// and an optional last day (`expires`, `YYYY-MM-DD`, the end of that day UTC).
 pub(super) async fn create(State(state): State<AppState>, signed: Signed, body: Bytes) -> Response {
     let fields = form(&body);
-    if forged(&signed, &fields) {
-        return pages::problem(StatusCode::FORBIDDEN, pages::FORGED);
-    }
-    if !signed.principal.scopes.contains(&Scope::Keys) {
-        return pages::problem(StatusCode::FORBIDDEN, NOT_ALLOWED);
+    if let Some(refused) = refused(&signed, Some(&fields)) {
+        return refused;
     }
     let (scopes, expires_at) = match read_new_key(&fields, &signed) {
         Ok(asked) => asked,
@@ -84,7 +93,7 @@ pub(super) async fn create(State(state): State<AppState>, signed: Signed, body: 
 
 /// The new key's scopes and last moment from the form, or why not.
 fn read_new_key(
-    fields: &std::collections::HashMap<String, String>,
+    fields: &HashMap<String, String>,
     signed: &Signed,
 ) -> Result<(Vec<Scope>, Option<i64>), String> {
     let scopes: Vec<Scope> = Scope::ALL
@@ -124,11 +133,8 @@ pub(super) async fn revoke(
     body: Bytes,
 ) -> Response {
     let fields = form(&body);
-    if forged(&signed, &fields) {
-        return pages::problem(StatusCode::FORBIDDEN, pages::FORGED);
-    }
-    if !signed.principal.scopes.contains(&Scope::Keys) {
-        return pages::problem(StatusCode::FORBIDDEN, NOT_ALLOWED);
+    if let Some(refused) = refused(&signed, Some(&fields)) {
+        return refused;
     }
     // Only the account's own keys.
     match state.store.list_keys(&signed.principal.account_id).await {
